@@ -1,0 +1,197 @@
+package io.tributary.config;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The effective configuration of one node: typed, validated once at start, immutable afterwards.
+ * Every field corresponds to one {@link Setting} (same name in kebab case); see {@link Settings}.
+ */
+public record TributaryConfig(
+    String host,
+    int port,
+    Path dataDir,
+    String nodeId,
+    int peerPort,
+    List<Peer> peers,
+    int groups,
+    String raftRpc,
+    long electionTimeoutMinMillis,
+    long electionTimeoutMaxMillis,
+    long snapshotIntervalEntries,
+    long segmentBytesMax,
+    long tailCacheBytes,
+    long bodyBytesMax,
+    long readChunkBytesMax,
+    long batchBytesMax,
+    int batchAppendsMax,
+    int entriesInFlightMax,
+    int pendingAppendsMax,
+    long pendingBytesMax,
+    int connectionsMax,
+    int sseSubscribersMax,
+    int longPollsMax,
+    long longPollTimeoutMillis,
+    long sseKeepaliveMillis,
+    long sseConnectionMaxMillis,
+    long requestTimeoutMillis,
+    long idleTimeoutMillis,
+    long writeTimeoutMillis,
+    int readThreads,
+    int readQueueMax,
+    int eventLoopThreads,
+    long ttlTouchIntervalMillis,
+    Map<String, String> effective) {
+
+  /** One Raft voter: id, host and Raft port. */
+  public record Peer(String id, String host, int peerPort) {}
+
+  /** Builds and validates a config from resolved string values (missing keys take defaults). */
+  public static TributaryConfig fromValues(Map<String, String> values) {
+    Map<String, String> eff = new LinkedHashMap<>();
+    for (Setting s : Settings.ALL) {
+      String v = values.getOrDefault(s.name(), s.defaultValue());
+      if (s.kind() == Setting.Kind.LONG) {
+        long n;
+        try {
+          n = parseSize(v);
+        } catch (NumberFormatException e) {
+          throw new ConfigException(s.flag() + ": not a number: '" + v + "'");
+        }
+        if (!s.valid().test(n)) {
+          throw new ConfigException(s.flag() + ": " + v + " out of range (" + s.validText() + ")");
+        }
+        v = Long.toString(n);
+      }
+      eff.put(s.name(), v);
+    }
+    for (String k : values.keySet()) {
+      if (Settings.ALL.stream().noneMatch(s -> s.name().equals(k))) {
+        throw new ConfigException("unknown setting '" + k + "'");
+      }
+    }
+    String rpc = eff.get(Settings.RAFT_RPC.name());
+    if (!rpc.equals("grpc") && !rpc.equals("netty")) {
+      throw new ConfigException("--raft-rpc: must be grpc or netty, got '" + rpc + "'");
+    }
+    long emin = l(eff, Settings.ELECTION_TIMEOUT_MIN_MS);
+    long emax = l(eff, Settings.ELECTION_TIMEOUT_MAX_MS);
+    if (emax <= emin) {
+      throw new ConfigException("--election-timeout-max-ms must exceed --election-timeout-min-ms");
+    }
+    String nodeId = eff.get(Settings.NODE_ID.name());
+    if (!nodeId.matches("[A-Za-z0-9_-]{1,64}")) {
+      throw new ConfigException("--node-id: use 1-64 of [A-Za-z0-9_-], got '" + nodeId + "'");
+    }
+    List<Peer> peers = parsePeers(eff.get(Settings.PEERS.name()), nodeId, eff.get(Settings.HOST.name()),
+        (int) l(eff, Settings.PEER_PORT));
+    return new TributaryConfig(
+        eff.get(Settings.HOST.name()),
+        (int) l(eff, Settings.PORT),
+        Path.of(eff.get(Settings.DATA_DIR.name())),
+        nodeId,
+        (int) l(eff, Settings.PEER_PORT),
+        peers,
+        (int) l(eff, Settings.GROUPS),
+        rpc,
+        emin,
+        emax,
+        l(eff, Settings.SNAPSHOT_INTERVAL_ENTRIES),
+        l(eff, Settings.SEGMENT_BYTES_MAX),
+        l(eff, Settings.TAIL_CACHE_BYTES),
+        l(eff, Settings.BODY_BYTES_MAX),
+        l(eff, Settings.READ_CHUNK_BYTES_MAX),
+        l(eff, Settings.BATCH_BYTES_MAX),
+        (int) l(eff, Settings.BATCH_APPENDS_MAX),
+        (int) l(eff, Settings.ENTRIES_IN_FLIGHT_MAX),
+        (int) l(eff, Settings.PENDING_APPENDS_MAX),
+        l(eff, Settings.PENDING_BYTES_MAX),
+        (int) l(eff, Settings.CONNECTIONS_MAX),
+        (int) l(eff, Settings.SSE_SUBSCRIBERS_MAX),
+        (int) l(eff, Settings.LONG_POLLS_MAX),
+        l(eff, Settings.LONG_POLL_TIMEOUT_MS),
+        l(eff, Settings.SSE_KEEPALIVE_MS),
+        l(eff, Settings.SSE_CONNECTION_MAX_MS),
+        l(eff, Settings.REQUEST_TIMEOUT_MS),
+        l(eff, Settings.IDLE_TIMEOUT_MS),
+        l(eff, Settings.WRITE_TIMEOUT_MS),
+        (int) l(eff, Settings.READ_THREADS),
+        (int) l(eff, Settings.READ_QUEUE_MAX),
+        (int) l(eff, Settings.EVENT_LOOP_THREADS),
+        l(eff, Settings.TTL_TOUCH_INTERVAL_MS),
+        Map.copyOf(eff));
+  }
+
+  /** Defaults only (tests override selected keys through {@link #fromValues}). */
+  public static TributaryConfig defaults() {
+    return fromValues(Map.of());
+  }
+
+  /** A copy with some values replaced (and re-validated). */
+  public TributaryConfig with(Map<String, String> overrides) {
+    Map<String, String> m = new LinkedHashMap<>(effective);
+    m.putAll(overrides);
+    return fromValues(m);
+  }
+
+  /** The effective config as "key = value" lines, for the start-up log. */
+  public String describe() {
+    StringBuilder sb = new StringBuilder();
+    for (Setting s : Settings.ALL) {
+      sb.append("  ").append(s.name()).append(" = ").append(effective.get(s.name()));
+      if (!s.unit().isEmpty()) {
+        sb.append(' ').append(s.unit());
+      }
+      sb.append('\n');
+    }
+    return sb.toString();
+  }
+
+  private static long l(Map<String, String> eff, Setting s) {
+    return Long.parseLong(eff.get(s.name()));
+  }
+
+  /** Accepts plain numbers and the suffixes KiB, MiB, GiB. */
+  static long parseSize(String v) {
+    String t = v.trim();
+    long mult = 1;
+    for (String[] suffix : new String[][] {{"KiB", "1024"}, {"MiB", "1048576"}, {"GiB", "1073741824"}}) {
+      if (t.endsWith(suffix[0])) {
+        mult = Long.parseLong(suffix[1]);
+        t = t.substring(0, t.length() - suffix[0].length()).trim();
+        break;
+      }
+    }
+    return Math.multiplyExact(Long.parseLong(t), mult);
+  }
+
+  private static List<Peer> parsePeers(String spec, String nodeId, String host, int peerPort) {
+    List<Peer> out = new ArrayList<>();
+    if (spec == null || spec.isBlank()) {
+      out.add(new Peer(nodeId, host, peerPort));
+      return List.copyOf(out);
+    }
+    for (String part : spec.split(",")) {
+      String p = part.trim();
+      int eq = p.indexOf('=');
+      int colon = p.lastIndexOf(':');
+      if (eq <= 0 || colon <= eq + 1) {
+        throw new ConfigException("--peers: expected id=host:port, got '" + p + "'");
+      }
+      int port;
+      try {
+        port = Integer.parseInt(p.substring(colon + 1));
+      } catch (NumberFormatException e) {
+        throw new ConfigException("--peers: bad port in '" + p + "'");
+      }
+      out.add(new Peer(p.substring(0, eq), p.substring(eq + 1, colon), port));
+    }
+    if (out.stream().noneMatch(p -> p.id().equals(nodeId))) {
+      throw new ConfigException("--peers does not list this node's id '" + nodeId + "'");
+    }
+    return List.copyOf(out);
+  }
+}

@@ -1,0 +1,156 @@
+package io.tributary.group;
+
+import io.tributary.common.Clock;
+import io.tributary.common.UnavailableException;
+import io.tributary.state.Command;
+import io.tributary.state.CommandCodec;
+import io.tributary.state.Outcome;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+/**
+ * Group commit for one group: commands that arrive while entries are in flight are coalesced into
+ * the next Raft entry (bounded by bytes and count), with at most {@code entriesInFlightMax}
+ * entries outstanding. An idle group submits at once: there is no batching delay.
+ *
+ * <p>Threads: {@link #submit} from any thread (Netty event loops); completions run on Ratis
+ * threads. The queue and counters are guarded by {@code this}; encoding and submission happen
+ * outside the lock. The queue is bounded by count and bytes; a full queue is a 503.
+ */
+public final class AppendBatcher {
+  private record Pending(Command command, int bytes, CompletableFuture<Outcome> future) {}
+
+  private final int group;
+  private final Clock clock;
+  private final Function<byte[], CompletableFuture<byte[]>> submitter;
+  private final long batchBytesMax;
+  private final int batchAppendsMax;
+  private final int entriesInFlightMax;
+  private final int pendingMax;
+  private final long pendingBytesMax;
+  private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+  private long queuedBytes;
+  private int inFlight;
+  private long entriesSubmitted;
+  private long commandsSubmitted;
+
+  /**
+   * @param submitter submits one encoded entry and completes with the encoded outcomes, or
+   *     fails with {@link UnavailableException} when the group cannot take it
+   */
+  public AppendBatcher(int group, Clock clock, Function<byte[], CompletableFuture<byte[]>> submitter,
+      long batchBytesMax, int batchAppendsMax, int entriesInFlightMax, int pendingMax, long pendingBytesMax) {
+    this.group = group;
+    this.clock = clock;
+    this.submitter = submitter;
+    this.batchBytesMax = batchBytesMax;
+    this.batchAppendsMax = batchAppendsMax;
+    this.entriesInFlightMax = entriesInFlightMax;
+    this.pendingMax = pendingMax;
+    this.pendingBytesMax = pendingBytesMax;
+  }
+
+  /** Queues a command; the future completes with its outcome once its entry is applied. */
+  public CompletableFuture<Outcome> submit(Command command, int bytes) {
+    CompletableFuture<Outcome> f = new CompletableFuture<>();
+    synchronized (this) {
+      if (queue.size() >= pendingMax || (queuedBytes + bytes > pendingBytesMax && !queue.isEmpty())) {
+        return CompletableFuture.failedFuture(new UnavailableException(
+            "group " + group + " has too many pending writes (" + queue.size() + " queued)", 1));
+      }
+      queue.add(new Pending(command, bytes, f));
+      queuedBytes += bytes;
+    }
+    drain();
+    return f;
+  }
+
+  private void drain() {
+    while (true) {
+      List<Pending> batch;
+      int bytes = 0;
+      synchronized (this) {
+        if (inFlight >= entriesInFlightMax || queue.isEmpty()) {
+          return;
+        }
+        batch = new ArrayList<>(Math.min(queue.size(), batchAppendsMax));
+        while (!queue.isEmpty() && batch.size() < batchAppendsMax) {
+          Pending p = queue.peek();
+          if (!batch.isEmpty() && bytes + p.bytes > batchBytesMax) {
+            break;
+          }
+          queue.poll();
+          batch.add(p);
+          bytes += p.bytes;
+        }
+        queuedBytes -= bytes;
+        inFlight++;
+        entriesSubmitted++;
+        commandsSubmitted += batch.size();
+      }
+      send(batch, bytes);
+    }
+  }
+
+  private void send(List<Pending> batch, int bytes) {
+    List<Command> commands = new ArrayList<>(batch.size());
+    for (Pending p : batch) {
+      commands.add(p.command);
+    }
+    CompletableFuture<byte[]> reply;
+    try {
+      reply = submitter.apply(CommandCodec.encode(clock.nowMillis(), commands, bytes));
+    } catch (RuntimeException e) {
+      reply = CompletableFuture.failedFuture(e);
+    }
+    reply.whenComplete((encoded, error) -> {
+      synchronized (this) {
+        inFlight--;
+      }
+      complete(batch, encoded, error);
+      drain();
+    });
+  }
+
+  private void complete(List<Pending> batch, byte[] encoded, Throwable error) {
+    if (error == null) {
+      List<Outcome> outcomes;
+      try {
+        outcomes = CommandCodec.decodeOutcomes(java.nio.ByteBuffer.wrap(encoded));
+      } catch (RuntimeException e) {
+        error = e;
+        outcomes = null;
+      }
+      if (outcomes != null && outcomes.size() == batch.size()) {
+        for (int i = 0; i < batch.size(); i++) {
+          batch.get(i).future.complete(outcomes.get(i));
+        }
+        return;
+      }
+      if (error == null) {
+        error = new IllegalStateException("group " + group + ": " + (outcomes == null ? 0 : outcomes.size())
+            + " outcomes for " + batch.size() + " commands");
+      }
+    }
+    Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+        ? error.getCause() : error;
+    for (Pending p : batch) {
+      p.future.completeExceptionally(cause);
+    }
+  }
+
+  public synchronized int queued() {
+    return queue.size();
+  }
+
+  public synchronized long entriesSubmitted() {
+    return entriesSubmitted;
+  }
+
+  public synchronized long commandsSubmitted() {
+    return commandsSubmitted;
+  }
+}

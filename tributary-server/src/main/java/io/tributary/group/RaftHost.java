@@ -1,0 +1,235 @@
+package io.tributary.group;
+
+import io.tributary.common.Clock;
+import io.tributary.common.StreamKey;
+import io.tributary.common.UnavailableException;
+import io.tributary.config.TributaryConfig;
+import io.tributary.state.StreamStateMachine;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.netty.NettyConfigKeys;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.GroupManagementRequest;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's one Apache Ratis server hosting G groups (divisions), each with its own
+ * {@link StreamStateMachine} and {@link AppendBatcher}. Commands for a group are submitted on the
+ * local leader with {@code submitClientRequestAsync} (no client RPC on the hot path).
+ *
+ * <p>Threads: built and started on the main thread; {@link #submit} from any thread. Ratis runs
+ * its own threads per division (log worker, state-machine updater, heartbeats).
+ */
+public final class RaftHost implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(RaftHost.class);
+
+  private final TributaryConfig config;
+  private final RaftServer server;
+  private final List<GroupHandle> groups = new ArrayList<>();
+  private final ClientId clientId = ClientId.randomId();
+  private final AtomicLong callIds = new AtomicLong();
+
+  /** One group: its Ratis id, state machine and batcher. */
+  public record GroupHandle(int index, RaftGroup raftGroup, StreamStateMachine stateMachine, AppendBatcher batcher) {}
+
+  public RaftHost(TributaryConfig config, Clock clock) throws IOException {
+    this.config = config;
+    Path raftDir = config.dataDir().resolve("raft");
+    Files.createDirectories(raftDir);
+    List<RaftPeer> peers = new ArrayList<>();
+    for (TributaryConfig.Peer p : config.peers()) {
+      peers.add(RaftPeer.newBuilder().setId(p.id()).setAddress(p.host() + ":" + p.peerPort()).build());
+    }
+    Map<RaftGroupId, StreamStateMachine> machines = new HashMap<>();
+    for (int g = 0; g < config.groups(); g++) {
+      RaftGroupId gid = groupId(g);
+      StreamStateMachine sm = new StreamStateMachine(g,
+          config.dataDir().resolve("groups").resolve(String.format("g%03d", g)).resolve("segments"),
+          config.segmentBytesMax(), config.tailCacheBytes());
+      machines.put(gid, sm);
+      RaftGroup rg = RaftGroup.valueOf(gid, peers);
+      final int gi = g;
+      AppendBatcher batcher = new AppendBatcher(g, clock, entry -> submitLocal(gi, entry), config.batchBytesMax(),
+          config.batchAppendsMax(), config.entriesInFlightMax(), config.pendingAppendsMax(), config.pendingBytesMax());
+      groups.add(new GroupHandle(g, rg, sm, batcher));
+    }
+    RaftProperties p = properties(config, raftDir);
+    this.server = RaftServer.newBuilder()
+        .setServerId(RaftPeerId.valueOf(config.nodeId()))
+        .setProperties(p)
+        .setStateMachineRegistry(gid -> {
+          StreamStateMachine sm = machines.get(gid);
+          if (sm == null) {
+            throw new IllegalStateException("unknown Raft group " + gid + " in " + raftDir);
+          }
+          return sm;
+        })
+        .setOption(RaftStorage.StartupOption.RECOVER)
+        .build();
+  }
+
+  /** Starts Ratis and adds any group this node does not host yet. */
+  public void start() throws IOException {
+    server.start();
+    Set<RaftGroupId> existing = new HashSet<>();
+    server.getGroupIds().forEach(existing::add);
+    for (GroupHandle h : groups) {
+      if (!existing.contains(h.raftGroup.getGroupId())) {
+        RaftClientReply r = server.groupManagement(GroupManagementRequest.newAdd(clientId, server.getId(),
+            callIds.incrementAndGet(), h.raftGroup, true));
+        if (!r.isSuccess()) {
+          throw new IOException("cannot add group " + h.index + ": " + r.getException());
+        }
+      }
+    }
+    LOG.info("Ratis server {} hosts {} groups ({} transport)", server.getId(), groups.size(), config.raftRpc());
+  }
+
+  static RaftGroupId groupId(int g) {
+    return RaftGroupId.valueOf(UUID.nameUUIDFromBytes(("tributary-group-" + g).getBytes(StandardCharsets.UTF_8)));
+  }
+
+  private static RaftProperties properties(TributaryConfig c, Path raftDir) {
+    RaftProperties p = new RaftProperties();
+    if (c.raftRpc().equals("netty")) {
+      RaftConfigKeys.Rpc.setType(p, SupportedRpcType.NETTY);
+      NettyConfigKeys.Server.setHost(p, c.host());
+      NettyConfigKeys.Server.setPort(p, c.peerPort());
+    } else {
+      RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
+      GrpcConfigKeys.Server.setHost(p, c.host());
+      GrpcConfigKeys.Server.setPort(p, c.peerPort());
+    }
+    RaftServerConfigKeys.setStorageDir(p, List.of(raftDir.toFile()));
+    RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(c.electionTimeoutMinMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(c.electionTimeoutMaxMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
+    // One metadata entry per commit doubles log writes; safety does not depend on it (ratis-tuning.md).
+    p.set("raft.server.log.log-metadata.enabled", "false");
+    // The largest entry is one body (a single append is never split across entries) plus framing.
+    long entryMax = Math.max(c.batchBytesMax(), c.bodyBytesMax()) + 64 * 1024;
+    RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, SizeInBytes.valueOf(entryMax));
+    RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(entryMax + 8));
+    RaftServerConfigKeys.Write.setByteLimit(p, SizeInBytes.valueOf(Math.max(entryMax * 2, 8L << 20)));
+    RaftServerConfigKeys.Write.setElementLimit(p, 1024);
+    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(64L << 20));
+    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, c.snapshotIntervalEntries());
+    RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+    GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(entryMax * 2));
+    return p;
+  }
+
+  public int groupCount() {
+    return groups.size();
+  }
+
+  public GroupHandle group(int index) {
+    return groups.get(index);
+  }
+
+  public GroupHandle groupOf(StreamKey key) {
+    return groups.get(key.groupIndex(groups.size()));
+  }
+
+  public List<GroupHandle> groups() {
+    return List.copyOf(groups);
+  }
+
+  /** True when every group has a ready leader here (single node) and has applied its log. */
+  public boolean ready() {
+    for (GroupHandle h : groups) {
+      try {
+        RaftServer.Division d = server.getDivision(h.raftGroup.getGroupId());
+        if (d.getInfo().getLeaderId() == null) {
+          return false;
+        }
+        if (d.getInfo().isLeader() && !d.getInfo().isLeaderReady()) {
+          return false;
+        }
+      } catch (IOException e) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Role, term, commit and applied index of one group, for /admin and /metrics. */
+  public record GroupStatus(int index, String role, String leaderId, long term, long commitIndex, long appliedIndex) {}
+
+  public GroupStatus status(int index) {
+    GroupHandle h = groups.get(index);
+    try {
+      RaftServer.Division d = server.getDivision(h.raftGroup.getGroupId());
+      var info = d.getInfo();
+      return new GroupStatus(index, info.getCurrentRole().name(), String.valueOf(info.getLeaderId()),
+          info.getCurrentTerm(), d.getRaftLog().getLastCommittedIndex(), info.getLastAppliedIndex());
+    } catch (IOException e) {
+      return new GroupStatus(index, "UNKNOWN", "null", -1, -1, -1);
+    }
+  }
+
+  private CompletableFuture<byte[]> submitLocal(int g, byte[] entry) {
+    GroupHandle h = groups.get(g);
+    RaftClientRequest req = RaftClientRequest.newBuilder()
+        .setClientId(clientId)
+        .setServerId(server.getId())
+        .setGroupId(h.raftGroup.getGroupId())
+        .setCallId(callIds.incrementAndGet())
+        .setMessage(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry)))
+        .setType(RaftClientRequest.writeRequestType())
+        .build();
+    CompletableFuture<RaftClientReply> f;
+    try {
+      f = server.submitClientRequestAsync(req);
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(new UnavailableException("group " + g + " cannot accept writes: " + e.getMessage(), 1));
+    }
+    return f.thenApply(reply -> {
+      if (!reply.isSuccess()) {
+        throw new CompletionException(new UnavailableException(
+            "group " + g + " did not commit: " + describe(reply.getException()), 1));
+      }
+      return reply.getMessage().getContent().toByteArray();
+    });
+  }
+
+  private static String describe(Throwable t) {
+    return t == null ? "unknown" : t.getClass().getSimpleName() + ": " + t.getMessage();
+  }
+
+  @Override
+  public void close() throws IOException {
+    server.close();
+  }
+}

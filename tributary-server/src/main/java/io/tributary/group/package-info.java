@@ -1,0 +1,8 @@
+/**
+ * Placement and replication: the node's Apache Ratis server hosting G groups
+ * ({@link io.tributary.group.RaftHost}), stream-to-group placement, and the per-group
+ * {@link io.tributary.group.AppendBatcher} that coalesces commands into Raft entries.
+ * May import {@code io.tributary.state}, {@code io.tributary.storage}, {@code io.tributary.common},
+ * {@code io.tributary.config} and Ratis; never Netty or the http/service packages.
+ */
+package io.tributary.group;

@@ -1,0 +1,91 @@
+package io.tributary.http;
+
+import io.tributary.common.Offsets;
+import io.tributary.service.BadRequestException;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/** Strict parsing of protocol header and query values; every rejection is a 400 with a reason. */
+final class HeaderParsing {
+  private HeaderParsing() {}
+
+  private static final Pattern TTL = Pattern.compile("0|[1-9][0-9]{0,11}");
+  private static final Pattern UINT = Pattern.compile("[0-9]{1,16}");
+  static final long MAX_SAFE_INTEGER = (1L << 53) - 1;
+
+  /** Presence-style flag: only a case-insensitive "true" counts; anything else is absent. */
+  static boolean isTrue(String v) {
+    return v != null && v.trim().equalsIgnoreCase("true");
+  }
+
+  static long ttlSeconds(String v) {
+    if (v == null) {
+      return -1;
+    }
+    if (!TTL.matcher(v).matches()) {
+      throw new BadRequestException("Stream-TTL must be a non-negative integer number of seconds without sign or leading zeros");
+    }
+    return Long.parseLong(v);
+  }
+
+  static long expiresAtMillis(String v) {
+    try {
+      return OffsetDateTime.parse(v.trim(), DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant().toEpochMilli();
+    } catch (DateTimeParseException e) {
+      throw new BadRequestException("Stream-Expires-At must be an RFC 3339 timestamp");
+    }
+  }
+
+  /** Producer epoch/seq: decimal digits, at most 2^53-1. */
+  static long producerNumber(String name, String v) {
+    if (v == null || !UINT.matcher(v.trim()).matches()) {
+      throw new BadRequestException(name + " must be a non-negative integer");
+    }
+    long n = Long.parseLong(v.trim());
+    if (n > MAX_SAFE_INTEGER) {
+      throw new BadRequestException(name + " exceeds 2^53-1");
+    }
+    return n;
+  }
+
+  static long subOffset(String v) {
+    if (v == null) {
+      return 0;
+    }
+    if (!UINT.matcher(v.trim()).matches()) {
+      throw new BadRequestException("Stream-Fork-Sub-Offset must be a non-negative integer");
+    }
+    return Long.parseLong(v.trim());
+  }
+
+  /** Parsed {@code offset} query: a byte position, {@link Offsets#BEGINNING}, or NOW. */
+  static final long NOW = -3;
+  static final long ABSENT = -4;
+
+  static long offsetParam(List<String> values) {
+    if (values == null || values.isEmpty()) {
+      return ABSENT;
+    }
+    if (values.size() > 1) {
+      throw new BadRequestException("offset given more than once");
+    }
+    String v = values.get(0);
+    if (v.isEmpty()) {
+      throw new BadRequestException("offset is empty");
+    }
+    if (v.equals("-1")) {
+      return Offsets.BEGINNING;
+    }
+    if (v.equals("now")) {
+      return NOW;
+    }
+    long pos = Offsets.parse(v);
+    if (pos == Offsets.INVALID) {
+      throw new BadRequestException("malformed offset");
+    }
+    return pos;
+  }
+}

@@ -1,0 +1,34 @@
+package io.tributary.http;
+
+import io.tributary.config.TributaryConfig;
+import io.tributary.service.StreamService;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+
+/**
+ * What every handler of one server shares: the service, the config, the cursor source, readiness
+ * and the counters behind the live-read limits. Immutable references; counters are atomic.
+ */
+final class HttpContext {
+  final StreamService service;
+  final TributaryConfig config;
+  final Cursors cursors;
+  final BooleanSupplier ready;
+  final MetricsText metrics;
+  final AtomicInteger sseSubscribers = new AtomicInteger();
+  final AtomicInteger longPolls = new AtomicInteger();
+  final AtomicInteger connections = new AtomicInteger();
+
+  HttpContext(StreamService service, TributaryConfig config, Cursors cursors, BooleanSupplier ready, MetricsText metrics) {
+    this.service = service;
+    this.config = config;
+    this.cursors = cursors;
+    this.ready = ready;
+    this.metrics = metrics;
+  }
+
+  /** Supplies the Prometheus text exposition for {@code /metrics}. */
+  interface MetricsText {
+    String scrape();
+  }
+}

@@ -1,0 +1,105 @@
+package io.tributary.http;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.tributary.common.Clock;
+import io.tributary.config.TributaryConfig;
+import io.tributary.service.StreamService;
+import java.net.InetSocketAddress;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The client HTTP listener. Pipeline per connection:
+ * <pre>
+ *   ConnectionGate → SlowRequestGuard → IdleStateHandler → HttpServerCodec → BodyAggregator
+ *     → SlowRequestGuard.Arrival → StreamRequestHandler
+ * </pre>
+ * Event loops: one per core (epoll when available). Built and bound on the main thread.
+ */
+public final class HttpServer implements AutoCloseable {
+  private final TributaryConfig config;
+  private final HttpContext hc;
+  private EventLoopGroup boss;
+  private EventLoopGroup workers;
+  private Channel channel;
+
+  public HttpServer(TributaryConfig config, StreamService service, Clock clock, BooleanSupplier ready,
+      java.util.function.Supplier<String> metrics) {
+    this.config = config;
+    this.hc = new HttpContext(service, config, new Cursors(clock, n -> ThreadLocalRandom.current().nextLong(n)), ready,
+        metrics::get);
+  }
+
+  /** Binds and returns the bound port. */
+  public int start() throws InterruptedException {
+    IoHandlerFactory io = Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+    Class<? extends ServerChannel> channelType = Epoll.isAvailable() ? EpollServerSocketChannel.class
+        : NioServerSocketChannel.class;
+    int loops = config.eventLoopThreads() > 0 ? config.eventLoopThreads() : Runtime.getRuntime().availableProcessors();
+    boss = new MultiThreadIoEventLoopGroup(1, io);
+    workers = new MultiThreadIoEventLoopGroup(loops, io);
+    ConnectionGate gate = new ConnectionGate(hc.connections, config.connectionsMax());
+    ServerBootstrap b = new ServerBootstrap()
+        .group(boss, workers)
+        .channel(channelType)
+        .option(ChannelOption.SO_BACKLOG, 1024)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 1024 * 1024))
+        .childHandler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            SlowRequestGuard guard = new SlowRequestGuard(config.requestTimeoutMillis());
+            ch.pipeline()
+                .addLast(gate)
+                .addLast(guard)
+                .addLast(new IdleStateHandler(0, 0, config.idleTimeoutMillis(), TimeUnit.MILLISECONDS))
+                .addLast(new HttpServerCodec(8192, 16384, 65536))
+                .addLast(new BodyAggregator((int) config.bodyBytesMax()))
+                .addLast(new SlowRequestGuard.Arrival(guard))
+                .addLast(new StreamRequestHandler(hc));
+          }
+        });
+    channel = b.bind(new InetSocketAddress(config.host(), config.port())).sync().channel();
+    return ((InetSocketAddress) channel.localAddress()).getPort();
+  }
+
+  public int openConnections() {
+    return hc.connections.get();
+  }
+
+  public int sseSubscribers() {
+    return hc.sseSubscribers.get();
+  }
+
+  public int longPolls() {
+    return hc.longPolls.get();
+  }
+
+  @Override
+  public void close() {
+    if (channel != null) {
+      channel.close().syncUninterruptibly();
+    }
+    if (boss != null) {
+      boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+      workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+  }
+}

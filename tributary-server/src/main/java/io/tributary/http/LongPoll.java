@@ -1,0 +1,131 @@
+package io.tributary.http;
+
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.tributary.common.Offsets;
+import io.tributary.service.ReadResult;
+import io.tributary.service.StreamInfo;
+import io.tributary.service.StreamReads;
+import io.tributary.service.Watch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One long-poll read. Answers at once when data (or closure) is already there; otherwise parks
+ * without a thread: a watch on the stream and a timeout, both landing on the connection's event
+ * loop. Counted against {@code long-polls-max}. Event-loop only.
+ */
+final class LongPoll {
+  private final HttpContext hc;
+  private final Exchange x;
+  private StreamInfo info;
+  private final long start;
+  private Watch watch;
+  private ScheduledFuture<?> timeout;
+  private boolean parked;
+
+  LongPoll(HttpContext hc, Exchange x, StreamInfo info, long start) {
+    this.hc = hc;
+    this.x = x;
+    this.info = info;
+    this.start = start;
+  }
+
+  void start() {
+    if (start < info.tail()) {
+      readAndRespond();
+      return;
+    }
+    if (info.closed()) {
+      x.respond(emptyResponse(true));
+      return;
+    }
+    if (hc.longPolls.incrementAndGet() > hc.config.longPollsMax()) {
+      hc.longPolls.decrementAndGet();
+      x.respond(Responses.unavailable("too many long-polls in progress", 1));
+      return;
+    }
+    parked = true;
+    timeout = x.ctx.executor().schedule(this::onTimeout, hc.config.longPollTimeoutMillis(), TimeUnit.MILLISECONDS);
+    x.ctx.channel().closeFuture().addListener(f -> unpark());
+    arm();
+  }
+
+  private void arm() {
+    watch = hc.service.watch(info, start, () -> x.ctx.executor().execute(this::onWake));
+  }
+
+  private void onWake() {
+    if (x.isDone()) {
+      return;
+    }
+    StreamReads.Lookup l = hc.service.reads().lookup(info.key());
+    if (l.status() != ReadResult.Status.OK || l.info().streamId() != info.streamId()) {
+      unpark();
+      x.respond(ReadRoutes.notOk(l.status() == ReadResult.Status.OK ? ReadResult.Status.NOT_FOUND : l.status()));
+      return;
+    }
+    info = l.info();
+    if (info.tail() > start) {
+      unpark();
+      readAndRespond();
+    } else if (info.closed()) {
+      unpark();
+      x.respond(emptyResponse(true));
+    } else {
+      arm();
+    }
+  }
+
+  private void onTimeout() {
+    if (x.isDone()) {
+      return;
+    }
+    unpark();
+    StreamReads.Lookup l = hc.service.reads().lookup(info.key());
+    if (l.status() == ReadResult.Status.OK) {
+      info = l.info();
+    }
+    x.respond(emptyResponse(info.closed()));
+  }
+
+  private void unpark() {
+    if (!parked) {
+      return;
+    }
+    parked = false;
+    hc.longPolls.decrementAndGet();
+    if (timeout != null) {
+      timeout.cancel(false);
+    }
+    if (watch != null) {
+      watch.cancel();
+    }
+  }
+
+  private void readAndRespond() {
+    x.onLoop(hc.service.reads().read(info.key(), start, hc.config.readChunkBytesMax()), res -> {
+      if (res.status() != ReadResult.Status.OK) {
+        x.respond(ReadRoutes.notOk(res.status()));
+        return;
+      }
+      FullHttpResponse r = ReadRoutes.dataResponse(res);
+      r.headers().set(ProtocolHeaders.STREAM_CURSOR, hc.cursors.next(x.param("cursor")));
+      r.headers().set(io.netty.handler.codec.http.HttpHeaderNames.CACHE_CONTROL, "no-cache");
+      x.respond(r);
+    });
+  }
+
+  private FullHttpResponse emptyResponse(boolean closed) {
+    FullHttpResponse r = Responses.empty(HttpResponseStatus.NO_CONTENT);
+    r.headers().set(ProtocolHeaders.STREAM_NEXT_OFFSET, Offsets.format(Math.max(start, info.tail())));
+    r.headers().set(ProtocolHeaders.STREAM_UP_TO_DATE, "true");
+    r.headers().set(io.netty.handler.codec.http.HttpHeaderNames.CACHE_CONTROL, "no-store");
+    if (closed) {
+      r.headers().set(ProtocolHeaders.STREAM_CLOSED, "true");
+    } else {
+      r.headers().set(ProtocolHeaders.STREAM_CURSOR, hc.cursors.next(x.param("cursor")));
+    }
+    return r;
+  }
+}

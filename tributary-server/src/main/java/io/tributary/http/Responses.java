@@ -1,0 +1,68 @@
+package io.tributary.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Builds and sends responses. Every response carries the security and CORS headers, including
+ * errors and SSE heads; error bodies are a short {@code text/plain} reason. Event-loop only.
+ */
+final class Responses {
+  private Responses() {}
+
+  static void addCommonHeaders(HttpHeaders h) {
+    h.set("X-Content-Type-Options", "nosniff");
+    h.set("Cross-Origin-Resource-Policy", "cross-origin");
+    h.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+    h.set(HttpHeaderNames.ACCESS_CONTROL_EXPOSE_HEADERS, ProtocolHeaders.EXPOSE);
+  }
+
+  static FullHttpResponse full(HttpResponseStatus status, ByteBuf body) {
+    FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
+    addCommonHeaders(r.headers());
+    r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+    return r;
+  }
+
+  static FullHttpResponse empty(HttpResponseStatus status) {
+    return full(status, Unpooled.EMPTY_BUFFER);
+  }
+
+  static FullHttpResponse error(HttpResponseStatus status, String reason) {
+    byte[] b = (reason == null ? status.reasonPhrase() : reason).getBytes(StandardCharsets.UTF_8);
+    FullHttpResponse r = full(status, Unpooled.wrappedBuffer(b));
+    r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+    r.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+    return r;
+  }
+
+  static FullHttpResponse unavailable(String reason, int retryAfterSeconds) {
+    FullHttpResponse r = error(HttpResponseStatus.SERVICE_UNAVAILABLE, reason);
+    r.headers().setInt(HttpHeaderNames.RETRY_AFTER, Math.max(1, retryAfterSeconds));
+    return r;
+  }
+
+  /** Writes a response; closes the connection afterwards unless it stays alive. */
+  static ChannelFuture send(ChannelHandlerContext ctx, HttpResponse r, boolean keepAlive) {
+    if (!keepAlive) {
+      r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    }
+    ChannelFuture f = ctx.writeAndFlush(r);
+    if (!keepAlive) {
+      f.addListener(ChannelFutureListener.CLOSE);
+    }
+    return f;
+  }
+}

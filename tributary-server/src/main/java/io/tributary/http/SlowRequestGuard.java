@@ -1,0 +1,82 @@
+package io.tributary.http;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Sits before the HTTP codec and bounds how long a request may take to arrive: the clock starts
+ * at the first byte of a request and stops when the complete request reaches the handler. A
+ * stalled request (slowloris, truncated body) gets a raw 408 and the connection is closed. Also
+ * closes connections that stay idle past {@code idle-timeout-ms}. One instance per channel;
+ * event-loop only.
+ */
+final class SlowRequestGuard extends ChannelDuplexHandler {
+  private static final byte[] TIMEOUT = ("HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain; charset=utf-8\r\n"
+      + "X-Content-Type-Options: nosniff\r\nCross-Origin-Resource-Policy: cross-origin\r\n"
+      + "Access-Control-Allow-Origin: *\r\nConnection: close\r\nContent-Length: 30\r\n\r\n"
+      + "request did not arrive in time").getBytes(StandardCharsets.US_ASCII);
+
+  private final long requestTimeoutMillis;
+  private ScheduledFuture<?> deadline;
+
+  SlowRequestGuard(long requestTimeoutMillis) {
+    this.requestTimeoutMillis = requestTimeoutMillis;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (deadline == null) {
+      deadline = ctx.executor().schedule(() -> {
+        ctx.writeAndFlush(Unpooled.wrappedBuffer(TIMEOUT)).addListener(ChannelFutureListener.CLOSE);
+      }, requestTimeoutMillis, TimeUnit.MILLISECONDS);
+    }
+    ctx.fireChannelRead(msg);
+  }
+
+  /** Called (on the event loop) when a complete request was decoded. */
+  void requestArrived() {
+    if (deadline != null) {
+      deadline.cancel(false);
+      deadline = null;
+    }
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof IdleStateEvent) {
+      ctx.close();
+      return;
+    }
+    ctx.fireUserEventTriggered(evt);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    requestArrived();
+    ctx.fireChannelInactive();
+  }
+
+  /** Marks the request complete as it passes towards the stream handler. */
+  static final class Arrival extends io.netty.channel.ChannelInboundHandlerAdapter {
+    private final SlowRequestGuard guard;
+
+    Arrival(SlowRequestGuard guard) {
+      this.guard = guard;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof FullHttpRequest) {
+        guard.requestArrived();
+      }
+      ctx.fireChannelRead(msg);
+    }
+  }
+}

@@ -1,0 +1,220 @@
+package io.tributary.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.tributary.common.ContentTypes;
+import io.tributary.common.Offsets;
+import io.tributary.service.JsonMessages;
+import io.tributary.service.ReadResult;
+import io.tributary.service.StreamInfo;
+import io.tributary.service.StreamReads;
+import io.tributary.service.Watch;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One SSE subscriber. A pump loop on the connection's event loop reads from the current position
+ * to the tail (in chunks), writes one {@code data} event per chunk followed by one {@code control}
+ * event, and parks on a stream watch when caught up. It stops pulling while the channel is not
+ * writable (Netty's water marks) and resumes on writability. Keep-alive comments while idle; the
+ * response ends after {@code sse-connection-max-ms} or when the stream is closed and fully sent.
+ * Counted against {@code sse-subscribers-max}. Event-loop only.
+ */
+final class SseSession {
+  private static final byte[] KEEPALIVE = ": keep-alive\n\n".getBytes(StandardCharsets.US_ASCII);
+
+  private final HttpContext hc;
+  private final Exchange x;
+  private StreamInfo info;
+  private long pos;
+  private final boolean base64;
+  private boolean reading;
+  private boolean ended;
+  private boolean sentControl;
+  private Watch watch;
+  private ScheduledFuture<?> keepalive;
+  private ScheduledFuture<?> maxAge;
+  private long lastWriteNanos = System.nanoTime();
+
+  SseSession(HttpContext hc, Exchange x, StreamInfo info, long start) {
+    this.hc = hc;
+    this.x = x;
+    this.info = info;
+    this.pos = start;
+    this.base64 = !ContentTypes.isTextual(info.contentType());
+  }
+
+  void start() {
+    if (hc.sseSubscribers.incrementAndGet() > hc.config.sseSubscribersMax()) {
+      hc.sseSubscribers.decrementAndGet();
+      x.respond(Responses.unavailable("too many SSE subscribers", 1));
+      return;
+    }
+    HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+    Responses.addCommonHeaders(head.headers());
+    head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream");
+    head.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
+    if (base64) {
+      head.headers().set(ProtocolHeaders.STREAM_SSE_DATA_ENCODING, "base64");
+    }
+    HttpUtil.setTransferEncodingChunked(head, true);
+    x.ctx.write(head);
+    SseChannels.attach(x.ctx.channel(), this);
+    x.ctx.channel().closeFuture().addListener(f -> end(false));
+    long ka = hc.config.sseKeepaliveMillis();
+    keepalive = x.ctx.executor().scheduleAtFixedRate(this::keepalive, ka, ka, TimeUnit.MILLISECONDS);
+    maxAge = x.ctx.executor().schedule(() -> end(true), hc.config.sseConnectionMaxMillis(), TimeUnit.MILLISECONDS);
+    pump();
+  }
+
+  /** Called when the channel becomes writable again. */
+  void onWritable() {
+    pump();
+  }
+
+  private void pump() {
+    if (ended || reading) {
+      return;
+    }
+    if (!x.ctx.channel().isWritable()) {
+      x.ctx.flush();
+      return;
+    }
+    StreamReads.Lookup l = hc.service.reads().lookup(info.key());
+    if (l.status() != ReadResult.Status.OK || l.info().streamId() != info.streamId()) {
+      end(true);
+      return;
+    }
+    info = l.info();
+    if (pos < info.tail()) {
+      reading = true;
+      hc.service.reads().read(l.view(), pos, hc.config.readChunkBytesMax()).whenComplete((res, err) ->
+          x.ctx.executor().execute(() -> {
+            reading = false;
+            if (err != null || res.status() != ReadResult.Status.OK) {
+              end(true);
+              return;
+            }
+            writeChunk(res);
+            pump();
+          }));
+      return;
+    }
+    if (info.closed()) {
+      writeControl(true, true);
+      end(true);
+      return;
+    }
+    if (!sentControl) {
+      writeControl(true, false);
+    }
+    x.ctx.flush();
+    if (watch != null) {
+      watch.cancel();
+    }
+    watch = hc.service.watch(info, pos, () -> x.ctx.executor().execute(this::pump));
+  }
+
+  private void writeChunk(ReadResult res) {
+    StringBuilder sb = new StringBuilder(res.data().length + 128);
+    sb.append("event: data\n");
+    if (base64) {
+      sb.append("data:").append(Base64.getEncoder().encodeToString(res.data())).append('\n');
+    } else {
+      byte[] payload = res.info().json() ? JsonMessages.toArray(res.data()) : res.data();
+      appendLines(sb, new String(payload, StandardCharsets.UTF_8));
+    }
+    sb.append('\n');
+    write(sb);
+    pos = res.next();
+    info = res.info();
+    boolean atEnd = res.upToDate();
+    writeControl(atEnd, atEnd && res.closedAtEnd());
+    if (atEnd && res.closedAtEnd()) {
+      end(true);
+    }
+  }
+
+  /** Splits on CR, LF and CRLF so no payload line can inject an SSE field. */
+  private static void appendLines(StringBuilder sb, String s) {
+    int lineStart = 0;
+    int i = 0;
+    while (i < s.length()) {
+      char c = s.charAt(i);
+      if (c == '\r' || c == '\n') {
+        sb.append("data:").append(s, lineStart, i).append('\n');
+        if (c == '\r' && i + 1 < s.length() && s.charAt(i + 1) == '\n') {
+          i++;
+        }
+        lineStart = i + 1;
+      }
+      i++;
+    }
+    sb.append("data:").append(s, lineStart, s.length()).append('\n');
+  }
+
+  private void writeControl(boolean upToDate, boolean closed) {
+    StringBuilder sb = new StringBuilder(160);
+    sb.append("event: control\ndata:{\"streamNextOffset\":\"").append(Offsets.format(pos)).append('"');
+    if (closed) {
+      sb.append(",\"streamClosed\":true");
+    } else {
+      sb.append(",\"streamCursor\":\"").append(hc.cursors.next(x.param("cursor"))).append('"');
+      if (upToDate) {
+        sb.append(",\"upToDate\":true");
+      }
+    }
+    sb.append("}\n\n");
+    write(sb);
+    sentControl = true;
+  }
+
+  private void write(CharSequence s) {
+    ByteBuf b = Unpooled.copiedBuffer(s, StandardCharsets.UTF_8);
+    x.ctx.write(new DefaultHttpContent(b));
+    lastWriteNanos = System.nanoTime();
+  }
+
+  private void keepalive() {
+    if (ended) {
+      return;
+    }
+    if (System.nanoTime() - lastWriteNanos >= TimeUnit.MILLISECONDS.toNanos(hc.config.sseKeepaliveMillis()) / 2) {
+      x.ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(KEEPALIVE)));
+      lastWriteNanos = System.nanoTime();
+    }
+  }
+
+  /** Ends the session; with {@code graceful} the response is terminated before the connection closes. */
+  private void end(boolean graceful) {
+    if (ended) {
+      return;
+    }
+    ended = true;
+    hc.sseSubscribers.decrementAndGet();
+    if (watch != null) {
+      watch.cancel();
+    }
+    if (keepalive != null) {
+      keepalive.cancel(false);
+    }
+    if (maxAge != null) {
+      maxAge.cancel(false);
+    }
+    if (graceful && x.ctx.channel().isActive()) {
+      x.ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
+    }
+    x.finished();
+  }
+}

@@ -1,0 +1,151 @@
+package io.tributary.http;
+
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.tributary.service.BadRequestException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Dispatches each complete request to its route family. One instance per connection; it pauses
+ * reading while a request is in flight so pipelined requests are answered in order.
+ * Event-loop only.
+ */
+final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+  private final HttpContext hc;
+  private final WriteRoutes writes;
+  private final ReadRoutes reads;
+
+  StreamRequestHandler(HttpContext hc) {
+    this.hc = hc;
+    this.writes = new WriteRoutes(hc);
+    this.reads = new ReadRoutes(hc);
+  }
+
+  @Override
+  protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+    ctx.channel().config().setAutoRead(false);
+    boolean keepAlive = HttpUtil.isKeepAlive(req) && req.decoderResult().isSuccess();
+    QueryStringDecoder q;
+    try {
+      q = new QueryStringDecoder(req.uri(), StandardCharsets.UTF_8, true, 1024, true);
+      q.parameters();
+    } catch (IllegalArgumentException e) {
+      q = new QueryStringDecoder("/");
+      keepAlive = false;
+    }
+    RouteFamilies.Target target = RouteFamilies.resolve(q.rawPath());
+    byte[] body = ByteBufUtil.getBytes(req.content());
+    Exchange x = new Exchange(ctx, req.method(), req.headers(), q, body, keepAlive, target, () -> resume(ctx));
+    if (!req.decoderResult().isSuccess()) {
+      x.error(HttpResponseStatus.BAD_REQUEST, "malformed HTTP request");
+      return;
+    }
+    try {
+      dispatch(x);
+    } catch (BadRequestException e) {
+      x.error(HttpResponseStatus.BAD_REQUEST, e.getMessage());
+    } catch (RuntimeException e) {
+      x.fail(e);
+    }
+  }
+
+  private static void resume(ChannelHandlerContext ctx) {
+    if (ctx.channel().isActive()) {
+      ctx.channel().config().setAutoRead(true);
+      ctx.read();
+    }
+  }
+
+  private void dispatch(Exchange x) {
+    HttpMethod m = x.method;
+    if (m.equals(HttpMethod.OPTIONS)) {
+      FullHttpResponse r = Responses.empty(HttpResponseStatus.NO_CONTENT);
+      r.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS, ProtocolHeaders.ALLOW_METHODS);
+      r.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, ProtocolHeaders.ALLOW_HEADERS);
+      r.headers().set(HttpHeaderNames.ACCESS_CONTROL_MAX_AGE, "86400");
+      x.respond(r);
+      return;
+    }
+    switch (x.target.kind()) {
+      case INVALID -> x.error(HttpResponseStatus.BAD_REQUEST, x.target.error());
+      case SYSTEM -> system(x);
+      case STREAM -> stream(x);
+      case BUCKET, BUCKETS -> x.error(HttpResponseStatus.NOT_IMPLEMENTED, "bucket routes are not available yet");
+      case SUBSCRIPTIONS -> x.error(HttpResponseStatus.NOT_FOUND, "subscriptions are not supported by this server");
+      case NONE -> x.error(HttpResponseStatus.NOT_FOUND, "no route for " + x.query.rawPath());
+    }
+  }
+
+  private void stream(Exchange x) {
+    HttpMethod m = x.method;
+    if (m.equals(HttpMethod.GET)) {
+      reads.get(x);
+    } else if (m.equals(HttpMethod.HEAD)) {
+      reads.head(x);
+    } else if (m.equals(HttpMethod.PUT)) {
+      writes.create(x);
+    } else if (m.equals(HttpMethod.POST)) {
+      writes.append(x);
+    } else if (m.equals(HttpMethod.DELETE)) {
+      writes.delete(x);
+    } else {
+      methodNotAllowed(x);
+    }
+  }
+
+  private void system(Exchange x) {
+    if (!x.method.equals(HttpMethod.GET) && !x.method.equals(HttpMethod.HEAD)) {
+      methodNotAllowed(x);
+      return;
+    }
+    String path = x.query.rawPath();
+    if (path.equals("/healthz")) {
+      x.respond(text(HttpResponseStatus.OK, "ok\n"));
+    } else if (path.equals("/readyz")) {
+      boolean ready = hc.ready.getAsBoolean();
+      x.respond(ready ? text(HttpResponseStatus.OK, "ready\n")
+          : Responses.unavailable("not ready: waiting for group leaders or storage", 1));
+    } else {
+      FullHttpResponse r = text(HttpResponseStatus.OK, hc.metrics.scrape());
+      r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+      x.respond(r);
+    }
+  }
+
+  private static FullHttpResponse text(HttpResponseStatus s, String body) {
+    FullHttpResponse r = Responses.full(s, Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+    r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+    r.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+    return r;
+  }
+
+  private static void methodNotAllowed(Exchange x) {
+    FullHttpResponse r = Responses.error(HttpResponseStatus.METHOD_NOT_ALLOWED, "method " + x.method + " not allowed here");
+    r.headers().set(HttpHeaderNames.ALLOW, ProtocolHeaders.ALLOW_METHODS);
+    x.respond(r);
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    SseSession s = SseChannels.of(ctx.channel());
+    if (s != null && ctx.channel().isWritable()) {
+      s.onWritable();
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    // I/O errors on a client connection (reset, broken pipe) end that connection only.
+    ctx.close();
+  }
+}

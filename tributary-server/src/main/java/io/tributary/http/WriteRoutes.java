@@ -1,0 +1,206 @@
+package io.tributary.http;
+
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.tributary.common.Offsets;
+import io.tributary.common.StreamKey;
+import io.tributary.service.AppendRequest;
+import io.tributary.service.BadRequestException;
+import io.tributary.service.CreateRequest;
+import io.tributary.service.WriteResult;
+
+/** PUT (create, fork), POST (append, close) and DELETE on a stream. Event-loop only. */
+final class WriteRoutes {
+  private final HttpContext hc;
+
+  WriteRoutes(HttpContext hc) {
+    this.hc = hc;
+  }
+
+  void create(Exchange x) {
+    StreamKey key = x.target.key();
+    var h = x.headers;
+    String ttlText = h.get(ProtocolHeaders.STREAM_TTL);
+    String expText = h.get(ProtocolHeaders.STREAM_EXPIRES_AT);
+    if (ttlText != null && expText != null) {
+      throw new BadRequestException("Stream-TTL and Stream-Expires-At are mutually exclusive");
+    }
+    long ttl = HeaderParsing.ttlSeconds(ttlText);
+    long expMs = expText == null ? -1 : HeaderParsing.expiresAtMillis(expText);
+    String ct = h.get(HttpHeaderNames.CONTENT_TYPE);
+    if (ct != null && (ct.isBlank() || !ct.contains("/"))) {
+      ct = null;
+    }
+    CreateRequest.Fork fork = fork(x);
+    if (fork == null && ct == null) {
+      ct = "application/octet-stream";
+    }
+    boolean closed = HeaderParsing.isTrue(h.get(ProtocolHeaders.STREAM_CLOSED));
+    CreateRequest r = new CreateRequest(key, ct == null ? null : ct.trim(), ttl, expText == null ? null : expText.trim(),
+        expMs, closed, x.body, fork);
+    x.onLoop(hc.service.create(r), res -> x.respond(createResponse(x, key, res)));
+  }
+
+  private CreateRequest.Fork fork(Exchange x) {
+    var h = x.headers;
+    String from = h.get(ProtocolHeaders.STREAM_FORKED_FROM);
+    String offText = h.get(ProtocolHeaders.STREAM_FORK_OFFSET);
+    String subText = h.get(ProtocolHeaders.STREAM_FORK_SUB_OFFSET);
+    if (from == null) {
+      if (subText != null) {
+        throw new BadRequestException("Stream-Fork-Sub-Offset needs Stream-Forked-From");
+      }
+      if (offText != null) {
+        throw new BadRequestException("Stream-Fork-Offset needs Stream-Forked-From");
+      }
+      return null;
+    }
+    String path = from.trim();
+    int q = path.indexOf('?');
+    if (q >= 0) {
+      path = path.substring(0, q);
+    }
+    if (path.startsWith("http://") || path.startsWith("https://")) {
+      int slash = path.indexOf('/', path.indexOf("//") + 2);
+      path = slash < 0 ? "/" : path.substring(slash);
+    }
+    RouteFamilies.Target src = RouteFamilies.resolve(path);
+    if (src.kind() != RouteFamilies.Kind.STREAM) {
+      throw new BadRequestException("Stream-Forked-From is not a stream path");
+    }
+    long offset = -1;
+    if (offText != null) {
+      offset = Offsets.parse(offText.trim());
+      if (offset == Offsets.INVALID) {
+        throw new BadRequestException("malformed Stream-Fork-Offset");
+      }
+    }
+    long sub = HeaderParsing.subOffset(subText);
+    if (sub > 0 && offText == null) {
+      throw new BadRequestException("Stream-Fork-Sub-Offset > 0 needs Stream-Fork-Offset");
+    }
+    return new CreateRequest.Fork(src.key(), offset, sub);
+  }
+
+  private FullHttpResponse createResponse(Exchange x, StreamKey key, WriteResult res) {
+    switch (res.status()) {
+      case CREATED, EXISTS -> {
+        FullHttpResponse r = Responses.empty(res.status() == WriteResult.Status.CREATED
+            ? HttpResponseStatus.CREATED : HttpResponseStatus.OK);
+        if (res.contentType() != null) {
+          r.headers().set(HttpHeaderNames.CONTENT_TYPE, res.contentType());
+        }
+        r.headers().set(ProtocolHeaders.STREAM_NEXT_OFFSET, Offsets.format(res.tail()));
+        if (res.closed()) {
+          r.headers().set(ProtocolHeaders.STREAM_CLOSED, "true");
+        }
+        if (res.status() == WriteResult.Status.CREATED) {
+          r.headers().set(HttpHeaderNames.LOCATION, location(x));
+        }
+        return r;
+      }
+      default -> {
+        return errorFor(res);
+      }
+    }
+  }
+
+  private String location(Exchange x) {
+    String host = x.headers.get(HttpHeaderNames.HOST);
+    if (host == null || host.isBlank()) {
+      host = hc.config.host() + ":" + hc.config.port();
+    }
+    return "http://" + host + x.query.rawPath();
+  }
+
+  void append(Exchange x) {
+    var h = x.headers;
+    String pid = h.get(ProtocolHeaders.PRODUCER_ID);
+    String pe = h.get(ProtocolHeaders.PRODUCER_EPOCH);
+    String ps = h.get(ProtocolHeaders.PRODUCER_SEQ);
+    int present = (pid != null ? 1 : 0) + (pe != null ? 1 : 0) + (ps != null ? 1 : 0);
+    long epoch = -1;
+    long seq = -1;
+    if (present != 0) {
+      if (present != 3) {
+        throw new BadRequestException("Producer-Id, Producer-Epoch and Producer-Seq go together");
+      }
+      if (pid.isEmpty()) {
+        throw new BadRequestException("Producer-Id is empty");
+      }
+      epoch = HeaderParsing.producerNumber("Producer-Epoch", pe);
+      seq = HeaderParsing.producerNumber("Producer-Seq", ps);
+    }
+    boolean close = HeaderParsing.isTrue(h.get(ProtocolHeaders.STREAM_CLOSED));
+    String ct = h.get(HttpHeaderNames.CONTENT_TYPE);
+    if (x.body.length == 0 && !close) {
+      throw new BadRequestException("empty body (to close a stream send Stream-Closed: true)");
+    }
+    if (x.body.length > 0 && (ct == null || ct.isBlank())) {
+      throw new BadRequestException("Content-Type is required with a body");
+    }
+    AppendRequest r = new AppendRequest(x.target.key(), ct, x.body, close, h.get(ProtocolHeaders.STREAM_SEQ),
+        present == 3 ? pid : null, epoch, seq);
+    x.onLoop(hc.service.append(r), res -> x.respond(appendResponse(res)));
+  }
+
+  private FullHttpResponse appendResponse(WriteResult res) {
+    FullHttpResponse r;
+    switch (res.status()) {
+      case APPENDED, CLOSED -> {
+        boolean producer = res.producerEpoch() >= 0;
+        r = Responses.empty(producer && res.status() == WriteResult.Status.APPENDED ? HttpResponseStatus.OK
+            : HttpResponseStatus.NO_CONTENT);
+        r.headers().set(ProtocolHeaders.STREAM_NEXT_OFFSET, Offsets.format(res.tail()));
+      }
+      case DUPLICATE -> r = Responses.empty(HttpResponseStatus.NO_CONTENT);
+      default -> {
+        return errorFor(res);
+      }
+    }
+    if (res.closed()) {
+      r.headers().set(ProtocolHeaders.STREAM_CLOSED, "true");
+    }
+    if (res.producerEpoch() >= 0) {
+      r.headers().set(ProtocolHeaders.PRODUCER_EPOCH, Long.toString(res.producerEpoch()));
+      r.headers().set(ProtocolHeaders.PRODUCER_SEQ, Long.toString(res.producerSeq()));
+    }
+    return r;
+  }
+
+  void delete(Exchange x) {
+    x.onLoop(hc.service.delete(x.target.key()), res -> x.respond(res.status() == WriteResult.Status.DELETED
+        ? Responses.empty(HttpResponseStatus.NO_CONTENT) : errorFor(res)));
+  }
+
+  /** The error response of a write outcome. */
+  static FullHttpResponse errorFor(WriteResult res) {
+    String reason = res.reason();
+    FullHttpResponse r = switch (res.status()) {
+      case NOT_FOUND -> Responses.error(HttpResponseStatus.NOT_FOUND, reason == null ? "stream not found" : reason);
+      case GONE -> Responses.error(HttpResponseStatus.GONE, reason == null ? "stream was deleted" : reason);
+      case CONFLICT_CLOSED -> {
+        FullHttpResponse c = Responses.error(HttpResponseStatus.CONFLICT, "stream is closed");
+        c.headers().set(ProtocolHeaders.STREAM_CLOSED, "true");
+        c.headers().set(ProtocolHeaders.STREAM_NEXT_OFFSET, Offsets.format(res.tail()));
+        yield c;
+      }
+      case CONFLICT, CONFLICT_CONTENT_TYPE, CONFLICT_SEQ -> Responses.error(HttpResponseStatus.CONFLICT, reason);
+      case PRODUCER_STALE_EPOCH -> {
+        FullHttpResponse c = Responses.error(HttpResponseStatus.FORBIDDEN, reason);
+        c.headers().set(ProtocolHeaders.PRODUCER_EPOCH, Long.toString(res.producerEpoch()));
+        yield c;
+      }
+      case PRODUCER_BAD_EPOCH, BAD_REQUEST -> Responses.error(HttpResponseStatus.BAD_REQUEST, reason);
+      case PRODUCER_GAP -> {
+        FullHttpResponse c = Responses.error(HttpResponseStatus.CONFLICT, reason);
+        c.headers().set(ProtocolHeaders.PRODUCER_EXPECTED_SEQ, Long.toString(res.expectedSeq()));
+        c.headers().set(ProtocolHeaders.PRODUCER_RECEIVED_SEQ, Long.toString(res.receivedSeq()));
+        yield c;
+      }
+      default -> Responses.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "unexpected outcome " + res.status());
+    };
+    return r;
+  }
+}

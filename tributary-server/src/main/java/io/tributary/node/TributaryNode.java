@@ -1,0 +1,91 @@
+package io.tributary.node;
+
+import io.tributary.common.Clock;
+import io.tributary.config.TributaryConfig;
+import io.tributary.group.RaftHost;
+import io.tributary.http.HttpServer;
+import io.tributary.service.ReadPool;
+import io.tributary.service.StreamService;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Tributary node: Ratis host with its groups, the stream service and the HTTP listener.
+ * Started and closed on the caller's thread; everything else runs on the threads those parts own.
+ */
+public final class TributaryNode implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(TributaryNode.class);
+
+  private final TributaryConfig config;
+  private final Clock clock;
+  private RaftHost raft;
+  private ReadPool readPool;
+  private HttpServer http;
+  private int port;
+
+  public TributaryNode(TributaryConfig config, Clock clock) {
+    this.config = config;
+    this.clock = clock;
+  }
+
+  public void start() throws IOException, InterruptedException {
+    LOG.info("starting Tributary node {} with effective config:\n{}", config.nodeId(), config.describe());
+    Files.createDirectories(config.dataDir());
+    raft = new RaftHost(config, clock);
+    raft.start();
+    readPool = new ReadPool(config.readThreads(), config.readQueueMax());
+    StreamService service = new StreamService(raft, clock, config, () -> UUID.randomUUID().toString(), readPool);
+    http = new HttpServer(config, service, clock, this::ready, this::metrics);
+    port = http.start();
+    LOG.info("Tributary node {} listening on http://{}:{} (data in {})", config.nodeId(), config.host(), port,
+        config.dataDir().toAbsolutePath());
+  }
+
+  /** Ready when every local group has a leader and the data directory is writable. */
+  public boolean ready() {
+    if (raft == null || !raft.ready()) {
+      return false;
+    }
+    Path probe = config.dataDir().resolve(".ready-probe");
+    try {
+      Files.writeString(probe, "ok");
+      Files.deleteIfExists(probe);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public TributaryConfig config() {
+    return config;
+  }
+
+  String metrics() {
+    return Metrics.render(raft, http);
+  }
+
+  @Override
+  public void close() {
+    if (http != null) {
+      http.close();
+    }
+    if (readPool != null) {
+      readPool.close();
+    }
+    if (raft != null) {
+      try {
+        raft.close();
+      } catch (IOException e) {
+        LOG.warn("closing Ratis failed", e);
+      }
+    }
+  }
+}

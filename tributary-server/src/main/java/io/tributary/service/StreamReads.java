@@ -1,0 +1,153 @@
+package io.tributary.service;
+
+import io.tributary.common.Clock;
+import io.tributary.common.StreamKey;
+import io.tributary.group.RaftHost;
+import io.tributary.state.StreamView;
+import io.tributary.state.WatchRegistry;
+import io.tributary.storage.StorageException;
+import io.tributary.storage.StreamReader;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Reads from the local replica: lookups (with lazy expiry), catch-up reads and watches. Data in
+ * the tail cache is copied on the caller's thread; anything that needs the disk goes to the
+ * {@link ReadPool}. Fork reads stitch the source's bytes below the fork point to the fork's own.
+ * Thread-safe; no mutable state of its own.
+ */
+public final class StreamReads {
+  private final RaftHost host;
+  private final Clock clock;
+  private final ReadPool pool;
+  private final TtlTracker ttl;
+
+  StreamReads(RaftHost host, Clock clock, ReadPool pool, TtlTracker ttl) {
+    this.host = host;
+    this.clock = clock;
+    this.pool = pool;
+    this.ttl = ttl;
+  }
+
+  /** Result of resolving a key: found (with its view), missing, or gone (deleted/expired but pinned). */
+  public record Lookup(ReadResult.Status status, StreamInfo info, StreamView view) {}
+
+  /** Resolves a key without renewing its TTL (HEAD). */
+  public Lookup lookup(StreamKey key) {
+    StreamView v = host.groupOf(key).stateMachine().state().view(key);
+    if (v == null) {
+      return new Lookup(ReadResult.Status.NOT_FOUND, null, null);
+    }
+    boolean expired = v.expiredAt(clock.nowMillis(), ttl.lastReadMillis(v.streamId()));
+    if (v.softDeleted() || (expired && v.pinCount() > 0)) {
+      return new Lookup(ReadResult.Status.GONE, null, v);
+    }
+    if (expired) {
+      return new Lookup(ReadResult.Status.NOT_FOUND, null, null);
+    }
+    return new Lookup(ReadResult.Status.OK, info(v), v);
+  }
+
+  /** Resolves a key for a read, renewing a sliding TTL. */
+  public Lookup lookupForRead(StreamKey key) {
+    Lookup l = lookup(key);
+    if (l.status() == ReadResult.Status.OK && l.view().ttlSeconds() >= 0) {
+      ttl.read(key, l.view().streamId());
+    }
+    return l;
+  }
+
+  static StreamInfo info(StreamView v) {
+    return new StreamInfo(v.key(), v.streamId(), v.contentType(), v.json(), v.tail(), v.closed(), v.ttlSeconds(),
+        v.expiresAt());
+  }
+
+  /**
+   * Catch-up read of up to {@code maxBytes} from {@code offset} (-1 = start). Completes on the
+   * caller's thread when the bytes are cached, else on a read-pool thread.
+   */
+  public CompletableFuture<ReadResult> read(StreamKey key, long offset, long maxBytes) {
+    Lookup l = lookupForRead(key);
+    if (l.status() != ReadResult.Status.OK) {
+      return CompletableFuture.completedFuture(ReadResult.of(l.status(), l.status() == ReadResult.Status.GONE
+          ? "stream was deleted" : "stream not found"));
+    }
+    return read(l.view(), offset, maxBytes);
+  }
+
+  /** Catch-up read against a view already resolved. */
+  public CompletableFuture<ReadResult> read(StreamView v, long offset, long maxBytes) {
+    long start = offset < 0 ? 0 : offset;
+    if (start > v.tail()) {
+      return CompletableFuture.completedFuture(ReadResult.of(ReadResult.Status.BAD_OFFSET,
+          "offset is beyond the stream's tail"));
+    }
+    long end = maxBytes >= v.tail() - start ? v.tail() : start + Math.max(1, maxBytes);
+    byte[] cached = range(v, start, end, true);
+    if (cached != null) {
+      return CompletableFuture.completedFuture(finish(v, start, end, cached));
+    }
+    return pool.submit(() -> finish(v, start, end, range(v, start, end, false)));
+  }
+
+  private ReadResult finish(StreamView v, long start, long end, byte[] data) {
+    if (v.json() && end < v.tail()) {
+      int whole = JsonMessages.wholeMessagesLength(data, data.length);
+      if (whole == 0) {
+        // one message larger than the chunk limit: return it whole (bounded by the body limit)
+        data = range(v, start, v.tail(), false);
+        whole = JsonMessages.wholeMessagesLength(data, data.length);
+      }
+      if (whole < data.length) {
+        data = java.util.Arrays.copyOf(data, whole);
+      }
+    }
+    long next = start + data.length;
+    return new ReadResult(ReadResult.Status.OK, info(v), data, start, next, next == v.tail(), null);
+  }
+
+  /** Bytes {@code [from, to)} of a stream, following fork links; null if cachedOnly and not all cached. */
+  private byte[] range(StreamView v, long from, long to, boolean cachedOnly) {
+    if (from >= to) {
+      return new byte[0];
+    }
+    long own = v.ownStart();
+    if (from >= own) {
+      return StreamReader.read(host.group(v.group()).stateMachine().state().store(), v.streamId(), v.index(),
+          v.tail(), from, to, cachedOnly);
+    }
+    StreamView.Fork f = v.fork();
+    StreamView src = host.group(f.sourceGroup()).stateMachine().state().viewById(f.sourceStreamId());
+    if (src == null) {
+      throw new StorageException("fork " + v.key() + " lost its source stream " + f.sourceStreamId());
+    }
+    byte[] head = range(src, from, Math.min(to, own), cachedOnly);
+    if (head == null || to <= own) {
+      return head;
+    }
+    byte[] tail = StreamReader.read(host.group(v.group()).stateMachine().state().store(), v.streamId(), v.index(),
+        v.tail(), own, to, cachedOnly);
+    if (tail == null) {
+      return null;
+    }
+    byte[] out = new byte[head.length + tail.length];
+    System.arraycopy(head, 0, out, 0, head.length);
+    System.arraycopy(tail, 0, out, head.length, tail.length);
+    return out;
+  }
+
+  /**
+   * Registers {@code wake} to run (once, on an apply thread; it must not block) when the stream
+   * changes; runs it at once if the stream already moved past {@code offset}, closed or vanished.
+   */
+  public Watch watch(StreamInfo info, long offset, Runnable wake) {
+    var sm = host.groupOf(info.key()).stateMachine();
+    WatchRegistry.Handle h = sm.watches().register(info.streamId(), wake);
+    StreamView now = sm.state().viewById(info.streamId());
+    if (now == null || now.tail() > offset || now.closed() || now.softDeleted()) {
+      h.cancel();
+      wake.run();
+      return () -> { };
+    }
+    return h::cancel;
+  }
+}

@@ -1,0 +1,152 @@
+package io.tributary.service;
+
+import io.tributary.common.Clock;
+import io.tributary.common.StreamKey;
+import io.tributary.common.UnavailableException;
+import io.tributary.config.TributaryConfig;
+import io.tributary.group.RaftHost;
+import io.tributary.state.Command;
+import io.tributary.common.ContentTypes;
+import io.tributary.state.Outcome;
+import io.tributary.state.StreamView;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+/**
+ * The protocol's stream operations on top of the node's groups. Writes become commands submitted
+ * through the stream's group batcher and complete when applied; reads use the local replica's
+ * published views ({@link StreamReads}). Thread-safe: called from Netty event loops, completes on
+ * Ratis or read-pool threads; holds no mutable state of its own beyond {@link TtlTracker}.
+ */
+public final class StreamService {
+  private final RaftHost host;
+  private final Clock clock;
+  private final TributaryConfig config;
+  private final Supplier<String> pinIds;
+  private final StreamReads reads;
+  private final TtlTracker ttl;
+
+  public StreamService(RaftHost host, Clock clock, TributaryConfig config, Supplier<String> pinIds, ReadPool readPool) {
+    this.host = host;
+    this.clock = clock;
+    this.config = config;
+    this.pinIds = pinIds;
+    this.ttl = new TtlTracker(clock, config.ttlTouchIntervalMillis(), this::touch);
+    this.reads = new StreamReads(host, clock, readPool, ttl);
+  }
+
+  public StreamReads reads() {
+    return reads;
+  }
+
+  // ---------------------------------------------------------------- create
+
+  public CompletableFuture<WriteResult> create(CreateRequest r) {
+    if (r.fork() != null) {
+      return new ForkCreation(this, r).run();
+    }
+    String ct = r.contentType() == null ? ContentTypes.DEFAULT : r.contentType();
+    return createResolved(r, ct, r.ttlSeconds(), r.expiresAt(), r.expiresAtMillis(), null);
+  }
+
+  CompletableFuture<WriteResult> createResolved(CreateRequest r, String ct, long ttlSeconds, String expiresAt,
+      long expiresAtMillis, Command.ForkSpec fork) {
+    byte[] data = r.body();
+    int messages = 0;
+    if (ContentTypes.isJson(ct)) {
+      JsonMessages.Framed f = JsonMessages.frame(data, true);
+      data = f.bytes();
+      messages = f.count();
+    }
+    Command.Create c = new Command.Create(r.key(), ct, ttlSeconds, expiresAt, expiresAtMillis, r.closed(), data,
+        messages, fork);
+    return submit(r.key(), c, data.length).thenApply(o -> {
+      releaseIfAsked(o);
+      return toResult(o, ct);
+    });
+  }
+
+  // ---------------------------------------------------------------- append / close
+
+  public CompletableFuture<WriteResult> append(AppendRequest r) {
+    byte[] data = r.body();
+    int messages = 0;
+    if (data.length > 0 && ContentTypes.isJson(r.contentType())) {
+      StreamView v = host.groupOf(r.key()).stateMachine().state().view(r.key());
+      if (v != null && v.json()) {
+        JsonMessages.Framed f = JsonMessages.frame(data, false);
+        data = f.bytes();
+        messages = f.count();
+      }
+    }
+    Command.Producer p = r.hasProducer() ? new Command.Producer(r.producerId(), r.producerEpoch(), r.producerSeq()) : null;
+    Command.Append c = new Command.Append(r.key(), r.contentType(), data, messages, r.close(), r.streamSeq(), p);
+    return submit(r.key(), c, data.length).thenApply(o -> toResult(o, null));
+  }
+
+  // ---------------------------------------------------------------- delete
+
+  public CompletableFuture<WriteResult> delete(StreamKey key) {
+    return submit(key, new Command.Delete(key), 0).thenApply(o -> {
+      releaseIfAsked(o);
+      return toResult(o, null);
+    });
+  }
+
+  /** Carries a fork's pin back to its source's group; cascades while sources are removed. */
+  void releaseIfAsked(Outcome o) {
+    if (!o.hasRelease()) {
+      return;
+    }
+    Command.UnpinFork u = new Command.UnpinFork(o.releaseKey(), o.releaseStreamId(), o.releasePinId());
+    submit(o.releaseKey(), u, 0).thenAccept(this::releaseIfAsked);
+  }
+
+  private void touch(StreamKey key, long streamId) {
+    submit(key, new Command.Touch(key, streamId), 0);
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  CompletableFuture<Outcome> submit(StreamKey key, Command c, int bytes) {
+    return host.groupOf(key).batcher().submit(c, bytes + 64)
+        .orTimeout(config.writeTimeoutMillis(), TimeUnit.MILLISECONDS)
+        .exceptionallyCompose(t -> {
+          Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+          if (cause instanceof TimeoutException) {
+            cause = new UnavailableException("write not acknowledged within " + config.writeTimeoutMillis()
+                + " ms; outcome unknown, retry (producer headers make the retry exactly-once)", 1);
+          }
+          return CompletableFuture.failedFuture(cause);
+        });
+  }
+
+  Supplier<String> pinIds() {
+    return pinIds;
+  }
+
+  RaftHost host() {
+    return host;
+  }
+
+  Clock clock() {
+    return clock;
+  }
+
+  static WriteResult toResult(Outcome o, String contentType) {
+    WriteResult.Status s = WriteResult.Status.valueOf(switch (o.code()) {
+      case TOUCHED, PINNED, UNPINNED -> "EXISTS";
+      default -> o.code().name();
+    });
+    return new WriteResult(s, o.tail(), o.closed(), contentType, o.producerEpoch(), o.producerSeq(), o.expectedSeq(),
+        o.receivedSeq(), o.message());
+  }
+
+  /** Watches a stream for any change after {@code offset}; see {@link StreamReads#watch}. */
+  public Watch watch(StreamInfo info, long offset, Runnable wake) {
+    return reads.watch(info, offset, wake);
+  }
+}

@@ -1,0 +1,175 @@
+package io.tributary.state;
+
+import io.tributary.common.StreamKey;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Encodes a batch of commands into one Raft entry, and a list of outcomes into one Raft reply.
+ * Format version byte first; see docs/on-disk-format.md ("Raft entries").
+ */
+public final class CommandCodec {
+  static final int VERSION = 1;
+  private static final int CREATE = 1;
+  private static final int APPEND = 2;
+  private static final int DELETE = 3;
+  private static final int TOUCH = 4;
+  private static final int PIN = 5;
+  private static final int UNPIN = 6;
+
+  private CommandCodec() {}
+
+  /** A decoded entry: the leader's clock at submission and the commands in order. */
+  public record Batch(long nowMillis, List<Command> commands) {}
+
+  public static byte[] encode(long nowMillis, List<Command> commands, int sizeHint) {
+    Wire.Out o = new Wire.Out(sizeHint + 64);
+    o.u8(VERSION).i64(nowMillis).i32(commands.size());
+    for (Command c : commands) {
+      switch (c) {
+        case Command.Create cr -> {
+          o.u8(CREATE);
+          key(o, cr.key());
+          o.str(cr.contentType()).i64(cr.ttlSeconds()).str(cr.expiresAt()).i64(cr.expiresAtMillis()).bool(cr.closed())
+              .bytes(cr.data()).i32(cr.messages());
+          Command.ForkSpec f = cr.fork();
+          o.bool(f != null);
+          if (f != null) {
+            key(o, f.sourceKey());
+            o.i32(f.sourceGroup()).i64(f.sourceStreamId()).i64(f.forkPoint()).i64(f.requestedOffset()).i64(f.subOffset())
+                .str(f.pinId());
+          }
+        }
+        case Command.Append a -> {
+          o.u8(APPEND);
+          key(o, a.key());
+          o.str(a.contentType()).bytes(a.data()).i32(a.messages()).bool(a.close()).str(a.streamSeq());
+          o.bool(a.producer() != null);
+          if (a.producer() != null) {
+            o.str(a.producer().id()).i64(a.producer().epoch()).i64(a.producer().seq());
+          }
+        }
+        case Command.Delete d -> {
+          o.u8(DELETE);
+          key(o, d.key());
+        }
+        case Command.Touch t -> {
+          o.u8(TOUCH);
+          key(o, t.key());
+          o.i64(t.streamId());
+        }
+        case Command.PinFork p -> {
+          o.u8(PIN);
+          key(o, p.key());
+          o.i64(p.forkPoint()).i64(p.expectStreamId()).str(p.pinId());
+          key(o, p.forkKey());
+        }
+        case Command.UnpinFork u -> {
+          o.u8(UNPIN);
+          key(o, u.key());
+          o.i64(u.streamId()).str(u.pinId());
+        }
+      }
+    }
+    return o.toByteArray();
+  }
+
+  public static Batch decode(ByteBuffer buf) {
+    Wire.In in = new Wire.In(buf);
+    int v = in.u8();
+    if (v != VERSION) {
+      throw new IllegalStateException("unknown command batch version " + v);
+    }
+    long now = in.i64();
+    int n = in.i32();
+    List<Command> out = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      int type = in.u8();
+      StreamKey key = key(in);
+      out.add(switch (type) {
+        case CREATE -> {
+          String ct = in.str();
+          long ttl = in.i64();
+          String exp = in.str();
+          long expMs = in.i64();
+          boolean closed = in.bool();
+          byte[] data = in.bytes();
+          int msgs = in.i32();
+          Command.ForkSpec fork = null;
+          if (in.bool()) {
+            fork = new Command.ForkSpec(key(in), in.i32(), in.i64(), in.i64(), in.i64(), in.i64(), in.str());
+          }
+          yield new Command.Create(key, ct, ttl, exp, expMs, closed, data, msgs, fork);
+        }
+        case APPEND -> {
+          String ct = in.str();
+          byte[] data = in.bytes();
+          int msgs = in.i32();
+          boolean close = in.bool();
+          String seq = in.str();
+          Command.Producer p = in.bool() ? new Command.Producer(in.str(), in.i64(), in.i64()) : null;
+          yield new Command.Append(key, ct, data, msgs, close, seq, p);
+        }
+        case DELETE -> new Command.Delete(key);
+        case TOUCH -> new Command.Touch(key, in.i64());
+        case PIN -> new Command.PinFork(key, in.i64(), in.i64(), in.str(), key(in));
+        case UNPIN -> new Command.UnpinFork(key, in.i64(), in.str());
+        default -> throw new IllegalStateException("unknown command type " + type);
+      });
+    }
+    return new Batch(now, out);
+  }
+
+  public static byte[] encodeOutcomes(List<Outcome> outcomes) {
+    Wire.Out o = new Wire.Out(64 * outcomes.size());
+    o.u8(VERSION).i32(outcomes.size());
+    for (Outcome r : outcomes) {
+      o.u8(r.code().ordinal()).i64(r.tail()).bool(r.closed()).i64(r.producerEpoch()).i64(r.producerSeq())
+          .i64(r.expectedSeq()).i64(r.receivedSeq()).i64(r.streamId()).str(r.contentType()).i64(r.ttlSeconds())
+          .str(r.expiresAt()).i64(r.expiresAtMillis());
+      o.bool(r.releaseKey() != null);
+      if (r.releaseKey() != null) {
+        key(o, r.releaseKey());
+      }
+      o.i64(r.releaseStreamId()).str(r.releasePinId()).str(r.message());
+    }
+    return o.toByteArray();
+  }
+
+  public static List<Outcome> decodeOutcomes(ByteBuffer buf) {
+    Wire.In in = new Wire.In(buf);
+    int v = in.u8();
+    if (v != VERSION) {
+      throw new IllegalStateException("unknown outcome version " + v);
+    }
+    int n = in.i32();
+    List<Outcome> out = new ArrayList<>(n);
+    Outcome.Code[] codes = Outcome.Code.values();
+    for (int i = 0; i < n; i++) {
+      Outcome.Code code = codes[in.u8()];
+      long tail = in.i64();
+      boolean closed = in.bool();
+      long pe = in.i64();
+      long ps = in.i64();
+      long es = in.i64();
+      long rs = in.i64();
+      long sid = in.i64();
+      String ct = in.str();
+      long ttl = in.i64();
+      String exp = in.str();
+      long expMs = in.i64();
+      StreamKey rk = in.bool() ? key(in) : null;
+      out.add(new Outcome(code, tail, closed, pe, ps, es, rs, sid, ct, ttl, exp, expMs, rk, in.i64(), in.str(), in.str()));
+    }
+    return out;
+  }
+
+  static void key(Wire.Out o, StreamKey k) {
+    o.str(k.bucket()).str(k.stream());
+  }
+
+  static StreamKey key(Wire.In in) {
+    return new StreamKey(in.str(), in.str());
+  }
+}

@@ -1,0 +1,171 @@
+package io.tributary.state;
+
+import io.tributary.common.StreamKey;
+import io.tributary.storage.SegmentStore;
+import io.tributary.storage.StreamIndex;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+
+/**
+ * The deterministic state of one group: its streams (by key and by id), the id counter and the
+ * segment store their bytes live in. Mutated only by the group's apply thread through
+ * {@link #apply}; other threads read the concurrent maps and each stream's published view.
+ */
+public final class GroupState {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(GroupState.class);
+  final int group;
+  final SegmentStore store;
+  final WatchRegistry watches;
+  final ConcurrentSkipListMap<StreamKey, StreamEntry> byKey = new ConcurrentSkipListMap<>();
+  final ConcurrentHashMap<Long, StreamEntry> byId = new ConcurrentHashMap<>();
+  long nextStreamId = 1;
+  private final List<Long> changed = new ArrayList<>();
+  /** Pin of a fork removed while applying the current command, to hand back to the submitter. */
+  private StreamEntry removedFork;
+
+  private final CreateHandler create = new CreateHandler();
+  private final AppendHandler append = new AppendHandler();
+  private final LifecycleHandler lifecycle = new LifecycleHandler();
+
+  GroupState(int group, SegmentStore store, WatchRegistry watches) {
+    this.group = group;
+    this.store = store;
+    this.watches = watches;
+  }
+
+  /** Applies one entry's commands in order; returns one outcome per command. Apply thread. */
+  List<Outcome> apply(CommandCodec.Batch batch) {
+    List<Outcome> out = new ArrayList<>(batch.commands().size());
+    long now = batch.nowMillis();
+    for (Command c : batch.commands()) {
+      out.add(switch (c) {
+        case Command.Create cr -> create.apply(this, cr, now);
+        case Command.Append a -> append.apply(this, a, now);
+        case Command.Delete d -> lifecycle.delete(this, d, now);
+        case Command.Touch t -> lifecycle.touch(this, t, now);
+        case Command.PinFork p -> lifecycle.pin(this, p, now);
+        case Command.UnpinFork u -> lifecycle.unpin(this, u);
+      });
+      if (removedFork != null) {
+        int last = out.size() - 1;
+        Outcome o = out.get(last);
+        if (!o.hasRelease()) {
+          out.set(last, o.withRelease(removedFork.fork.sourceKey(), removedFork.fork.sourceStreamId(),
+              removedFork.forkPinId));
+        } else {
+          // cannot happen with the current handlers (one removal per command); never fail apply over it
+          LOG.warn("group {}: second fork pin release on {} dropped; pin {} leaks until the pin reconciler runs",
+              group, c.key(), removedFork.forkPinId);
+        }
+        removedFork = null;
+      }
+    }
+    store.publish();
+    for (Long id : changed) {
+      StreamEntry e = byId.get(id);
+      if (e != null) {
+        e.publish();
+      }
+    }
+    for (Long id : changed) {
+      watches.fire(id);
+    }
+    changed.clear();
+    return out;
+  }
+
+  void markChanged(StreamEntry e) {
+    changed.add(e.streamId);
+  }
+
+  /** The live entry for a key at {@code now}; an expired entry without pins is removed on the way. */
+  StreamEntry live(StreamKey key, long now) {
+    StreamEntry e = byKey.get(key);
+    if (e != null && e.pins.isEmpty() && e.expiredAt(now)) {
+      remove(e);
+      return null;
+    }
+    return e;
+  }
+
+  void add(StreamEntry e) {
+    byKey.put(e.key, e);
+    byId.put(e.streamId, e);
+    e.publish();
+    markChanged(e);
+  }
+
+  /**
+   * Removes a stream. Its records stay in the segments as garbage until segment compaction. When
+   * the stream was a fork, its pin on the source is handed back in the command's outcome.
+   */
+  void remove(StreamEntry e) {
+    if (e.fork != null) {
+      removedFork = e;
+    }
+    byKey.remove(e.key, e);
+    byId.remove(e.streamId);
+    e.softDeleted = true;
+    e.publish();
+    changed.add(e.streamId);
+  }
+
+  /** Writes framed bytes to the stream's tail, splitting into records of bounded size. */
+  void writeData(StreamEntry e, byte[] data) {
+    int off = 0;
+    while (off < data.length) {
+      int n = Math.min(SegmentStore.RECORD_PAYLOAD_MAX, data.length - off);
+      long pos = store.append(e.streamId, e.tail, data, off, n);
+      e.index.add(e.tail, pos);
+      e.tail += n;
+      off += n;
+    }
+  }
+
+  // ---- read side (any thread) ----
+
+  public StreamView view(StreamKey key) {
+    StreamEntry e = byKey.get(key);
+    return e == null ? null : e.view;
+  }
+
+  public StreamView viewById(long streamId) {
+    StreamEntry e = byId.get(streamId);
+    return e == null ? null : e.view;
+  }
+
+  public SegmentStore store() {
+    return store;
+  }
+
+  public int group() {
+    return group;
+  }
+
+  public int streamCount() {
+    return byKey.size();
+  }
+
+  /** Live stream views of a bucket in key order, starting after {@code afterStream} (exclusive). */
+  public List<StreamView> list(String bucket, String afterStream, int limit) {
+    List<StreamView> out = new ArrayList<>();
+    StreamKey from = new StreamKey(bucket, afterStream == null ? "" : afterStream);
+    for (Map.Entry<StreamKey, StreamEntry> me : byKey.tailMap(from, afterStream == null).entrySet()) {
+      if (!me.getKey().bucket().equals(bucket) || out.size() >= limit) {
+        break;
+      }
+      StreamView v = me.getValue().view;
+      if (v != null && !v.softDeleted()) {
+        out.add(v);
+      }
+    }
+    return out;
+  }
+
+  static StreamIndex newIndex() {
+    return new StreamIndex();
+  }
+}

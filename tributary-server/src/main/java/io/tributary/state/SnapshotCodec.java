@@ -1,0 +1,221 @@
+package io.tributary.state;
+
+import io.tributary.common.StreamKey;
+import io.tributary.storage.StreamIndex;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import java.util.zip.CRC32C;
+import java.util.zip.CheckedInputStream;
+import java.util.zip.CheckedOutputStream;
+
+/**
+ * Writes and reads a group's metadata snapshot: stream table, producers, pins, per-stream record
+ * indexes and the segment end they refer to. Data bytes are not in it (they are in the segments,
+ * fsync'd before the snapshot is written). Layout in docs/on-disk-format.md. Apply thread only.
+ */
+final class SnapshotCodec {
+  private static final int MAGIC = 0x54525353; // "TRSS"
+  private static final int VERSION = 1;
+
+  private SnapshotCodec() {}
+
+  /** Writes to a temp file, fsyncs, renames atomically onto {@code target}. */
+  static void write(GroupState s, long storeEnd, Path target) throws IOException {
+    Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+    CRC32C crc = new CRC32C();
+    try (OutputStream fo = Files.newOutputStream(tmp);
+        CheckedOutputStream co = new CheckedOutputStream(new BufferedOutputStream(fo, 1 << 16), crc);
+        DataOutputStream o = new DataOutputStream(co)) {
+      o.writeInt(MAGIC);
+      o.writeInt(VERSION);
+      o.writeInt(s.group);
+      o.writeLong(storeEnd);
+      o.writeLong(s.nextStreamId);
+      o.writeInt(s.byId.size());
+      for (StreamEntry e : s.byId.values().stream().sorted((a, b) -> Long.compare(a.streamId, b.streamId)).toList()) {
+        writeEntry(o, e);
+      }
+      o.flush();
+      o.writeInt((int) crc.getValue());
+    }
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+      ch.force(true);
+    }
+    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  private static void writeEntry(DataOutputStream o, StreamEntry e) throws IOException {
+    o.writeLong(e.streamId);
+    key(o, e.key);
+    str(o, e.contentType);
+    o.writeLong(e.ttlSeconds);
+    str(o, e.expiresAt);
+    o.writeLong(e.expiresAtMillis);
+    o.writeBoolean(e.fork != null);
+    if (e.fork != null) {
+      key(o, e.fork.sourceKey());
+      o.writeInt(e.fork.sourceGroup());
+      o.writeLong(e.fork.sourceStreamId());
+      o.writeLong(e.fork.forkPoint());
+      o.writeLong(e.forkRequestedOffset);
+      o.writeLong(e.forkSubOffset);
+      str(o, e.forkPinId);
+    }
+    o.writeLong(e.lastAccessMillis);
+    o.writeBoolean(e.closed);
+    o.writeBoolean(e.closedBy != null);
+    if (e.closedBy != null) {
+      str(o, e.closedBy.id());
+      o.writeLong(e.closedBy.epoch());
+      o.writeLong(e.closedBy.seq());
+    }
+    o.writeLong(e.tail);
+    str(o, e.lastStreamSeq);
+    o.writeBoolean(e.softDeleted);
+    o.writeInt(e.producers.size());
+    for (Map.Entry<String, StreamEntry.ProducerState> p : e.producers.entrySet().stream()
+        .sorted(Map.Entry.comparingByKey()).toList()) {
+      str(o, p.getKey());
+      o.writeLong(p.getValue().epoch);
+      o.writeLong(p.getValue().lastSeq);
+    }
+    o.writeInt(e.pins.size());
+    for (Map.Entry<String, StreamKey> p : e.pins.entrySet()) {
+      str(o, p.getKey());
+      key(o, p.getValue());
+    }
+    int n = e.index.count();
+    o.writeInt(n);
+    for (int i = 0; i < n; i++) {
+      o.writeLong(e.index.offsetAt(i));
+      o.writeLong(e.index.positionAt(i));
+    }
+  }
+
+  /** Restores into an empty {@code s}; returns the segment end the snapshot refers to. */
+  static long read(Path file, GroupState s) throws IOException {
+    CRC32C crc = new CRC32C();
+    try (InputStream fi = Files.newInputStream(file);
+        CheckedInputStream ci = new CheckedInputStream(new BufferedInputStream(fi, 1 << 16), crc);
+        DataInputStream in = new DataInputStream(ci)) {
+      if (in.readInt() != MAGIC) {
+        throw new IOException("not a Tributary snapshot: " + file);
+      }
+      int version = in.readInt();
+      if (version != VERSION) {
+        throw new IOException("unsupported snapshot version " + version + " in " + file);
+      }
+      int group = in.readInt();
+      if (group != s.group) {
+        throw new IOException("snapshot " + file + " belongs to group " + group + ", not " + s.group);
+      }
+      long storeEnd = in.readLong();
+      s.nextStreamId = in.readLong();
+      int count = in.readInt();
+      for (int i = 0; i < count; i++) {
+        StreamEntry e = readEntry(in, s.group);
+        s.byId.put(e.streamId, e);
+        s.byKey.put(e.key, e);
+        e.publish();
+      }
+      int expected = (int) crc.getValue();
+      int stored = in.readInt();
+      if (stored != expected) {
+        throw new IOException("snapshot checksum mismatch in " + file);
+      }
+      return storeEnd;
+    }
+  }
+
+  private static StreamEntry readEntry(DataInputStream in, int group) throws IOException {
+    long id = in.readLong();
+    StreamKey key = key(in);
+    String ct = str(in);
+    long ttl = in.readLong();
+    String exp = str(in);
+    long expMs = in.readLong();
+    StreamView.Fork fork = null;
+    long reqOff = -1;
+    long subOff = 0;
+    String pinId = null;
+    if (in.readBoolean()) {
+      fork = new StreamView.Fork(key(in), in.readInt(), in.readLong(), in.readLong());
+      reqOff = in.readLong();
+      subOff = in.readLong();
+      pinId = str(in);
+    }
+    long lastAccess = in.readLong();
+    boolean closed = in.readBoolean();
+    Command.Producer closedBy = in.readBoolean() ? new Command.Producer(str(in), in.readLong(), in.readLong()) : null;
+    long tail = in.readLong();
+    String lastSeq = str(in);
+    boolean softDeleted = in.readBoolean();
+    int np = in.readInt();
+    java.util.Map<String, StreamEntry.ProducerState> producers = new java.util.HashMap<>();
+    for (int i = 0; i < np; i++) {
+      producers.put(str(in), new StreamEntry.ProducerState(in.readLong(), in.readLong()));
+    }
+    int pins = in.readInt();
+    java.util.LinkedHashMap<String, StreamKey> pinMap = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < pins; i++) {
+      pinMap.put(str(in), key(in));
+    }
+    int n = in.readInt();
+    long[] offs = new long[n];
+    long[] poss = new long[n];
+    for (int i = 0; i < n; i++) {
+      offs[i] = in.readLong();
+      poss[i] = in.readLong();
+    }
+    StreamEntry e = new StreamEntry(id, group, key, ct, ttl, exp, expMs, fork, reqOff, subOff, pinId,
+        StreamIndex.restore(offs, poss), tail);
+    e.lastAccessMillis = lastAccess;
+    e.closed = closed;
+    e.closedBy = closedBy;
+    e.lastStreamSeq = lastSeq;
+    e.softDeleted = softDeleted;
+    e.producers.putAll(producers);
+    e.pins.putAll(pinMap);
+    return e;
+  }
+
+  private static void key(DataOutputStream o, StreamKey k) throws IOException {
+    str(o, k.bucket());
+    str(o, k.stream());
+  }
+
+  private static StreamKey key(DataInputStream in) throws IOException {
+    return new StreamKey(str(in), str(in));
+  }
+
+  private static void str(DataOutputStream o, String s) throws IOException {
+    if (s == null) {
+      o.writeInt(-1);
+      return;
+    }
+    byte[] b = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    o.writeInt(b.length);
+    o.write(b);
+  }
+
+  private static String str(DataInputStream in) throws IOException {
+    int n = in.readInt();
+    if (n < 0) {
+      return null;
+    }
+    byte[] b = new byte[n];
+    in.readFully(b);
+    return new String(b, java.nio.charset.StandardCharsets.UTF_8);
+  }
+}

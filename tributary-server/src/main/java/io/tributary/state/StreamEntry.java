@@ -1,0 +1,87 @@
+package io.tributary.state;
+
+import io.tributary.common.ContentTypes;
+import io.tributary.common.StreamKey;
+import io.tributary.storage.StreamIndex;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Mutable state of one stream. Owned by its group's apply thread; every mutation ends with
+ * {@link #publish()}, which replaces the volatile {@link #view} read by other threads.
+ */
+final class StreamEntry {
+  /** Per-producer state: epoch and highest accepted seq. */
+  static final class ProducerState {
+    long epoch;
+    long lastSeq;
+
+    ProducerState(long epoch, long lastSeq) {
+      this.epoch = epoch;
+      this.lastSeq = lastSeq;
+    }
+  }
+
+  final long streamId;
+  final int group;
+  final StreamKey key;
+  final String contentType;
+  final boolean json;
+  final long ttlSeconds;
+  final String expiresAt;
+  final long expiresAtMillis;
+  final StreamView.Fork fork;
+  /** Client-requested fork offset (-1 absent) and sub-offset: compared on an identical re-PUT. */
+  final long forkRequestedOffset;
+  final long forkSubOffset;
+  final String forkPinId;
+  final StreamIndex index;
+  long lastAccessMillis;
+  boolean closed;
+  /** Producer tuple that closed the stream, if a producer did. */
+  Command.Producer closedBy;
+  long tail;
+  String lastStreamSeq;
+  boolean softDeleted;
+  final Map<String, ProducerState> producers = new HashMap<>();
+  /** pinId → fork key, for forks reading this stream's data. Insertion-ordered for deterministic snapshots. */
+  final Map<String, StreamKey> pins = new LinkedHashMap<>();
+  volatile StreamView view;
+
+  StreamEntry(long streamId, int group, StreamKey key, String contentType, long ttlSeconds, String expiresAt,
+      long expiresAtMillis, StreamView.Fork fork, long forkRequestedOffset, long forkSubOffset, String forkPinId,
+      StreamIndex index, long tail) {
+    this.streamId = streamId;
+    this.group = group;
+    this.key = key;
+    this.contentType = contentType;
+    this.json = ContentTypes.isJson(contentType);
+    this.ttlSeconds = ttlSeconds;
+    this.expiresAt = expiresAt;
+    this.expiresAtMillis = expiresAtMillis;
+    this.fork = fork;
+    this.forkRequestedOffset = forkRequestedOffset;
+    this.forkSubOffset = forkSubOffset;
+    this.forkPinId = forkPinId;
+    this.index = index;
+    this.tail = tail;
+  }
+
+  void publish() {
+    view = new StreamView(streamId, group, key, contentType, json, ttlSeconds, expiresAt, expiresAtMillis,
+        lastAccessMillis, closed, tail, softDeleted, pins.size(), fork, index.view());
+  }
+
+  boolean expiredAt(long nowMillis) {
+    if (expiresAtMillis >= 0 && nowMillis >= expiresAtMillis) {
+      return true;
+    }
+    return ttlSeconds >= 0 && nowMillis >= lastAccessMillis + ttlSeconds * 1000;
+  }
+
+  /** Gone for clients: deleted or expired, but kept because forks still read it. */
+  boolean goneAt(long nowMillis) {
+    return softDeleted || (!pins.isEmpty() && expiredAt(nowMillis));
+  }
+}

@@ -1,0 +1,53 @@
+package io.tributary.state;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One-shot wake-ups for live readers, keyed by stream id. Readers register from any thread; the
+ * apply thread fires all watchers of a stream after each change to it (append, close, delete).
+ * Watchers must not block: they hand work to their own event loop. Registration is bounded by the
+ * caller (SSE/long-poll limits); the count here is for metrics.
+ */
+public final class WatchRegistry {
+  /** A registered watcher; cancel it when the reader goes away. */
+  public interface Handle {
+    void cancel();
+  }
+
+  private final ConcurrentHashMap<Long, List<Runnable>> watchers = new ConcurrentHashMap<>();
+  private final AtomicInteger count = new AtomicInteger();
+
+  public Handle register(long streamId, Runnable wake) {
+    watchers.compute(streamId, (k, list) -> {
+      List<Runnable> l = list == null ? new ArrayList<>(2) : list;
+      l.add(wake);
+      return l;
+    });
+    count.incrementAndGet();
+    return () -> watchers.computeIfPresent(streamId, (k, list) -> {
+      if (list.remove(wake)) {
+        count.decrementAndGet();
+      }
+      return list.isEmpty() ? null : list;
+    });
+  }
+
+  /** Fires and removes every watcher of {@code streamId}. Apply thread. */
+  void fire(long streamId) {
+    List<Runnable> fired = watchers.remove(streamId);
+    if (fired == null) {
+      return;
+    }
+    count.addAndGet(-fired.size());
+    for (Runnable r : fired) {
+      r.run();
+    }
+  }
+
+  public int size() {
+    return count.get();
+  }
+}

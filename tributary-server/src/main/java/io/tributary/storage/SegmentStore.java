@@ -1,0 +1,282 @@
+package io.tributary.storage;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+/**
+ * One group's hot data: append-only segment files holding records of stream bytes. Positions are
+ * global across the group's segments (a segment file is named by the position of its first byte),
+ * so an index entry is one long.
+ *
+ * <p>Record layout (little endian), see docs/on-disk-format.md:
+ * {@code magic u32 | payloadLength u32 | streamId u64 | streamOffset u64 | crc32c u32 | reserved u32 | payload}.
+ * The CRC32C covers the first 24 header bytes and the payload; it is verified on every disk read.
+ *
+ * <p>Durability: records are written (not fsync'd) when a Raft entry is applied; the Raft log is
+ * the durable copy until {@link #sync} runs at snapshot time. On restart the store is truncated to
+ * the end recorded in the snapshot and the log tail is re-applied, re-writing the same bytes.
+ *
+ * <p>Threads: {@link #append}, {@link #sync}, {@link #truncateTo} on the group's apply thread only;
+ * {@link #read}/{@link #readCached} on any thread for positions below {@link #publishedEnd()}.
+ */
+public final class SegmentStore implements AutoCloseable {
+  public static final int HEADER_BYTES = 32;
+  /** Records hold at most this much payload; larger appends become several records. */
+  public static final int RECORD_PAYLOAD_MAX = 1024 * 1024;
+  private static final int MAGIC = 0x54524231; // "TRB1"
+
+  private record Segment(long base, Path path, FileChannel channel) {}
+
+  private final Path dir;
+  private final long segmentBytesMax;
+  private final TailCache cache;
+  private volatile Segment[] segments = new Segment[0];
+  private long end;
+  private volatile long publishedEnd;
+  private long syncedEnd;
+  private final ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+  private final CRC32C crc = new CRC32C();
+
+  public SegmentStore(Path dir, long segmentBytesMax, long tailCacheBytes) {
+    this.dir = dir;
+    this.segmentBytesMax = segmentBytesMax;
+    this.cache = new TailCache(tailCacheBytes);
+    try {
+      Files.createDirectories(dir);
+      List<Segment> found = new ArrayList<>();
+      try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.seg")) {
+        for (Path p : ds) {
+          String name = p.getFileName().toString();
+          long base = Long.parseLong(name.substring(0, name.length() - 4));
+          found.add(new Segment(base, p, FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE)));
+        }
+      }
+      found.sort((a, b) -> Long.compare(a.base, b.base));
+      segments = found.toArray(new Segment[0]);
+      if (!found.isEmpty()) {
+        Segment last = found.get(found.size() - 1);
+        end = last.base + last.channel.size();
+      }
+    } catch (IOException e) {
+      throw new StorageException("cannot open segments in " + dir, e);
+    }
+    publishedEnd = end;
+    syncedEnd = end;
+  }
+
+  /** Global end position of written records (apply thread). */
+  public long end() {
+    return end;
+  }
+
+  /** End position readers may read below. */
+  public long publishedEnd() {
+    return publishedEnd;
+  }
+
+  /**
+   * Appends one record for {@code [streamOffset, streamOffset+len)} of a stream; returns the
+   * record's global position. {@code len} must be at most {@link #RECORD_PAYLOAD_MAX}.
+   */
+  public long append(long streamId, long streamOffset, byte[] data, int off, int len) {
+    if (len <= 0 || len > RECORD_PAYLOAD_MAX) {
+      throw new IllegalArgumentException("record payload length " + len);
+    }
+    Segment seg = activeSegmentFor(HEADER_BYTES + len);
+    long pos = end;
+    header.clear();
+    header.putInt(MAGIC).putInt(len).putLong(streamId).putLong(streamOffset);
+    crc.reset();
+    crc.update(header.array(), 0, 24);
+    crc.update(data, off, len);
+    header.putInt((int) crc.getValue()).putInt(0);
+    header.flip();
+    try {
+      long filePos = pos - seg.base;
+      ByteBuffer[] bufs = {header, ByteBuffer.wrap(data, off, len)};
+      long want = HEADER_BYTES + (long) len;
+      long written = 0;
+      while (written < want) {
+        seg.channel.position(filePos + written);
+        written += seg.channel.write(bufs);
+      }
+    } catch (IOException e) {
+      throw new StorageException("write failed at " + pos + " in " + seg.path, e);
+    }
+    cache.write(pos, header.array(), 0, HEADER_BYTES);
+    cache.write(pos + HEADER_BYTES, data, off, len);
+    end = pos + HEADER_BYTES + len;
+    return pos;
+  }
+
+  /** Makes everything appended so far visible to readers. */
+  public void publish() {
+    publishedEnd = end;
+  }
+
+  private Segment activeSegmentFor(int recordBytes) {
+    Segment[] segs = segments;
+    Segment last = segs.length == 0 ? null : segs[segs.length - 1];
+    if (last != null && end - last.base + recordBytes <= segmentBytesMax) {
+      return last;
+    }
+    if (last != null && end == last.base) {
+      return last; // an empty segment takes a record of any size
+    }
+    Path p = dir.resolve(String.format("%020d.seg", end));
+    try {
+      Segment s = new Segment(end, p, FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.READ,
+          StandardOpenOption.WRITE));
+      Segment[] next = Arrays.copyOf(segs, segs.length + 1);
+      next[segs.length] = s;
+      segments = next;
+      return s;
+    } catch (IOException e) {
+      throw new StorageException("cannot create segment " + p, e);
+    }
+  }
+
+  /** Forces written records to disk (snapshot time). */
+  public void sync() {
+    if (syncedEnd == end) {
+      return;
+    }
+    try {
+      for (Segment s : segments) {
+        if (s.base + s.channel.size() > syncedEnd) {
+          s.channel.force(false);
+        }
+      }
+      Files.newByteChannel(dir).close();
+    } catch (IOException e) {
+      throw new StorageException("fsync failed in " + dir, e);
+    } catch (UnsupportedOperationException e) {
+      // directory handles cannot be opened on some platforms; the segment fsyncs above suffice there
+    }
+    syncedEnd = end;
+  }
+
+  /** Drops every byte at or after {@code newEnd} (restart after a crash, or install-snapshot). */
+  public void truncateTo(long newEnd) {
+    try {
+      List<Segment> keep = new ArrayList<>();
+      for (Segment s : segments) {
+        if (s.base >= newEnd) {
+          s.channel.close();
+          Files.deleteIfExists(s.path);
+        } else {
+          if (s.base + s.channel.size() > newEnd) {
+            s.channel.truncate(newEnd - s.base);
+            s.channel.force(true);
+          }
+          keep.add(s);
+        }
+      }
+      segments = keep.toArray(new Segment[0]);
+    } catch (IOException e) {
+      throw new StorageException("truncate to " + newEnd + " failed in " + dir, e);
+    }
+    cache.clear();
+    end = newEnd;
+    syncedEnd = Math.min(syncedEnd, newEnd);
+    publishedEnd = newEnd;
+  }
+
+  /**
+   * Copies {@code len} payload bytes starting {@code payloadOffset} into the record at
+   * {@code recordPos}, from memory only; returns false if any part is not cached.
+   */
+  public boolean readCached(long recordPos, int payloadOffset, byte[] dst, int dstOff, int len) {
+    return cache.read(recordPos + HEADER_BYTES + payloadOffset, dst, dstOff, len);
+  }
+
+  /**
+   * Copies payload bytes of one record into {@code dst}: from the tail cache when possible, else
+   * from disk, reading and verifying the whole record. May block on disk I/O.
+   */
+  public void read(long recordPos, long expectStreamId, int payloadOffset, byte[] dst, int dstOff, int len) {
+    if (readCached(recordPos, payloadOffset, dst, dstOff, len)) {
+      return;
+    }
+    Segment seg = segmentAt(recordPos);
+    ByteBuffer hdr = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    readFully(seg, recordPos - seg.base, hdr);
+    hdr.flip();
+    int magic = hdr.getInt();
+    int plen = hdr.getInt();
+    long sid = hdr.getLong();
+    hdr.getLong();
+    int storedCrc = hdr.getInt();
+    if (magic != MAGIC || plen <= 0 || plen > RECORD_PAYLOAD_MAX || sid != expectStreamId
+        || payloadOffset + (long) len > plen) {
+      throw new StorageException("corrupt record header at " + recordPos + " in " + seg.path
+          + " (magic " + Integer.toHexString(magic) + ", length " + plen + ", stream " + sid + ", expected stream " + expectStreamId + ")");
+    }
+    ByteBuffer payload = ByteBuffer.allocate(plen);
+    readFully(seg, recordPos - seg.base + HEADER_BYTES, payload);
+    CRC32C c = new CRC32C();
+    c.update(hdr.array(), 0, 24);
+    c.update(payload.array(), 0, plen);
+    if ((int) c.getValue() != storedCrc) {
+      throw new StorageException("checksum mismatch for record at " + recordPos + " in " + seg.path);
+    }
+    System.arraycopy(payload.array(), payloadOffset, dst, dstOff, len);
+  }
+
+  private Segment segmentAt(long pos) {
+    Segment[] segs = segments;
+    int lo = 0;
+    int hi = segs.length - 1;
+    while (lo <= hi) {
+      int mid = (lo + hi) >>> 1;
+      if (segs[mid].base <= pos) {
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    if (hi < 0) {
+      throw new StorageException("no segment holds position " + pos + " in " + dir);
+    }
+    return segs[hi];
+  }
+
+  private static void readFully(Segment seg, long filePos, ByteBuffer dst) {
+    try {
+      while (dst.hasRemaining()) {
+        int n = seg.channel.read(dst, filePos + dst.position());
+        if (n < 0) {
+          throw new StorageException("unexpected end of " + seg.path + " at " + (filePos + dst.position()));
+        }
+      }
+    } catch (IOException e) {
+      throw new StorageException("read failed in " + seg.path + " at " + filePos, e);
+    }
+  }
+
+  /** Bytes of segment files on disk. */
+  public long diskBytes() {
+    return end - (segments.length == 0 ? 0 : segments[0].base);
+  }
+
+  @Override
+  public void close() {
+    for (Segment s : segments) {
+      try {
+        s.channel.close();
+      } catch (IOException e) {
+        // closing a read/write channel after the last fsync loses nothing; nothing to do
+      }
+    }
+  }
+}
