@@ -1,0 +1,81 @@
+package io.tributary;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Goal: the layers {@code http → service → group → state → storage → cold} have no back-edges,
+ * and third-party frameworks stay in their layer (Netty HTTP only in http, Ratis only in
+ * group/state, the AWS SDK only in cold). Method: read every main source file's imports and
+ * check them against the allowed table below; also require a package-info.java per package.
+ */
+class LayeringTest {
+  private static final Path SRC = Path.of("src/main/java/io/tributary");
+  private static final Pattern IMPORT = Pattern.compile("^import\\s+(?:static\\s+)?([\\w.]+)", Pattern.MULTILINE);
+
+  /** Project packages each package may import (besides itself). */
+  private static final Map<String, Set<String>> ALLOWED = Map.of(
+      "common", Set.of(),
+      "config", Set.of("common"),
+      "cold", Set.of("common"),
+      "storage", Set.of("common", "cold"),
+      "state", Set.of("common", "storage", "cold"),
+      "group", Set.of("common", "config", "state", "storage", "cold"),
+      "service", Set.of("common", "config", "group", "state", "storage", "cold"),
+      "http", Set.of("common", "config", "service"),
+      "node", Set.of("common", "config", "http", "service", "group", "state", "storage", "cold"));
+
+  /** Third-party prefixes and the packages allowed to use them. */
+  private static final Map<String, Set<String>> FRAMEWORKS = Map.of(
+      "io.netty.handler.codec.http", Set.of("http"),
+      "io.netty", Set.of("http"),
+      "org.apache.ratis", Set.of("group", "state"),
+      "software.amazon.awssdk", Set.of("cold"));
+
+  @Test
+  void importsFollowTheLayering() throws IOException {
+    List<String> violations = new ArrayList<>();
+    try (Stream<Path> files = Files.walk(SRC)) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+        String pkg = SRC.relativize(f.getParent()).toString().replace('/', '.');
+        assertThat(ALLOWED).as("package %s is not in the layering table", pkg).containsKey(pkg);
+        Matcher m = IMPORT.matcher(Files.readString(f));
+        while (m.find()) {
+          String imp = m.group(1);
+          if (imp.startsWith("io.tributary.")) {
+            String target = imp.substring("io.tributary.".length()).split("\\.")[0];
+            if (!target.equals(pkg) && !ALLOWED.get(pkg).contains(target)) {
+              violations.add(f + ": " + pkg + " must not import " + imp);
+            }
+          }
+          for (Map.Entry<String, Set<String>> fw : FRAMEWORKS.entrySet()) {
+            if (imp.startsWith(fw.getKey() + ".") && !fw.getValue().contains(pkg)) {
+              violations.add(f + ": " + pkg + " must not use " + imp);
+            }
+          }
+        }
+      }
+    }
+    assertThat(violations).isEmpty();
+  }
+
+  @Test
+  void everyPackageDocumentsItsRole() throws IOException {
+    try (Stream<Path> dirs = Files.list(SRC)) {
+      for (Path d : dirs.filter(Files::isDirectory).toList()) {
+        assertThat(d.resolve("package-info.java")).as("package-info in %s", d).exists();
+      }
+    }
+  }
+}
