@@ -23,11 +23,13 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
   private final HttpContext hc;
   private final WriteRoutes writes;
   private final ReadRoutes reads;
+  private final BucketRoutes buckets;
 
   StreamRequestHandler(HttpContext hc) {
     this.hc = hc;
     this.writes = new WriteRoutes(hc);
     this.reads = new ReadRoutes(hc);
+    this.buckets = new BucketRoutes(hc);
   }
 
   @Override
@@ -79,7 +81,7 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
       case INVALID -> x.error(HttpResponseStatus.BAD_REQUEST, x.target.error());
       case SYSTEM -> system(x);
       case STREAM -> stream(x);
-      case BUCKET, BUCKETS -> x.error(HttpResponseStatus.NOT_IMPLEMENTED, "bucket routes are not available yet");
+      case BUCKET, BUCKETS -> buckets.handle(x);
       case SUBSCRIPTIONS -> x.error(HttpResponseStatus.NOT_FOUND, "subscriptions are not supported by this server");
       case NONE -> x.error(HttpResponseStatus.NOT_FOUND, "no route for " + x.query.rawPath());
     }
@@ -128,7 +130,7 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
     return r;
   }
 
-  private static void methodNotAllowed(Exchange x) {
+  static void methodNotAllowed(Exchange x) {
     FullHttpResponse r = Responses.error(HttpResponseStatus.METHOD_NOT_ALLOWED, "method " + x.method + " not allowed here");
     r.headers().set(HttpHeaderNames.ALLOW, ProtocolHeaders.ALLOW_METHODS);
     x.respond(r);

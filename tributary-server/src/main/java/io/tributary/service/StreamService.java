@@ -28,6 +28,7 @@ public final class StreamService {
   private final Supplier<String> pinIds;
   private final StreamReads reads;
   private final TtlTracker ttl;
+  private final Buckets buckets;
 
   public StreamService(RaftHost host, Clock clock, TributaryConfig config, Supplier<String> pinIds, ReadPool readPool) {
     this.host = host;
@@ -36,15 +37,24 @@ public final class StreamService {
     this.pinIds = pinIds;
     this.ttl = new TtlTracker(clock, config.ttlTouchIntervalMillis(), this::touch);
     this.reads = new StreamReads(host, clock, readPool, ttl);
+    this.buckets = new Buckets(this, host);
   }
 
   public StreamReads reads() {
     return reads;
   }
 
+  public Buckets buckets() {
+    return buckets;
+  }
+
   // ---------------------------------------------------------------- create
 
   public CompletableFuture<WriteResult> create(CreateRequest r) {
+    if (!buckets.exists(r.key().bucket())) {
+      return CompletableFuture.completedFuture(WriteResult.of(WriteResult.Status.NOT_FOUND,
+          "bucket '" + r.key().bucket() + "' does not exist (create it with PUT /ds/" + r.key().bucket() + ")"));
+    }
     if (r.fork() != null) {
       return new ForkCreation(this, r).run();
     }
@@ -112,7 +122,11 @@ public final class StreamService {
   // ---------------------------------------------------------------- plumbing
 
   CompletableFuture<Outcome> submit(StreamKey key, Command c, int bytes) {
-    return host.groupOf(key).batcher().submit(c, bytes + 64)
+    return submitToGroup(key.groupIndex(host.groupCount()), c, bytes);
+  }
+
+  CompletableFuture<Outcome> submitToGroup(int group, Command c, int bytes) {
+    return host.group(group).batcher().submit(c, bytes + 64)
         .orTimeout(config.writeTimeoutMillis(), TimeUnit.MILLISECONDS)
         .exceptionallyCompose(t -> {
           Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
@@ -138,7 +152,7 @@ public final class StreamService {
 
   static WriteResult toResult(Outcome o, String contentType) {
     WriteResult.Status s = WriteResult.Status.valueOf(switch (o.code()) {
-      case TOUCHED, PINNED, UNPINNED -> "EXISTS";
+      case TOUCHED, PINNED, UNPINNED, BUCKET_CREATED, BUCKET_EXISTS, BUCKET_DELETED -> "EXISTS";
       default -> o.code().name();
     });
     return new WriteResult(s, o.tail(), o.closed(), contentType, o.producerEpoch(), o.producerSeq(), o.expectedSeq(),

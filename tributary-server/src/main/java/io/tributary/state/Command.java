@@ -45,6 +45,12 @@ public sealed interface Command {
   record PinFork(StreamKey key, long forkPoint, long expectStreamId, String pinId, StreamKey forkKey)
       implements Command {}
 
+  /** Creates a bucket (idempotent). Key: (bucket, ""). Applied on the bucket registry's group. */
+  record CreateBucket(StreamKey key) implements Command {}
+
+  /** Deletes an empty bucket. Key: (bucket, ""). */
+  record DeleteBucket(StreamKey key) implements Command {}
+
   /** Releases a pin; a soft-deleted source with no pins left is removed. */
   record UnpinFork(StreamKey key, long streamId, String pinId) implements Command {}
 }

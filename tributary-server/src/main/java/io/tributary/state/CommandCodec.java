@@ -17,6 +17,8 @@ public final class CommandCodec {
   private static final int TOUCH = 4;
   private static final int PIN = 5;
   private static final int UNPIN = 6;
+  private static final int CREATE_BUCKET = 7;
+  private static final int DELETE_BUCKET = 8;
 
   private CommandCodec() {}
 
@@ -70,6 +72,14 @@ public final class CommandCodec {
           key(o, u.key());
           o.i64(u.streamId()).str(u.pinId());
         }
+        case Command.CreateBucket b -> {
+          o.u8(CREATE_BUCKET);
+          key(o, b.key());
+        }
+        case Command.DeleteBucket b -> {
+          o.u8(DELETE_BUCKET);
+          key(o, b.key());
+        }
       }
     }
     return o.toByteArray();
@@ -115,6 +125,8 @@ public final class CommandCodec {
         case TOUCH -> new Command.Touch(key, in.i64());
         case PIN -> new Command.PinFork(key, in.i64(), in.i64(), in.str(), key(in));
         case UNPIN -> new Command.UnpinFork(key, in.i64(), in.str());
+        case CREATE_BUCKET -> new Command.CreateBucket(key);
+        case DELETE_BUCKET -> new Command.DeleteBucket(key);
         default -> throw new IllegalStateException("unknown command type " + type);
       });
     }

@@ -22,6 +22,8 @@ public final class GroupState {
   final ConcurrentSkipListMap<StreamKey, StreamEntry> byKey = new ConcurrentSkipListMap<>();
   final ConcurrentHashMap<Long, StreamEntry> byId = new ConcurrentHashMap<>();
   long nextStreamId = 1;
+  /** Bucket registry (used on the registry group only): name → creation time. */
+  final ConcurrentSkipListMap<String, Long> buckets = new ConcurrentSkipListMap<>();
   private final List<Long> changed = new ArrayList<>();
   /** Pin of a fork removed while applying the current command, to hand back to the submitter. */
   private StreamEntry removedFork;
@@ -48,6 +50,8 @@ public final class GroupState {
         case Command.Touch t -> lifecycle.touch(this, t, now);
         case Command.PinFork p -> lifecycle.pin(this, p, now);
         case Command.UnpinFork u -> lifecycle.unpin(this, u);
+        case Command.CreateBucket b -> createBucket(b.key().bucket(), now);
+        case Command.DeleteBucket b -> deleteBucket(b.key().bucket());
       });
       if (removedFork != null) {
         int last = out.size() - 1;
@@ -75,6 +79,23 @@ public final class GroupState {
     }
     changed.clear();
     return out;
+  }
+
+  private Outcome createBucket(String name, long now) {
+    if (buckets.putIfAbsent(name, now) != null) {
+      return Outcome.of(Outcome.Code.BUCKET_EXISTS, null);
+    }
+    return Outcome.of(Outcome.Code.BUCKET_CREATED, null);
+  }
+
+  private Outcome deleteBucket(String name) {
+    return buckets.remove(name) == null ? Outcome.of(Outcome.Code.NOT_FOUND, "bucket not found")
+        : Outcome.of(Outcome.Code.BUCKET_DELETED, null);
+  }
+
+  /** Registered buckets in name order (registry group). */
+  public java.util.NavigableMap<String, Long> buckets() {
+    return java.util.Collections.unmodifiableNavigableMap(buckets);
   }
 
   void markChanged(StreamEntry e) {

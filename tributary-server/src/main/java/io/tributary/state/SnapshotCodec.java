@@ -42,6 +42,11 @@ final class SnapshotCodec {
       o.writeInt(s.group);
       o.writeLong(storeEnd);
       o.writeLong(s.nextStreamId);
+      o.writeInt(s.buckets.size());
+      for (java.util.Map.Entry<String, Long> b : s.buckets.entrySet()) {
+        str(o, b.getKey());
+        o.writeLong(b.getValue());
+      }
       o.writeInt(s.byId.size());
       for (StreamEntry e : s.byId.values().stream().sorted((a, b) -> Long.compare(a.streamId, b.streamId)).toList()) {
         writeEntry(o, e);
@@ -122,6 +127,10 @@ final class SnapshotCodec {
       }
       long storeEnd = in.readLong();
       s.nextStreamId = in.readLong();
+      int bucketCount = in.readInt();
+      for (int i = 0; i < bucketCount; i++) {
+        s.buckets.put(str(in), in.readLong());
+      }
       int count = in.readInt();
       for (int i = 0; i < count; i++) {
         StreamEntry e = readEntry(in, s.group);

@@ -1,0 +1,123 @@
+package io.tributary.http;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.tributary.common.Offsets;
+import io.tributary.service.BadRequestException;
+import io.tributary.service.Buckets;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+
+/**
+ * {@code GET /ds} (list buckets) and {@code PUT|GET|HEAD|DELETE /ds/{bucket}} (create, list
+ * streams with {@code limit}/{@code after} paging, exists, delete when empty). Event-loop only.
+ */
+final class BucketRoutes {
+  private static final JsonFactory JSON = new JsonFactory();
+  private static final int LIMIT_MAX = 1000;
+
+  private final HttpContext hc;
+
+  BucketRoutes(HttpContext hc) {
+    this.hc = hc;
+  }
+
+  void handle(Exchange x) {
+    Buckets b = hc.service.buckets();
+    if (x.target.kind() == RouteFamilies.Kind.BUCKETS) {
+      if (!x.method.equals(HttpMethod.GET)) {
+        StreamRequestHandler.methodNotAllowed(x);
+        return;
+      }
+      x.respond(json(HttpResponseStatus.OK, g -> {
+        g.writeArrayFieldStart("buckets");
+        for (String n : b.names()) {
+          g.writeString(n);
+        }
+        g.writeEndArray();
+      }));
+      return;
+    }
+    String bucket = x.target.bucket();
+    if (x.method.equals(HttpMethod.PUT)) {
+      x.onLoop(b.create(bucket), r -> x.respond(Responses.empty(r == Buckets.Result.CREATED
+          ? HttpResponseStatus.CREATED : HttpResponseStatus.OK)));
+    } else if (x.method.equals(HttpMethod.DELETE)) {
+      x.onLoop(b.delete(bucket), r -> x.respond(switch (r) {
+        case DELETED -> Responses.empty(HttpResponseStatus.NO_CONTENT);
+        case NOT_EMPTY -> Responses.error(HttpResponseStatus.CONFLICT, "bucket is not empty (or is the default bucket)");
+        default -> Responses.error(HttpResponseStatus.NOT_FOUND, "bucket not found");
+      }));
+    } else if (x.method.equals(HttpMethod.GET) || x.method.equals(HttpMethod.HEAD)) {
+      if (!b.exists(bucket)) {
+        x.error(HttpResponseStatus.NOT_FOUND, "bucket not found");
+        return;
+      }
+      if (x.method.equals(HttpMethod.HEAD)) {
+        x.respond(Responses.empty(HttpResponseStatus.OK));
+        return;
+      }
+      int limit = limit(x.param("limit"));
+      List<Buckets.Entry> page = b.list(bucket, x.param("after"), limit + 1);
+      boolean more = page.size() > limit;
+      List<Buckets.Entry> shown = more ? page.subList(0, limit) : page;
+      x.respond(json(HttpResponseStatus.OK, g -> {
+        g.writeStringField("bucket", bucket);
+        g.writeArrayFieldStart("streams");
+        for (Buckets.Entry e : shown) {
+          g.writeStartObject();
+          g.writeStringField("name", e.name());
+          g.writeStringField("contentType", e.contentType());
+          g.writeStringField("nextOffset", Offsets.format(e.tail()));
+          g.writeBooleanField("closed", e.closed());
+          g.writeEndObject();
+        }
+        g.writeEndArray();
+        if (more) {
+          g.writeStringField("next", shown.get(shown.size() - 1).name());
+        } else {
+          g.writeNullField("next");
+        }
+      }));
+    } else {
+      StreamRequestHandler.methodNotAllowed(x);
+    }
+  }
+
+  private static int limit(String v) {
+    if (v == null) {
+      return 100;
+    }
+    if (!v.matches("[0-9]{1,4}") || Integer.parseInt(v) < 1 || Integer.parseInt(v) > LIMIT_MAX) {
+      throw new BadRequestException("limit must be 1.." + LIMIT_MAX);
+    }
+    return Integer.parseInt(v);
+  }
+
+  /** Writes the fields of one JSON object. */
+  private interface Fields {
+    void write(JsonGenerator g) throws IOException;
+  }
+
+  private static FullHttpResponse json(HttpResponseStatus status, Fields fields) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+    try (JsonGenerator g = JSON.createGenerator(out)) {
+      g.writeStartObject();
+      fields.write(g);
+      g.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    FullHttpResponse r = Responses.full(status, Unpooled.wrappedBuffer(out.toByteArray()));
+    r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+    r.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+    return r;
+  }
+}

@@ -1,0 +1,47 @@
+package io.tributary.testing;
+
+import io.tributary.common.Clock;
+import io.tributary.config.TributaryConfig;
+import io.tributary.node.TributaryNode;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.awaitility.Awaitility;
+
+/** An in-process node on a free loopback port with its own data dir, ready when constructed. */
+public final class LocalNode implements AutoCloseable {
+  private final TributaryNode node;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  public LocalNode(Path dataDir, Map<String, String> settings) throws Exception {
+    Map<String, String> s = new HashMap<>(Map.of("port", "0", "peer-port", "0", "data-dir", dataDir.toString(),
+        "long-poll-timeout-ms", "500"));
+    s.putAll(settings);
+    node = new TributaryNode(TributaryConfig.defaults().with(s), Clock.SYSTEM);
+    node.start();
+    Awaitility.await().atMost(Duration.ofSeconds(30)).until(node::ready);
+  }
+
+  public String url(String path) {
+    return "http://127.0.0.1:" + node.port() + path;
+  }
+
+  public HttpResponse<String> send(String method, String path, String contentType, String body) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url(path))).timeout(Duration.ofSeconds(10));
+    if (contentType != null) {
+      b.header("Content-Type", contentType);
+    }
+    b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Override
+  public void close() {
+    node.close();
+  }
+}
