@@ -17,8 +17,9 @@ import java.util.function.Function;
  * entries outstanding. An idle group submits at once: there is no batching delay.
  *
  * <p>Threads: {@link #submit} from any thread (Netty event loops); completions run on Ratis
- * threads. The queue and counters are guarded by {@code this}; encoding and submission happen
- * outside the lock. The queue is bounded by count and bytes; a full queue is a 503.
+ * threads. The queue and counters are guarded by {@code this}; entries are encoded and handed to
+ * Ratis under it, so they enter the log in queue order. The queue is bounded by count and bytes;
+ * a full queue is a 503.
  */
 public final class AppendBatcher {
   private record Pending(Command command, int bytes, CompletableFuture<Outcome> future) {}
@@ -68,15 +69,16 @@ public final class AppendBatcher {
     return f;
   }
 
+  /**
+   * Takes queued commands into entries while fewer than the in-flight bound are outstanding.
+   * Encoding and submission happen under the lock so entries reach the Raft log in queue order
+   * (a producer pipelining seq n and n+1 must not see them reordered into a false gap).
+   */
   private void drain() {
-    while (true) {
-      List<Pending> batch;
-      int bytes = 0;
-      synchronized (this) {
-        if (inFlight >= entriesInFlightMax || queue.isEmpty()) {
-          return;
-        }
-        batch = new ArrayList<>(Math.min(queue.size(), batchAppendsMax));
+    synchronized (this) {
+      while (inFlight < entriesInFlightMax && !queue.isEmpty()) {
+        List<Pending> batch = new ArrayList<>(Math.min(queue.size(), batchAppendsMax));
+        int bytes = 0;
         while (!queue.isEmpty() && batch.size() < batchAppendsMax) {
           Pending p = queue.peek();
           if (!batch.isEmpty() && bytes + p.bytes > batchBytesMax) {
@@ -90,8 +92,8 @@ public final class AppendBatcher {
         inFlight++;
         entriesSubmitted++;
         commandsSubmitted += batch.size();
+        send(batch, bytes);
       }
-      send(batch, bytes);
     }
   }
 
@@ -106,13 +108,19 @@ public final class AppendBatcher {
     } catch (RuntimeException e) {
       reply = CompletableFuture.failedFuture(e);
     }
-    reply.whenComplete((encoded, error) -> {
+    java.util.function.BiConsumer<byte[], Throwable> done = (encoded, error) -> {
       synchronized (this) {
         inFlight--;
       }
       complete(batch, encoded, error);
       drain();
-    });
+    };
+    if (reply.isDone()) {
+      // an immediate failure must not recurse through drain() under the lock, once per queued batch
+      reply.whenCompleteAsync(done, java.util.concurrent.ForkJoinPool.commonPool());
+    } else {
+      reply.whenComplete(done);
+    }
   }
 
   private void complete(List<Pending> batch, byte[] encoded, Throwable error) {
