@@ -16,7 +16,8 @@ import picocli.CommandLine.Parameters;
 /** The {@code tributary} command. Runs on the main thread. */
 @Command(name = "tributary", mixinStandardHelpOptions = true, version = "tributary 0.1.0",
     description = "Distributed, durable Durable Streams server.",
-    subcommands = {TributaryCli.Server.class, TributaryCli.Dev.class, CommandLine.HelpCommand.class})
+    subcommands = {TributaryCli.Server.class, TributaryCli.Dev.class, ClusterCommand.class, AdminCommand.class,
+        CommandLine.HelpCommand.class})
 public final class TributaryCli implements Runnable {
 
   public static void main(String[] args) {
@@ -24,7 +25,7 @@ public final class TributaryCli implements Runnable {
     // node settings are open-ended (--name value); they are validated by the typed config instead
     cl.setUnmatchedOptionsArePositionalParams(true);
     String settings = settingsHelp();
-    for (String sub : List.of("server", "dev")) {
+    for (String sub : List.of("server", "dev", "cluster")) {
       cl.getSubcommands().get(sub).getCommandSpec().usageMessage().footer(settings);
     }
     int code = cl.execute(args);

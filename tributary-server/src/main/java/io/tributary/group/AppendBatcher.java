@@ -26,7 +26,7 @@ public final class AppendBatcher {
 
   private final int group;
   private final Clock clock;
-  private final Function<byte[], CompletableFuture<byte[]>> submitter;
+  private final Function<byte[], CompletableFuture<GroupReply>> submitter;
   private final long batchBytesMax;
   private final int batchAppendsMax;
   private final int entriesInFlightMax;
@@ -39,10 +39,10 @@ public final class AppendBatcher {
   private long commandsSubmitted;
 
   /**
-   * @param submitter submits one encoded entry and completes with the encoded outcomes, or
-   *     fails with {@link UnavailableException} when the group cannot take it
+   * @param submitter submits one encoded entry and completes with its reply, or fails with
+   *     {@link UnavailableException} when the group cannot take it
    */
-  public AppendBatcher(int group, Clock clock, Function<byte[], CompletableFuture<byte[]>> submitter,
+  public AppendBatcher(int group, Clock clock, Function<byte[], CompletableFuture<GroupReply>> submitter,
       long batchBytesMax, int batchAppendsMax, int entriesInFlightMax, int pendingMax, long pendingBytesMax) {
     this.group = group;
     this.clock = clock;
@@ -102,17 +102,22 @@ public final class AppendBatcher {
     for (Pending p : batch) {
       commands.add(p.command);
     }
-    CompletableFuture<byte[]> reply;
+    CompletableFuture<GroupReply> reply;
     try {
       reply = submitter.apply(CommandCodec.encode(clock.nowMillis(), commands, bytes));
     } catch (RuntimeException e) {
       reply = CompletableFuture.failedFuture(e);
     }
-    java.util.function.BiConsumer<byte[], Throwable> done = (encoded, error) -> {
+    java.util.function.BiConsumer<GroupReply, Throwable> done = (r, error) -> {
       synchronized (this) {
         inFlight--;
       }
-      complete(batch, encoded, error);
+      if (error != null) {
+        complete(batch, null, error);
+      } else {
+        // the slot is free as soon as the leader answered; clients wait until their write is visible here
+        r.visibleLocally().whenComplete((v, e) -> complete(batch, r.outcomes(), e));
+      }
       drain();
     };
     if (reply.isDone()) {

@@ -97,6 +97,15 @@ final class Exchange {
     }
   }
 
+  /** Runs {@code then} once {@code f} completes: inline if it already has, else on this connection's event loop. */
+  void after(CompletableFuture<Void> f, Runnable then) {
+    if (f.isDone() && !f.isCompletedExceptionally()) {
+      then.run();
+      return;
+    }
+    onLoop(f, v -> then.run());
+  }
+
   /** Runs {@code then} on this connection's event loop when {@code f} completes; failures go to {@link #fail}. */
   <T> void onLoop(CompletableFuture<T> f, Consumer<T> then) {
     f.whenComplete((v, t) -> ctx.executor().execute(() -> {

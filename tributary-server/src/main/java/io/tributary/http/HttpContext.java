@@ -15,11 +15,14 @@ final class HttpContext {
   final Cursors cursors;
   final BooleanSupplier ready;
   final MetricsText metrics;
+  final io.tributary.service.ClusterStatus clusterStatus;
   final AtomicInteger sseSubscribers = new AtomicInteger();
   final AtomicInteger longPolls = new AtomicInteger();
   final AtomicInteger connections = new AtomicInteger();
 
-  HttpContext(StreamService service, TributaryConfig config, Cursors cursors, BooleanSupplier ready, MetricsText metrics) {
+  HttpContext(StreamService service, TributaryConfig config, Cursors cursors, BooleanSupplier ready, MetricsText metrics,
+      io.tributary.service.ClusterStatus clusterStatus) {
+    this.clusterStatus = clusterStatus;
     this.service = service;
     this.config = config;
     this.cursors = cursors;

@@ -40,11 +40,11 @@ public final class HttpServer implements AutoCloseable {
   private EventLoopGroup workers;
   private Channel channel;
 
-  public HttpServer(TributaryConfig config, StreamService service, Clock clock, BooleanSupplier ready,
-      java.util.function.Supplier<String> metrics) {
+  public HttpServer(TributaryConfig config, StreamService service, io.tributary.service.ClusterStatus clusterStatus,
+      Clock clock, BooleanSupplier ready, java.util.function.Supplier<String> metrics) {
     this.config = config;
     this.hc = new HttpContext(service, config, new Cursors(clock, n -> ThreadLocalRandom.current().nextLong(n)), ready,
-        metrics::get);
+        metrics::get, clusterStatus);
   }
 
   /** Binds and returns the bound port. */

@@ -20,6 +20,10 @@ final class ReadRoutes {
   }
 
   void head(Exchange x) {
+    x.after(hc.service.readBarrier(x.target.key()), () -> headNow(x));
+  }
+
+  private void headNow(Exchange x) {
     StreamReads.Lookup l = hc.service.reads().lookup(x.target.key());
     if (l.status() != ReadResult.Status.OK) {
       x.respond(notOk(l.status()));
@@ -59,6 +63,10 @@ final class ReadRoutes {
     if (live != null && offset == HeaderParsing.ABSENT) {
       throw new BadRequestException("live reads need an offset");
     }
+    x.after(hc.service.readBarrier(x.target.key()), () -> getNow(x, offset, live));
+  }
+
+  private void getNow(Exchange x, long offset, String live) {
     StreamReads.Lookup l = hc.service.reads().lookupForRead(x.target.key());
     if (l.status() != ReadResult.Status.OK) {
       x.respond(notOk(l.status()));

@@ -24,7 +24,7 @@ final class RouteFamilies {
   /** What a path addresses. */
   record Target(Kind kind, StreamKey key, String bucket, String error) {}
 
-  enum Kind { STREAM, BUCKET, BUCKETS, SYSTEM, SUBSCRIPTIONS, INVALID, NONE }
+  enum Kind { STREAM, BUCKET, BUCKETS, SYSTEM, ADMIN, SUBSCRIPTIONS, INVALID, NONE }
 
   static Target resolve(String rawPath) {
     String path;
@@ -41,6 +41,9 @@ final class RouteFamilies {
     }
     if (path.equals("/healthz") || path.equals("/readyz") || path.equals("/metrics")) {
       return new Target(Kind.SYSTEM, null, null, null);
+    }
+    if (path.startsWith("/admin/")) {
+      return new Target(Kind.ADMIN, null, null, null);
     }
     if (path.startsWith("/v1/stream/")) {
       String name = path.substring("/v1/stream/".length());

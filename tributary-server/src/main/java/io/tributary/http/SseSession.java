@@ -28,7 +28,8 @@ import java.util.concurrent.TimeUnit;
  * to the tail (in chunks), writes one {@code data} event per chunk followed by one {@code control}
  * event, and parks on a stream watch when caught up. It stops pulling while the channel is not
  * writable (Netty's water marks) and resumes on writability. Keep-alive comments while idle; the
- * response ends after {@code sse-connection-max-ms} or when the stream is closed and fully sent.
+ * response ends (the connection stays open for the next request) after
+ * {@code sse-connection-max-ms} or when the stream is closed and fully sent.
  * Counted against {@code sse-subscribers-max}. Event-loop only.
  */
 final class SseSession {
@@ -69,6 +70,9 @@ final class SseSession {
       head.headers().set(ProtocolHeaders.STREAM_SSE_DATA_ENCODING, "base64");
     }
     HttpUtil.setTransferEncodingChunked(head, true);
+    if (!x.keepAlive) {
+      head.headers().set(HttpHeaderNames.CONNECTION, "close");
+    }
     x.ctx.write(head);
     SseChannels.attach(x.ctx.channel(), this);
     x.ctx.channel().closeFuture().addListener(f -> end(false));
@@ -212,8 +216,14 @@ final class SseSession {
     if (maxAge != null) {
       maxAge.cancel(false);
     }
+    SseChannels.attach(x.ctx.channel(), null);
     if (graceful && x.ctx.channel().isActive()) {
-      x.ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
+      // The chunked response ends properly, so the connection stays usable for the next request
+      // (closing it here races with clients that already reuse it).
+      var f = x.ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+      if (!x.keepAlive) {
+        f.addListener(ChannelFutureListener.CLOSE);
+      }
     }
     x.finished();
   }

@@ -24,12 +24,14 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
   private final WriteRoutes writes;
   private final ReadRoutes reads;
   private final BucketRoutes buckets;
+  private final AdminRoutes admin;
 
   StreamRequestHandler(HttpContext hc) {
     this.hc = hc;
     this.writes = new WriteRoutes(hc);
     this.reads = new ReadRoutes(hc);
     this.buckets = new BucketRoutes(hc);
+    this.admin = new AdminRoutes(hc.clusterStatus);
   }
 
   @Override
@@ -82,6 +84,7 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
       case SYSTEM -> system(x);
       case STREAM -> stream(x);
       case BUCKET, BUCKETS -> buckets.handle(x);
+      case ADMIN -> admin.handle(x);
       case SUBSCRIPTIONS -> x.error(HttpResponseStatus.NOT_FOUND, "subscriptions are not supported by this server");
       case NONE -> x.error(HttpResponseStatus.NOT_FOUND, "no route for " + x.query.rawPath());
     }

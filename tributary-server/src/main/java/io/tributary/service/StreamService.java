@@ -48,6 +48,14 @@ public final class StreamService {
     return buckets;
   }
 
+  /**
+   * Completes when this node's replica of the stream's group reflects every write acknowledged
+   * anywhere before the call (immediately on the group's leader). Reads wait for it first.
+   */
+  public CompletableFuture<Void> readBarrier(StreamKey key) {
+    return host.readBarrier(key.groupIndex(host.groupCount()));
+  }
+
   // ---------------------------------------------------------------- create
 
   public CompletableFuture<WriteResult> create(CreateRequest r) {

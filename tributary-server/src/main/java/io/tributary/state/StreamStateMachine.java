@@ -13,6 +13,7 @@ import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.raftlog.RaftLog;
 import org.apache.ratis.server.storage.FileInfo;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.TransactionContext;
@@ -46,6 +47,15 @@ public final class StreamStateMachine extends BaseStateMachine {
   private final WatchRegistry watches = new WatchRegistry();
   private volatile GroupState state;
   private volatile long appliedIndex = -1;
+  /** Futures waiting for the applied index to reach a value; guarded by itself. */
+  private final java.util.PriorityQueue<AppliedWaiter> appliedWaiters = new java.util.PriorityQueue<>();
+
+  private record AppliedWaiter(long index, CompletableFuture<Void> future) implements Comparable<AppliedWaiter> {
+    @Override
+    public int compareTo(AppliedWaiter o) {
+      return Long.compare(index, o.index);
+    }
+  }
 
   public StreamStateMachine(int group, Path segmentDir, long segmentBytesMax, long tailCacheBytes) {
     this.group = group;
@@ -70,6 +80,69 @@ public final class StreamStateMachine extends BaseStateMachine {
   /** Highest applied log index (published after each apply). */
   public long appliedIndex() {
     return appliedIndex;
+  }
+
+  /** Completes once this replica has applied {@code index} (at once if it already has). Any thread. */
+  public CompletableFuture<Void> awaitApplied(long index) {
+    if (appliedIndex >= index) {
+      return CompletableFuture.completedFuture(null);
+    }
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    synchronized (appliedWaiters) {
+      appliedWaiters.add(new AppliedWaiter(index, f));
+    }
+    if (appliedIndex >= index) {
+      releaseApplied();
+    }
+    return f;
+  }
+
+  private void setApplied(long index) {
+    appliedIndex = index;
+    releaseApplied();
+  }
+
+  private void releaseApplied() {
+    java.util.List<CompletableFuture<Void>> ready = null;
+    synchronized (appliedWaiters) {
+      while (!appliedWaiters.isEmpty() && appliedWaiters.peek().index <= appliedIndex) {
+        if (ready == null) {
+          ready = new java.util.ArrayList<>();
+        }
+        ready.add(appliedWaiters.poll().future);
+      }
+    }
+    if (ready != null) {
+      ready.forEach(f -> f.complete(null));
+    }
+  }
+
+  /**
+   * The read barrier's query, answered on the leader after Ratis confirmed its leadership: the
+   * last committed index that is not a metadata entry. Every acknowledged write is at or below it,
+   * and unlike trailing metadata entries (whose commit followers learn only from the next
+   * heartbeat) followers learn its commit at once, so waiting for it is short.
+   */
+  @Override
+  public CompletableFuture<Message> query(Message request) {
+    try {
+      RaftLog log = getServer().get().getDivision(getGroupId()).getRaftLog();
+      long c = log.getLastCommittedIndex();
+      while (c > 0) {
+        LogEntryProto e = log.get(c);
+        if (e == null || !e.hasMetadataEntry()) {
+          break;
+        }
+        c--;
+      }
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8).putLong(c);
+      return CompletableFuture.completedFuture(Message.valueOf(UnsafeByteOperations.unsafeWrap(b.array())));
+    } catch (IOException | InterruptedException | java.util.concurrent.ExecutionException e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      return CompletableFuture.failedFuture(e);
+    }
   }
 
   @Override
@@ -108,11 +181,13 @@ public final class StreamStateMachine extends BaseStateMachine {
       }
       store.truncateTo(end);
       setLastAppliedTermIndex(snapshot.getTermIndex());
-      appliedIndex = snapshot.getIndex();
+      setApplied(snapshot.getIndex());
       LOG.info("group {}: loaded snapshot {} with {} streams, segments end {}", group, snapshot.getTermIndex(),
           s.streamCount(), end);
     }
     state = s;
+    // a reloaded snapshot may change any stream: wake every live reader so it re-checks
+    watches.fireAll();
   }
 
   @Override
@@ -129,9 +204,16 @@ public final class StreamStateMachine extends BaseStateMachine {
       return CompletableFuture.failedFuture(e);
     }
     updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
-    appliedIndex = entry.getIndex();
+    setApplied(entry.getIndex());
     return CompletableFuture.completedFuture(
         Message.valueOf(UnsafeByteOperations.unsafeWrap(CommandCodec.encodeOutcomes(outcomes))));
+  }
+
+  /** Configuration and no-op entries do not reach applyTransaction but advance the applied index. */
+  @Override
+  public void notifyTermIndexUpdated(long term, long index) {
+    super.notifyTermIndexUpdated(term, index);
+    setApplied(index);
   }
 
   @Override

@@ -47,6 +47,13 @@ public final class WatchRegistry {
     }
   }
 
+  /** Fires every watcher (after a snapshot is reloaded). */
+  void fireAll() {
+    for (Long id : List.copyOf(watchers.keySet())) {
+      fire(id);
+    }
+  }
+
   public int size() {
     return count.get();
   }

@@ -1,0 +1,54 @@
+package io.tributary.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code tributary admin status --url URL}: the node's view of peers and groups as a table. */
+@Command(name = "admin", description = "Inspect a running node.", subcommands = AdminCommand.Status.class)
+final class AdminCommand implements Runnable {
+  @Override
+  public void run() {
+    picocli.CommandLine.usage(this, System.out);
+  }
+
+  @Command(name = "status", description = "Print peers and per-group leader, term, commit/applied index, lag.")
+  static final class Status implements Callable<Integer> {
+    @Option(names = "--url", defaultValue = "http://127.0.0.1:4437", description = "a node's base URL")
+    String url;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help")
+    boolean help;
+
+    @Override
+    public Integer call() throws Exception {
+      HttpClient c = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+      HttpResponse<String> r = c.send(HttpRequest.newBuilder(URI.create(url + "/admin/cluster"))
+          .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200) {
+        System.err.println("tributary admin: " + url + " answered " + r.statusCode() + ": " + r.body());
+        return 1;
+      }
+      JsonNode n = new ObjectMapper().readTree(r.body());
+      System.out.println("node " + n.get("node").asText() + " at " + url);
+      for (JsonNode p : n.get("peers")) {
+        System.out.println("  peer " + p.get("id").asText() + " " + p.get("address").asText());
+      }
+      System.out.printf("%-6s %-10s %-8s %-6s %-12s %-12s %-6s %-8s %s%n", "group", "role", "leader", "term", "commit",
+          "applied", "lag", "pending", "streams");
+      for (JsonNode g : n.get("groups")) {
+        System.out.printf("%-6d %-10s %-8s %-6d %-12d %-12d %-6d %-8d %d%n", g.get("group").asInt(), g.get("role").asText(),
+            g.get("leader").asText(), g.get("term").asLong(), g.get("commitIndex").asLong(), g.get("appliedIndex").asLong(),
+            g.get("lag").asLong(), g.get("pendingAppends").asInt(), g.get("streams").asInt());
+      }
+      return 0;
+    }
+  }
+}
