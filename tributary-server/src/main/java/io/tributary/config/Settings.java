@@ -41,14 +41,13 @@ public final class Settings {
   public static final Setting READ_THREADS = num("read-threads", 2, "count", "threads for disk reads (never on event loops)", v -> v >= 1 && v <= 64, "1..64");
   public static final Setting READ_QUEUE_MAX = num("read-queue-max", 4096, "count", "queued disk reads; beyond it reads get 503", v -> v >= 1, ">= 1");
   public static final Setting EVENT_LOOP_THREADS = num("event-loop-threads", 0, "count", "Netty event loops (0 = one per core)", v -> v >= 0 && v <= 256, "0..256");
-  public static final Setting TTL_TOUCH_INTERVAL_MS = num("ttl-touch-interval-ms", 250, "ms", "reads renew a stream's sliding TTL at most this often", v -> v >= 10, ">= 10");
 
   public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, NODE_ID, PEER_PORT, PEERS, GROUPS, RAFT_RPC,
       ELECTION_TIMEOUT_MIN_MS, ELECTION_TIMEOUT_MAX_MS, SNAPSHOT_INTERVAL_ENTRIES, SEGMENT_BYTES_MAX, TAIL_CACHE_BYTES,
       BODY_BYTES_MAX, READ_CHUNK_BYTES_MAX, BATCH_BYTES_MAX, BATCH_APPENDS_MAX, ENTRIES_IN_FLIGHT_MAX,
       PENDING_APPENDS_MAX, PENDING_BYTES_MAX, CONNECTIONS_MAX, SSE_SUBSCRIBERS_MAX, LONG_POLLS_MAX,
       LONG_POLL_TIMEOUT_MS, SSE_KEEPALIVE_MS, SSE_CONNECTION_MAX_MS, REQUEST_TIMEOUT_MS, IDLE_TIMEOUT_MS,
-      WRITE_TIMEOUT_MS, READ_THREADS, READ_QUEUE_MAX, EVENT_LOOP_THREADS, TTL_TOUCH_INTERVAL_MS);
+      WRITE_TIMEOUT_MS, READ_THREADS, READ_QUEUE_MAX, EVENT_LOOP_THREADS);
 
   private static Setting str(String name, String def, String doc) {
     return new Setting(name, Setting.Kind.STRING, def, "", doc, v -> true, "");

@@ -43,7 +43,6 @@ public record TributaryConfig(
     int readThreads,
     int readQueueMax,
     int eventLoopThreads,
-    long ttlTouchIntervalMillis,
     Map<String, String> effective) {
 
   /** One Raft voter: id, host and Raft port. */
@@ -121,7 +120,6 @@ public record TributaryConfig(
         (int) l(eff, Settings.READ_THREADS),
         (int) l(eff, Settings.READ_QUEUE_MAX),
         (int) l(eff, Settings.EVENT_LOOP_THREADS),
-        l(eff, Settings.TTL_TOUCH_INTERVAL_MS),
         Map.copyOf(eff));
   }
 

@@ -35,7 +35,7 @@ public final class StreamService {
     this.clock = clock;
     this.config = config;
     this.pinIds = pinIds;
-    this.ttl = new TtlTracker(clock, config.ttlTouchIntervalMillis(), this::touch);
+    this.ttl = new TtlTracker(clock, this::touch);
     this.reads = new StreamReads(host, clock, readPool, ttl);
     this.buckets = new Buckets(this, host);
   }
@@ -123,8 +123,8 @@ public final class StreamService {
     submit(o.releaseKey(), u, 0).thenAccept(this::releaseIfAsked);
   }
 
-  private void touch(StreamKey key, long streamId) {
-    submit(key, new Command.Touch(key, streamId), 0);
+  private CompletableFuture<Outcome> touch(StreamKey key, long streamId) {
+    return submit(key, new Command.Touch(key, streamId), 0);
   }
 
   // ---------------------------------------------------------------- plumbing

@@ -2,62 +2,89 @@ package io.tributary.service;
 
 import io.tributary.common.Clock;
 import io.tributary.common.StreamKey;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Sliding-TTL renewal by reads. A read records its time locally (so this node's next expiry check
- * sees it at once) and, at most every {@code touchIntervalMillis} per stream, submits a replicated
- * touch so every replica and the leader's apply-time checks see it too. The map is bounded: when
- * it grows past {@link #ENTRIES_MAX} it is cleared, which only delays local visibility of reads
- * until their touches apply. Thread-safe.
+ * sees it at once) and submits a replicated touch so every replica, and the leader's apply-time
+ * checks, see it too. Touches are coalesced per stream: at most one in flight; reads that arrive
+ * meanwhile cause exactly one more touch when it completes. So the replicated last access trails
+ * the latest read by about one commit round trip, whatever the read rate. The map is bounded:
+ * past {@link #ENTRIES_MAX} idle entries are dropped. Thread-safe (each slot is guarded by itself).
  */
 final class TtlTracker {
   static final int ENTRIES_MAX = 100_000;
 
-  /** Submits a touch for a stream. */
+  /** Submits a touch for a stream; the future completes when it is applied (or failed). */
   interface Toucher {
-    void touch(StreamKey key, long streamId);
+    CompletableFuture<?> touch(StreamKey key, long streamId);
+  }
+
+  private static final class Slot {
+    long lastReadMillis = Long.MIN_VALUE;
+    boolean inFlight;
+    boolean dirty;
   }
 
   private final Clock clock;
-  private final long touchIntervalMillis;
   private final Toucher toucher;
-  private final ConcurrentHashMap<Long, long[]> lastRead = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Long, Slot> slots = new ConcurrentHashMap<>();
 
-  TtlTracker(Clock clock, long touchIntervalMillis, Toucher toucher) {
+  TtlTracker(Clock clock, Toucher toucher) {
     this.clock = clock;
-    this.touchIntervalMillis = touchIntervalMillis;
     this.toucher = toucher;
   }
 
-  /** Records a read of a TTL stream and submits a touch if the last one is old enough. */
+  /** Records a read of a TTL stream and makes sure a touch follows it. */
   void read(StreamKey key, long streamId) {
-    long now = clock.nowMillis();
-    if (lastRead.size() > ENTRIES_MAX) {
-      lastRead.clear();
+    if (slots.size() > ENTRIES_MAX) {
+      slots.values().removeIf(s -> {
+        synchronized (s) {
+          return !s.inFlight;
+        }
+      });
     }
-    long[] slot = lastRead.computeIfAbsent(streamId, k -> new long[] {0, Long.MIN_VALUE});
-    boolean send;
+    Slot slot = slots.computeIfAbsent(streamId, k -> new Slot());
     synchronized (slot) {
-      slot[0] = Math.max(slot[0], now);
-      send = now - slot[1] >= touchIntervalMillis;
-      if (send) {
-        slot[1] = now;
+      slot.lastReadMillis = Math.max(slot.lastReadMillis, clock.nowMillis());
+      if (slot.inFlight) {
+        slot.dirty = true;
+        return;
       }
+      slot.inFlight = true;
     }
-    if (send) {
-      toucher.touch(key, streamId);
+    send(key, streamId, slot);
+  }
+
+  private void send(StreamKey key, long streamId, Slot slot) {
+    CompletableFuture<?> f;
+    try {
+      f = toucher.touch(key, streamId);
+    } catch (RuntimeException e) {
+      f = CompletableFuture.failedFuture(e);
     }
+    f.whenComplete((v, e) -> {
+      boolean again;
+      synchronized (slot) {
+        again = slot.dirty && e == null;
+        slot.dirty = false;
+        slot.inFlight = again;
+      }
+      if (again) {
+        send(key, streamId, slot);
+      }
+    });
   }
 
   /** The latest local read time of a stream, or {@link Long#MIN_VALUE}. */
   long lastReadMillis(long streamId) {
-    long[] slot = lastRead.get(streamId);
+    Slot slot = slots.get(streamId);
     if (slot == null) {
       return Long.MIN_VALUE;
     }
     synchronized (slot) {
-      return slot[0];
+      return slot.lastReadMillis;
     }
   }
 }

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Runs the conformance suite against a local 3-node Tributary cluster with every stream request
+# routed to a node that is NOT the leader of the stream's Raft group (scripts/follower-proxy.mjs),
+# so writes are forwarded and reads are served by followers. Fails if any request reached a leader.
+#
+# usage: conformance/cluster.sh [extra vitest args...]      env: NODES (default 3)
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+NODES="${NODES:-3}"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/tributary-cluster.XXXXXX")"
+mkdir -p "$HERE/results"
+CLUSTER_LOG="$HERE/results/cluster.log"
+CLUSTER_PID=""
+PROXY_PID=""
+log() { echo "cluster.sh: $*" >&2; }
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  [ -n "$PROXY_PID" ] && kill -TERM "$PROXY_PID" 2>/dev/null || true
+  if [ -n "$CLUSTER_PID" ]; then
+    kill -TERM -- "-$CLUSTER_PID" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 -- "-$CLUSTER_PID" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL -- "-$CLUSTER_PID" 2>/dev/null || true
+  fi
+  if [ "$rc" != 0 ]; then
+    for f in "$WORK"/data/n*/node.log; do echo "---- $f (tail)"; tail -n 30 "$f"; done 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() { node -e 'const s=require("net").createServer(); s.listen(0,"127.0.0.1",()=>{console.log(s.address().port); s.close()})'; }
+# a base port whose block of 10*NODES ports is free
+BASE=$(( ( $(free_port) % 20000 ) + 30000 ))
+log "starting a $NODES-node cluster at base port $BASE (log: $CLUSTER_LOG)"
+setsid "$ROOT/tributary" cluster --nodes "$NODES" --base-port "$BASE" --data-dir "$WORK/data" \
+  --long-poll-timeout-ms 500 >"$CLUSTER_LOG" 2>&1 </dev/null &
+CLUSTER_PID=$!
+URLS=()
+for i in $(seq 1 "$NODES"); do URLS+=("http://127.0.0.1:$(( BASE + 10 * (i - 1) ))"); done
+deadline=$((SECONDS + ${TRIBUTARY_STARTUP_TIMEOUT:-180}))
+for u in "${URLS[@]}"; do
+  until [ "$(curl -s -o /dev/null -w '%{http_code}' "$u/readyz" || true)" = 200 ]; do
+    kill -0 "$CLUSTER_PID" 2>/dev/null || { log "cluster exited"; cat "$CLUSTER_LOG"; exit 1; }
+    [ "$SECONDS" -lt "$deadline" ] || { log "$u not ready in time"; exit 1; }
+    sleep 0.5
+  done
+done
+# wait until leadership settled on the preferred (priority) nodes: no leader changes for 3 s
+prev=""; stable=0
+while [ "$stable" -lt 6 ] && [ "$SECONDS" -lt "$deadline" ]; do
+  cur="$(curl -s "${URLS[0]}/admin/groups" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).map(g=>g.leader).join(",")))')"
+  if [ "$cur" = "$prev" ] && [[ "$cur" != *null* ]]; then stable=$((stable + 1)); else stable=0; fi
+  prev="$cur"; sleep 0.5
+done
+log "leaders by group: $prev"
+PROXY_PORT="$(free_port)"
+IFS=,; NODE_LIST="${URLS[*]}"; unset IFS
+node "$HERE/scripts/follower-proxy.mjs" --port "$PROXY_PORT" --nodes "$NODE_LIST" --groups 8 >"$WORK/proxy.out" 2>"$WORK/proxy.err" &
+PROXY_PID=$!
+until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PROXY_PORT/healthz" || true)" = 200 ]; do sleep 0.2; done
+rc=0
+TRIBUTARY_URL="http://127.0.0.1:$PROXY_PORT" "$HERE/run.sh" conformance "$@" || rc=$?
+kill -TERM "$PROXY_PID"; wait "$PROXY_PID" 2>/dev/null || true; PROXY_PID=""
+stats="$(tail -n 1 "$WORK/proxy.out")"
+log "routing: $stats"
+node -e '
+  const s = JSON.parse(process.argv[1]);
+  if (s.streamRequests === 0) { console.error("cluster.sh: no stream requests were routed"); process.exit(1); }
+  if (s.toLeader !== 0 || s.leaderUnknown !== 0) { console.error("cluster.sh: some requests were not routed to a follower"); process.exit(1); }
+  console.log(`cluster conformance: ${s.toFollower} stream requests, all to followers of their group`);
+' "$stats" || rc=1
+exit "$rc"

@@ -1,0 +1,103 @@
+// A routing proxy for cluster conformance runs: every request for a stream is sent to a node that
+// is NOT the current leader of the stream's Raft group (found from /admin/groups), so the suite
+// exercises forwarding of writes and follower reads. Requests that are not for a stream
+// (health, unknown paths) go to the first node.
+//
+// usage: node follower-proxy.mjs --port P --nodes http://127.0.0.1:A,http://127.0.0.1:B,... --groups G
+// On SIGTERM/SIGINT it prints its routing statistics as one JSON line to stdout and exits.
+import http from "node:http";
+
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith("--") ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
+);
+const nodes = args.nodes.split(",").map((u) => new URL(u));
+const groups = Number(args.groups ?? 8);
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+const stats = { streamRequests: 0, toFollower: 0, toLeader: 0, leaderUnknown: 0, other: 0, errors: 0 };
+let leaders = new Map(); // group -> node id
+let nodeIds = new Map(); // node id -> URL
+let rr = 0;
+
+function fnv1a64(s) {
+  let h = 0xcbf29ce484222325n;
+  for (const b of Buffer.from(s, "utf8")) {
+    h ^= BigInt(b);
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return h;
+}
+
+async function refresh() {
+  for (const n of nodes) {
+    try {
+      const r = await fetch(new URL("/admin/cluster", n), { signal: AbortSignal.timeout(2000) });
+      if (!r.ok) continue;
+      const body = await r.json();
+      nodeIds.set(body.node, n);
+      const next = new Map();
+      for (const g of body.groups) if (g.leader && g.leader !== "null") next.set(g.group, g.leader);
+      if (next.size === groups) leaders = next;
+    } catch {
+      /* node down or busy: keep the previous view */
+    }
+  }
+}
+
+function streamKey(url) {
+  const path = url.split("?")[0];
+  for (const [prefix, bucket] of [["/v1/stream/", "default"], ["/streams/", "default"]]) {
+    if (path.startsWith(prefix)) {
+      const name = decodeURIComponent(path.slice(prefix.length));
+      return name.startsWith("__ds") ? null : `${bucket}/${name}`;
+    }
+  }
+  if (path.startsWith("/ds/")) {
+    const rest = decodeURIComponent(path.slice(4));
+    return rest.includes("/") ? rest : null;
+  }
+  return null;
+}
+
+function pickTarget(url) {
+  const key = streamKey(url);
+  if (key === null) {
+    stats.other++;
+    return nodes[0];
+  }
+  stats.streamRequests++;
+  const group = Number(fnv1a64(key) % BigInt(groups));
+  const leader = leaders.get(group);
+  const candidates = nodes.filter((n) => nodeIds.get(leader)?.href !== n.href);
+  if (leader === undefined || candidates.length === nodes.length) stats.leaderUnknown++;
+  else stats.toFollower++;
+  return candidates[rr++ % candidates.length];
+}
+
+const server = http.createServer((req, res) => {
+  const target = pickTarget(req.url);
+  const upstream = http.request(
+    { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent },
+    (up) => {
+      res.writeHead(up.statusCode, up.rawHeaders);
+      up.pipe(res);
+    },
+  );
+  upstream.on("error", () => {
+    stats.errors++;
+    if (!res.headersSent) res.writeHead(502).end("proxy: upstream error");
+    else res.destroy();
+  });
+  res.on("close", () => upstream.destroy());
+  req.pipe(upstream);
+});
+
+await refresh();
+setInterval(refresh, 200).unref();
+server.keepAliveTimeout = 60_000;
+server.listen(Number(args.port), "127.0.0.1", () => console.error(`follower-proxy on ${args.port} -> ${args.nodes}`));
+for (const sig of ["SIGTERM", "SIGINT"]) {
+  process.on(sig, () => {
+    console.log(JSON.stringify({ ...stats, leaders: Object.fromEntries(leaders) }));
+    process.exit(0);
+  });
+}
