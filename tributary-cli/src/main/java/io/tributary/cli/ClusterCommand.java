@@ -41,7 +41,8 @@ final class ClusterCommand implements Callable<Integer> {
     }
     StringBuilder peers = new StringBuilder();
     for (int i = 1; i <= nodes; i++) {
-      peers.append(i > 1 ? "," : "").append("n").append(i).append("=127.0.0.1:").append(basePort + 10 * (i - 1) + 1);
+      peers.append(i > 1 ? "," : "").append("n").append(i).append("=127.0.0.1:").append(basePort + 10 * (i - 1) + 1)
+          .append(':').append(basePort + 10 * (i - 1));
     }
     String java = ProcessHandle.current().info().command().orElse("java");
     List<Process> procs = new ArrayList<>();

@@ -14,7 +14,7 @@ public final class Settings {
   public static final Setting DATA_DIR = str("data-dir", "./data", "directory for the Raft log, snapshots and data segments");
   public static final Setting NODE_ID = str("node-id", "n1", "this node's id; must appear in --peers when peers are given");
   public static final Setting PEER_PORT = num("peer-port", 4438, "port", "Raft peer port", v -> v >= 0 && v <= 65535, "0..65535");
-  public static final Setting PEERS = str("peers", "", "cluster voters as id=host:peerPort[,...]; empty = single node");
+  public static final Setting PEERS = str("peers", "", "cluster voters as id=host:peerPort[:clientPort],... (clientPort defaults to peerPort-1); empty = single node");
   public static final Setting GROUPS = num("groups", 8, "count", "Raft groups (fixed when the cluster is created)", v -> v >= 1 && v <= 256, "1..256");
   public static final Setting RAFT_RPC = str("raft-rpc", "grpc", "Raft transport: grpc or netty");
   public static final Setting ELECTION_TIMEOUT_MIN_MS = num("election-timeout-min-ms", 300, "ms", "Raft election timeout, lower bound", v -> v >= 50, ">= 50");

@@ -45,8 +45,8 @@ public record TributaryConfig(
     int eventLoopThreads,
     Map<String, String> effective) {
 
-  /** One Raft voter: id, host and Raft port. */
-  public record Peer(String id, String host, int peerPort) {}
+  /** One voter: id, host, Raft port and client HTTP port (snapshot transfer between nodes uses it). */
+  public record Peer(String id, String host, int peerPort, int clientPort) {}
 
   /** Builds and validates a config from resolved string values (missing keys take defaults). */
   public static TributaryConfig fromValues(Map<String, String> values) {
@@ -86,7 +86,7 @@ public record TributaryConfig(
       throw new ConfigException("--node-id: use 1-64 of [A-Za-z0-9_-], got '" + nodeId + "'");
     }
     List<Peer> peers = parsePeers(eff.get(Settings.PEERS.name()), nodeId, eff.get(Settings.HOST.name()),
-        (int) l(eff, Settings.PEER_PORT));
+        (int) l(eff, Settings.PEER_PORT), (int) l(eff, Settings.PORT));
     return new TributaryConfig(
         eff.get(Settings.HOST.name()),
         (int) l(eff, Settings.PORT),
@@ -166,26 +166,28 @@ public record TributaryConfig(
     return Math.multiplyExact(Long.parseLong(t), mult);
   }
 
-  private static List<Peer> parsePeers(String spec, String nodeId, String host, int peerPort) {
+  private static List<Peer> parsePeers(String spec, String nodeId, String host, int peerPort, int clientPort) {
     List<Peer> out = new ArrayList<>();
     if (spec == null || spec.isBlank()) {
-      out.add(new Peer(nodeId, host, peerPort));
+      out.add(new Peer(nodeId, host, peerPort, clientPort));
       return List.copyOf(out);
     }
     for (String part : spec.split(",")) {
       String p = part.trim();
       int eq = p.indexOf('=');
-      int colon = p.lastIndexOf(':');
-      if (eq <= 0 || colon <= eq + 1) {
-        throw new ConfigException("--peers: expected id=host:port, got '" + p + "'");
+      String[] hp = eq <= 0 ? new String[0] : p.substring(eq + 1).split(":");
+      if (hp.length < 2 || hp.length > 3 || hp[0].isEmpty()) {
+        throw new ConfigException("--peers: expected id=host:peerPort[:clientPort], got '" + p + "'");
       }
-      int port;
+      int raftPort;
+      int httpPort;
       try {
-        port = Integer.parseInt(p.substring(colon + 1));
+        raftPort = Integer.parseInt(hp[1]);
+        httpPort = hp.length == 3 ? Integer.parseInt(hp[2]) : raftPort - 1;
       } catch (NumberFormatException e) {
         throw new ConfigException("--peers: bad port in '" + p + "'");
       }
-      out.add(new Peer(p.substring(0, eq), p.substring(eq + 1, colon), port));
+      out.add(new Peer(p.substring(0, eq), hp[0], raftPort, httpPort));
     }
     if (out.stream().noneMatch(p -> p.id().equals(nodeId))) {
       throw new ConfigException("--peers does not list this node's id '" + nodeId + "'");

@@ -72,11 +72,12 @@ public final class RaftHost implements AutoCloseable {
     Path raftDir = config.dataDir().resolve("raft");
     Files.createDirectories(raftDir);
     Map<RaftGroupId, StreamStateMachine> machines = new HashMap<>();
+    HttpSnapshotSource snapshots = new HttpSnapshotSource(config);
     for (int g = 0; g < config.groups(); g++) {
       RaftGroupId gid = groupId(g);
       StreamStateMachine sm = new StreamStateMachine(g,
           config.dataDir().resolve("groups").resolve(String.format("g%03d", g)).resolve("segments"),
-          config.segmentBytesMax(), config.tailCacheBytes());
+          config.segmentBytesMax(), config.tailCacheBytes(), snapshots);
       machines.put(gid, sm);
       RaftGroup rg = RaftGroup.valueOf(gid, peersFor(config, g));
       final int gi = g;
@@ -165,6 +166,10 @@ public final class RaftHost implements AutoCloseable {
     RaftServerConfigKeys.Write.setElementLimit(p, 1024);
     RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(64L << 20));
     RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+    RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(1024, c.snapshotIntervalEntries()));
+    // A lagging follower gets snapshots through the state machine (metadata + segments over HTTP);
+    // Ratis's own transfer would need an MD5 of every segment at every snapshot.
+    RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, false);
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, c.snapshotIntervalEntries());
     RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);

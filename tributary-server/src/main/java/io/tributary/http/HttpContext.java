@@ -16,13 +16,15 @@ final class HttpContext {
   final BooleanSupplier ready;
   final MetricsText metrics;
   final io.tributary.service.ClusterStatus clusterStatus;
+  final io.tributary.service.SnapshotExports snapshotExports;
   final AtomicInteger sseSubscribers = new AtomicInteger();
   final AtomicInteger longPolls = new AtomicInteger();
   final AtomicInteger connections = new AtomicInteger();
 
   HttpContext(StreamService service, TributaryConfig config, Cursors cursors, BooleanSupplier ready, MetricsText metrics,
-      io.tributary.service.ClusterStatus clusterStatus) {
+      io.tributary.service.ClusterStatus clusterStatus, io.tributary.service.SnapshotExports snapshotExports) {
     this.clusterStatus = clusterStatus;
+    this.snapshotExports = snapshotExports;
     this.service = service;
     this.config = config;
     this.cursors = cursors;

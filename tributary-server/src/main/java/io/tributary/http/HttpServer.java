@@ -41,10 +41,11 @@ public final class HttpServer implements AutoCloseable {
   private Channel channel;
 
   public HttpServer(TributaryConfig config, StreamService service, io.tributary.service.ClusterStatus clusterStatus,
-      Clock clock, BooleanSupplier ready, java.util.function.Supplier<String> metrics) {
+      io.tributary.service.SnapshotExports snapshotExports, Clock clock, BooleanSupplier ready,
+      java.util.function.Supplier<String> metrics) {
     this.config = config;
     this.hc = new HttpContext(service, config, new Cursors(clock, n -> ThreadLocalRandom.current().nextLong(n)), ready,
-        metrics::get, clusterStatus);
+        metrics::get, clusterStatus, snapshotExports);
   }
 
   /** Binds and returns the bound port. */

@@ -19,12 +19,12 @@ final class RouteFamilies {
   private RouteFamilies() {}
 
   /** First path segments that are never bucket names. */
-  static final Set<String> RESERVED = Set.of("v1", "ds", "streams", "healthz", "readyz", "metrics", "admin", "__ds");
+  static final Set<String> RESERVED = Set.of("v1", "ds", "streams", "healthz", "readyz", "metrics", "admin", "internal", "__ds");
 
   /** What a path addresses. */
   record Target(Kind kind, StreamKey key, String bucket, String error) {}
 
-  enum Kind { STREAM, BUCKET, BUCKETS, SYSTEM, ADMIN, SUBSCRIPTIONS, INVALID, NONE }
+  enum Kind { STREAM, BUCKET, BUCKETS, SYSTEM, ADMIN, INTERNAL, SUBSCRIPTIONS, INVALID, NONE }
 
   static Target resolve(String rawPath) {
     String path;
@@ -41,6 +41,9 @@ final class RouteFamilies {
     }
     if (path.equals("/healthz") || path.equals("/readyz") || path.equals("/metrics")) {
       return new Target(Kind.SYSTEM, null, null, null);
+    }
+    if (path.startsWith("/internal/")) {
+      return new Target(Kind.INTERNAL, null, null, null);
     }
     if (path.startsWith("/admin/")) {
       return new Target(Kind.ADMIN, null, null, null);

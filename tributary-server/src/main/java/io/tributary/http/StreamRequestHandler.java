@@ -25,6 +25,7 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
   private final ReadRoutes reads;
   private final BucketRoutes buckets;
   private final AdminRoutes admin;
+  private final InternalRoutes internal;
 
   StreamRequestHandler(HttpContext hc) {
     this.hc = hc;
@@ -32,6 +33,7 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
     this.reads = new ReadRoutes(hc);
     this.buckets = new BucketRoutes(hc);
     this.admin = new AdminRoutes(hc.clusterStatus);
+    this.internal = new InternalRoutes(hc.snapshotExports);
   }
 
   @Override
@@ -85,6 +87,13 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
       case STREAM -> stream(x);
       case BUCKET, BUCKETS -> buckets.handle(x);
       case ADMIN -> admin.handle(x);
+      case INTERNAL -> {
+        try {
+          internal.handle(x);
+        } catch (java.io.IOException e) {
+          x.fail(new io.tributary.common.UnavailableException("snapshot export failed: " + e.getMessage(), 1));
+        }
+      }
       case SUBSCRIPTIONS -> x.error(HttpResponseStatus.NOT_FOUND, "subscriptions are not supported by this server");
       case NONE -> x.error(HttpResponseStatus.NOT_FOUND, "no route for " + x.query.rawPath());
     }

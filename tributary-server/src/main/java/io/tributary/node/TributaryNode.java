@@ -6,6 +6,7 @@ import io.tributary.group.RaftHost;
 import io.tributary.http.HttpServer;
 import io.tributary.service.ClusterStatus;
 import io.tributary.service.ReadPool;
+import io.tributary.service.SnapshotExports;
 import io.tributary.service.StreamService;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -40,7 +41,7 @@ public final class TributaryNode implements AutoCloseable {
     raft.start();
     readPool = new ReadPool(config.readThreads(), config.readQueueMax());
     StreamService service = new StreamService(raft, clock, config, () -> UUID.randomUUID().toString(), readPool);
-    http = new HttpServer(config, service, new ClusterStatus(raft, config), clock, this::ready, this::metrics);
+    http = new HttpServer(config, service, new ClusterStatus(raft, config), new SnapshotExports(raft), clock, this::ready, this::metrics);
     port = http.start();
     LOG.info("Tributary node {} listening on http://{}:{} (data in {})", config.nodeId(), config.host(), port,
         config.dataDir().toAbsolutePath());

@@ -4,11 +4,13 @@ import io.tributary.storage.SegmentStore;
 import java.io.File;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.server.RaftServer;
@@ -43,6 +45,7 @@ public final class StreamStateMachine extends BaseStateMachine {
   private final Path segmentDir;
   private final long segmentBytesMax;
   private final long tailCacheBytes;
+  private final SnapshotSource snapshotSource;
   private final SimpleStateMachineStorage smStorage = new SimpleStateMachineStorage();
   private final WatchRegistry watches = new WatchRegistry();
   private volatile GroupState state;
@@ -57,7 +60,9 @@ public final class StreamStateMachine extends BaseStateMachine {
     }
   }
 
-  public StreamStateMachine(int group, Path segmentDir, long segmentBytesMax, long tailCacheBytes) {
+  public StreamStateMachine(int group, Path segmentDir, long segmentBytesMax, long tailCacheBytes,
+      SnapshotSource snapshotSource) {
+    this.snapshotSource = snapshotSource;
     this.group = group;
     this.segmentDir = segmentDir;
     this.segmentBytesMax = segmentBytesMax;
@@ -154,18 +159,45 @@ public final class StreamStateMachine extends BaseStateMachine {
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
     super.initialize(server, groupId, raftStorage);
     smStorage.init(raftStorage);
-    load(smStorage.getLatestSnapshot());
+    getLifeCycle().startAndTransition(() -> load(smStorage.getLatestSnapshot()), IOException.class);
+  }
+
+  /** Ratis pauses the state machine before it reloads it after a snapshot installation. */
+  @Override
+  public void pause() {
+    if (getLifeCycle().getCurrentState() == org.apache.ratis.util.LifeCycle.State.RUNNING) {
+      getLifeCycle().transition(org.apache.ratis.util.LifeCycle.State.PAUSING);
+      getLifeCycle().transition(org.apache.ratis.util.LifeCycle.State.PAUSED);
+    }
   }
 
   @Override
   public void reinitialize() throws IOException {
     load(smStorage.loadLatestSnapshot());
+    if (getLifeCycle().getCurrentState() == org.apache.ratis.util.LifeCycle.State.PAUSED) {
+      getLifeCycle().transition(org.apache.ratis.util.LifeCycle.State.STARTING);
+      getLifeCycle().transition(org.apache.ratis.util.LifeCycle.State.RUNNING);
+    }
+  }
+
+  private Path installingDir() {
+    return segmentDir.resolveSibling(segmentDir.getFileName() + ".installing");
   }
 
   private void load(SingleFileSnapshotInfo snapshot) throws IOException {
     GroupState old = state;
     if (old != null) {
       old.store.close();
+    }
+    Path installing = installingDir();
+    if (Files.exists(installing.resolve(SnapshotTransfer.COMPLETE_MARKER))) {
+      // segments received from the leader replace ours (they are a deterministic prefix of the same log)
+      SnapshotTransfer.deleteTree(segmentDir);
+      Files.move(installing, segmentDir);
+      Files.delete(segmentDir.resolve(SnapshotTransfer.COMPLETE_MARKER));
+      LOG.info("group {}: installed segments received with a snapshot", group);
+    } else if (Files.exists(installing)) {
+      SnapshotTransfer.deleteTree(installing); // an interrupted download
     }
     SegmentStore store = new SegmentStore(segmentDir, segmentBytesMax, tailCacheBytes);
     GroupState s = new GroupState(group, store, watches);
@@ -233,6 +265,55 @@ public final class StreamStateMachine extends BaseStateMachine {
   }
 
   private static final long NO_SNAPSHOT_INDEX = -1;
+
+  /** The latest snapshot with the segment bytes it refers to, for a lagging replica; null if none. Any thread. */
+  public SnapshotTransfer.Export exportLatestSnapshot() throws IOException {
+    SingleFileSnapshotInfo snap = smStorage.getLatestSnapshot();
+    GroupState s = state;
+    if (snap == null || s == null) {
+      return null;
+    }
+    Path meta = snap.getFile().getPath();
+    long end;
+    try (var in = new java.io.DataInputStream(Files.newInputStream(meta))) {
+      in.skipNBytes(12); // magic, version, group
+      end = in.readLong();
+    }
+    return SnapshotTransfer.export(snap.getTerm(), snap.getIndex(), meta, s.store.ranges(end));
+  }
+
+  /**
+   * A follower behind the leader's purged log: fetch the leader's latest snapshot (metadata and
+   * segments) over HTTP into a staging directory; Ratis then pauses this state machine and calls
+   * {@link #reinitialize()}, which swaps the staged segments in and loads the snapshot.
+   */
+  @Override
+  public CompletableFuture<TermIndex> notifyInstallSnapshotFromLeader(RoleInfoProto roleInfo,
+      TermIndex firstTermIndexInLog) {
+    String leader = roleInfo.getFollowerInfo().getLeaderInfo().getId().getId().toStringUtf8();
+    return CompletableFuture.supplyAsync(() -> {
+      if (snapshotSource == null) {
+        throw new IllegalStateException("group " + group + ": no snapshot source configured");
+      }
+      Path installing = installingDir();
+      Path staged = segmentDir.resolveSibling(segmentDir.getFileName() + ".snapshot-meta");
+      try (java.io.InputStream in = snapshotSource.open(leader, group)) {
+        SnapshotTransfer.Received r = SnapshotTransfer.receive(in, installing, staged);
+        File target = smStorage.getSnapshotFile(r.term(), r.index());
+        Files.move(staged, target.toPath(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        MD5FileUtil.computeAndSaveMd5ForFile(target);
+        LOG.info("group {}: received snapshot {} from {} (first log entry there: {})", group,
+            TermIndex.valueOf(r.term(), r.index()), leader, firstTermIndexInLog);
+        return TermIndex.valueOf(r.term(), r.index());
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException("group " + group + ": snapshot download from " + leader + " failed", e);
+      }
+    }, runnable -> {
+      Thread t = new Thread(runnable, "tributary-snapshot-install-g" + group);
+      t.setDaemon(true);
+      t.start();
+    });
+  }
 
   @Override
   public void close() throws IOException {

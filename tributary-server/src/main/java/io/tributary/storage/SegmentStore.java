@@ -133,7 +133,7 @@ public final class SegmentStore implements AutoCloseable {
     if (last != null && end == last.base) {
       return last; // an empty segment takes a record of any size
     }
-    Path p = dir.resolve(String.format("%020d.seg", end));
+    Path p = dir.resolve(fileName(end));
     try {
       Segment s = new Segment(end, p, FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.READ,
           StandardOpenOption.WRITE));
@@ -262,6 +262,32 @@ public final class SegmentStore implements AutoCloseable {
     } catch (IOException e) {
       throw new StorageException("read failed in " + seg.path + " at " + filePos, e);
     }
+  }
+
+  /** One segment file's bytes below some end: {@code [base, base + length)} of the global space. */
+  public record FileRange(Path path, long base, long length) {}
+
+  /** The segment files covering {@code [0, end)}, for shipping a snapshot to another replica. Any thread. */
+  public List<FileRange> ranges(long end) {
+    List<FileRange> out = new ArrayList<>();
+    for (Segment s : segments) {
+      if (s.base >= end) {
+        break;
+      }
+      long len;
+      try {
+        len = Math.min(s.channel.size(), end - s.base);
+      } catch (IOException e) {
+        throw new StorageException("cannot size " + s.path, e);
+      }
+      out.add(new FileRange(s.path, s.base, len));
+    }
+    return out;
+  }
+
+  /** Name of the segment file starting at global position {@code base}. */
+  public static String fileName(long base) {
+    return String.format("%020d.seg", base);
   }
 
   /** Bytes of segment files on disk. */

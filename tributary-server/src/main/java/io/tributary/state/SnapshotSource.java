@@ -1,0 +1,9 @@
+package io.tributary.state;
+
+import java.io.IOException;
+import java.io.InputStream;
+
+/** Opens a snapshot stream ({@link SnapshotTransfer} format) of a group from another node. */
+public interface SnapshotSource {
+  InputStream open(String peerId, int group) throws IOException;
+}

@@ -1,0 +1,118 @@
+package io.tributary.state;
+
+import io.tributary.storage.SegmentStore;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Ships a group's latest snapshot to a replica that fell behind the leader's purged log (or lost
+ * its data): the metadata snapshot file plus the segment bytes it refers to. Ratis's own file
+ * transfer is turned off because it needs an MD5 of every file at snapshot time (O(data)).
+ *
+ * <p>Stream format (big endian): {@code magic i32 "TRSX" | version i32 | term i64 | index i64 |
+ * segmentCount i32 | metadataLength i64 | metadata | (base i64 | length i64 | bytes)*}. Records
+ * carry CRCs and the metadata its own, so corruption is caught when the replica reads them.
+ */
+public final class SnapshotTransfer {
+  static final int MAGIC = 0x54525358;
+  static final int VERSION = 1;
+  /** Marks a fully received segment directory, so a crash mid-download is never mistaken for data. */
+  static final String COMPLETE_MARKER = "INSTALL-COMPLETE";
+
+  private SnapshotTransfer() {}
+
+  /** What to send: a header, then file ranges in order. */
+  public record Export(byte[] header, List<Part> parts, long totalBytes) {}
+
+  /** {@code length} bytes of {@code file} from {@code offset}, optionally preceded by a small header. */
+  public record Part(byte[] prefix, Path file, long offset, long length) {}
+
+  static Export export(long term, long index, Path metadata, List<SegmentStore.FileRange> ranges) throws IOException {
+    long metaLen = Files.size(metadata);
+    byte[] header = new Wire.Out(64).i32(MAGIC).i32(VERSION).i64(term).i64(index).i32(ranges.size()).i64(metaLen)
+        .toByteArray();
+    List<Part> parts = new ArrayList<>();
+    parts.add(new Part(new byte[0], metadata, 0, metaLen));
+    long total = header.length + metaLen;
+    for (SegmentStore.FileRange r : ranges) {
+      byte[] prefix = new Wire.Out(16).i64(r.base()).i64(r.length()).toByteArray();
+      parts.add(new Part(prefix, r.path(), 0, r.length()));
+      total += prefix.length + r.length();
+    }
+    return new Export(header, parts, total);
+  }
+
+  /** Result of receiving a snapshot: its term/index and where its metadata file was written. */
+  record Received(long term, long index, Path metadata) {}
+
+  /**
+   * Reads a snapshot stream: segments into {@code segmentDir} (created fresh, fsync'd, then marked
+   * complete) and the metadata into {@code metadataFile}.
+   */
+  static Received receive(InputStream raw, Path segmentDir, Path metadataFile) throws IOException {
+    DataInputStream in = new DataInputStream(raw);
+    if (in.readInt() != MAGIC || in.readInt() != VERSION) {
+      throw new IOException("not a Tributary snapshot stream");
+    }
+    long term = in.readLong();
+    long index = in.readLong();
+    int n = in.readInt();
+    long metaLen = in.readLong();
+    Path metaTmp = metadataFile.resolveSibling(metadataFile.getFileName() + ".receiving");
+    try (OutputStream o = Files.newOutputStream(metaTmp)) {
+      copy(in, o, metaLen);
+    }
+    deleteTree(segmentDir);
+    Files.createDirectories(segmentDir);
+    for (int i = 0; i < n; i++) {
+      long base = in.readLong();
+      long len = in.readLong();
+      Path f = segmentDir.resolve(SegmentStore.fileName(base));
+      try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+          OutputStream o = java.nio.channels.Channels.newOutputStream(ch)) {
+        copy(in, o, len);
+        o.flush();
+        ch.force(true);
+      }
+    }
+    Files.writeString(segmentDir.resolve(COMPLETE_MARKER), term + "_" + index);
+    try (FileChannel ch = FileChannel.open(metaTmp, StandardOpenOption.WRITE)) {
+      ch.force(true);
+    }
+    Files.move(metaTmp, metadataFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    return new Received(term, index, metadataFile);
+  }
+
+  private static void copy(DataInputStream in, OutputStream out, long len) throws IOException {
+    byte[] buf = new byte[1 << 16];
+    long left = len;
+    while (left > 0) {
+      int r = in.read(buf, 0, (int) Math.min(buf.length, left));
+      if (r < 0) {
+        throw new IOException("snapshot stream ended " + left + " bytes early");
+      }
+      out.write(buf, 0, r);
+      left -= r;
+    }
+  }
+
+  static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (var walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+}
