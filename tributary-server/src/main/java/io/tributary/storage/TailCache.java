@@ -9,6 +9,11 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * a new chunk span, so a reader holding an old chunk still sees valid bytes, and a reader that
  * finds a slot holding a different span simply misses and falls back to disk.
  *
+ * <p>A chunk holds valid bytes only from where its first write began ({@code validFrom}): after
+ * the store is opened or truncated, the first write lands in the middle of a span whose earlier
+ * bytes are on disk but were never copied here, and a fresh chunk holds zeros there. Reads below
+ * {@code validFrom} miss and go to disk.
+ *
  * <p>Threads: {@link #write} only on the group's apply thread; {@link #read} on any thread, and
  * only for positions below the store's published end (published by a volatile write after the
  * bytes are written here).
@@ -16,7 +21,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 final class TailCache {
   static final int CHUNK_BYTES = 64 * 1024;
 
-  private record Chunk(long base, byte[] bytes) {}
+  private record Chunk(long base, int validFrom, byte[] bytes) {}
 
   private final AtomicReferenceArray<Chunk> slots;
   private final int slotCount;
@@ -37,12 +42,12 @@ final class TailCache {
     while (len > 0) {
       long base = pos - Math.floorMod(pos, CHUNK_BYTES);
       int slot = (int) Math.floorMod(base / CHUNK_BYTES, (long) slotCount);
+      int inChunk = (int) (pos - base);
       Chunk c = slots.get(slot);
       if (c == null || c.base != base) {
-        c = new Chunk(base, new byte[CHUNK_BYTES]);
+        c = new Chunk(base, inChunk, new byte[CHUNK_BYTES]);
         slots.set(slot, c);
       }
-      int inChunk = (int) (pos - base);
       int n = Math.min(len, CHUNK_BYTES - inChunk);
       System.arraycopy(src, off, c.bytes, inChunk, n);
       pos += n;
@@ -59,11 +64,11 @@ final class TailCache {
     while (len > 0) {
       long base = pos - Math.floorMod(pos, CHUNK_BYTES);
       int slot = (int) Math.floorMod(base / CHUNK_BYTES, (long) slotCount);
+      int inChunk = (int) (pos - base);
       Chunk c = slots.get(slot);
-      if (c == null || c.base != base) {
+      if (c == null || c.base != base || inChunk < c.validFrom) {
         return false;
       }
-      int inChunk = (int) (pos - base);
       int n = Math.min(len, CHUNK_BYTES - inChunk);
       System.arraycopy(c.bytes, inChunk, dst, off, n);
       pos += n;
