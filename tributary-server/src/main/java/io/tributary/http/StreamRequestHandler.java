@@ -16,7 +16,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Dispatches each complete request to its route family. One instance per connection; it pauses
- * reading while a request is in flight so pipelined requests are answered in order.
+ * reading while a request is in flight, and the {@code FlowControlHandler} in front of it holds
+ * pipelined requests back meanwhile, so they are answered one at a time and in order.
  * Event-loop only.
  */
 final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -58,11 +59,20 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
     }
   }
 
+  /**
+   * Turns reading back on once the response is complete. Switching auto-read on issues one read,
+   * which the {@code FlowControlHandler} answers with the next pipelined request if it holds one; a
+   * second, explicit read would release a further request while that one is in flight. Deferred to
+   * a fresh event-loop task because a response can complete inside {@link #channelRead0}, and the
+   * next request must not be handled nested inside the previous one (a long pipeline would
+   * otherwise recurse once per request).
+   */
   private static void resume(ChannelHandlerContext ctx) {
-    if (ctx.channel().isActive()) {
-      ctx.channel().config().setAutoRead(true);
-      ctx.read();
-    }
+    ctx.executor().execute(() -> {
+      if (ctx.channel().isActive()) {
+        ctx.channel().config().setAutoRead(true);
+      }
+    });
   }
 
   private void dispatch(Exchange x) {
