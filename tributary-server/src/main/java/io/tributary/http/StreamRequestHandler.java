@@ -34,20 +34,20 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
     ctx.channel().config().setAutoRead(false);
-    boolean keepAlive = HttpUtil.isKeepAlive(req) && req.decoderResult().isSuccess();
-    QueryStringDecoder q;
+    String malformed = req.decoderResult().isSuccess() ? null : "malformed HTTP request";
+    QueryStringDecoder q = new QueryStringDecoder(req.uri(), StandardCharsets.UTF_8, true, 1024, true);
     try {
-      q = new QueryStringDecoder(req.uri(), StandardCharsets.UTF_8, true, 1024, true);
       q.parameters();
     } catch (IllegalArgumentException e) {
       q = new QueryStringDecoder("/");
-      keepAlive = false;
+      malformed = malformed != null ? malformed : "malformed percent-encoding in the query string";
     }
+    boolean keepAlive = malformed == null && HttpUtil.isKeepAlive(req);
     RouteFamilies.Target target = RouteFamilies.resolve(q.rawPath());
     byte[] body = ByteBufUtil.getBytes(req.content());
     Exchange x = new Exchange(ctx, req.method(), req.headers(), q, body, keepAlive, target, () -> resume(ctx));
-    if (!req.decoderResult().isSuccess()) {
-      x.error(HttpResponseStatus.BAD_REQUEST, "malformed HTTP request");
+    if (malformed != null) {
+      x.error(HttpResponseStatus.BAD_REQUEST, malformed);
       return;
     }
     try {
