@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.tributary.service.BadRequestException;
 import java.nio.charset.StandardCharsets;
@@ -34,7 +35,7 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
     ctx.channel().config().setAutoRead(false);
-    String malformed = req.decoderResult().isSuccess() ? null : "malformed HTTP request";
+    String malformed = malformed(req);
     QueryStringDecoder q = new QueryStringDecoder(req.uri(), StandardCharsets.UTF_8, true, 1024, true);
     try {
       q.parameters();
@@ -57,6 +58,25 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
     } catch (RuntimeException e) {
       x.fail(e);
     }
+  }
+
+  /**
+   * Why a request is not acceptable HTTP/1.x, or null: the decoder failed, the version is not
+   * 1.0 or 1.1 (Netty parses HTTP/0.9, 2.0 and 3.0 request lines like 1.1 ones), or an HTTP/1.1
+   * request lacks exactly one Host header (RFC 9112 §3.2 requires a 400).
+   */
+  private static String malformed(FullHttpRequest req) {
+    if (!req.decoderResult().isSuccess()) {
+      return "malformed HTTP request";
+    }
+    HttpVersion v = req.protocolVersion();
+    if (!v.equals(HttpVersion.HTTP_1_1) && !v.equals(HttpVersion.HTTP_1_0)) {
+      return "unsupported HTTP version " + v.text() + " (use HTTP/1.1)";
+    }
+    if (v.equals(HttpVersion.HTTP_1_1) && req.headers().getAll(HttpHeaderNames.HOST).size() != 1) {
+      return "an HTTP/1.1 request needs exactly one Host header";
+    }
+    return null;
   }
 
   /**
