@@ -16,6 +16,7 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.tributary.common.Clock;
 import io.tributary.config.TributaryConfig;
@@ -29,8 +30,11 @@ import java.util.function.BooleanSupplier;
  * The client HTTP listener. Pipeline per connection:
  * <pre>
  *   ConnectionGate → SlowRequestGuard → IdleStateHandler → HttpServerCodec → BodyAggregator
- *     → SlowRequestGuard.Arrival → StreamRequestHandler
+ *     → FlowControlHandler → SlowRequestGuard.Arrival → StreamRequestHandler
  * </pre>
+ * The codec decodes every request in a read, including pipelined ones behind the request in
+ * flight; the {@code FlowControlHandler} holds those back until the handler turns reading on again,
+ * so requests are handled, and answered, one at a time and in order.
  * Event loops: one per core (epoll when available). Built and bound on the main thread.
  */
 public final class HttpServer implements AutoCloseable {
@@ -73,6 +77,7 @@ public final class HttpServer implements AutoCloseable {
                 .addLast(new IdleStateHandler(0, 0, config.idleTimeoutMillis(), TimeUnit.MILLISECONDS))
                 .addLast(new HttpServerCodec(8192, 16384, 65536))
                 .addLast(new BodyAggregator((int) config.bodyBytesMax()))
+                .addLast(new FlowControlHandler())
                 .addLast(new SlowRequestGuard.Arrival(guard))
                 .addLast(new StreamRequestHandler(hc));
           }

@@ -10,13 +10,15 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.tributary.service.BadRequestException;
 import java.nio.charset.StandardCharsets;
 
 /**
  * Dispatches each complete request to its route family. One instance per connection; it pauses
- * reading while a request is in flight so pipelined requests are answered in order.
+ * reading while a request is in flight, and the {@code FlowControlHandler} in front of it holds
+ * pipelined requests back meanwhile, so they are answered one at a time and in order.
  * Event-loop only.
  */
 final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -39,20 +41,20 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
     ctx.channel().config().setAutoRead(false);
-    boolean keepAlive = HttpUtil.isKeepAlive(req) && req.decoderResult().isSuccess();
-    QueryStringDecoder q;
+    String malformed = malformed(req);
+    QueryStringDecoder q = new QueryStringDecoder(req.uri(), StandardCharsets.UTF_8, true, 1024, true);
     try {
-      q = new QueryStringDecoder(req.uri(), StandardCharsets.UTF_8, true, 1024, true);
       q.parameters();
     } catch (IllegalArgumentException e) {
       q = new QueryStringDecoder("/");
-      keepAlive = false;
+      malformed = malformed != null ? malformed : "malformed percent-encoding in the query string";
     }
+    boolean keepAlive = malformed == null && HttpUtil.isKeepAlive(req);
     RouteFamilies.Target target = RouteFamilies.resolve(q.rawPath());
     byte[] body = ByteBufUtil.getBytes(req.content());
     Exchange x = new Exchange(ctx, req.method(), req.headers(), q, body, keepAlive, target, () -> resume(ctx));
-    if (!req.decoderResult().isSuccess()) {
-      x.error(HttpResponseStatus.BAD_REQUEST, "malformed HTTP request");
+    if (malformed != null) {
+      x.error(HttpResponseStatus.BAD_REQUEST, malformed);
       return;
     }
     try {
@@ -64,11 +66,39 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
     }
   }
 
-  private static void resume(ChannelHandlerContext ctx) {
-    if (ctx.channel().isActive()) {
-      ctx.channel().config().setAutoRead(true);
-      ctx.read();
+  /**
+   * Why a request is not acceptable HTTP/1.x, or null: the decoder failed, the version is not
+   * 1.0 or 1.1 (Netty parses HTTP/0.9, 2.0 and 3.0 request lines like 1.1 ones), or an HTTP/1.1
+   * request lacks exactly one Host header (RFC 9112 §3.2 requires a 400).
+   */
+  private static String malformed(FullHttpRequest req) {
+    if (!req.decoderResult().isSuccess()) {
+      return "malformed HTTP request";
     }
+    HttpVersion v = req.protocolVersion();
+    if (!v.equals(HttpVersion.HTTP_1_1) && !v.equals(HttpVersion.HTTP_1_0)) {
+      return "unsupported HTTP version " + v.text() + " (use HTTP/1.1)";
+    }
+    if (v.equals(HttpVersion.HTTP_1_1) && req.headers().getAll(HttpHeaderNames.HOST).size() != 1) {
+      return "an HTTP/1.1 request needs exactly one Host header";
+    }
+    return null;
+  }
+
+  /**
+   * Turns reading back on once the response is complete. Switching auto-read on issues one read,
+   * which the {@code FlowControlHandler} answers with the next pipelined request if it holds one; a
+   * second, explicit read would release a further request while that one is in flight. Deferred to
+   * a fresh event-loop task because a response can complete inside {@link #channelRead0}, and the
+   * next request must not be handled nested inside the previous one (a long pipeline would
+   * otherwise recurse once per request).
+   */
+  private static void resume(ChannelHandlerContext ctx) {
+    ctx.executor().execute(() -> {
+      if (ctx.channel().isActive()) {
+        ctx.channel().config().setAutoRead(true);
+      }
+    });
   }
 
   private void dispatch(Exchange x) {
