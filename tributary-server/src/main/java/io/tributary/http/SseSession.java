@@ -6,7 +6,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -67,9 +66,6 @@ final class SseSession {
     Responses.addCommonHeaders(head.headers());
     head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream");
     head.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
-    // The connection is closed when the event stream ends (see end()); say so, or a keep-alive
-    // client puts it back in its pool and its next request fails with "other side closed".
-    head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     if (base64) {
       head.headers().set(ProtocolHeaders.STREAM_SSE_DATA_ENCODING, "base64");
     }

@@ -32,6 +32,7 @@ public final class JsonMessages {
     if (body.length == 0) {
       return new Framed(body, 0);
     }
+    requireUtf8(body);
     ByteArrayOutputStream out = new ByteArrayOutputStream(body.length + 16);
     int count = 0;
     try (JsonParser p = FACTORY.createParser(body)) {
@@ -62,6 +63,21 @@ public final class JsonMessages {
       throw new BadRequestException("invalid JSON: " + firstLine(e.getMessage()));
     }
     return new Framed(out.toByteArray(), count);
+  }
+
+  /**
+   * JSON text must be UTF-8 (RFC 8259 §8.1). Jackson's decoder tolerates overlong forms such as
+   * {@code C0 AF} for '/', which would let a body smuggle characters past byte-level filters.
+   */
+  private static void requireUtf8(byte[] body) {
+    try {
+      java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+          .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+          .decode(java.nio.ByteBuffer.wrap(body));
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new BadRequestException("invalid JSON: body is not valid UTF-8");
+    }
   }
 
   private static void writeValue(JsonParser p, ByteArrayOutputStream out) throws IOException {
