@@ -30,7 +30,8 @@ final class ForkCreation {
     if (f.subOffset() > 0) {
       // Sub-offsets count bytes (binary) or messages (JSON) past the offset; resolve them to a byte
       // position by reading the source, and let the pin verify the source is still the same one.
-      return service.reads().read(src, f.offset(), Long.MAX_VALUE).thenCompose(rr -> {
+      return service.readBarrier(src).thenCompose(v -> service.reads().read(src, f.offset(), Long.MAX_VALUE))
+          .thenCompose(rr -> {
         if (rr.status() == ReadResult.Status.NOT_FOUND) {
           return done(WriteResult.Status.NOT_FOUND, "fork source not found");
         }

@@ -60,9 +60,16 @@ public final class StreamService {
 
   public CompletableFuture<WriteResult> create(CreateRequest r) {
     if (!buckets.exists(r.key().bucket())) {
-      return CompletableFuture.completedFuture(WriteResult.of(WriteResult.Status.NOT_FOUND,
-          "bucket '" + r.key().bucket() + "' does not exist (create it with PUT /ds/" + r.key().bucket() + ")"));
+      // this replica may not have applied a bucket just created through another node: confirm first
+      return host.readBarrier(Buckets.REGISTRY_GROUP).thenCompose(v -> buckets.exists(r.key().bucket())
+          ? createInBucket(r)
+          : CompletableFuture.completedFuture(WriteResult.of(WriteResult.Status.NOT_FOUND,
+              "bucket '" + r.key().bucket() + "' does not exist (create it with PUT /ds/" + r.key().bucket() + ")")));
     }
+    return createInBucket(r);
+  }
+
+  private CompletableFuture<WriteResult> createInBucket(CreateRequest r) {
     if (r.fork() != null) {
       return new ForkCreation(this, r).run();
     }
@@ -93,8 +100,11 @@ public final class StreamService {
     byte[] data = r.body();
     int messages = 0;
     if (data.length > 0 && ContentTypes.isJson(r.contentType())) {
+      // Frame unless this replica knows the stream is not JSON (then apply answers 409 for the
+      // type). A stream this node has not seen yet is framed too; apply rejects unframed data for
+      // a JSON stream, so a stale view can never put raw bytes into one.
       StreamView v = host.groupOf(r.key()).stateMachine().state().view(r.key());
-      if (v != null && v.json()) {
+      if (v == null || v.json()) {
         JsonMessages.Framed f = JsonMessages.frame(data, false);
         data = f.bytes();
         messages = f.count();

@@ -38,6 +38,10 @@ final class AppendHandler {
     if (!closeOnly && !Objects.equals(ContentTypes.normalize(c.contentType()), ContentTypes.normalize(e.contentType))) {
       return Outcome.of(Outcome.Code.CONFLICT_CONTENT_TYPE, "content type does not match the stream's");
     }
+    if (!closeOnly && e.json && c.messages() == 0) {
+      // the submitter framed for a stale view of a non-JSON stream; never store raw bytes in JSON mode
+      return Outcome.of(Outcome.Code.CONFLICT_CONTENT_TYPE, "the stream changed type while the append was in flight; retry");
+    }
     if (p != null) {
       Outcome rejected = checkProducer(e, ps, p);
       if (rejected != null) {
