@@ -16,7 +16,7 @@ import picocli.CommandLine.Parameters;
 /** The {@code tributary} command. Runs on the main thread. */
 @Command(name = "tributary", mixinStandardHelpOptions = true, version = "tributary 0.1.0",
     description = "Distributed, durable Durable Streams server.",
-    subcommands = {TributaryCli.Server.class, TributaryCli.Dev.class, ClusterCommand.class, AdminCommand.class,
+    subcommands = {TributaryCli.Server.class, ClusterCommand.class, AdminCommand.class,
         CommandLine.HelpCommand.class})
 public final class TributaryCli implements Runnable {
 
@@ -25,7 +25,7 @@ public final class TributaryCli implements Runnable {
     // node settings are open-ended (--name value); they are validated by the typed config instead
     cl.setUnmatchedOptionsArePositionalParams(true);
     String settings = settingsHelp();
-    for (String sub : List.of("server", "dev", "cluster")) {
+    for (String sub : List.of("server", "cluster")) {
       cl.getSubcommands().get(sub).getCommandSpec().usageMessage().footer(settings);
     }
     int code = cl.execute(args);
@@ -49,28 +49,17 @@ public final class TributaryCli implements Runnable {
     return sb.toString();
   }
 
-  /** {@code tributary server [--setting value ...]}: one node, settings as in docs/operations.md. */
-  @Command(name = "server", description = "Run a Tributary node (settings: --name value, TRIBUTARY_* env, or --config FILE).")
+  /**
+   * {@code tributary server [--setting value ...]}: one node, settings as in docs/operations.md.
+   * {@code tributary dev} is the same command: with no settings it is the embedded default, one
+   * node on 127.0.0.1:4437 with data in ./data.
+   */
+  @Command(name = "server", aliases = "dev", description = "Run a Tributary node (settings: --name value, TRIBUTARY_* env, or --config FILE).")
   static final class Server implements Callable<Integer> {
     @Parameters(arity = "0..*", paramLabel = "--setting value", description = "any setting listed below")
     List<String> settings = new ArrayList<>();
 
     @CommandLine.Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help and the settings")
-    boolean help;
-
-    @Override
-    public Integer call() throws Exception {
-      return runNode(settings, List.of());
-    }
-  }
-
-  /** {@code tributary dev}: the embedded default, one node on 127.0.0.1:4437 with data in ./data. */
-  @Command(name = "dev", description = "Run a single development node on 127.0.0.1:4437 with data in ./data.")
-  static final class Dev implements Callable<Integer> {
-    @Parameters(arity = "0..*", paramLabel = "--setting value", description = "override any setting")
-    List<String> settings = new ArrayList<>();
-
-    @CommandLine.Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help")
     boolean help;
 
     @Override

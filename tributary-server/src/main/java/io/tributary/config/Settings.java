@@ -15,6 +15,7 @@ public final class Settings {
   public static final Setting NODE_ID = str("node-id", "n1", "this node's id; must appear in --peers when peers are given");
   public static final Setting PEER_PORT = num("peer-port", 4438, "port", "Raft peer port", v -> v >= 0 && v <= 65535, "0..65535");
   public static final Setting PEERS = str("peers", "", "cluster voters as id=host:peerPort[:clientPort],... (clientPort defaults to peerPort-1); empty = single node");
+  public static final Setting REJOIN = str("rejoin", "false", "true after this node lost its data dir: it leaves and re-joins every group as a new member and is sent snapshots (see docs/operations.md)");
   public static final Setting GROUPS = num("groups", 8, "count", "Raft groups (fixed when the cluster is created)", v -> v >= 1 && v <= 256, "1..256");
   public static final Setting RAFT_RPC = str("raft-rpc", "grpc", "Raft transport: grpc or netty");
   public static final Setting ELECTION_TIMEOUT_MIN_MS = num("election-timeout-min-ms", 300, "ms", "Raft election timeout, lower bound", v -> v >= 50, ">= 50");
@@ -42,7 +43,7 @@ public final class Settings {
   public static final Setting READ_QUEUE_MAX = num("read-queue-max", 4096, "count", "queued disk reads; beyond it reads get 503", v -> v >= 1, ">= 1");
   public static final Setting EVENT_LOOP_THREADS = num("event-loop-threads", 0, "count", "Netty event loops (0 = one per core)", v -> v >= 0 && v <= 256, "0..256");
 
-  public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, NODE_ID, PEER_PORT, PEERS, GROUPS, RAFT_RPC,
+  public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, NODE_ID, PEER_PORT, PEERS, REJOIN, GROUPS, RAFT_RPC,
       ELECTION_TIMEOUT_MIN_MS, ELECTION_TIMEOUT_MAX_MS, SNAPSHOT_INTERVAL_ENTRIES, SEGMENT_BYTES_MAX, TAIL_CACHE_BYTES,
       BODY_BYTES_MAX, READ_CHUNK_BYTES_MAX, BATCH_BYTES_MAX, BATCH_APPENDS_MAX, ENTRIES_IN_FLIGHT_MAX,
       PENDING_APPENDS_MAX, PENDING_BYTES_MAX, CONNECTIONS_MAX, SSE_SUBSCRIBERS_MAX, LONG_POLLS_MAX,

@@ -17,6 +17,7 @@ public record TributaryConfig(
     String nodeId,
     int peerPort,
     List<Peer> peers,
+    boolean rejoin,
     int groups,
     String raftRpc,
     long electionTimeoutMinMillis,
@@ -94,6 +95,7 @@ public record TributaryConfig(
         nodeId,
         (int) l(eff, Settings.PEER_PORT),
         peers,
+        bool(eff, Settings.REJOIN),
         (int) l(eff, Settings.GROUPS),
         rpc,
         emin,
@@ -146,6 +148,14 @@ public record TributaryConfig(
       sb.append('\n');
     }
     return sb.toString();
+  }
+
+  private static boolean bool(Map<String, String> eff, Setting s) {
+    String v = eff.get(s.name());
+    if (!v.equals("true") && !v.equals("false")) {
+      throw new ConfigException(s.flag() + ": must be true or false, got '" + v + "'");
+    }
+    return Boolean.parseBoolean(v);
   }
 
   private static long l(Map<String, String> eff, Setting s) {

@@ -22,10 +22,11 @@ import java.util.function.Function;
  * a full queue is a 503.
  */
 public final class AppendBatcher {
-  private record Pending(Command command, int bytes, CompletableFuture<Outcome> future) {}
+  private record Pending(Command command, int bytes, CompletableFuture<Outcome> future, long queuedNanos) {}
 
   private final int group;
   private final Clock clock;
+  private final GroupMetrics metrics;
   private final Function<byte[], CompletableFuture<GroupReply>> submitter;
   private final long batchBytesMax;
   private final int batchAppendsMax;
@@ -42,9 +43,10 @@ public final class AppendBatcher {
    * @param submitter submits one encoded entry and completes with its reply, or fails with
    *     {@link UnavailableException} when the group cannot take it
    */
-  public AppendBatcher(int group, Clock clock, Function<byte[], CompletableFuture<GroupReply>> submitter,
+  public AppendBatcher(int group, Clock clock, GroupMetrics metrics, Function<byte[], CompletableFuture<GroupReply>> submitter,
       long batchBytesMax, int batchAppendsMax, int entriesInFlightMax, int pendingMax, long pendingBytesMax) {
     this.group = group;
+    this.metrics = metrics;
     this.clock = clock;
     this.submitter = submitter;
     this.batchBytesMax = batchBytesMax;
@@ -62,7 +64,7 @@ public final class AppendBatcher {
         return CompletableFuture.failedFuture(new UnavailableException(
             "group " + group + " has too many pending writes (" + queue.size() + " queued)", 1));
       }
-      queue.add(new Pending(command, bytes, f));
+      queue.add(new Pending(command, bytes, f, System.nanoTime()));
       queuedBytes += bytes;
     }
     drain();
@@ -92,6 +94,7 @@ public final class AppendBatcher {
         inFlight++;
         entriesSubmitted++;
         commandsSubmitted += batch.size();
+        metrics.entry(group, batch.size(), bytes);
         send(batch, bytes);
       }
     }
@@ -138,7 +141,9 @@ public final class AppendBatcher {
         outcomes = null;
       }
       if (outcomes != null && outcomes.size() == batch.size()) {
+        long now = System.nanoTime();
         for (int i = 0; i < batch.size(); i++) {
+          metrics.completed(group, now - batch.get(i).queuedNanos);
           batch.get(i).future.complete(outcomes.get(i));
         }
         return;

@@ -63,6 +63,7 @@ public final class RaftHost implements AutoCloseable {
   private final RaftProperties properties;
   private final Map<Integer, RaftClient> forwarders = new java.util.concurrent.ConcurrentHashMap<>();
   private final List<ReadBarrier> barriers = new ArrayList<>();
+  private final GroupMetrics metrics = new GroupMetrics();
 
   /** One group: its Ratis id, state machine and batcher. */
   public record GroupHandle(int index, RaftGroup raftGroup, StreamStateMachine stateMachine, AppendBatcher batcher) {}
@@ -82,7 +83,7 @@ public final class RaftHost implements AutoCloseable {
       RaftGroup rg = RaftGroup.valueOf(gid, peersFor(config, g));
       final int gi = g;
       barriers.add(new ReadBarrier(() -> readIndex(gi)));
-      AppendBatcher batcher = new AppendBatcher(g, clock, entry -> submit(gi, entry), config.batchBytesMax(),
+      AppendBatcher batcher = new AppendBatcher(g, clock, metrics, entry -> submit(gi, entry), config.batchBytesMax(),
           config.batchAppendsMax(), config.entriesInFlightMax(), config.pendingAppendsMax(), config.pendingBytesMax());
       groups.add(new GroupHandle(g, rg, sm, batcher));
     }
@@ -117,6 +118,45 @@ public final class RaftHost implements AutoCloseable {
       }
     }
     LOG.info("Ratis server {} hosts {} groups ({} transport)", server.getId(), groups.size(), config.raftRpc());
+    if (config.rejoin() && config.peers().size() > 1) {
+      Thread t = new Thread(this::rejoin, "tributary-rejoin");
+      t.setDaemon(true);
+      t.start();
+    }
+  }
+
+  /**
+   * A node that lost its data must not act as the member it was (it forgot its votes and log), and
+   * leaders would keep expecting the log it had. So it leaves every group and joins again as a new
+   * member (two committed configuration changes, through whichever node leads); a leader treats a
+   * new member as bootstrapping and tells it to install a snapshot. Runs once, on its own thread,
+   * retrying each group until both changes commit.
+   */
+  private void rejoin() {
+    for (GroupHandle h : groups) {
+      List<RaftPeer> all = peersFor(config, h.index);
+      List<RaftPeer> others = all.stream().filter(p -> !p.getId().equals(server.getId())).toList();
+      for (int attempt = 1; ; attempt++) {
+        try (RaftClient c = RaftClient.newBuilder().setProperties(properties).setRaftGroup(h.raftGroup)
+            .setClientId(ClientId.randomId()).build()) {
+          RaftClientReply out = c.admin().setConfiguration(others);
+          RaftClientReply in = out.isSuccess() ? c.admin().setConfiguration(all) : out;
+          if (in.isSuccess()) {
+            LOG.info("group {}: re-joined as a new member", h.index);
+            break;
+          }
+          LOG.warn("group {}: re-join attempt {} failed: {}", h.index, attempt, describe(in.getException()));
+        } catch (IOException | RuntimeException e) {
+          LOG.warn("group {}: re-join attempt {} failed: {}", h.index, attempt, e.toString());
+        }
+        try {
+          Thread.sleep(Math.min(5000, 200L * attempt));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
   }
 
   /**
@@ -180,6 +220,10 @@ public final class RaftHost implements AutoCloseable {
     RaftServerConfigKeys.Read.setLeaderLeaseEnabled(p, true);
     GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(entryMax * 2));
     return p;
+  }
+
+  public GroupMetrics metrics() {
+    return metrics;
   }
 
   public int groupCount() {

@@ -14,6 +14,7 @@ final class Metrics {
     sb.append("# TYPE tributary_long_polls gauge\ntributary_long_polls ").append(http.longPolls()).append('\n');
     sb.append("# TYPE tributary_group_term gauge\n# TYPE tributary_group_commit_index gauge\n")
         .append("# TYPE tributary_group_applied_index gauge\n# TYPE tributary_group_leader gauge\n")
+        .append("# TYPE tributary_group_apply_lag gauge\n")
         .append("# TYPE tributary_group_pending_appends gauge\n# TYPE tributary_group_entries_total counter\n")
         .append("# TYPE tributary_group_appends_total counter\n# TYPE tributary_group_streams gauge\n")
         .append("# TYPE tributary_group_segment_bytes gauge\n");
@@ -23,6 +24,8 @@ final class Metrics {
       sb.append("tributary_group_term").append(g).append(' ').append(s.term()).append('\n');
       sb.append("tributary_group_commit_index").append(g).append(' ').append(s.commitIndex()).append('\n');
       sb.append("tributary_group_applied_index").append(g).append(' ').append(s.appliedIndex()).append('\n');
+      sb.append("tributary_group_apply_lag").append(g).append(' ').append(Math.max(0, s.commitIndex() - s.appliedIndex()))
+          .append('\n');
       sb.append("tributary_group_leader").append(g).append(' ').append(s.role().equals("LEADER") ? 1 : 0).append('\n');
       sb.append("tributary_group_pending_appends").append(g).append(' ').append(h.batcher().queued()).append('\n');
       sb.append("tributary_group_entries_total").append(g).append(' ').append(h.batcher().entriesSubmitted()).append('\n');
@@ -33,6 +36,7 @@ final class Metrics {
         sb.append("tributary_group_segment_bytes").append(g).append(' ').append(state.store().diskBytes()).append('\n');
       }
     }
+    sb.append(raft.metrics().scrape());
     return sb.toString();
   }
 }

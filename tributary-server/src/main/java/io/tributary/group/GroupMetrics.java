@@ -1,0 +1,60 @@
+package io.tributary.group;
+
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Per-group histograms of the write path: append latency (queued until its outcome is known
+ * here) and Raft entry sizes (appends and bytes per entry, i.e. how well group commit batches).
+ * Thread-safe (Prometheus metrics are); rendered in the text format for {@code /metrics}.
+ */
+public final class GroupMetrics {
+  private final PrometheusRegistry registry = new PrometheusRegistry();
+  private final Histogram appendLatency = Histogram.builder()
+      .name("tributary_append_latency_seconds")
+      .help("time from queueing a write until its outcome is known on this node")
+      .labelNames("group")
+      .classicUpperBounds(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10)
+      .classicOnly()
+      .register(registry);
+  private final Histogram batchAppends = Histogram.builder()
+      .name("tributary_batch_appends")
+      .help("commands per Raft entry")
+      .labelNames("group")
+      .classicUpperBounds(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048)
+      .classicOnly()
+      .register(registry);
+  private final Histogram batchBytes = Histogram.builder()
+      .name("tributary_batch_bytes")
+      .help("payload bytes per Raft entry")
+      .labelNames("group")
+      .classicUpperBounds(256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 33554432)
+      .classicOnly()
+      .register(registry);
+
+  void entry(int group, int commands, int bytes) {
+    String g = Integer.toString(group);
+    batchAppends.labelValues(g).observe(commands);
+    batchBytes.labelValues(g).observe(bytes);
+  }
+
+  void completed(int group, long nanos) {
+    appendLatency.labelValues(Integer.toString(group)).observe(nanos / 1e9);
+  }
+
+  /** The histograms in the Prometheus text format. */
+  public String scrape() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
+    try {
+      PrometheusTextFormatWriter.create().write(out, registry.scrape());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toString(StandardCharsets.UTF_8);
+  }
+}
