@@ -30,6 +30,10 @@ final class HttpSnapshotSource implements SnapshotSource {
     try {
       HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(uri).GET().build(),
           HttpResponse.BodyHandlers.ofInputStream());
+      if (r.statusCode() == 503) {
+        r.body().close();
+        return null; // the peer has no snapshot yet: the follower is sent the log instead
+      }
       if (r.statusCode() != 200) {
         r.body().close();
         throw new IOException(uri + " answered " + r.statusCode());

@@ -298,6 +298,10 @@ public final class StreamStateMachine extends BaseStateMachine {
       Path installing = installingDir();
       Path staged = segmentDir.resolveSibling(segmentDir.getFileName() + ".snapshot-meta");
       try (java.io.InputStream in = snapshotSource.open(leader, group)) {
+        if (in == null) {
+          LOG.info("group {}: {} has no snapshot; catching up from its log", group, leader);
+          return null;
+        }
         SnapshotTransfer.Received r = SnapshotTransfer.receive(in, installing, staged);
         File target = smStorage.getSnapshotFile(r.term(), r.index());
         Files.move(staged, target.toPath(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
