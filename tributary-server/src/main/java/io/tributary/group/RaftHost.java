@@ -204,7 +204,7 @@ public final class RaftHost implements AutoCloseable {
     RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(entryMax + 8));
     RaftServerConfigKeys.Write.setByteLimit(p, SizeInBytes.valueOf(Math.max(entryMax * 2, 8L << 20)));
     RaftServerConfigKeys.Write.setElementLimit(p, 1024);
-    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(64L << 20));
+    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(c.raftSegmentBytesMax()));
     RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
     RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(1024, c.snapshotIntervalEntries()));
     // A lagging follower gets snapshots through the state machine (metadata + segments over HTTP);

@@ -306,7 +306,8 @@ public final class StreamStateMachine extends BaseStateMachine {
         File target = smStorage.getSnapshotFile(r.term(), r.index());
         Files.move(staged, target.toPath(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         MD5FileUtil.computeAndSaveMd5ForFile(target);
-        LOG.info("group {}: received snapshot {} from {} (first log entry there: {})", group,
+        // WARN: rare and operationally significant (a replica lost data or fell far behind)
+        LOG.warn("group {}: received snapshot {} from {} (first log entry there: {})", group,
             TermIndex.valueOf(r.term(), r.index()), leader, firstTermIndexInLog);
         return TermIndex.valueOf(r.term(), r.index());
       } catch (IOException e) {
