@@ -18,6 +18,8 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
@@ -64,6 +66,19 @@ public final class RaftHost implements AutoCloseable {
   private final Map<Integer, RaftClient> forwarders = new java.util.concurrent.ConcurrentHashMap<>();
   private final List<ReadBarrier> barriers = new ArrayList<>();
   private final GroupMetrics metrics = new GroupMetrics();
+  /**
+   * Every future this class hands out completes on this thread, never on a Ratis thread. Ratis
+   * completes a client reply while it holds the client's sliding-window lock; a callback that then
+   * waits for a lock of ours ({@link AppendBatcher}, {@link ReadBarrier}) while the holder of that
+   * lock calls into the same Ratis client deadlocks both threads — an event loop included.
+   * One thread keeps completions in order; the work per completion is small (decode outcomes,
+   * hand results to event loops, submit the next entry without blocking).
+   */
+  private final ExecutorService completions = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "tributary-raft-completions");
+    t.setDaemon(true);
+    return t;
+  });
 
   /** One group: its Ratis id, state machine and batcher. */
   public record GroupHandle(int index, RaftGroup raftGroup, StreamStateMachine stateMachine, AppendBatcher batcher) {}
@@ -265,7 +280,7 @@ public final class RaftHost implements AutoCloseable {
    */
   private CompletableFuture<Void> readIndex(int g) {
     StreamStateMachine sm = groups.get(g).stateMachine;
-    return forwarder(g).async().sendReadOnly(Message.EMPTY).thenCompose(reply -> {
+    return offRatis(forwarder(g).async().sendReadOnly(Message.EMPTY)).thenCompose(reply -> {
       if (!reply.isSuccess()) {
         throw new CompletionException(new UnavailableException("read index failed: " + describe(reply.getException()), 1));
       }
@@ -321,7 +336,9 @@ public final class RaftHost implements AutoCloseable {
    */
   private CompletableFuture<GroupReply> forward(int g, byte[] entry) {
     StreamStateMachine sm = groups.get(g).stateMachine;
-    return forwarder(g).async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry))).thenApply(reply -> {
+    CompletableFuture<RaftClientReply> sent =
+        offRatis(forwarder(g).async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry))));
+    return sent.thenApply(reply -> {
       if (!reply.isSuccess()) {
         throw new CompletionException(new UnavailableException(
             "group " + g + " did not commit the forwarded write: " + describe(reply.getException()), 1));
@@ -356,7 +373,7 @@ public final class RaftHost implements AutoCloseable {
     } catch (IOException e) {
       return CompletableFuture.failedFuture(new UnavailableException("group " + g + " cannot accept writes: " + e.getMessage(), 1));
     }
-    return f.thenCompose(reply -> {
+    return offRatis(f).thenCompose(reply -> {
       if (reply.getNotLeaderException() != null) {
         return forward(g, entry); // leadership moved between the check and the submission
       }
@@ -369,6 +386,23 @@ public final class RaftHost implements AutoCloseable {
     });
   }
 
+  /**
+   * {@code f}'s outcome, delivered on the completions thread (see {@link #completions}). Not
+   * {@code thenApplyAsync}: an exceptional outcome would skip the executor and run dependents on
+   * the Ratis thread after all.
+   */
+  private <T> CompletableFuture<T> offRatis(CompletableFuture<T> f) {
+    CompletableFuture<T> out = new CompletableFuture<>();
+    f.whenCompleteAsync((v, e) -> {
+      if (e != null) {
+        out.completeExceptionally(e);
+      } else {
+        out.complete(v);
+      }
+    }, completions);
+    return out;
+  }
+
   private static String describe(Throwable t) {
     return t == null ? "unknown" : t.getClass().getSimpleName() + ": " + t.getMessage();
   }
@@ -379,5 +413,6 @@ public final class RaftHost implements AutoCloseable {
       c.close();
     }
     server.close();
+    completions.shutdown();
   }
 }
