@@ -280,7 +280,7 @@ public final class RaftHost implements AutoCloseable {
    */
   private CompletableFuture<Void> readIndex(int g) {
     StreamStateMachine sm = groups.get(g).stateMachine;
-    return offRatis(forwarder(g).async().sendReadOnly(Message.EMPTY)).thenCompose(reply -> {
+    return offRatis(forwarder(g).async().sendReadOnly(Message.EMPTY), g, "read index").thenCompose(reply -> {
       if (!reply.isSuccess()) {
         throw new CompletionException(new UnavailableException("read index failed: " + describe(reply.getException()), 1));
       }
@@ -336,8 +336,8 @@ public final class RaftHost implements AutoCloseable {
    */
   private CompletableFuture<GroupReply> forward(int g, byte[] entry) {
     StreamStateMachine sm = groups.get(g).stateMachine;
-    CompletableFuture<RaftClientReply> sent =
-        offRatis(forwarder(g).async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry))));
+    Message m = Message.valueOf(UnsafeByteOperations.unsafeWrap(entry));
+    CompletableFuture<RaftClientReply> sent = offRatis(forwarder(g).async().send(m), g, "forwarded write");
     return sent.thenApply(reply -> {
       if (!reply.isSuccess()) {
         throw new CompletionException(new UnavailableException(
@@ -373,7 +373,7 @@ public final class RaftHost implements AutoCloseable {
     } catch (IOException e) {
       return CompletableFuture.failedFuture(new UnavailableException("group " + g + " cannot accept writes: " + e.getMessage(), 1));
     }
-    return offRatis(f).thenCompose(reply -> {
+    return offRatis(f, g, "write").thenCompose(reply -> {
       if (reply.getNotLeaderException() != null) {
         return forward(g, entry); // leadership moved between the check and the submission
       }
@@ -389,13 +389,18 @@ public final class RaftHost implements AutoCloseable {
   /**
    * {@code f}'s outcome, delivered on the completions thread (see {@link #completions}). Not
    * {@code thenApplyAsync}: an exceptional outcome would skip the executor and run dependents on
-   * the Ratis thread after all.
+   * the Ratis thread after all. A failed Ratis call (retries exhausted, connection lost, client
+   * closed) leaves the outcome unknown — a forwarded entry may still commit — so it becomes an
+   * {@link UnavailableException} (503 + Retry-After, "retry with producer headers"), never an
+   * internal error.
    */
-  private <T> CompletableFuture<T> offRatis(CompletableFuture<T> f) {
+  private <T> CompletableFuture<T> offRatis(CompletableFuture<T> f, int g, String what) {
     CompletableFuture<T> out = new CompletableFuture<>();
     f.whenCompleteAsync((v, e) -> {
       if (e != null) {
-        out.completeExceptionally(e);
+        Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        out.completeExceptionally(cause instanceof UnavailableException ? cause : new UnavailableException(
+            "group " + g + ": " + what + " failed, outcome unknown: " + describe(cause), 1));
       } else {
         out.complete(v);
       }
