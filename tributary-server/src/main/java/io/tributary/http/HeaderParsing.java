@@ -51,6 +51,25 @@ final class HeaderParsing {
     return n;
   }
 
+  /**
+   * {@code If-Match: <offset>} on an append (quotes allowed, as for an entity tag): the tail the
+   * writer expects; -1 when absent. Anything but one well-formed offset is a 400.
+   */
+  static long ifMatch(String v) {
+    if (v == null) {
+      return -1;
+    }
+    String t = v.trim();
+    if (t.length() >= 2 && t.startsWith("\"") && t.endsWith("\"")) {
+      t = t.substring(1, t.length() - 1);
+    }
+    long pos = Offsets.parse(t);
+    if (pos == Offsets.INVALID) {
+      throw new BadRequestException("If-Match must be one stream offset (the tail the append expects)");
+    }
+    return pos;
+  }
+
   static long subOffset(String v) {
     if (v == null) {
       return 0;

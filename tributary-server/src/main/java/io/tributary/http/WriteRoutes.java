@@ -141,7 +141,7 @@ final class WriteRoutes {
       throw new BadRequestException("Content-Type is required with a body");
     }
     AppendRequest r = new AppendRequest(x.target.key(), ct, x.body, close, h.get(ProtocolHeaders.STREAM_SEQ),
-        present == 3 ? pid : null, epoch, seq);
+        present == 3 ? pid : null, epoch, seq, HeaderParsing.ifMatch(h.get(HttpHeaderNames.IF_MATCH)));
     x.onLoop(hc.service.append(r), res -> x.respond(appendResponse(res)));
   }
 
@@ -193,6 +193,14 @@ final class WriteRoutes {
         yield c;
       }
       case PRODUCER_BAD_EPOCH, BAD_REQUEST -> Responses.error(HttpResponseStatus.BAD_REQUEST, reason);
+      case PRECONDITION_FAILED -> {
+        FullHttpResponse c = Responses.error(HttpResponseStatus.PRECONDITION_FAILED, reason);
+        c.headers().set(ProtocolHeaders.STREAM_NEXT_OFFSET, Offsets.format(res.tail()));
+        if (res.closed()) {
+          c.headers().set(ProtocolHeaders.STREAM_CLOSED, "true");
+        }
+        yield c;
+      }
       case PRODUCER_GAP -> {
         FullHttpResponse c = Responses.error(HttpResponseStatus.CONFLICT, reason);
         c.headers().set(ProtocolHeaders.PRODUCER_EXPECTED_SEQ, Long.toString(res.expectedSeq()));

@@ -111,7 +111,8 @@ public final class StreamService {
       }
     }
     Command.Producer p = r.hasProducer() ? new Command.Producer(r.producerId(), r.producerEpoch(), r.producerSeq()) : null;
-    Command.Append c = new Command.Append(r.key(), r.contentType(), data, messages, r.close(), r.streamSeq(), p);
+    Command.Append c = new Command.Append(r.key(), r.contentType(), data, messages, r.close(), r.streamSeq(), p,
+        r.expectedTail());
     return submit(r.key(), c, data.length).thenApply(o -> toResult(o, null));
   }
 

@@ -51,6 +51,11 @@ final class AppendHandler {
         return rejected;
       }
     }
+    if (c.expectedTail() >= 0 && c.expectedTail() != e.tail) {
+      // after producer dedup: a retried conditional append that already committed answers 204, not 412
+      return new Outcome(Outcome.Code.PRECONDITION_FAILED, e.tail, e.closed, -1, -1, -1, -1, -1, null, -1, null, -1,
+          null, -1, null, "If-Match: the stream's tail has moved");
+    }
     if (c.streamSeq() != null && e.lastStreamSeq != null && compareBytes(c.streamSeq(), e.lastStreamSeq) <= 0) {
       return Outcome.of(Outcome.Code.CONFLICT_SEQ, "Stream-Seq must increase");
     }

@@ -27,9 +27,17 @@ public sealed interface Command {
   record Create(StreamKey key, String contentType, long ttlSeconds, String expiresAt, long expiresAtMillis,
       boolean closed, byte[] data, int messages, ForkSpec fork) implements Command {}
 
-  /** POST: append (data may be empty only with {@code close}) and/or close. */
+  /**
+   * POST: append (data may be empty only with {@code close}) and/or close. {@code expectedTail}
+   * is the {@code If-Match} offset (-1 when absent): the append commits only at that tail.
+   */
   record Append(StreamKey key, String contentType, byte[] data, int messages, boolean close, String streamSeq,
-      Producer producer) implements Command {}
+      Producer producer, long expectedTail) implements Command {
+    public Append(StreamKey key, String contentType, byte[] data, int messages, boolean close, String streamSeq,
+        Producer producer) {
+      this(key, contentType, data, messages, close, streamSeq, producer, -1);
+    }
+  }
 
   /** DELETE. */
   record Delete(StreamKey key) implements Command {}

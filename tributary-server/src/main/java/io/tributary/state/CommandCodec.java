@@ -51,6 +51,7 @@ public final class CommandCodec {
           if (a.producer() != null) {
             o.str(a.producer().id()).i64(a.producer().epoch()).i64(a.producer().seq());
           }
+          o.i64(a.expectedTail());
         }
         case Command.Delete d -> {
           o.u8(DELETE);
@@ -119,7 +120,7 @@ public final class CommandCodec {
           boolean close = in.bool();
           String seq = in.str();
           Command.Producer p = in.bool() ? new Command.Producer(in.str(), in.i64(), in.i64()) : null;
-          yield new Command.Append(key, ct, data, msgs, close, seq, p);
+          yield new Command.Append(key, ct, data, msgs, close, seq, p, in.i64());
         }
         case DELETE -> new Command.Delete(key);
         case TOUCH -> new Command.Touch(key, in.i64());
