@@ -22,11 +22,15 @@ final class AdminRoutes {
   }
 
   void handle(Exchange x) {
+    String path = x.query.rawPath();
+    if (!path.equals("/admin/cluster") && !path.equals("/admin/groups")) {
+      x.error(HttpResponseStatus.NOT_FOUND, "no admin route " + path);
+      return;
+    }
     if (!x.method.equals(HttpMethod.GET)) {
       StreamRequestHandler.methodNotAllowed(x);
       return;
     }
-    String path = x.query.rawPath();
     ByteArrayOutputStream out = new ByteArrayOutputStream(1024);
     try (JsonGenerator g = JSON.createGenerator(out)) {
       if (path.equals("/admin/cluster")) {
