@@ -107,6 +107,12 @@ public final class StreamClient implements AutoCloseable {
     }
   }
 
+  /** {@code GET path} on the node (e.g. {@code /admin/groups}), with the request timeout. */
+  public HttpResponse<byte[]> get(String baseUrl, String path) throws IOException, InterruptedException {
+    HttpRequest r = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(requestTimeout).GET().build();
+    return http.send(r, HttpResponse.BodyHandlers.ofByteArray());
+  }
+
   private HttpRequest.Builder request(String baseUrl, String stream, Map<String, String> query) {
     StringBuilder uri = new StringBuilder(baseUrl).append(STREAM_ROOT).append(stream);
     if (query != null && !query.isEmpty()) {
