@@ -1,0 +1,303 @@
+package io.tributary.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.tributary.testing.ServerProcess;
+import io.tributary.testing.StreamClient;
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.awaitility.core.ConditionTimeoutException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Goal: in a three-node cluster whose nodes are killed with SIGKILL over and over under load,
+ * every acknowledged append is present exactly once, in order, at its acknowledged offset, on
+ * every node, and all replicas of every stream are byte-identical.
+ *
+ * <p>Method (seeded; {@code -Dseed=N} replays the kill schedule, stream layout and payloads;
+ * thread timing still varies): three nodes run as separate JVMs ({@link ClusterNodes}), with
+ * election timeouts of 500–1000 ms and snapshots every 100 Raft entries, so a node that was down
+ * catches up from the leaders' logs or, once they were purged, by snapshot installation.
+ * {@value #WRITERS} writer threads ({@link ClusterWriter}) append to {@value #STREAMS} binary
+ * streams spread over all groups, each writer the idempotent producer of its streams, each
+ * attempt sent to a random node (leader or follower); an attempt with an unknown outcome (503,
+ * connection error) is retried with the same producer triple through a node picked afresh.
+ * Every acknowledgement is recorded in the stream's ledger ({@link ProducerLedger}).
+ *
+ * <p>Steps:
+ * <ol>
+ *   <li>Start n1, n2, n3; wait until every node is ready; create the streams; start the writers.
+ *   <li>{@code -Dfault.kills} times (default {@value #KILLS_DEFAULT}): let the load run for a
+ *       random 0.3–1.5 s; pick the victim — on odd rounds the node that leads the group that
+ *       committed most since the previous round (a busy group's leader), on even rounds a random
+ *       node; SIGKILL it. Check that the surviving majority keeps acknowledging appends (new
+ *       leaders are elected for the victim's groups), then restart the victim on its data and
+ *       wait until it is ready.
+ *   <li>Stop the writers (each first gets its last append acknowledged, so nothing is in
+ *       doubt); wait until the cluster has converged: every node agrees on every group's leader
+ *       and commit index and has applied everything.
+ *   <li>Read every stream from every node (through each node's read barrier) and compare: the
+ *       replicas byte for byte with each other, then with the ledger, then reads from sampled
+ *       acknowledged end offsets ({@link ReplicaVerifier}).
+ * </ol>
+ *
+ * <p>The seed, the victims and a summary are printed; nodes' logs are kept under
+ * {@code target/cluster-fault/seed-*}.
+ */
+class ClusterFaultTest {
+  static final int NODES = 3;
+  static final int STREAMS = 24;
+  static final int WRITERS = 6;
+  static final int KILLS_DEFAULT = 20;
+  private static final int ACKS_WHILE_DOWN = 20;
+  private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(15);
+  private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+  private static final Duration MAJORITY_PROGRESS_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration WRITERS_STOP_TIMEOUT = Duration.ofSeconds(60);
+  private static final Duration CONVERGE_TIMEOUT = Duration.ofSeconds(60);
+  private static final int CHECK_THREADS = 3;
+
+  private final long seed = Long.getLong("seed", System.nanoTime());
+  private final int kills = Integer.getInteger("fault.kills", KILLS_DEFAULT);
+  private final SplittableRandom random = new SplittableRandom(seed);
+  private final long startNanos = System.nanoTime();
+  private final Path work = ServerProcess.defaultLogDir().resolveSibling("cluster-fault")
+      .resolve("seed-" + seed + "-" + System.currentTimeMillis());
+  private final StreamClient client = new StreamClient(REQUEST_TIMEOUT);
+  private final LoadProgress progress = new LoadProgress();
+  private final List<ClusterWriter> writers = new ArrayList<>();
+  private final List<Thread> threads = new ArrayList<>();
+  private final List<ProducerLedger> streams = new ArrayList<>();
+  private final List<String> victims = new ArrayList<>();
+  private long[] commitsAtLastRound;
+  private ClusterNodes cluster;
+  private String ctx;
+  private long downMillisMax;
+  private long restartMillisMax;
+
+  @Test
+  @Timeout(value = 600, unit = TimeUnit.SECONDS)
+  void everyAcknowledgedAppendSurvivesRepeatedSigkillsOnEveryReplica() throws Exception {
+    assertThat(kills).as("-Dfault.kills").isPositive();
+    startClusterAndCreateStreams();
+    startWriters();
+    for (int k = 1; k <= kills; k++) {
+      killAndRestart(k, k % 2 == 1);
+    }
+    stopWriters();
+    cluster.awaitConverged(CONVERGE_TIMEOUT, ctx);
+    int offsetReads = verifyEveryReplica();
+    report(offsetReads);
+    deleteRecursively(work.resolve("data")); // kept when the test fails, for diagnosis; logs are always kept
+  }
+
+  @AfterEach
+  void stopEverything() {
+    writers.forEach(ClusterWriter::requestStop);
+    threads.forEach(Thread::interrupt);
+    if (cluster != null) {
+      cluster.close();
+    }
+    client.close();
+  }
+
+  /** Three fresh nodes, all ready; the streams, created through random nodes. */
+  private void startClusterAndCreateStreams() throws Exception {
+    List<ClusterNodes.Member> members = ClusterNodes.members(NODES, random);
+    cluster = new ClusterNodes(work, members, ClusterNodes.DIRECT, Map.of(
+        "election-timeout-min-ms", "500",
+        "election-timeout-max-ms", "1000",
+        "long-poll-timeout-ms", "500",
+        "write-timeout-ms", "5000",
+        "snapshot-interval-entries", "100",
+        "body-bytes-max", "1MiB",
+        "tail-cache-bytes", "1MiB"), client);
+    ctx = "seed=" + seed + " (rerun with -Dseed=" + seed + "), logs in " + work;
+    System.out.println("ClusterFaultTest: " + ctx + ", " + kills + " kills, nodes " + members);
+    cluster.startAll();
+    for (int i = 0; i < NODES; i++) {
+      cluster.awaitReady(i, READY_TIMEOUT, ctx);
+    }
+    for (int i = 0; i < STREAMS; i++) {
+      ProducerLedger s = new ProducerLedger(seed, i, String.format("fault-%02d", i), 1 + random.nextInt(3));
+      ClusterNodes.Member via = cluster.member(random.nextInt(NODES));
+      await("PUT " + s.name + " via " + via.id() + " [" + ctx + "]").atMost(REQUEST_TIMEOUT)
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> created(via, s.name));
+      streams.add(s);
+    }
+  }
+
+  /** True once the stream exists (201, or 200 for a retry of a create that was applied); false on 503. */
+  private boolean created(ClusterNodes.Member via, String name) throws IOException, InterruptedException {
+    HttpResponse<byte[]> res = client.create(via.baseUrl(), name, ProducerLedger.CONTENT_TYPE);
+    if (res.statusCode() == 503) {
+      return false;
+    }
+    assertThat(res.statusCode()).as("PUT %s via %s [%s]", name, via.id(), ctx).isIn(200, 201);
+    return true;
+  }
+
+  /** Writer w owns streams w, w + WRITERS, ... */
+  private void startWriters() {
+    for (int w = 0; w < WRITERS; w++) {
+      List<ProducerLedger> own = new ArrayList<>();
+      for (int i = w; i < streams.size(); i += WRITERS) {
+        own.add(streams.get(i));
+      }
+      ClusterWriter writer = new ClusterWriter(w, own, cluster.members(), client, progress, seed, ctx);
+      Thread t = new Thread(writer, "fault-writer-" + w);
+      t.setDaemon(true);
+      writers.add(writer);
+      threads.add(t);
+    }
+    threads.forEach(Thread::start);
+  }
+
+  /**
+   * Load for a while; SIGKILL a busy group's leader (or a random node); the majority must keep
+   * acknowledging; restart the victim and wait until it is ready.
+   */
+  private void killAndRestart(int k, boolean busyLeader) throws Exception {
+    progress.awaitDelayOrFailure(Duration.ofMillis(300 + random.nextInt(1200)));
+    assertThat(progress.failures()).as("writer failures before kill %d [%s]", k, ctx).isEmpty();
+    int victim = busyLeader ? busiestGroupLeader() : -1;
+    String why = "leader of the busiest group";
+    if (victim < 0) {
+      victim = random.nextInt(NODES);
+      why = busyLeader ? "random node (no busy group's leader known)" : "random node";
+    }
+    ServerProcess p = cluster.process(victim);
+    String name = cluster.member(victim).id();
+    p.kill9();
+    long killNanos = System.nanoTime();
+    victims.add(name);
+    long target = progress.acks() + ACKS_WHILE_DOWN;
+    try {
+      await("the majority acknowledges appends while " + name + " is down").atMost(MAJORITY_PROGRESS_TIMEOUT)
+          .pollInterval(Duration.ofMillis(20))
+          .until(() -> progress.acks() >= target || progress.failed());
+    } catch (ConditionTimeoutException e) {
+      throw new AssertionError("kill " + k + " of " + name + ": fewer than " + ACKS_WHILE_DOWN + " acks in "
+          + MAJORITY_PROGRESS_TIMEOUT + " from the surviving majority\n" + cluster.describe()
+          + cluster.dumpThreads("kill-" + k + "-stalled") + " [" + ctx + "]", e);
+    }
+    assertThat(progress.failures()).as("writer failures after kill %d [%s]", k, ctx).isEmpty();
+    long restartNanos = System.nanoTime();
+    p.restart();
+    cluster.awaitReady(victim, READY_TIMEOUT, "after kill " + k + ", " + ctx);
+    long now = System.nanoTime();
+    long downMillis = TimeUnit.NANOSECONDS.toMillis(now - killNanos);
+    long restartMillis = TimeUnit.NANOSECONDS.toMillis(now - restartNanos);
+    downMillisMax = Math.max(downMillisMax, downMillis);
+    restartMillisMax = Math.max(restartMillisMax, restartMillis);
+    System.out.printf("ClusterFaultTest: kill %d/%d: %s (%s), down %d ms, restart to ready %d ms, %d acks so far%n",
+        k, kills, name, why, downMillis, restartMillis, progress.acks());
+  }
+
+  /** The node that leads the group with the most commits since the previous round, or -1. */
+  private int busiestGroupLeader() throws InterruptedException {
+    List<ClusterNodes.GroupView> view = cluster.groups(random.nextInt(NODES));
+    if (view == null) {
+      return -1;
+    }
+    long[] commits = view.stream().mapToLong(ClusterNodes.GroupView::commitIndex).toArray();
+    int busiest = -1;
+    long most = -1;
+    for (int g = 0; g < commits.length; g++) {
+      long delta = commits[g] - (commitsAtLastRound == null ? 0 : commitsAtLastRound[g]);
+      if (delta > most && view.get(g).hasLeader()) {
+        most = delta;
+        busiest = g;
+      }
+    }
+    commitsAtLastRound = commits;
+    return busiest < 0 ? -1 : cluster.indexOf(view.get(busiest).leader());
+  }
+
+  /** Each writer finishes its append in flight (all nodes are up), then stops. */
+  private void stopWriters() throws InterruptedException {
+    writers.forEach(ClusterWriter::requestStop);
+    for (Thread t : threads) {
+      t.join(WRITERS_STOP_TIMEOUT);
+      assertThat(t.isAlive()).as("%s stopped within %s [%s]", t.getName(), WRITERS_STOP_TIMEOUT, ctx).isFalse();
+    }
+    assertThat(progress.failures()).as("writer failures [%s]", ctx).isEmpty();
+  }
+
+  /** Every stream on every node, {@value #CHECK_THREADS} streams at a time; returns the offset reads done. */
+  private int verifyEveryReplica() throws Exception {
+    AtomicInteger offsetReads = new AtomicInteger();
+    ReplicaVerifier verifier = new ReplicaVerifier(cluster, client, ctx);
+    List<Future<?>> results = new ArrayList<>();
+    try (ExecutorService pool = Executors.newFixedThreadPool(CHECK_THREADS)) {
+      for (ProducerLedger s : streams) {
+        long sampleSeed = random.nextLong();
+        results.add(pool.submit(() -> {
+          offsetReads.addAndGet(verifier.check(s, sampleSeed));
+          return null;
+        }));
+      }
+      for (Future<?> f : results) {
+        try {
+          f.get();
+        } catch (ExecutionException e) {
+          if (e.getCause() instanceof Error err) {
+            throw err;
+          }
+          throw (Exception) e.getCause();
+        }
+      }
+    }
+    return offsetReads.get();
+  }
+
+  private void report(int offsetReads) {
+    long appends = streams.stream().mapToLong(s -> s.acked.size()).sum();
+    long bytes = streams.stream().mapToLong(ProducerLedger::ackedBytes).sum();
+    long viaDuplicate = streams.stream().flatMap(s -> s.acked.stream()).filter(a -> a.endOffset() == null).count();
+    long afterRetries = streams.stream().flatMap(s -> s.acked.stream()).filter(a -> a.attempts() > 1).count();
+    StringBuilder snapshots = new StringBuilder();
+    for (int i = 0; i < NODES; i++) {
+      snapshots.append(' ').append(cluster.member(i).id()).append('=')
+          .append(cluster.logCount(i, "received snapshot"));
+    }
+    assertThat(appends).as("acknowledged appends [%s]", ctx).isGreaterThan((long) kills * ACKS_WHILE_DOWN);
+    System.out.printf("ClusterFaultTest: seed %d passed in %d s: %d kills (%s), longest down %d ms, longest restart"
+            + " %d ms; %d appends (%d KiB) acknowledged on %d streams, %d after retries, %d via 204 duplicate"
+            + " (%d of them on a first attempt), %d retries; snapshot installations:%s; replicas identical on %d"
+            + " nodes, %d end-offset reads%n",
+        seed, TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNanos), kills, String.join(",", victims),
+        downMillisMax, restartMillisMax, appends, bytes / 1024, streams.size(), afterRetries, viaDuplicate,
+        progress.firstAttemptDuplicates(), progress.retries(), snapshots, NODES, offsetReads);
+  }
+
+  private static void deleteRecursively(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+}
