@@ -21,6 +21,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.retry.RetryPolicies;
@@ -280,7 +281,7 @@ public final class RaftHost implements AutoCloseable {
    */
   private CompletableFuture<Void> readIndex(int g) {
     StreamStateMachine sm = groups.get(g).stateMachine;
-    return offRatis(forwarder(g).async().sendReadOnly(Message.EMPTY), g, "read index").thenCompose(reply -> {
+    return viaForwarder(g, "read index", c -> c.async().sendReadOnly(Message.EMPTY)).thenCompose(reply -> {
       if (!reply.isSuccess()) {
         throw new CompletionException(new UnavailableException("read index failed: " + describe(reply.getException()), 1));
       }
@@ -337,7 +338,7 @@ public final class RaftHost implements AutoCloseable {
   private CompletableFuture<GroupReply> forward(int g, byte[] entry) {
     StreamStateMachine sm = groups.get(g).stateMachine;
     Message m = Message.valueOf(UnsafeByteOperations.unsafeWrap(entry));
-    CompletableFuture<RaftClientReply> sent = offRatis(forwarder(g).async().send(m), g, "forwarded write");
+    CompletableFuture<RaftClientReply> sent = viaForwarder(g, "forwarded write", c -> c.async().send(m));
     return sent.thenApply(reply -> {
       if (!reply.isSuccess()) {
         throw new CompletionException(new UnavailableException(
@@ -345,6 +346,43 @@ public final class RaftHost implements AutoCloseable {
       }
       return new GroupReply(reply.getMessage().getContent().toByteArray(), sm.awaitApplied(reply.getLogIndex()));
     });
+  }
+
+  /**
+   * A call on the group's forwarding client. A Ratis async client whose request ran out of
+   * retries is closed for good: its sliding window keeps the failure and fails every later
+   * request at once ({@code AlreadyClosedException: SlidingWindow$Client ... is closed}), so
+   * this node could never again forward a write or pass a read barrier for the group. A call
+   * that fails (as opposed to a failed reply) therefore retires the client; the next call builds
+   * a new one.
+   */
+  private CompletableFuture<RaftClientReply> viaForwarder(int g, String what,
+      Function<RaftClient, CompletableFuture<RaftClientReply>> call) {
+    RaftClient c = forwarder(g);
+    CompletableFuture<RaftClientReply> sent;
+    try {
+      sent = call.apply(c);
+    } catch (RuntimeException e) {
+      sent = CompletableFuture.failedFuture(e);
+    }
+    return offRatis(sent, g, what, () -> retire(g, c));
+  }
+
+  /** Drops a forwarding client that gave up; closes it off the calling thread (closing waits for its channels). */
+  private void retire(int g, RaftClient c) {
+    if (!forwarders.remove(g, c)) {
+      return; // already replaced by an earlier failure
+    }
+    LOG.warn("group {}: forwarding client {} gave up; the next forward or read barrier uses a new one", g, c.getId());
+    Thread t = new Thread(() -> {
+      try {
+        c.close();
+      } catch (IOException e) {
+        LOG.warn("group {}: closing retired forwarding client {} failed", g, c.getId(), e);
+      }
+    }, "tributary-forwarder-close-g" + g);
+    t.setDaemon(true);
+    t.start();
   }
 
   private RaftClient forwarder(int g) {
@@ -373,7 +411,7 @@ public final class RaftHost implements AutoCloseable {
     } catch (IOException e) {
       return CompletableFuture.failedFuture(new UnavailableException("group " + g + " cannot accept writes: " + e.getMessage(), 1));
     }
-    return offRatis(f, g, "write").thenCompose(reply -> {
+    return offRatis(f, g, "write", null).thenCompose(reply -> {
       if (reply.getNotLeaderException() != null) {
         return forward(g, entry); // leadership moved between the check and the submission
       }
@@ -392,12 +430,15 @@ public final class RaftHost implements AutoCloseable {
    * the Ratis thread after all. A failed Ratis call (retries exhausted, connection lost, client
    * closed) leaves the outcome unknown — a forwarded entry may still commit — so it becomes an
    * {@link UnavailableException} (503 + Retry-After, "retry with producer headers"), never an
-   * internal error.
+   * internal error. {@code onFailure} (may be null) runs first on such a failure.
    */
-  private <T> CompletableFuture<T> offRatis(CompletableFuture<T> f, int g, String what) {
+  private <T> CompletableFuture<T> offRatis(CompletableFuture<T> f, int g, String what, Runnable onFailure) {
     CompletableFuture<T> out = new CompletableFuture<>();
     f.whenCompleteAsync((v, e) -> {
       if (e != null) {
+        if (onFailure != null) {
+          onFailure.run();
+        }
         Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
         out.completeExceptionally(cause instanceof UnavailableException ? cause : new UnavailableException(
             "group " + g + ": " + what + " failed, outcome unknown: " + describe(cause), 1));
