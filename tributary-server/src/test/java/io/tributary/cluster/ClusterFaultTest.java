@@ -53,7 +53,8 @@ import org.junit.jupiter.api.Timeout;
  *       wait until it is ready.
  *   <li>Stop the writers (each first gets its last append acknowledged, so nothing is in
  *       doubt); wait until the cluster has converged: every node agrees on every group's leader
- *       and commit index and has applied everything.
+ *       and commit index and has applied everything. Every node must still acknowledge an
+ *       append to every stream (as leader or forwarding), and the cluster converge again.
  *   <li>Read every stream from every node (through each node's read barrier) and compare: the
  *       replicas byte for byte with each other, then with the ledger, then reads from sampled
  *       acknowledged end offsets ({@link ReplicaVerifier}).
@@ -103,6 +104,8 @@ class ClusterFaultTest {
       killAndRestart(k, k % 2 == 1);
     }
     stopWriters();
+    cluster.awaitConverged(CONVERGE_TIMEOUT, ctx);
+    everyNodeStillAcknowledges();
     cluster.awaitConverged(CONVERGE_TIMEOUT, ctx);
     int offsetReads = verifyEveryReplica();
     report(offsetReads);
@@ -241,6 +244,19 @@ class ClusterFaultTest {
       assertThat(t.isAlive()).as("%s stopped within %s [%s]", t.getName(), WRITERS_STOP_TIMEOUT, ctx).isFalse();
     }
     assertThat(progress.failures()).as("writer failures [%s]", ctx).isEmpty();
+  }
+
+  /**
+   * After the storm every node still works for every group: one more append to every stream
+   * through every node (each node leads some groups and forwards for the others).
+   */
+  private void everyNodeStillAcknowledges() throws InterruptedException {
+    ClusterWriter checker = new ClusterWriter(WRITERS, streams, cluster.members(), client, progress, seed, ctx);
+    for (ProducerLedger s : streams) {
+      for (ClusterNodes.Member m : cluster.members()) {
+        checker.appendThrough(s, m, Duration.ofSeconds(30));
+      }
+    }
   }
 
   /** Every stream on every node, {@value #CHECK_THREADS} streams at a time; returns the offset reads done. */

@@ -5,6 +5,7 @@ import io.tributary.testing.StreamClient;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -94,6 +95,28 @@ final class ClusterWriter implements Runnable {
       progress.fail("writer " + index + " crashed: " + e);
       throw e;
     }
+  }
+
+  /**
+   * The stream's next append through {@code node} only, retried on unknown outcomes until
+   * acknowledged (for the test thread, after the writer threads stopped). Fails on a fatal answer
+   * (reported to the progress as well) or when {@code deadline} passes with 503s only.
+   */
+  void appendThrough(ProducerLedger s, ClusterNodes.Member node, Duration deadline)
+      throws InterruptedException {
+    long end = System.nanoTime() + deadline.toNanos();
+    while (System.nanoTime() < end) {
+      Result r = attempt(s, node);
+      if (r == Result.ACKED) {
+        return;
+      }
+      if (r == Result.FATAL) {
+        throw new AssertionError(progress.failures().get(progress.failures().size() - 1));
+      }
+      LockSupport.parkNanos(BACKOFF_MAX_NANOS); // retry pacing
+    }
+    throw new AssertionError(node.id() + " did not acknowledge " + s.name + " seq " + s.pending.seq + " within "
+        + deadline + " (" + s.pending.attempts + " attempts) [" + context + "]");
   }
 
   /** One request for the stream's pending append through {@code node}, and its bookkeeping. */
