@@ -76,6 +76,8 @@ final class ClusterNodes implements AutoCloseable {
       .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
   private static final int PORT_RANGE_LOW = 20_000;
   private static final Duration POLL = Duration.ofMillis(100);
+  /** Every port {@link #stablePorts} returned in this JVM. */
+  private static final Set<Integer> HANDED_OUT = new HashSet<>();
 
   private final Path work;
   private final List<Member> members;
@@ -118,20 +120,25 @@ final class ClusterNodes implements AutoCloseable {
     return out;
   }
 
-  /** {@code count} distinct loopback ports, free now, below the ephemeral range. */
+  /**
+   * {@code count} distinct loopback ports, free now, below the ephemeral range, and never handed
+   * out before in this JVM: ports picked for nodes are not bound until the nodes start, so a
+   * later pick (say, for a proxy) must not rely on a bind test alone.
+   */
   static int[] stablePorts(int count, SplittableRandom random) {
     int high = ephemeralLow();
-    Set<Integer> picked = new HashSet<>();
     int[] out = new int[count];
     int n = 0;
-    for (int tries = 0; n < count; tries++) {
-      if (tries > 10_000) {
-        throw new IllegalStateException("no " + count + " free ports in [" + PORT_RANGE_LOW + ", " + high + ")");
-      }
-      int port = random.nextInt(PORT_RANGE_LOW, high);
-      if (!picked.contains(port) && free(port)) {
-        picked.add(port);
-        out[n++] = port;
+    synchronized (HANDED_OUT) {
+      for (int tries = 0; n < count; tries++) {
+        if (tries > 10_000) {
+          throw new IllegalStateException("no " + count + " free ports in [" + PORT_RANGE_LOW + ", " + high + ")");
+        }
+        int port = random.nextInt(PORT_RANGE_LOW, high);
+        if (!HANDED_OUT.contains(port) && free(port)) {
+          HANDED_OUT.add(port);
+          out[n++] = port;
+        }
       }
     }
     return out;
