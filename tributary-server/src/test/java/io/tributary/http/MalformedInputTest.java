@@ -77,8 +77,11 @@ class MalformedInputTest {
   @Test
   void barrageOfMalformedRequestsGetsFourHundredsAndChangesNothing() throws Exception {
     System.out.println("MalformedInputTest " + SEED_TEXT);
+    // idle-timeout-ms is short here so that the one known way to keep a connection open past the
+    // request timeout (a partial request pipelined behind a complete one; see the disabled test
+    // below) is still closed by a configured bound before the connection count is checked
     try (TributaryNode node = start(Map.of("request-timeout-ms", Integer.toString(REQUEST_TIMEOUT_MS),
-        "body-bytes-max", Integer.toString(BODY_BYTES_MAX)))) {
+        "body-bytes-max", Integer.toString(BODY_BYTES_MAX), "idle-timeout-ms", "3000"))) {
       int port = node.port();
       Map<String, MalformedRequests.Stream> streams = createStreams(port);
       Map<String, String> before = snapshot(port, streams);
