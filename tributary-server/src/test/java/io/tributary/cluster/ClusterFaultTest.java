@@ -1,5 +1,6 @@
 package io.tributary.cluster;
 
+import io.tributary.testing.LoadMonitor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -83,7 +84,7 @@ class ClusterFaultTest {
   private final Path work = ServerProcess.defaultLogDir().resolveSibling("cluster-fault")
       .resolve("seed-" + seed + "-" + System.currentTimeMillis());
   private final StreamClient client = new StreamClient(REQUEST_TIMEOUT);
-  private final LoadProgress progress = new LoadProgress();
+  private final LoadMonitor progress = new LoadMonitor();
   private final List<ClusterWriter> writers = new ArrayList<>();
   private final List<Thread> threads = new ArrayList<>();
   private final List<ProducerLedger> streams = new ArrayList<>();

@@ -1,5 +1,6 @@
 package io.tributary.cluster;
 
+import io.tributary.testing.LoadMonitor;
 import io.tributary.common.Offsets;
 import io.tributary.testing.StreamClient;
 import java.io.IOException;
@@ -21,7 +22,7 @@ import java.util.concurrent.locks.LockSupport;
  * its acknowledgement was lost). Only then does the producer move to the next seq.
  *
  * <p>Every answer is checked as it arrives; anything unexpected is reported to the
- * {@link LoadProgress} and stops this writer: a status other than 200/204/429/503, a 503 without
+ * {@link LoadMonitor} and stops this writer: a status other than 200/204/429/503, a 503 without
  * {@code Retry-After}, producer headers that do not echo the request, a 200 whose
  * {@code Stream-Next-Offset} is not where the acknowledged appends end (this producer is the only
  * writer of its stream, so that position is known exactly). A 204 on the very first attempt is
@@ -41,7 +42,7 @@ final class ClusterWriter implements Runnable {
   private final List<ProducerLedger> streams;
   private final List<ClusterNodes.Member> nodes;
   private final StreamClient client;
-  private final LoadProgress progress;
+  private final LoadMonitor progress;
   private final SplittableRandom random;
   private final String context;
   private volatile boolean stopRequested;
@@ -52,7 +53,7 @@ final class ClusterWriter implements Runnable {
   private enum Result { ACKED, RETRY, FATAL }
 
   ClusterWriter(int index, List<ProducerLedger> streams, List<ClusterNodes.Member> nodes, StreamClient client,
-      LoadProgress progress, long seed, String context) {
+      LoadMonitor progress, long seed, String context) {
     this.index = index;
     this.streams = List.copyOf(streams);
     this.nodes = List.copyOf(nodes);

@@ -1,5 +1,6 @@
 package io.tributary.durability;
 
+import io.tributary.testing.LoadMonitor;
 import io.tributary.testing.StreamClient;
 import java.io.IOException;
 import java.net.http.HttpResponse;

@@ -1,5 +1,6 @@
 package io.tributary.durability;
 
+import io.tributary.testing.LoadMonitor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
