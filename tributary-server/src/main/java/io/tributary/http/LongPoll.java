@@ -86,6 +86,12 @@ final class LongPoll {
     if (l.status() == ReadResult.Status.OK) {
       info = l.info();
     }
+    if (info.tail() > start) {
+      // data landed just before the timeout (its wake-up is still queued): answer with it; a 204
+      // pointing past it would make the client skip those bytes
+      readAndRespond();
+      return;
+    }
     x.respond(emptyResponse(info.closed()));
   }
 
