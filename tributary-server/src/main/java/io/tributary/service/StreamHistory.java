@@ -74,6 +74,11 @@ public final class StreamHistory {
         return done(v.status());
       }
       StreamView view = v.view();
+      if (offset < view.retainedFrom()) {
+        return done(new WriteResult(WriteResult.Status.CONFLICT, view.tail(), view.closed(), null, -1, -1, -1, -1,
+            "the retention floor never moves backwards", -1, snapshotOffset(view), digestOf(view), view.retainedFrom(),
+            null));
+      }
       WriteResult early = offsetProblem(view, offset, "retention");
       if (early != null) {
         return done(early);
