@@ -73,10 +73,11 @@ public final class BlockCache implements AutoCloseable {
   /**
    * Counters since the cache was built, plus the current size. {@code hits + misses} counts the
    * blocks readers asked for; {@code fetches} the ranged gets issued (by readers and prefetch);
-   * {@code coalesced} the reader misses that waited for a fetch already in flight.
+   * {@code coalesced} the reader misses that waited for a fetch already in flight; prefetch tasks
+   * are queued, dropped (queue full), done (finished, whatever the outcome) or failed.
    */
   public record Stats(long hits, long misses, long fetches, long coalesced, long prefetchesQueued, long prefetchesDropped,
-      long prefetchFailures, long evictions, long cachedBytes, int cachedBlocks) {}
+      long prefetchesDone, long prefetchFailures, long evictions, long cachedBytes, int cachedBlocks) {}
 
   private record BlockId(String key, long index) {}
 
@@ -99,6 +100,7 @@ public final class BlockCache implements AutoCloseable {
   private final LongAdder coalesced = new LongAdder();
   private final LongAdder prefetchesQueued = new LongAdder();
   private final LongAdder prefetchesDropped = new LongAdder();
+  private final LongAdder prefetchesDone = new LongAdder();
   private final LongAdder prefetchFailures = new LongAdder();
   private final LongAdder evictions = new LongAdder();
 
@@ -231,33 +233,39 @@ public final class BlockCache implements AutoCloseable {
   }
 
   private void prefetchAfter(String key, long lastIndex) {
-    BlockId next = new BlockId(key, lastIndex + 1);
-    if (isCached(next) || inFlight.containsKey(next)) {
+    boolean behind = false;
+    for (long i = lastIndex + 1; i <= lastIndex + options.prefetchBlocks() && !behind; i++) {
+      BlockId id = new BlockId(key, i);
+      behind = !isCached(id) && !inFlight.containsKey(id);
+    }
+    if (!behind) {
       return; // already ahead of this reader (the common case for a reader reading less than a block at a time)
     }
+    prefetchesQueued.increment(); // before the task can count itself done
     try {
       prefetcher.execute(() -> prefetch(key, lastIndex + 1, lastIndex + options.prefetchBlocks()));
-      prefetchesQueued.increment();
     } catch (RejectedExecutionException e) {
+      prefetchesQueued.decrement();
       prefetchesDropped.increment(); // full queue or closed: read-ahead is optional
     }
   }
 
   /** Fetches blocks {@code from..to} in order, stopping at the object's end or a failure. */
   private void prefetch(String key, long from, long to) {
-    for (long i = from; i <= to; i++) {
-      BlockId id = new BlockId(key, i);
-      if (isCached(id) || inFlight.containsKey(id)) {
-        continue;
-      }
-      try {
+    try {
+      for (long i = from; i <= to; i++) {
+        BlockId id = new BlockId(key, i);
+        if (isCached(id) || inFlight.containsKey(id)) {
+          continue;
+        }
         if (load(id, false).length < blockBytes) {
           return; // the object ends in this block
         }
-      } catch (RuntimeException e) {
-        prefetchFailures.increment();
-        return;
       }
+    } catch (RuntimeException e) {
+      prefetchFailures.increment();
+    } finally {
+      prefetchesDone.increment();
     }
   }
 
@@ -313,7 +321,7 @@ public final class BlockCache implements AutoCloseable {
       count = blocks.size();
     }
     return new Stats(hits.sum(), misses.sum(), fetches.sum(), coalesced.sum(), prefetchesQueued.sum(), prefetchesDropped.sum(),
-        prefetchFailures.sum(), evictions.sum(), bytes, count);
+        prefetchesDone.sum(), prefetchFailures.sum(), evictions.sum(), bytes, count);
   }
 
   /** Stops prefetching (queued prefetches are dropped, running ones finish their fetch) and empties the cache. */
