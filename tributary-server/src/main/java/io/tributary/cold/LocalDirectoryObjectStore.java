@@ -314,6 +314,20 @@ public final class LocalDirectoryObjectStore implements ObjectStore {
   }
 
   @Override
+  public void check() {
+    Path p = root;
+    while (p != null && !Files.exists(p)) {
+      p = p.getParent(); // the root is created on the first put, so its nearest existing parent must allow that
+    }
+    if (p == null || !Files.isDirectory(p)) {
+      throw new ObjectStoreRejectedException(describe() + ": " + p + " is not a directory", null);
+    }
+    if (!Files.isWritable(p)) {
+      throw new ObjectStoreRejectedException(describe() + ": directory " + p + " is not writable", null);
+    }
+  }
+
+  @Override
   public String describe() {
     return "dir:" + root;
   }

@@ -99,6 +99,15 @@ public interface ObjectStore extends AutoCloseable {
   /** Removes the object; deleting a key that does not exist succeeds. */
   void delete(String key);
 
+  /**
+   * Checks, without writing, that the store can be used: the S3 store lists at most one key
+   * (a missing bucket, wrong region or bad credentials throw {@link ObjectStoreRejectedException},
+   * an unreachable endpoint {@link ObjectStoreUnavailableException}); the directory store checks
+   * that its root, or the nearest existing parent, is a writable directory. For start-up logs and
+   * readiness: a put's refusal can look like an outage (see {@link S3ObjectStore}), this cannot.
+   */
+  void check();
+
   /** Where the objects are, for logs: {@code dir:/path} or {@code s3://bucket/prefix (endpoint)}. */
   String describe();
 

@@ -57,7 +57,11 @@ import software.amazon.awssdk.utils.SdkAutoCloseable;
  * and every client-side failure (connect refused, reset, timeouts, interruption) are
  * {@link ObjectStoreUnavailableException}; other 4xx (403, NoSuchBucket, wrong region, 400) are
  * {@link ObjectStoreRejectedException}. A HEAD on a missing bucket is indistinguishable from a
- * missing key (S3 sends no body on HEAD) and reports not found.
+ * missing key (S3 sends no body on HEAD) and reports not found. A PUT that S3 refuses before it
+ * has read the body (403, missing bucket) may surface as unavailable instead: the server answers
+ * and closes while the URL-connection client is still sending, and the JDK's HttpURLConnection
+ * then reports only a write error (the same is known of other HttpURLConnection users, e.g.
+ * Jersey issue 3472). {@link #check} classifies such a configuration reliably.
  *
  * <p>Threads: thread-safe (one shared {@link S3Client}); each call blocks its thread for the
  * request's duration, so callers use a small dedicated pool.
@@ -293,6 +297,15 @@ public final class S3ObjectStore implements ObjectStore {
       throw failure("list", prefix, e);
     }
     return out;
+  }
+
+  @Override
+  public void check() {
+    try {
+      s3.listObjectsV2(r -> r.bucket(options.bucket()).prefix(options.prefix()).maxKeys(1));
+    } catch (SdkException e) {
+      throw failure("check (list one key)", options.prefix(), e);
+    }
   }
 
   @Override

@@ -109,6 +109,11 @@ final class InstrumentedStore implements ObjectStore {
   }
 
   @Override
+  public void check() {
+    delegate.check();
+  }
+
+  @Override
   public String describe() {
     return "instrumented " + delegate.describe();
   }

@@ -75,7 +75,13 @@ class LocalDirectoryObjectStoreTest extends ObjectStoreContract {
   void anUnreadableRootIsAnErrorNotAnEmptyStore() throws Exception {
     Files.writeString(tmp.resolve("file"), "not a directory");
     try (ObjectStore s = new LocalDirectoryObjectStore(tmp.resolve("file"))) {
+      assertThatThrownBy(s::check).isInstanceOf(ObjectStoreRejectedException.class);
       assertThatThrownBy(() -> s.put("k", new byte[1])).isInstanceOf(ObjectStoreRejectedException.class);
     }
+    try (ObjectStore s = new LocalDirectoryObjectStore(tmp.resolve("file/below"))) {
+      assertThatThrownBy(s::check).isInstanceOf(ObjectStoreRejectedException.class);
+    }
+    store.check();
+    assertThat(root).as("check creates nothing").doesNotExist();
   }
 }

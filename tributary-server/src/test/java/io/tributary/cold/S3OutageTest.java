@@ -75,7 +75,8 @@ class S3OutageTest {
           s -> s.head("g1/s1/0-300000.chunk"),
           s -> s.list("g1/", null, 10),
           s -> s.put("g1/s1/new", new byte[10]),
-          s -> s.delete("g1/s1/0-300000.chunk"));
+          s -> s.delete("g1/s1/0-300000.chunk"),
+          ObjectStore::check);
       for (int i = 0; i < ops.size(); i++) {
         failsUnavailable("operation " + i + " with S3 stopped", ops.get(i), store);
       }
