@@ -162,7 +162,7 @@ public final class LocalDirectoryObjectStore implements ObjectStore {
         Files.createDirectory(d);
       } catch (FileAlreadyExistsException e) {
         if (!Files.isDirectory(d)) {
-          throw new ObjectStoreRejectedException(describe() + ": " + root.relativize(d) + " is an object, so it cannot also be a directory of keys", e);
+          throw new ObjectStoreRejectedException(describe() + ": " + d + " exists and is not a directory (an object cannot also be a directory of keys)", e);
         }
         continue; // a concurrent put created it
       }
