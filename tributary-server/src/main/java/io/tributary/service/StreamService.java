@@ -32,15 +32,20 @@ public final class StreamService {
   private final StreamHistory history;
   private final BatchAppends batches;
 
-  public StreamService(RaftHost host, Clock clock, TributaryConfig config, Supplier<String> pinIds, ReadPool readPool) {
+  /**
+   * {@code blobStore}: where application snapshots above snapshot-inline-bytes-max go; null when
+   * there is no object store every replica can read (then every snapshot goes through Raft).
+   */
+  public StreamService(RaftHost host, Clock clock, TributaryConfig config, Supplier<String> pinIds, ReadPool readPool,
+      io.tributary.cold.ObjectStore blobStore) {
     this.host = host;
     this.clock = clock;
     this.config = config;
     this.pinIds = pinIds;
     this.ttl = new TtlTracker(clock, this::touch);
-    this.reads = new StreamReads(host, clock, readPool, ttl);
+    this.reads = new StreamReads(host, clock, readPool, ttl, blobStore);
     this.buckets = new Buckets(this, host);
-    this.history = new StreamHistory(this, reads, config);
+    this.history = new StreamHistory(this, reads, config, blobStore);
     this.batches = new BatchAppends(this, host, config);
   }
 
@@ -131,8 +136,12 @@ public final class StreamService {
   // ---------------------------------------------------------------- delete
 
   public CompletableFuture<WriteResult> delete(StreamKey key) {
+    StreamView before = host.groupOf(key).stateMachine().state().view(key);
     return submit(key, new Command.Delete(key), 0).thenApply(o -> {
       releaseIfAsked(o);
+      if (o.code() == Outcome.Code.DELETED && before != null) {
+        history.dropSnapshotObject(before.snapshot());
+      }
       return toResult(o, null);
     });
   }

@@ -121,6 +121,7 @@ final class SnapshotCodec {
       for (long pos : snap.positions()) {
         o.writeLong(pos);
       }
+      str(o, snap.objectKey());
     }
   }
 
@@ -216,7 +217,7 @@ final class SnapshotCodec {
       for (int i = 0; i < positions.length; i++) {
         positions[i] = in.readLong();
       }
-      snap = new AppSnapshot(off, sct, digest, len, blobId, positions);
+      snap = new AppSnapshot(off, sct, digest, len, blobId, positions, str(in));
     }
     StreamEntry e = new StreamEntry(id, group, key, ct, ttl, exp, expMs, fork, reqOff, subOff, pinId,
         StreamIndex.restore(offs, poss), tail);
