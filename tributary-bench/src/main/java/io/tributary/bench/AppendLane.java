@@ -44,12 +44,13 @@ final class AppendLane {
 
   /**
    * @param streams global indexes of the streams this lane writes
+   * @param contentType the streams' content type (a mismatch is a 409)
    * @param producerRunId null for plain appends; else the prefix of each stream's Producer-Id
    * @param onAcked called with the op tag of every acknowledged append (may be null)
    * @param queueMax open loop: appends queued beyond this are dropped and counted as {@code overflow}
    */
-  AppendLane(BenchContext ctx, HttpConn conn, String tag, int[] streams, Payload payload, String producerRunId,
-      LongConsumer onAcked, int queueMax) {
+  AppendLane(BenchContext ctx, HttpConn conn, String tag, int[] streams, String contentType, Payload payload,
+      String producerRunId, LongConsumer onAcked, int queueMax) {
     this.conn = conn;
     this.rec = ctx.recorder(conn.loop());
     this.streams = streams;
@@ -60,8 +61,7 @@ final class AppendLane {
     this.producerIds = producerRunId == null ? null : new byte[streams.length][];
     this.producerSeq = new long[streams.length];
     for (int i = 0; i < streams.length; i++) {
-      heads[i] = Requests.headPrefix("POST", ctx.target(tag, streams[i]), conn.endpoint(), "application/octet-stream",
-          payload.bytes());
+      heads[i] = Requests.headPrefix("POST", ctx.target(tag, streams[i]), conn.endpoint(), contentType, payload.bytes());
       if (producerIds != null) {
         producerIds[i] = Requests.ascii("Producer-Id: " + producerRunId + "-" + streams[i] + "\r\n");
       }

@@ -54,7 +54,7 @@ final class AppendWorkload {
       }
       HttpConn conn = new HttpConn(ctx.loops, ctx.loops.loop(w), ctx.endpoint(w), c.pipelineDepth());
       lanes.add(new AppendLane(ctx, conn, tag, mine.stream().mapToInt(Integer::intValue).toArray(),
-          Payload.fixed(c.payloadBytes(), 42), c.producer() ? ctx.runId + "-p" : null, null, c.queueMax()));
+          "application/octet-stream", Payload.fixed(c.payloadBytes(), 42), c.producer() ? ctx.runId + "-p" : null, null, c.queueMax()));
     }
     // connect everything first so the warm-up does not start with a connect storm
     for (AppendLane l : lanes) {

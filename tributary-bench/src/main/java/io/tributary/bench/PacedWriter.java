@@ -36,7 +36,7 @@ final class PacedWriter {
       HttpConn conn = new HttpConn(ctx.loops, ctx.loops.loop(i), ctx.endpoint(i), 1);
       Recorder rec = ctx.recorder(conn.loop());
       lanes.add(new AppendLane(ctx, conn, tag, mine.stream().mapToInt(Integer::intValue).toArray(),
-          Payload.stamped(payloadBytes), null, k -> {
+          "text/plain", Payload.stamped(payloadBytes), null, k -> {
             if (window.contains(k)) {
               rec.count("acked", 1);
             }
