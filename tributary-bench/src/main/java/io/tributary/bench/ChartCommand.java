@@ -1,13 +1,29 @@
 package io.tributary.bench;
 
+import io.tributary.bench.report.Charts;
+import io.tributary.bench.report.ResultRow;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-/** Placeholder, replaced below. */
-@Command(name = "chart")
+/** {@code bench chart}: SVG charts of a results file. Main thread. */
+@Command(name = "chart", mixinStandardHelpOptions = true,
+    description = "Write SVG charts (throughput and p99 vs size, latency CDFs) of a results file.")
 final class ChartCommand implements Callable<Integer> {
+  @Option(names = "--results", required = true, description = "results file (JSON lines)")
+  Path results;
+
+  @Option(names = "--out", defaultValue = "docs/bench", description = "directory for the SVG files (default: ${DEFAULT-VALUE})")
+  Path out;
+
   @Override
-  public Integer call() {
+  public Integer call() throws Exception {
+    List<ResultRow> rows = ResultRow.read(results);
+    for (Path p : Charts.write(rows, out)) {
+      System.out.println(p);
+    }
     return 0;
   }
 }
