@@ -83,6 +83,9 @@ public final class BenchCommand implements Runnable {
     @Option(names = "--rate", defaultValue = "50", description = "events/s appended by the writer (default: ${DEFAULT-VALUE})")
     double rate;
 
+    @Option(names = "--writers", defaultValue = "4", description = "writer connections the events are spread over (default: ${DEFAULT-VALUE})")
+    int writers;
+
     @Option(names = "--payload-bytes", defaultValue = "256", description = "bytes per event (default: ${DEFAULT-VALUE})")
     int payloadBytes;
 
@@ -91,7 +94,7 @@ public final class BenchCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      return execute(common, ctx -> FanoutWorkload.run(ctx, new FanoutWorkload.Config(subscribers, rate, payloadBytes,
+      return execute(common, ctx -> FanoutWorkload.run(ctx, new FanoutWorkload.Config(subscribers, rate, writers, payloadBytes,
           common.warmup(), common.duration(), java.time.Duration.ofMillis((long) (drainS * 1000)))));
     }
   }

@@ -73,7 +73,7 @@ final class LongPollWorkload {
     Result r = new Result("longpoll", ctx.label, ctx.urls())
         .put("streams", c.streams())
         .put("ratePerS", c.ratePerS())
-        .put("writers", Math.min(c.writers(), c.streams()))
+        .put("writers", c.writers())
         .put("payloadBytes", c.payloadBytes())
         .put("warmupS", c.warmup().toMillis() / 1000.0)
         .put("durationS", c.duration().toMillis() / 1000.0)

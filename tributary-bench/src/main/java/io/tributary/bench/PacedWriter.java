@@ -9,7 +9,8 @@ import java.util.List;
 
 /**
  * The writer of the read workloads: stamped appends at a fixed total rate to P streams (op k to
- * stream k mod P) over W connections, for exactly {@link SeqWindow#total()} ops, counting the
+ * stream k mod P, sent on connection k mod W, so a server slower than the op interval does not
+ * turn the fixed rate into a queue behind one connection), for exactly {@link SeqWindow#total()} ops, counting the
  * acknowledged ops of the measured window as {@code acked}. Built and driven by the main thread;
  * its lanes and tickers run on the event loops.
  */
@@ -27,16 +28,14 @@ final class PacedWriter {
     this.window = window;
     this.ratePerS = ratePerS;
     this.streams = streams;
-    int w = Math.max(1, Math.min(writers, streams));
-    for (int i = 0; i < w; i++) {
-      List<Integer> mine = new ArrayList<>();
-      for (int s = i; s < streams; s += w) {
-        mine.add(s);
-      }
+    int[] all = new int[streams];
+    for (int s = 0; s < streams; s++) {
+      all[s] = s;
+    }
+    for (int i = 0; i < Math.max(1, writers); i++) {
       HttpConn conn = new HttpConn(ctx.loops, ctx.loops.loop(i), ctx.endpoint(i), 1);
       Recorder rec = ctx.recorder(conn.loop());
-      lanes.add(new AppendLane(ctx, conn, tag, mine.stream().mapToInt(Integer::intValue).toArray(),
-          "text/plain", Payload.stamped(payloadBytes), null, k -> {
+      lanes.add(new AppendLane(ctx, conn, tag, all, "text/plain", Payload.stamped(payloadBytes), null, k -> {
             if (window.contains(k)) {
               rec.count("acked", 1);
             }
@@ -56,10 +55,9 @@ final class PacedWriter {
     int w = lanes.size();
     for (EventLoop loop : ctx.loops.loops()) {
       tickers.add(new OpenLoopTicker(loop, ratePerS, start, window.total(), (l, k, intended) -> {
-        int s = (int) (k % streams);
-        AppendLane lane = lanes.get(s % w);
+        AppendLane lane = lanes.get((int) (k % w));
         if (lane.conn.loop() == l) {
-          lane.offer(s / w, k, intended);
+          lane.offer((int) (k % streams), k, intended);
         }
       }));
     }

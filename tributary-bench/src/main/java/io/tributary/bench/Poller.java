@@ -48,10 +48,6 @@ final class Poller {
     conn.close();
   }
 
-  long highestSeq() {
-    return delivery.highestSeq();
-  }
-
   /** One long-poll request. */
   private final class PollCall extends Call {
     private int status;

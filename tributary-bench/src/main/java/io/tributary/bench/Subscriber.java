@@ -54,10 +54,6 @@ final class Subscriber implements SseParser.Listener {
     return ready;
   }
 
-  long highestSeq() {
-    return delivery.highestSeq();
-  }
-
   @Override
   public void dataLine(ByteBuf buf, int from, int length) {
     delivery.line(buf, from, length);
