@@ -73,7 +73,7 @@ public final class BenchCommand implements Runnable {
   }
 
   @Command(name = "fanout", mixinStandardHelpOptions = true,
-      description = "One stream, N SSE subscribers, one writer at a fixed rate; append-to-delivery latency, delivered/expected.")
+      description = "One stream, N SSE subscribers, a paced writer (50 events/s); append-to-delivery latency, delivered/expected.")
   static final class Fanout implements Callable<Integer> {
     @Mixin CommonOptions common;
 
