@@ -83,7 +83,7 @@ public final class BenchCommand implements Runnable {
     @Option(names = "--rate", defaultValue = "50", description = "events/s appended by the writer (default: ${DEFAULT-VALUE})")
     double rate;
 
-    @Option(names = "--writers", defaultValue = "4", description = "writer connections the events are spread over (default: ${DEFAULT-VALUE})")
+    @Option(names = "--writers", defaultValue = "16", description = "writer connections the events are spread over; the rate holds while ack latency < writers / rate (default: ${DEFAULT-VALUE})")
     int writers;
 
     @Option(names = "--payload-bytes", defaultValue = "256", description = "bytes per event (default: ${DEFAULT-VALUE})")

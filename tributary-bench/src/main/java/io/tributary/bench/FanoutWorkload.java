@@ -113,6 +113,11 @@ final class FanoutWorkload {
     r.line("  delivered %d / expected %d (%.4f)  duplicates %d  reconnects %d  errors %d %s", delivered, expected,
         expected > 0 ? (double) delivered / expected : 0, snap.counter("duplicates"), snap.counter("reconnects"),
         snap.errorTotal(), snap.errors().isEmpty() ? "" : snap.errors().toString());
+    if (snap.counter("acked") < window.count()) {
+      r.line("  WARNING: the writer fell behind: %d of %d measured events acknowledged before the drain ended;"
+          + " the server did not sustain %.0f appends/s with %d subscribers (see appendAck)", snap.counter("acked"),
+          window.count(), c.ratePerS(), c.subscribers());
+    }
     r.latencyLine("append→SSE delivery", snap.latencyMicros("delivery"));
     r.latencyLine("writer ack", snap.latencyMicros("ack"));
     r.cpuLine("delivery", cpu.clientCpuNanos, cpu.serverCpuNanos, delivered, cpu.seconds);

@@ -95,6 +95,10 @@ final class LongPollWorkload {
     r.line("  delivered %d / expected %d  polls %d (%d timed out)  duplicates %d  errors %d %s", delivered, expected,
         polls, snap.counter("polls204"), snap.counter("duplicates"), snap.errorTotal(),
         snap.errors().isEmpty() ? "" : snap.errors().toString());
+    if (expected < window.count()) {
+      r.line("  WARNING: the writer fell behind: %d of %d measured events acknowledged before the drain ended",
+          expected, window.count());
+    }
     r.latencyLine("append→long-poll delivery", snap.latencyMicros("delivery"));
     r.latencyLine("writer ack", snap.latencyMicros("ack"));
     r.cpuLine("delivery", cpu.clientCpuNanos, cpu.serverCpuNanos, delivered, cpu.seconds);
