@@ -18,6 +18,8 @@ import java.util.List;
  */
 final class CatchupWorkload {
   private static final Duration ROUND_TIMEOUT = Duration.ofSeconds(300);
+  /** Readers whose connection is not up by then start anyway (and fail, counted as errors). */
+  private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(30);
 
   record Config(int streams, int messages, int messageBytes, int rounds, int warmupRounds, int fillConnections) {
     Config {
@@ -59,10 +61,11 @@ final class CatchupWorkload {
           (long) c.messages() * c.messageBytes()));
       conn.loop().execute(conn::connect);
     }
-    long deadline = System.nanoTime() + ROUND_TIMEOUT.toNanos();
-    while (count(ctx, readers, r -> r.conn.isConnected()) < readers.size() && System.nanoTime() < deadline) {
+    long connectDeadline = System.nanoTime() + CONNECT_TIMEOUT.toNanos();
+    while (count(ctx, readers, r -> r.conn.isConnected()) < readers.size() && System.nanoTime() < connectDeadline) {
       Thread.sleep(10);
     }
+    long deadline = System.nanoTime() + ROUND_TIMEOUT.toNanos();
     long start = System.nanoTime();
     for (EventLoop l : ctx.loops.loops()) {
       l.execute(() -> {
