@@ -135,6 +135,9 @@ final class AppendLane {
   }
 
   private void failed(AppendCall c, Throwable cause) {
+    if (!running) {
+      return; // our own close at the end of the run, not the server's doing
+    }
     rec.error(cause instanceof ConnectException ? "connect" : cause instanceof ClosedChannelException ? "closed"
         : "io");
     next(c, producerIds == null, true);

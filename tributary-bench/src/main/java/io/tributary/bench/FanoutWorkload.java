@@ -60,8 +60,8 @@ final class FanoutWorkload {
       Thread.sleep(20);
     }
     cpu.end();
+    Recorder.Snapshot snap = ctx.stopRecording(); // before the writer's connections close under appends in flight
     writer.stop();
-    Recorder.Snapshot snap = ctx.stopRecording();
     for (Subscriber s : subs) {
       s.conn.loop().execute(s::stop);
     }

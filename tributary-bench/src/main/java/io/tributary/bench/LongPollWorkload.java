@@ -53,8 +53,8 @@ final class LongPollWorkload {
       Thread.sleep(20);
     }
     cpu.end();
+    Recorder.Snapshot snap = ctx.stopRecording(); // before the writer's connections close under appends in flight
     writer.stop();
-    Recorder.Snapshot snap = ctx.stopRecording();
     for (Poller p : pollers) {
       p.conn.loop().execute(p::stop);
     }
