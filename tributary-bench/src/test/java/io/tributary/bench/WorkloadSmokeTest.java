@@ -24,7 +24,9 @@ import picocli.CommandLine;
  * JSON line it appends to a results file is parsed and checked: no errors, every op accounted for
  * (fan-out and long-poll: delivered == expected, expected &gt; 0; catch-up: all bytes read),
  * percentiles ordered, CPU measured for client and server. Then report and chart must digest the
- * file, and a wrong route must make the tool fail rather than report zeros.
+ * file, and a wrong route must make the tool fail rather than report zeros. Nothing asserts the
+ * server's speed (CI machines are shared and slow): drains are generous and end as soon as every
+ * delivery is in.
  */
 class WorkloadSmokeTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -69,18 +71,23 @@ class WorkloadSmokeTest {
 
   @Test
   void appendOpenLoopOffersTheRate() throws Exception {
-    JsonNode r = run("append", "--streams", "10", "--concurrency", "5", "--rate", "200");
+    JsonNode r = run("append", "--streams", "10", "--concurrency", "5", "--rate", "100");
     assertThat(r.get("mode").asText()).isEqualTo("open");
     assertNoErrors(r);
     double seconds = r.get("durationS").asDouble();
-    // the schedule offers rate x window (± a tick at each edge); acks lag offers by what is in flight
-    assertThat((double) r.get("offered").asLong()).isCloseTo(200 * seconds, org.assertj.core.data.Offset.offset(10.0));
-    assertThat(r.get("ops").asLong()).isBetween(r.get("offered").asLong() - 50, r.get("offered").asLong() + 50);
+    long offered = r.get("offered").asLong();
+    // the schedule offers rate x window whatever the server does (± a tick at each edge)...
+    assertThat((double) offered).isCloseTo(100 * seconds, org.assertj.core.data.Offset.offset(5.0));
+    // ...while acks in the window depend on the server (a loaded CI box is slow): at least one,
+    // and never more than the window's offers plus what the 0.5 s warm-up left queued
+    long ops = r.get("ops").asLong();
+    assertThat(ops).isBetween(1L, offered + 50 + 5);
+    assertThat(r.at("/ackMs/count").asLong()).isEqualTo(ops);
   }
 
   @Test
   void fanoutDeliversEveryEventToEverySubscriber() throws Exception {
-    JsonNode r = run("fanout", "--subscribers", "20", "--rate", "50", "--drain-s", "5");
+    JsonNode r = run("fanout", "--subscribers", "20", "--rate", "50", "--drain-s", "20");
     assertThat(r.get("subscribersReady").asInt()).isEqualTo(20);
     assertNoErrors(r);
     assertThat(r.get("eventsAcked").asLong()).isEqualTo(r.get("events").asLong());
@@ -105,7 +112,7 @@ class WorkloadSmokeTest {
 
   @Test
   void longPollDeliversEveryAppend() throws Exception {
-    JsonNode r = run("longpoll", "--streams", "10", "--rate", "50", "--writers", "2", "--drain-s", "5");
+    JsonNode r = run("longpoll", "--streams", "10", "--rate", "50", "--writers", "2", "--drain-s", "20");
     assertNoErrors(r);
     assertThat(r.get("expected").asLong()).isPositive();
     assertThat(r.get("delivered").asLong()).isEqualTo(r.get("expected").asLong());
