@@ -18,10 +18,13 @@ final class ChartCommand implements Callable<Integer> {
   @Option(names = "--out", defaultValue = "docs/bench", description = "directory for the SVG files (default: ${DEFAULT-VALUE})")
   Path out;
 
+  @Option(names = "--note", description = "added to every chart title, e.g. \"smoke run, not a measurement\"")
+  String note;
+
   @Override
   public Integer call() throws Exception {
     List<ResultRow> rows = ResultRow.read(results);
-    for (Path p : Charts.write(rows, out)) {
+    for (Path p : Charts.write(rows, out, note)) {
       System.out.println(p);
     }
     return 0;

@@ -22,7 +22,9 @@ public final class Charts {
 
   private Charts() {}
 
-  public static List<Path> write(List<ResultRow> rows, Path dir) throws IOException {
+  /** @param note appended to every title (e.g. "smoke run"), or null */
+  public static List<Path> write(List<ResultRow> rows, Path dir, String note) throws IOException {
+    String suffix = note == null || note.isBlank() ? "" : " (" + note + ")";
     Files.createDirectories(dir);
     List<Path> out = new ArrayList<>();
     Map<String, List<ResultRow>> byVariant = new LinkedHashMap<>();
@@ -33,10 +35,10 @@ public final class Charts {
       ResultRow first = variant.get(0);
       String base = slug(first.workload() + "-" + first.series());
       String xName = xName(first.workload());
-      SvgChart tput = new SvgChart(first.workload() + " (" + first.series() + "): throughput", xName,
+      SvgChart tput = new SvgChart(first.workload() + " (" + first.series() + "): throughput" + suffix, xName,
           first.throughputUnit(), true, false);
-      SvgChart p99 = new SvgChart(first.workload() + " (" + first.series() + "): p99 latency", xName, "ms (log)", true,
-          true);
+      SvgChart p99 = new SvgChart(first.workload() + " (" + first.series() + "): p99 latency" + suffix, xName,
+          "ms (log)", true, true);
       Map<String, List<double[]>> tputPts = new LinkedHashMap<>();
       Map<String, List<double[]>> p99Pts = new LinkedHashMap<>();
       for (ResultRow r : sortedByX(variant)) {
@@ -57,7 +59,7 @@ public final class Charts {
         bySize.computeIfAbsent(r.size(), k -> new ArrayList<>()).add(r);
       }
       for (Map.Entry<String, List<ResultRow>> e : bySize.entrySet()) {
-        SvgChart cdf = new SvgChart(first.workload() + " (" + first.series() + "), " + e.getKey() + ": latency CDF",
+        SvgChart cdf = new SvgChart(first.workload() + " (" + first.series() + "), " + e.getKey() + ": latency CDF" + suffix,
             "percentile", "ms (log)", false, true).xTicks(List.of(new SvgChart.Tick(0, "0"), new SvgChart.Tick(1, "90"),
                 new SvgChart.Tick(2, "99"), new SvgChart.Tick(3, "99.9"), new SvgChart.Tick(4, "99.99"),
                 new SvgChart.Tick(MAX_NINES, "max")));
