@@ -43,17 +43,28 @@ async function refresh() {
   }
 }
 
+// The name that decides placement (docs/http-api.md): the stream name without a "/$extension"
+// suffix, or its affinity key ("@key" first segment) when it has one.
+function placementName(name) {
+  const d = name.startsWith("$") ? 0 : name.indexOf("/$");
+  const stream = d >= 0 ? name.slice(0, d) : name;
+  if (!stream.startsWith("@")) return stream;
+  const slash = stream.indexOf("/");
+  return slash < 0 ? stream : stream.slice(0, slash);
+}
+
 function streamKey(url) {
   const path = url.split("?")[0];
   for (const [prefix, bucket] of [["/v1/stream/", "default"], ["/streams/", "default"]]) {
     if (path.startsWith(prefix)) {
       const name = decodeURIComponent(path.slice(prefix.length));
-      return name.startsWith("__ds") ? null : `${bucket}/${name}`;
+      return name.startsWith("__ds") ? null : `${bucket}/${placementName(name)}`;
     }
   }
   if (path.startsWith("/ds/")) {
     const rest = decodeURIComponent(path.slice(4));
-    return rest.includes("/") ? rest : null;
+    const slash = rest.indexOf("/");
+    return slash > 0 ? `${rest.slice(0, slash)}/${placementName(rest.slice(slash + 1))}` : null;
   }
   return null;
 }

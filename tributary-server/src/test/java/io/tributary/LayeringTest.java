@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Goal: the layers {@code http → service → group → state → storage → cold} have no back-edges,
  * and third-party frameworks stay in their layer (Netty HTTP only in http, Ratis only in
- * group/state, the AWS SDK only in cold). Method: read every main source file's imports and
+ * group/state, the AWS SDK only in cold's S3 store). Method: read every main source file's imports and
  * check them against the allowed table below; also require a package-info.java per package.
  */
 class LayeringTest {
@@ -68,6 +68,20 @@ class LayeringTest {
       }
     }
     assertThat(violations).isEmpty();
+  }
+
+  /** Within cold, only the S3 store touches the SDK, so the rest of the tier stays testable without it. */
+  @Test
+  void onlyTheS3ObjectStoreUsesTheAwsSdk() throws IOException {
+    List<String> users = new ArrayList<>();
+    try (Stream<Path> files = Files.walk(SRC)) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+        if (Files.readString(f).contains("import software.amazon.awssdk.")) {
+          users.add(SRC.relativize(f).toString());
+        }
+      }
+    }
+    assertThat(users).containsExactly("cold/S3ObjectStore.java");
   }
 
   @Test

@@ -17,10 +17,27 @@ public record StreamKey(String bucket, String stream) implements Comparable<Stre
     Objects.requireNonNull(stream, "stream");
   }
 
-  /** 64-bit FNV-1a of {@code bucket + "/" + stream} in UTF-8: the placement hash. */
+  /**
+   * The stream's affinity key: its first name segment when that starts with {@code @} (as in
+   * {@code @room42/chat}), else null. Streams sharing an affinity key live in one group, so one
+   * Raft entry can append to several of them atomically.
+   */
+  public String affinity() {
+    if (stream.isEmpty() || stream.charAt(0) != '@') {
+      return null;
+    }
+    int slash = stream.indexOf('/');
+    return slash < 0 ? stream : stream.substring(0, slash);
+  }
+
+  /**
+   * 64-bit FNV-1a of {@code bucket + "/" + placementName} in UTF-8, where the placement name is
+   * the affinity key if there is one, else the whole stream name: the placement hash.
+   */
   public long placementHash() {
+    String a = affinity();
     long h = 0xcbf29ce484222325L;
-    for (byte b : (bucket + "/" + stream).getBytes(StandardCharsets.UTF_8)) {
+    for (byte b : (bucket + "/" + (a != null ? a : stream)).getBytes(StandardCharsets.UTF_8)) {
       h ^= (b & 0xff);
       h *= 0x100000001b3L;
     }

@@ -26,6 +26,10 @@ public final class Settings {
   public static final Setting TAIL_CACHE_BYTES = num("tail-cache-bytes", 4 * MIB, "bytes", "recent data kept in memory per group (serves live readers without disk I/O)", v -> v >= 0, ">= 0");
   public static final Setting BODY_BYTES_MAX = num("body-bytes-max", 32 * MIB, "bytes", "largest request body; larger gets 413", v -> v >= KIB && v <= 256 * MIB, "1 KiB..256 MiB");
   public static final Setting READ_CHUNK_BYTES_MAX = num("read-chunk-bytes-max", 4 * MIB, "bytes", "largest body of one catch-up read response", v -> v >= 4 * KIB, ">= 4 KiB");
+  public static final Setting APPEND_BATCH_FRAMES_MAX = num("append-batch-frames-max", 512, "count", "frames in one $append-batch request", v -> v >= 1 && v <= 65536, "1..65536");
+  public static final Setting TRANSACTION_APPENDS_MAX = num("transaction-appends-max", 64, "count", "appends in one $transaction", v -> v >= 1 && v <= 4096, "1..4096");
+  public static final Setting ATTRS_BYTES_MAX = num("attrs-bytes-max", 16 * KIB, "bytes", "largest stream attributes JSON object", v -> v >= 64 && v <= MIB, "64 B..1 MiB");
+  public static final Setting BOOTSTRAP_BYTES_MAX = num("bootstrap-bytes-max", 16 * MIB, "bytes", "messages in one $bootstrap response (the rest is read from Stream-Next-Offset)", v -> v >= 4 * KIB, ">= 4 KiB");
   public static final Setting BATCH_BYTES_MAX = num("batch-bytes-max", MIB, "bytes", "appends coalesced into one Raft entry, by bytes", v -> v >= 4 * KIB, ">= 4 KiB");
   public static final Setting BATCH_APPENDS_MAX = num("batch-appends-max", 2048, "count", "appends coalesced into one Raft entry, by count", v -> v >= 1, ">= 1");
   public static final Setting ENTRIES_IN_FLIGHT_MAX = num("entries-in-flight-max", 2, "count", "Raft entries in flight per group before appends queue", v -> v >= 1 && v <= 64, "1..64");
@@ -44,18 +48,45 @@ public final class Settings {
   public static final Setting READ_QUEUE_MAX = num("read-queue-max", 4096, "count", "queued disk reads; beyond it reads get 503", v -> v >= 1, ">= 1");
   public static final Setting EVENT_LOOP_THREADS = num("event-loop-threads", 0, "count", "Netty event loops (0 = one per core)", v -> v >= 0 && v <= 256, "0..256");
 
+
+  // cold tier: the object store and the block cache of cold reads (see docs/operations.md, "Cold tier and S3")
+  public static final Setting OBJECT_STORE = str("object-store", "dir", "cold-tier object store: dir (a directory, --object-store-dir) or s3 (--s3-*)");
+  public static final Setting OBJECT_STORE_DIR = str("object-store-dir", "", "directory of the dir object store; empty = <data-dir>/objects (a cluster that tiers needs a directory every node shares)");
+  public static final Setting S3_ENDPOINT = str("s3-endpoint", "", "S3 endpoint URL, e.g. http://127.0.0.1:9000 for an S3-compatible server; empty = AWS (or AWS_ENDPOINT_URL_S3)");
+  public static final Setting S3_REGION = str("s3-region", "", "S3 region; empty = AWS_REGION or the AWS profile, else us-east-1");
+  public static final Setting S3_BUCKET = str("s3-bucket", "", "S3 bucket (required with --object-store s3)");
+  public static final Setting S3_PREFIX = str("s3-prefix", "", "key prefix inside the bucket, so clusters can share one ([A-Za-z0-9._=-/])");
+  public static final Setting S3_ACCESS_KEY = str("s3-access-key", "", "S3 access key id; empty = the AWS SDK default chain (AWS_ACCESS_KEY_ID, profiles, instance roles)");
+  public static final Setting S3_SECRET_KEY = secret("s3-secret-key", "S3 secret key, with --s3-access-key (never logged; prefer the env or --config file to a flag)");
+  public static final Setting S3_PATH_STYLE = str("s3-path-style", "false", "true: path-style requests (http://host/bucket/key), which most S3-compatible servers need");
+  public static final Setting S3_CONNECT_TIMEOUT_MS = num("s3-connect-timeout-ms", 2000, "ms", "S3 connection timeout", v -> v >= 100 && v <= 600000, "100..600000");
+  public static final Setting S3_READ_TIMEOUT_MS = num("s3-read-timeout-ms", 10000, "ms", "longest silence while waiting for bytes from S3 before the attempt fails", v -> v >= 100 && v <= 600000, "100..600000");
+  public static final Setting S3_CALL_TIMEOUT_MS = num("s3-call-timeout-ms", 60000, "ms", "deadline of one S3 call including its retries", v -> v >= 1000 && v <= 3600000, "1000..3600000");
+  public static final Setting S3_ATTEMPTS_MAX = num("s3-attempts-max", 3, "count", "attempts per S3 call (1 = no retry)", v -> v >= 1 && v <= 10, "1..10");
+  public static final Setting COLD_BLOCK_BYTES = num("cold-block-bytes", MIB, "bytes", "block size of cold reads: one ranged GET fetches one block", v -> v >= 4 * KIB && v <= 64 * MIB, "4 KiB..64 MiB");
+  public static final Setting COLD_CACHE_BYTES_MAX = num("cold-cache-bytes-max", 64 * MIB, "bytes", "cold-read blocks kept in memory per node (LRU); 0 = no cache", v -> v >= 0, ">= 0");
+  public static final Setting COLD_PREFETCH_BLOCKS = num("cold-prefetch-blocks", 2, "count", "blocks read ahead of a sequential cold reader (0 = off)", v -> v >= 0 && v <= 64, "0..64");
+
   public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, NODE_ID, PEER_PORT, PEERS, REJOIN, GROUPS, RAFT_RPC,
       ELECTION_TIMEOUT_MIN_MS, ELECTION_TIMEOUT_MAX_MS, SNAPSHOT_INTERVAL_ENTRIES, RAFT_SEGMENT_BYTES_MAX, SEGMENT_BYTES_MAX, TAIL_CACHE_BYTES,
-      BODY_BYTES_MAX, READ_CHUNK_BYTES_MAX, BATCH_BYTES_MAX, BATCH_APPENDS_MAX, ENTRIES_IN_FLIGHT_MAX,
+      BODY_BYTES_MAX, READ_CHUNK_BYTES_MAX, APPEND_BATCH_FRAMES_MAX, TRANSACTION_APPENDS_MAX, ATTRS_BYTES_MAX,
+      BOOTSTRAP_BYTES_MAX, BATCH_BYTES_MAX, BATCH_APPENDS_MAX, ENTRIES_IN_FLIGHT_MAX,
       PENDING_APPENDS_MAX, PENDING_BYTES_MAX, CONNECTIONS_MAX, SSE_SUBSCRIBERS_MAX, LONG_POLLS_MAX,
       LONG_POLL_TIMEOUT_MS, SSE_KEEPALIVE_MS, SSE_CONNECTION_MAX_MS, REQUEST_TIMEOUT_MS, IDLE_TIMEOUT_MS,
-      WRITE_TIMEOUT_MS, READ_THREADS, READ_QUEUE_MAX, EVENT_LOOP_THREADS);
+      WRITE_TIMEOUT_MS, READ_THREADS, READ_QUEUE_MAX, EVENT_LOOP_THREADS,
+      OBJECT_STORE, OBJECT_STORE_DIR, S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_PREFIX, S3_ACCESS_KEY, S3_SECRET_KEY, S3_PATH_STYLE,
+      S3_CONNECT_TIMEOUT_MS, S3_READ_TIMEOUT_MS, S3_CALL_TIMEOUT_MS, S3_ATTEMPTS_MAX, COLD_BLOCK_BYTES, COLD_CACHE_BYTES_MAX,
+      COLD_PREFETCH_BLOCKS);
 
   private static Setting str(String name, String def, String doc) {
-    return new Setting(name, Setting.Kind.STRING, def, "", doc, v -> true, "");
+    return new Setting(name, Setting.Kind.STRING, def, "", doc, v -> true, "", false);
+  }
+
+  private static Setting secret(String name, String doc) {
+    return new Setting(name, Setting.Kind.STRING, "", "", doc, v -> true, "", true);
   }
 
   private static Setting num(String name, long def, String unit, String doc, java.util.function.LongPredicate valid, String validText) {
-    return new Setting(name, Setting.Kind.LONG, Long.toString(def), unit, doc, valid, validText);
+    return new Setting(name, Setting.Kind.LONG, Long.toString(def), unit, doc, valid, validText, false);
   }
 }

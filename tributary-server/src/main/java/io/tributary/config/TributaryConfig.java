@@ -1,5 +1,7 @@
 package io.tributary.config;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -9,6 +11,7 @@ import java.util.Map;
 /**
  * The effective configuration of one node: typed, validated once at start, immutable afterwards.
  * Every field corresponds to one {@link Setting} (same name in kebab case); see {@link Settings}.
+ * The cold-tier settings are grouped in {@link ColdTierConfig} ({@link #cold}).
  */
 public record TributaryConfig(
     String host,
@@ -28,6 +31,10 @@ public record TributaryConfig(
     long tailCacheBytes,
     long bodyBytesMax,
     long readChunkBytesMax,
+    int appendBatchFramesMax,
+    int transactionAppendsMax,
+    long attrsBytesMax,
+    long bootstrapBytesMax,
     long batchBytesMax,
     int batchAppendsMax,
     int entriesInFlightMax,
@@ -45,6 +52,7 @@ public record TributaryConfig(
     int readThreads,
     int readQueueMax,
     int eventLoopThreads,
+    ColdTierConfig cold,
     Map<String, String> effective) {
 
   /** One voter: id, host, Raft port and client HTTP port (snapshot transfer between nodes uses it). */
@@ -87,6 +95,7 @@ public record TributaryConfig(
     if (!nodeId.matches("[A-Za-z0-9_-]{1,64}")) {
       throw new ConfigException("--node-id: use 1-64 of [A-Za-z0-9_-], got '" + nodeId + "'");
     }
+    ColdTierConfig cold = cold(eff, Path.of(eff.get(Settings.DATA_DIR.name())));
     List<Peer> peers = parsePeers(eff.get(Settings.PEERS.name()), nodeId, eff.get(Settings.HOST.name()),
         (int) l(eff, Settings.PEER_PORT), (int) l(eff, Settings.PORT));
     return new TributaryConfig(
@@ -107,6 +116,10 @@ public record TributaryConfig(
         l(eff, Settings.TAIL_CACHE_BYTES),
         l(eff, Settings.BODY_BYTES_MAX),
         l(eff, Settings.READ_CHUNK_BYTES_MAX),
+        (int) l(eff, Settings.APPEND_BATCH_FRAMES_MAX),
+        (int) l(eff, Settings.TRANSACTION_APPENDS_MAX),
+        l(eff, Settings.ATTRS_BYTES_MAX),
+        l(eff, Settings.BOOTSTRAP_BYTES_MAX),
         l(eff, Settings.BATCH_BYTES_MAX),
         (int) l(eff, Settings.BATCH_APPENDS_MAX),
         (int) l(eff, Settings.ENTRIES_IN_FLIGHT_MAX),
@@ -124,6 +137,7 @@ public record TributaryConfig(
         (int) l(eff, Settings.READ_THREADS),
         (int) l(eff, Settings.READ_QUEUE_MAX),
         (int) l(eff, Settings.EVENT_LOOP_THREADS),
+        cold,
         Map.copyOf(eff));
   }
 
@@ -139,17 +153,78 @@ public record TributaryConfig(
     return fromValues(m);
   }
 
-  /** The effective config as "key = value" lines, for the start-up log. */
+  /** The effective config as "key = value" lines, for the start-up log; secrets show as {@code ***}. */
   public String describe() {
     StringBuilder sb = new StringBuilder();
     for (Setting s : Settings.ALL) {
-      sb.append("  ").append(s.name()).append(" = ").append(effective.get(s.name()));
+      String v = effective.get(s.name());
+      sb.append("  ").append(s.name()).append(" = ").append(s.secret() && !v.isEmpty() ? "***" : v);
       if (!s.unit().isEmpty()) {
         sb.append(' ').append(s.unit());
       }
       sb.append('\n');
     }
     return sb.toString();
+  }
+
+  /** Never prints secrets (the effective map holds them). */
+  @Override
+  public String toString() {
+    return "TributaryConfig[\n" + describe() + "]";
+  }
+
+  private static ColdTierConfig cold(Map<String, String> eff, Path dataDir) {
+    String store = eff.get(Settings.OBJECT_STORE.name());
+    if (!store.equals(ColdTierConfig.STORE_DIR) && !store.equals(ColdTierConfig.STORE_S3)) {
+      throw new ConfigException("--object-store: must be dir or s3, got '" + store + "'");
+    }
+    String dir = eff.get(Settings.OBJECT_STORE_DIR.name());
+    String endpoint = eff.get(Settings.S3_ENDPOINT.name()).trim();
+    if (!endpoint.isEmpty()) {
+      try {
+        URI u = new URI(endpoint);
+        if (!("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null) {
+          throw new URISyntaxException(endpoint, "expected http://host[:port] or https://host[:port]");
+        }
+      } catch (URISyntaxException e) {
+        throw new ConfigException("--s3-endpoint: " + e.getMessage());
+      }
+    }
+    String bucket = eff.get(Settings.S3_BUCKET.name()).trim();
+    if (store.equals(ColdTierConfig.STORE_S3) && bucket.isEmpty()) {
+      throw new ConfigException("--s3-bucket is required with --object-store s3");
+    }
+    if (!bucket.isEmpty() && !bucket.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")) {
+      throw new ConfigException("--s3-bucket: 3-63 of [a-z0-9.-], starting and ending with a letter or digit, got '" + bucket + "'");
+    }
+    String prefix = eff.get(Settings.S3_PREFIX.name()).trim();
+    for (String segment : prefix.split("/")) {
+      if (!segment.isEmpty() && !segment.matches("[A-Za-z0-9_=-][A-Za-z0-9._=-]*")) {
+        throw new ConfigException("--s3-prefix: segments of [A-Za-z0-9._=-] not starting with '.', got '" + prefix + "'");
+      }
+    }
+    String accessKey = eff.get(Settings.S3_ACCESS_KEY.name());
+    String secretKey = eff.get(Settings.S3_SECRET_KEY.name());
+    if (accessKey.isEmpty() != secretKey.isEmpty()) {
+      throw new ConfigException("give both --s3-access-key and --s3-secret-key, or neither (to use the AWS SDK's default credentials)");
+    }
+    return new ColdTierConfig(
+        store,
+        dir.isBlank() ? dataDir.resolve("objects") : Path.of(dir),
+        endpoint,
+        eff.get(Settings.S3_REGION.name()).trim(),
+        bucket,
+        prefix,
+        accessKey,
+        secretKey,
+        bool(eff, Settings.S3_PATH_STYLE),
+        l(eff, Settings.S3_CONNECT_TIMEOUT_MS),
+        l(eff, Settings.S3_READ_TIMEOUT_MS),
+        l(eff, Settings.S3_CALL_TIMEOUT_MS),
+        (int) l(eff, Settings.S3_ATTEMPTS_MAX),
+        (int) l(eff, Settings.COLD_BLOCK_BYTES),
+        l(eff, Settings.COLD_CACHE_BYTES_MAX),
+        (int) l(eff, Settings.COLD_PREFETCH_BLOCKS));
   }
 
   private static boolean bool(Map<String, String> eff, Setting s) {

@@ -84,11 +84,13 @@ final class Exchange {
     respond(Responses.error(status, reason));
   }
 
-  /** Maps a failure to a response: 400 for bad input, 503 for unavailability, else a logged 500. */
+  /** Maps a failure to a response: 400 for bad input, 413 over a bound, 503 for unavailability, else a logged 500. */
   void fail(Throwable t) {
     Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
     if (c instanceof BadRequestException b) {
       error(HttpResponseStatus.BAD_REQUEST, b.getMessage());
+    } else if (c instanceof io.tributary.service.PayloadTooLargeException p) {
+      error(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, p.getMessage());
     } else if (c instanceof UnavailableException u) {
       respond(Responses.unavailable(u.getMessage(), u.retryAfterSeconds()));
     } else {

@@ -43,7 +43,29 @@ final class ReadRoutes {
     if (i.expiresAt() != null) {
       r.headers().set(ProtocolHeaders.STREAM_EXPIRES_AT, i.expiresAt());
     }
+    historyHeaders(r, i);
     x.respond(r);
+  }
+
+  /** 410: the history before the retention floor is gone; bootstrap from the latest snapshot instead. */
+  private static FullHttpResponse belowRetention(StreamInfo v) {
+    FullHttpResponse r = Responses.error(HttpResponseStatus.GONE, "offset is below the stream's retention floor "
+        + Offsets.format(v.retainedFrom()) + "; load $bootstrap (snapshot + retained messages) and read on from its "
+        + "Stream-Next-Offset");
+    r.headers().set(ProtocolHeaders.STREAM_RETAINED_OFFSET, Offsets.format(v.retainedFrom()));
+    historyHeaders(r, v);
+    return r;
+  }
+
+  /** Snapshot and retention headers of a stream that has either. */
+  private static void historyHeaders(FullHttpResponse r, StreamInfo v) {
+    if (v.snapshot() != null) {
+      r.headers().set(ProtocolHeaders.STREAM_SNAPSHOT_OFFSET, Offsets.format(v.snapshot().offset()));
+      r.headers().set(ProtocolHeaders.STREAM_SNAPSHOT_DIGEST, v.snapshot().digest());
+    }
+    if (v.retainedFrom() > 0) {
+      r.headers().set(ProtocolHeaders.STREAM_RETAINED_OFFSET, Offsets.format(v.retainedFrom()));
+    }
   }
 
   static FullHttpResponse notOk(ReadResult.Status s) {
@@ -75,6 +97,10 @@ final class ReadRoutes {
     long start = offset == HeaderParsing.NOW ? l.info().tail() : Math.max(0, offset);
     if (start > l.info().tail()) {
       x.respond(notOk(ReadResult.Status.BAD_OFFSET));
+      return;
+    }
+    if (start < l.info().retainedFrom()) {
+      x.respond(belowRetention(l.info()));
       return;
     }
     if ("sse".equals(live)) {

@@ -21,8 +21,19 @@ final class RouteFamilies {
   /** First path segments that are never bucket names. */
   static final Set<String> RESERVED = Set.of("v1", "ds", "streams", "healthz", "readyz", "metrics", "admin", "internal", "__ds");
 
-  /** What a path addresses. */
-  record Target(Kind kind, StreamKey key, String bucket, String error) {}
+  /** Stream extensions: a path segment starting with '$' after the stream name (docs/http-api.md). */
+  static final Set<String> EXTENSIONS = Set.of("$snapshot", "$retention", "$bootstrap", "$attrs", "$append-batch",
+      "$transaction");
+
+  /**
+   * What a path addresses. For a stream, {@code ext} names an extension resource ({@code $snapshot}
+   * …) or is null for the stream itself; {@code extArg} is the segment after it (an offset) or null.
+   */
+  record Target(Kind kind, StreamKey key, String bucket, String error, String ext, String extArg) {
+    Target(Kind kind, StreamKey key, String bucket, String error) {
+      this(kind, key, bucket, error, null, null);
+    }
+  }
 
   enum Kind { STREAM, BUCKET, BUCKETS, SYSTEM, ADMIN, INTERNAL, SUBSCRIPTIONS, INVALID, NONE }
 
@@ -90,7 +101,26 @@ final class RouteFamilies {
     return stream(bucket, rest.substring(slash + 1));
   }
 
-  private static Target stream(String bucket, String name) {
+  private static Target stream(String bucket, String path) {
+    String name = path;
+    String ext = null;
+    String arg = null;
+    int d = path.startsWith("$") ? 0 : path.indexOf("/$");
+    if (d >= 0) {
+      // a '$' segment is never part of a stream name, so "a/b/$snapshot/…" is unambiguous
+      name = path.substring(0, d);
+      String rest = path.substring(d == 0 ? 0 : d + 1);
+      int slash = rest.indexOf('/');
+      ext = slash < 0 ? rest : rest.substring(0, slash);
+      arg = slash < 0 ? null : rest.substring(slash + 1);
+      if (!EXTENSIONS.contains(ext)) {
+        return invalid("unknown stream extension '" + ext + "' (path segments starting with '$' name extensions: "
+            + String.join(", ", new java.util.TreeSet<>(EXTENSIONS)) + ")");
+      }
+      if (arg != null && (arg.isEmpty() || arg.contains("/"))) {
+        return invalid("extension " + ext + " takes at most one path segment after it");
+      }
+    }
     if (name.isEmpty()) {
       return invalid("missing stream name");
     }
@@ -100,7 +130,7 @@ final class RouteFamilies {
     if (name.startsWith("/") || name.contains("//")) {
       return invalid("empty segment in stream name");
     }
-    return new Target(Kind.STREAM, new StreamKey(bucket, name), bucket, null);
+    return new Target(Kind.STREAM, new StreamKey(bucket, name), bucket, null, ext, arg);
   }
 
   /** Null when valid: 1-63 of [a-z0-9._-], starting with a letter or digit, not reserved. */

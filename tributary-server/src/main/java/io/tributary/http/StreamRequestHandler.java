@@ -28,6 +28,8 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
   private final BucketRoutes buckets;
   private final AdminRoutes admin;
   private final InternalRoutes internal;
+  private final HistoryRoutes history;
+  private final BatchRoutes batches;
 
   StreamRequestHandler(HttpContext hc) {
     this.hc = hc;
@@ -36,6 +38,8 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
     this.buckets = new BucketRoutes(hc);
     this.admin = new AdminRoutes(hc.clusterStatus);
     this.internal = new InternalRoutes(hc.snapshotExports);
+    this.history = new HistoryRoutes(hc);
+    this.batches = new BatchRoutes(hc);
   }
 
   @Override
@@ -61,6 +65,8 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
       dispatch(x);
     } catch (BadRequestException e) {
       x.error(HttpResponseStatus.BAD_REQUEST, e.getMessage());
+    } catch (io.tributary.service.PayloadTooLargeException e) {
+      x.error(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, e.getMessage());
     } catch (RuntimeException e) {
       x.fail(e);
     }
@@ -130,6 +136,15 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
   }
 
   private void stream(Exchange x) {
+    String ext = x.target.ext();
+    if (ext != null) {
+      if (ext.equals("$append-batch") || ext.equals("$transaction")) {
+        batches.handle(x);
+      } else {
+        history.handle(x);
+      }
+      return;
+    }
     HttpMethod m = x.method;
     if (m.equals(HttpMethod.GET)) {
       reads.get(x);

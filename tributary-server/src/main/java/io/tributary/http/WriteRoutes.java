@@ -9,6 +9,7 @@ import io.tributary.service.AppendRequest;
 import io.tributary.service.BadRequestException;
 import io.tributary.service.CreateRequest;
 import io.tributary.service.WriteResult;
+import io.tributary.service.ProducerIds;
 
 /** PUT (create, fork), POST (append, close) and DELETE on a stream. Event-loop only. */
 final class WriteRoutes {
@@ -114,24 +115,28 @@ final class WriteRoutes {
     return "http://" + host + x.query.rawPath();
   }
 
-  void append(Exchange x) {
-    var h = x.headers;
+  /** The producer triple of a request, or null when it has none; 400 when it is incomplete or malformed. */
+  static ProducerIds producer(io.netty.handler.codec.http.HttpHeaders h) {
     String pid = h.get(ProtocolHeaders.PRODUCER_ID);
     String pe = h.get(ProtocolHeaders.PRODUCER_EPOCH);
     String ps = h.get(ProtocolHeaders.PRODUCER_SEQ);
     int present = (pid != null ? 1 : 0) + (pe != null ? 1 : 0) + (ps != null ? 1 : 0);
-    long epoch = -1;
-    long seq = -1;
-    if (present != 0) {
-      if (present != 3) {
-        throw new BadRequestException("Producer-Id, Producer-Epoch and Producer-Seq go together");
-      }
-      if (pid.isEmpty()) {
-        throw new BadRequestException("Producer-Id is empty");
-      }
-      epoch = HeaderParsing.producerNumber("Producer-Epoch", pe);
-      seq = HeaderParsing.producerNumber("Producer-Seq", ps);
+    if (present == 0) {
+      return null;
     }
+    if (present != 3) {
+      throw new BadRequestException("Producer-Id, Producer-Epoch and Producer-Seq go together");
+    }
+    if (pid.isEmpty()) {
+      throw new BadRequestException("Producer-Id is empty");
+    }
+    return new ProducerIds(pid, HeaderParsing.producerNumber("Producer-Epoch", pe),
+        HeaderParsing.producerNumber("Producer-Seq", ps));
+  }
+
+  void append(Exchange x) {
+    var h = x.headers;
+    ProducerIds p = producer(h);
     boolean close = HeaderParsing.isTrue(h.get(ProtocolHeaders.STREAM_CLOSED));
     String ct = h.get(HttpHeaderNames.CONTENT_TYPE);
     if (x.body.length == 0 && !close) {
@@ -141,7 +146,8 @@ final class WriteRoutes {
       throw new BadRequestException("Content-Type is required with a body");
     }
     AppendRequest r = new AppendRequest(x.target.key(), ct, x.body, close, h.get(ProtocolHeaders.STREAM_SEQ),
-        present == 3 ? pid : null, epoch, seq, HeaderParsing.ifMatch(h.get(HttpHeaderNames.IF_MATCH)));
+        p == null ? null : p.id(), p == null ? -1 : p.epoch(), p == null ? -1 : p.seq(),
+        HeaderParsing.ifMatch(h.get(HttpHeaderNames.IF_MATCH)));
     x.onLoop(hc.service.append(r), res -> x.respond(appendResponse(res)));
   }
 
@@ -174,12 +180,29 @@ final class WriteRoutes {
         ? Responses.empty(HttpResponseStatus.NO_CONTENT) : errorFor(res)));
   }
 
+  /** Snapshot and retention headers, when the result describes them. */
+  static void historyHeaders(FullHttpResponse r, WriteResult res) {
+    if (res.retainedFrom() < 0) {
+      return;
+    }
+    r.headers().set(ProtocolHeaders.STREAM_RETAINED_OFFSET, Offsets.format(res.retainedFrom()));
+    r.headers().set(ProtocolHeaders.STREAM_SNAPSHOT_OFFSET, res.snapshotOffset() < 0 ? "-1"
+        : Offsets.format(res.snapshotOffset()));
+    if (res.digest() != null) {
+      r.headers().set(ProtocolHeaders.STREAM_SNAPSHOT_DIGEST, res.digest());
+    }
+    if (res.tail() >= 0 && !r.headers().contains(ProtocolHeaders.STREAM_NEXT_OFFSET)) {
+      r.headers().set(ProtocolHeaders.STREAM_NEXT_OFFSET, Offsets.format(res.tail()));
+    }
+  }
+
   /** The error response of a write outcome. */
   static FullHttpResponse errorFor(WriteResult res) {
     String reason = res.reason();
     FullHttpResponse r = switch (res.status()) {
       case NOT_FOUND -> Responses.error(HttpResponseStatus.NOT_FOUND, reason == null ? "stream not found" : reason);
       case GONE -> Responses.error(HttpResponseStatus.GONE, reason == null ? "stream was deleted" : reason);
+      case BELOW_RETENTION -> Responses.error(HttpResponseStatus.GONE, reason);
       case CONFLICT_CLOSED -> {
         FullHttpResponse c = Responses.error(HttpResponseStatus.CONFLICT, "stream is closed");
         c.headers().set(ProtocolHeaders.STREAM_CLOSED, "true");
@@ -209,6 +232,7 @@ final class WriteRoutes {
       }
       default -> Responses.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "unexpected outcome " + res.status());
     };
+    historyHeaders(r, res);
     return r;
   }
 }

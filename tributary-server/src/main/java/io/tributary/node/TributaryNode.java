@@ -1,5 +1,6 @@
 package io.tributary.node;
 
+import io.tributary.cold.ObjectStore;
 import io.tributary.common.Clock;
 import io.tributary.config.TributaryConfig;
 import io.tributary.group.RaftHost;
@@ -24,6 +25,7 @@ public final class TributaryNode implements AutoCloseable {
 
   private final TributaryConfig config;
   private final Clock clock;
+  private ObjectStore objectStore;
   private RaftHost raft;
   private ReadPool readPool;
   private HttpServer http;
@@ -37,6 +39,9 @@ public final class TributaryNode implements AutoCloseable {
   public void start() throws IOException, InterruptedException {
     LOG.info("starting Tributary node {} with effective config:\n{}", config.nodeId(), config.describe());
     Files.createDirectories(config.dataDir());
+    // built (no I/O) so a bad cold-tier config fails at start; tiering itself is not wired yet
+    objectStore = ColdStores.open(config.cold());
+    LOG.info("object store: {} (cold tiering not enabled yet)", objectStore.describe());
     raft = new RaftHost(config, clock);
     raft.start();
     readPool = new ReadPool(config.readThreads(), config.readQueueMax());
@@ -66,6 +71,11 @@ public final class TributaryNode implements AutoCloseable {
     return port;
   }
 
+  /** The cold tier's object store (built at start; nothing uses it yet). */
+  public ObjectStore objectStore() {
+    return objectStore;
+  }
+
   public TributaryConfig config() {
     return config;
   }
@@ -88,6 +98,9 @@ public final class TributaryNode implements AutoCloseable {
       } catch (IOException e) {
         LOG.warn("closing Ratis failed", e);
       }
+    }
+    if (objectStore != null) {
+      objectStore.close();
     }
   }
 }

@@ -65,6 +65,26 @@ public final class JsonMessages {
     return new Framed(out.toByteArray(), count);
   }
 
+  /** Validates that a body is one JSON object and returns it compactly re-serialized. */
+  public static String compactObject(byte[] body) {
+    requireUtf8(body);
+    ByteArrayOutputStream out = new ByteArrayOutputStream(body.length);
+    try (JsonParser p = FACTORY.createParser(body)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw new BadRequestException("attributes must be a JSON object");
+      }
+      try (JsonGenerator g = FACTORY.createGenerator(out)) {
+        g.copyCurrentStructure(p);
+      }
+      if (p.nextToken() != null) {
+        throw new BadRequestException("invalid JSON: trailing content after the object");
+      }
+    } catch (IOException e) {
+      throw new BadRequestException("invalid JSON: " + firstLine(e.getMessage()));
+    }
+    return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
   /**
    * JSON text must be UTF-8 (RFC 8259 §8.1). Jackson's decoder tolerates overlong forms such as
    * {@code C0 AF} for '/', which would let a body smuggle characters past byte-level filters.

@@ -3,9 +3,11 @@ package io.tributary.service;
 import io.tributary.common.Clock;
 import io.tributary.common.StreamKey;
 import io.tributary.group.RaftHost;
+import io.tributary.state.AppSnapshot;
 import io.tributary.state.StreamView;
 import io.tributary.state.WatchRegistry;
 import io.tributary.storage.StorageException;
+import io.tributary.storage.StreamIndex;
 import io.tributary.storage.StreamReader;
 import java.util.concurrent.CompletableFuture;
 
@@ -58,7 +60,7 @@ public final class StreamReads {
 
   static StreamInfo info(StreamView v) {
     return new StreamInfo(v.key(), v.streamId(), v.contentType(), v.json(), v.tail(), v.closed(), v.ttlSeconds(),
-        v.expiresAt());
+        v.expiresAt(), v.retainedFrom(), SnapshotInfo.of(v.snapshot()), v.attrs());
   }
 
   /**
@@ -133,6 +135,78 @@ public final class StreamReads {
     System.arraycopy(head, 0, out, 0, head.length);
     System.arraycopy(tail, 0, out, head.length, tail.length);
     return out;
+  }
+
+  // ---------------------------------------------------------------- message boundaries and blobs
+
+  /**
+   * True if {@code off} is a message boundary of the stream: its start, its tail, its retention
+   * floor, or where a message begins (after a '\n' in JSON mode; a record start otherwise, so
+   * the 1 MiB records of one larger append count as boundaries too). May read the disk: call it
+   * on the read pool. Bytes below a view's tail never change, so the answer holds for every later
+   * view of the same incarnation.
+   */
+  boolean isBoundary(StreamView v, long off) {
+    if (off == v.tail() || off == 0 || off == v.ownStart() || off == v.retainedFrom()) {
+      return true;
+    }
+    if (off < 0 || off > v.tail()) {
+      return false;
+    }
+    if (v.json()) {
+      return range(v, off - 1, off, false)[0] == '\n';
+    }
+    if (off >= v.ownStart()) {
+      int i = v.index().locate(off);
+      return i >= 0 && v.index().offsets()[i] == off;
+    }
+    StreamView src = source(v);
+    return src != null && isBoundary(src, off);
+  }
+
+  /** Message starts strictly inside {@code (from, to)} of a non-JSON stream, ascending. */
+  java.util.List<Long> recordStarts(StreamView v, long from, long to) {
+    java.util.List<Long> out = new java.util.ArrayList<>();
+    long own = v.ownStart();
+    if (from < own) {
+      StreamView src = source(v);
+      if (src != null) {
+        out.addAll(recordStarts(src, from, Math.min(to, own)));
+      }
+      if (own > from && own < to) {
+        out.add(own);
+      }
+    }
+    if (to > own) {
+      StreamIndex.View idx = v.index();
+      int i = Math.max(0, idx.locate(Math.max(from, own)));
+      for (; i < idx.count() && idx.offsets()[i] < to; i++) {
+        if (idx.offsets()[i] > from) {
+          out.add(idx.offsets()[i]);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The bytes of an application snapshot's blob (disk I/O: read pool). */
+  byte[] blob(StreamView v, AppSnapshot snap) {
+    return StreamReader.read(host.group(v.group()).stateMachine().state().store(), snap.blobId(), snap.index(),
+        snap.length(), 0, snap.length(), false);
+  }
+
+  /** Bytes {@code [from, to)} of a stream (disk I/O: read pool). */
+  byte[] range(StreamView v, long from, long to) {
+    return range(v, from, to, false);
+  }
+
+  ReadPool pool() {
+    return pool;
+  }
+
+  private StreamView source(StreamView v) {
+    StreamView.Fork f = v.fork();
+    return f == null ? null : host.group(f.sourceGroup()).stateMachine().state().viewById(f.sourceStreamId());
   }
 
   /**

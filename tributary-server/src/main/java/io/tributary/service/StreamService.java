@@ -29,6 +29,8 @@ public final class StreamService {
   private final StreamReads reads;
   private final TtlTracker ttl;
   private final Buckets buckets;
+  private final StreamHistory history;
+  private final BatchAppends batches;
 
   public StreamService(RaftHost host, Clock clock, TributaryConfig config, Supplier<String> pinIds, ReadPool readPool) {
     this.host = host;
@@ -38,6 +40,16 @@ public final class StreamService {
     this.ttl = new TtlTracker(clock, this::touch);
     this.reads = new StreamReads(host, clock, readPool, ttl);
     this.buckets = new Buckets(this, host);
+    this.history = new StreamHistory(this, reads, config);
+    this.batches = new BatchAppends(this, host, config);
+  }
+
+  public StreamHistory history() {
+    return history;
+  }
+
+  public BatchAppends batches() {
+    return batches;
   }
 
   public StreamReads reads() {
@@ -174,8 +186,11 @@ public final class StreamService {
       case TOUCHED, PINNED, UNPINNED, BUCKET_CREATED, BUCKET_EXISTS, BUCKET_DELETED -> "EXISTS";
       default -> o.code().name();
     });
+    // history outcomes (snapshot, retention) carry the snapshot offset in start, and a floor >= 0
+    boolean history = o.retainedFrom() >= 0;
     return new WriteResult(s, o.tail(), o.closed(), contentType, o.producerEpoch(), o.producerSeq(), o.expectedSeq(),
-        o.receivedSeq(), o.message());
+        o.receivedSeq(), o.message(), history ? -1 : o.start(), history ? o.start() : -1, o.digest(), o.retainedFrom(),
+        o.ends());
   }
 
   /** Watches a stream for any change after {@code offset}; see {@link StreamReads#watch}. */

@@ -1,6 +1,12 @@
 package io.tributary.service;
 
-/** The answer to a create, append, close or delete, in protocol terms. Immutable. */
+/**
+ * The answer to a write (create, append, close, delete, snapshot, retention, attributes,
+ * transaction), in protocol terms. {@code start} is where an append's data began (-1 unknown);
+ * {@code snapshotOffset}/{@code digest}/{@code retainedFrom} describe the stream's application
+ * snapshot and retention floor after the write; {@code ends} holds a transaction's per-append
+ * next offsets. Immutable.
+ */
 public record WriteResult(
     Status status,
     long tail,
@@ -10,16 +16,22 @@ public record WriteResult(
     long producerSeq,
     long expectedSeq,
     long receivedSeq,
-    String reason) {
+    String reason,
+    long start,
+    long snapshotOffset,
+    String digest,
+    long retainedFrom,
+    long[] ends) {
 
   /** Outcomes a write can have; the http layer maps each to one status code. */
   public enum Status {
     CREATED, EXISTS, APPENDED, DUPLICATE, CLOSED, DELETED,
     NOT_FOUND, GONE, CONFLICT, CONFLICT_CLOSED, CONFLICT_CONTENT_TYPE, CONFLICT_SEQ,
-    PRODUCER_STALE_EPOCH, PRODUCER_BAD_EPOCH, PRODUCER_GAP, PRECONDITION_FAILED, BAD_REQUEST
+    PRODUCER_STALE_EPOCH, PRODUCER_BAD_EPOCH, PRODUCER_GAP, PRECONDITION_FAILED, BAD_REQUEST,
+    SNAPSHOT_PUBLISHED, RETENTION_SET, ATTRS_SET, COMMITTED, BELOW_RETENTION
   }
 
   static WriteResult of(Status s, String reason) {
-    return new WriteResult(s, -1, false, null, -1, -1, -1, -1, reason);
+    return new WriteResult(s, -1, false, null, -1, -1, -1, -1, reason, -1, -1, null, -1, null);
   }
 }

@@ -61,4 +61,37 @@ public sealed interface Command {
 
   /** Releases a pin; a soft-deleted source with no pins left is removed. */
   record UnpinFork(StreamKey key, long streamId, String pinId) implements Command {}
+
+  /**
+   * Publishes an application snapshot covering {@code [start, offset)} of the stream. {@code match}
+   * is the {@code Stream-Snapshot-Match} precondition: null (none), "none" (no snapshot may exist
+   * yet) or the digest the current snapshot must have. {@code digest} is computed, and the offset
+   * checked to be a message boundary of incarnation {@code streamId}, by the submitter.
+   */
+  record PublishSnapshot(StreamKey key, long streamId, long offset, String contentType, byte[] data, String digest,
+      String match)
+      implements Command {}
+
+  /**
+   * Advances the stream's retention floor to {@code offset}. The submitter checked that the offset
+   * is a message boundary of incarnation {@code streamId} (bytes below a tail never change).
+   */
+  record SetRetention(StreamKey key, long streamId, long offset) implements Command {}
+
+  /** Replaces the stream's attributes (a compact JSON object, or null to clear them). */
+  record SetAttrs(StreamKey key, String json) implements Command {}
+
+  /**
+   * Appends several frames to one stream as separate messages, in one entry. {@code data} holds the
+   * frames back to back (framed for JSON streams); frame i ends at {@code frameEnds[i]}. The producer
+   * triple (optional) covers the whole batch.
+   */
+  record AppendBatch(StreamKey key, String contentType, byte[] data, int[] frameEnds, int messages, Producer producer)
+      implements Command {}
+
+  /**
+   * Appends to several streams of one affinity key atomically: every append's checks pass, then all
+   * are written, or none is. {@code key} is the affinity key's placement key.
+   */
+  record Transaction(StreamKey key, java.util.List<Append> appends) implements Command {}
 }

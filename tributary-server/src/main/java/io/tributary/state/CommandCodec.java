@@ -19,6 +19,11 @@ public final class CommandCodec {
   private static final int UNPIN = 6;
   private static final int CREATE_BUCKET = 7;
   private static final int DELETE_BUCKET = 8;
+  private static final int PUBLISH_SNAPSHOT = 9;
+  private static final int SET_RETENTION = 10;
+  private static final int SET_ATTRS = 11;
+  private static final int APPEND_BATCH = 12;
+  private static final int TRANSACTION = 13;
 
   private CommandCodec() {}
 
@@ -45,13 +50,40 @@ public final class CommandCodec {
         }
         case Command.Append a -> {
           o.u8(APPEND);
+          appendBody(o, a);
+        }
+        case Command.PublishSnapshot p -> {
+          o.u8(PUBLISH_SNAPSHOT);
+          key(o, p.key());
+          o.i64(p.streamId()).i64(p.offset()).str(p.contentType()).bytes(p.data()).str(p.digest()).str(p.match());
+        }
+        case Command.SetRetention r -> {
+          o.u8(SET_RETENTION);
+          key(o, r.key());
+          o.i64(r.streamId()).i64(r.offset());
+        }
+        case Command.SetAttrs a -> {
+          o.u8(SET_ATTRS);
           key(o, a.key());
-          o.str(a.contentType()).bytes(a.data()).i32(a.messages()).bool(a.close()).str(a.streamSeq());
-          o.bool(a.producer() != null);
-          if (a.producer() != null) {
-            o.str(a.producer().id()).i64(a.producer().epoch()).i64(a.producer().seq());
+          o.str(a.json());
+        }
+        case Command.AppendBatch b -> {
+          o.u8(APPEND_BATCH);
+          key(o, b.key());
+          o.str(b.contentType()).bytes(b.data()).i32(b.frameEnds().length);
+          for (int end : b.frameEnds()) {
+            o.i32(end);
           }
-          o.i64(a.expectedTail());
+          o.i32(b.messages());
+          producer(o, b.producer());
+        }
+        case Command.Transaction t -> {
+          o.u8(TRANSACTION);
+          key(o, t.key());
+          o.i32(t.appends().size());
+          for (Command.Append a : t.appends()) {
+            appendBody(o, a);
+          }
         }
         case Command.Delete d -> {
           o.u8(DELETE);
@@ -86,6 +118,34 @@ public final class CommandCodec {
     return o.toByteArray();
   }
 
+  private static void appendBody(Wire.Out o, Command.Append a) {
+    key(o, a.key());
+    o.str(a.contentType()).bytes(a.data()).i32(a.messages()).bool(a.close()).str(a.streamSeq());
+    producer(o, a.producer());
+    o.i64(a.expectedTail());
+  }
+
+  private static Command.Append appendBody(Wire.In in, StreamKey key) {
+    String ct = in.str();
+    byte[] data = in.bytes();
+    int msgs = in.i32();
+    boolean close = in.bool();
+    String seq = in.str();
+    Command.Producer p = producer(in);
+    return new Command.Append(key, ct, data, msgs, close, seq, p, in.i64());
+  }
+
+  private static void producer(Wire.Out o, Command.Producer p) {
+    o.bool(p != null);
+    if (p != null) {
+      o.str(p.id()).i64(p.epoch()).i64(p.seq());
+    }
+  }
+
+  private static Command.Producer producer(Wire.In in) {
+    return in.bool() ? new Command.Producer(in.str(), in.i64(), in.i64()) : null;
+  }
+
   public static Batch decode(ByteBuffer buf) {
     Wire.In in = new Wire.In(buf);
     int v = in.u8();
@@ -113,14 +173,27 @@ public final class CommandCodec {
           }
           yield new Command.Create(key, ct, ttl, exp, expMs, closed, data, msgs, fork);
         }
-        case APPEND -> {
+        case APPEND -> appendBody(in, key);
+        case PUBLISH_SNAPSHOT -> new Command.PublishSnapshot(key, in.i64(), in.i64(), in.str(), in.bytes(), in.str(),
+            in.str());
+        case SET_RETENTION -> new Command.SetRetention(key, in.i64(), in.i64());
+        case SET_ATTRS -> new Command.SetAttrs(key, in.str());
+        case APPEND_BATCH -> {
           String ct = in.str();
           byte[] data = in.bytes();
-          int msgs = in.i32();
-          boolean close = in.bool();
-          String seq = in.str();
-          Command.Producer p = in.bool() ? new Command.Producer(in.str(), in.i64(), in.i64()) : null;
-          yield new Command.Append(key, ct, data, msgs, close, seq, p, in.i64());
+          int[] ends = new int[in.i32()];
+          for (int j = 0; j < ends.length; j++) {
+            ends[j] = in.i32();
+          }
+          yield new Command.AppendBatch(key, ct, data, ends, in.i32(), producer(in));
+        }
+        case TRANSACTION -> {
+          int count = in.i32();
+          List<Command.Append> appends = new ArrayList<>(count);
+          for (int j = 0; j < count; j++) {
+            appends.add(appendBody(in, key(in)));
+          }
+          yield new Command.Transaction(key, appends);
         }
         case DELETE -> new Command.Delete(key);
         case TOUCH -> new Command.Touch(key, in.i64());
@@ -146,6 +219,12 @@ public final class CommandCodec {
         key(o, r.releaseKey());
       }
       o.i64(r.releaseStreamId()).str(r.releasePinId()).str(r.message());
+      o.i64(r.start()).str(r.digest()).i64(r.retainedFrom());
+      long[] ends = r.ends() == null ? new long[0] : r.ends();
+      o.i32(ends.length);
+      for (long end : ends) {
+        o.i64(end);
+      }
     }
     return o.toByteArray();
   }
@@ -173,7 +252,18 @@ public final class CommandCodec {
       String exp = in.str();
       long expMs = in.i64();
       StreamKey rk = in.bool() ? key(in) : null;
-      out.add(new Outcome(code, tail, closed, pe, ps, es, rs, sid, ct, ttl, exp, expMs, rk, in.i64(), in.str(), in.str()));
+      long rsid = in.i64();
+      String pin = in.str();
+      String msg = in.str();
+      long start = in.i64();
+      String digest = in.str();
+      long floor = in.i64();
+      long[] ends = new long[in.i32()];
+      for (int j = 0; j < ends.length; j++) {
+        ends[j] = in.i64();
+      }
+      out.add(new Outcome(code, tail, closed, pe, ps, es, rs, sid, ct, ttl, exp, expMs, rk, rsid, pin, msg, start,
+          digest, floor, ends));
     }
     return out;
   }

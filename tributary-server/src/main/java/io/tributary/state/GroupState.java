@@ -31,6 +31,7 @@ public final class GroupState {
   private final CreateHandler create = new CreateHandler();
   private final AppendHandler append = new AppendHandler();
   private final LifecycleHandler lifecycle = new LifecycleHandler();
+  private final HistoryHandler history = new HistoryHandler();
 
   GroupState(int group, SegmentStore store, WatchRegistry watches) {
     this.group = group;
@@ -52,6 +53,11 @@ public final class GroupState {
         case Command.UnpinFork u -> lifecycle.unpin(this, u);
         case Command.CreateBucket b -> createBucket(b.key().bucket(), now);
         case Command.DeleteBucket b -> deleteBucket(b.key().bucket());
+        case Command.PublishSnapshot p -> history.publish(this, p, now);
+        case Command.SetRetention r -> history.retain(this, r, now);
+        case Command.SetAttrs a -> history.attrs(this, a, now);
+        case Command.AppendBatch b -> append.applyBatch(this, b, now);
+        case Command.Transaction t -> append.applyTransaction(this, t, now);
       });
       if (removedFork != null) {
         int last = out.size() - 1;
@@ -136,14 +142,31 @@ public final class GroupState {
 
   /** Writes framed bytes to the stream's tail, splitting into records of bounded size. */
   void writeData(StreamEntry e, byte[] data) {
-    int off = 0;
-    while (off < data.length) {
-      int n = Math.min(SegmentStore.RECORD_PAYLOAD_MAX, data.length - off);
+    writeData(e, data, 0, data.length);
+  }
+
+  /** Writes {@code data[from, from+len)} to the stream's tail as one message (one or more records). */
+  void writeData(StreamEntry e, byte[] data, int from, int len) {
+    int off = from;
+    int end = from + len;
+    while (off < end) {
+      int n = Math.min(SegmentStore.RECORD_PAYLOAD_MAX, end - off);
       long pos = store.append(e.streamId, e.tail, data, off, n);
       e.index.add(e.tail, pos);
       e.tail += n;
       off += n;
     }
+  }
+
+  /** Writes a blob under its own id, one record per record-size chunk; returns the record positions. */
+  long[] writeBlob(long blobId, byte[] data) {
+    int records = Math.max(1, (data.length + SegmentStore.RECORD_PAYLOAD_MAX - 1) / SegmentStore.RECORD_PAYLOAD_MAX);
+    long[] positions = new long[data.length == 0 ? 0 : records];
+    for (int i = 0; i < positions.length; i++) {
+      int off = i * SegmentStore.RECORD_PAYLOAD_MAX;
+      positions[i] = store.append(blobId, off, data, off, Math.min(SegmentStore.RECORD_PAYLOAD_MAX, data.length - off));
+    }
+    return positions;
   }
 
   // ---- read side (any thread) ----

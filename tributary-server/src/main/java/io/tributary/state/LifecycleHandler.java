@@ -49,8 +49,8 @@ final class LifecycleHandler {
     }
     e.pins.put(p.pinId(), p.forkKey());
     s.markChanged(e);
-    return new Outcome(Outcome.Code.PINNED, point, e.closed, -1, -1, -1, -1, e.streamId, e.contentType, e.ttlSeconds,
-        e.expiresAt, e.expiresAtMillis, null, -1, null, null);
+    return Outcome.tail(Outcome.Code.PINNED, point, e.closed)
+        .withStream(e.streamId, e.contentType, e.ttlSeconds, e.expiresAt, e.expiresAtMillis);
   }
 
   Outcome unpin(GroupState s, Command.UnpinFork u) {

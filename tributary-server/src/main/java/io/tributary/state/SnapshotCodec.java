@@ -26,7 +26,7 @@ import java.util.zip.CheckedOutputStream;
  */
 final class SnapshotCodec {
   private static final int MAGIC = 0x54525353; // "TRSS"
-  private static final int VERSION = 1;
+  private static final int VERSION = 2;
 
   private SnapshotCodec() {}
 
@@ -94,6 +94,7 @@ final class SnapshotCodec {
       str(o, p.getKey());
       o.writeLong(p.getValue().epoch);
       o.writeLong(p.getValue().lastSeq);
+      o.writeLong(p.getValue().lastStart);
     }
     o.writeInt(e.pins.size());
     for (Map.Entry<String, StreamKey> p : e.pins.entrySet()) {
@@ -105,6 +106,21 @@ final class SnapshotCodec {
     for (int i = 0; i < n; i++) {
       o.writeLong(e.index.offsetAt(i));
       o.writeLong(e.index.positionAt(i));
+    }
+    o.writeLong(e.retainedFrom);
+    str(o, e.attrs);
+    AppSnapshot snap = e.snapshot;
+    o.writeBoolean(snap != null);
+    if (snap != null) {
+      o.writeLong(snap.offset());
+      str(o, snap.contentType());
+      str(o, snap.digest());
+      o.writeLong(snap.length());
+      o.writeLong(snap.blobId());
+      o.writeInt(snap.positions().length);
+      for (long pos : snap.positions()) {
+        o.writeLong(pos);
+      }
     }
   }
 
@@ -173,7 +189,7 @@ final class SnapshotCodec {
     int np = in.readInt();
     java.util.Map<String, StreamEntry.ProducerState> producers = new java.util.HashMap<>();
     for (int i = 0; i < np; i++) {
-      producers.put(str(in), new StreamEntry.ProducerState(in.readLong(), in.readLong()));
+      producers.put(str(in), new StreamEntry.ProducerState(in.readLong(), in.readLong(), in.readLong()));
     }
     int pins = in.readInt();
     java.util.LinkedHashMap<String, StreamKey> pinMap = new java.util.LinkedHashMap<>();
@@ -187,8 +203,26 @@ final class SnapshotCodec {
       offs[i] = in.readLong();
       poss[i] = in.readLong();
     }
+    long retainedFrom = in.readLong();
+    String attrs = str(in);
+    AppSnapshot snap = null;
+    if (in.readBoolean()) {
+      long off = in.readLong();
+      String sct = str(in);
+      String digest = str(in);
+      long len = in.readLong();
+      long blobId = in.readLong();
+      long[] positions = new long[in.readInt()];
+      for (int i = 0; i < positions.length; i++) {
+        positions[i] = in.readLong();
+      }
+      snap = new AppSnapshot(off, sct, digest, len, blobId, positions);
+    }
     StreamEntry e = new StreamEntry(id, group, key, ct, ttl, exp, expMs, fork, reqOff, subOff, pinId,
         StreamIndex.restore(offs, poss), tail);
+    e.retainedFrom = retainedFrom;
+    e.attrs = attrs;
+    e.snapshot = snap;
     e.lastAccessMillis = lastAccess;
     e.closed = closed;
     e.closedBy = closedBy;

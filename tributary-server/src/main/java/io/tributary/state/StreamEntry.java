@@ -16,10 +16,13 @@ final class StreamEntry {
   static final class ProducerState {
     long epoch;
     long lastSeq;
+    /** Where the data of {@link #lastSeq} began: a retry of it learns its original offsets. */
+    long lastStart;
 
-    ProducerState(long epoch, long lastSeq) {
+    ProducerState(long epoch, long lastSeq, long lastStart) {
       this.epoch = epoch;
       this.lastSeq = lastSeq;
+      this.lastStart = lastStart;
     }
   }
 
@@ -44,6 +47,12 @@ final class StreamEntry {
   long tail;
   String lastStreamSeq;
   boolean softDeleted;
+  /** Retention floor: reads below it get 410. Starts at the stream's first offset (0). */
+  long retainedFrom;
+  /** The latest application snapshot, or null. */
+  AppSnapshot snapshot;
+  /** Attributes as compact JSON, or null. */
+  String attrs;
   final Map<String, ProducerState> producers = new HashMap<>();
   /** pinId → fork key, for forks reading this stream's data. Insertion-ordered for deterministic snapshots. */
   final Map<String, StreamKey> pins = new LinkedHashMap<>();
@@ -70,7 +79,7 @@ final class StreamEntry {
 
   void publish() {
     view = new StreamView(streamId, group, key, contentType, json, ttlSeconds, expiresAt, expiresAtMillis,
-        lastAccessMillis, closed, tail, softDeleted, pins.size(), fork, index.view());
+        lastAccessMillis, closed, tail, softDeleted, pins.size(), fork, index.view(), retainedFrom, snapshot, attrs);
   }
 
   boolean expiredAt(long nowMillis) {

@@ -7,7 +7,7 @@ import io.tributary.storage.StreamIndex;
  * An immutable, safely published picture of one stream as of some applied index. Readers on any
  * thread use it to answer HEAD/GET without touching the apply thread's mutable state. The data
  * below {@link #tail} never changes, so a view stays valid for reads of its range forever
- * (until the stream's storage is reclaimed).
+ * (until the stream's storage is reclaimed). Bytes below {@link #retainedFrom} are no longer served.
  */
 public record StreamView(
     long streamId,
@@ -24,7 +24,10 @@ public record StreamView(
     boolean softDeleted,
     int pinCount,
     Fork fork,
-    StreamIndex.View index) {
+    StreamIndex.View index,
+    long retainedFrom,
+    AppSnapshot snapshot,
+    String attrs) {
 
   /** Where a fork's inherited bytes come from: {@code [0, forkPoint)} of the source. */
   public record Fork(StreamKey sourceKey, int sourceGroup, long sourceStreamId, long forkPoint) {}

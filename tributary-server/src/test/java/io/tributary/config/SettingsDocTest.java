@@ -52,4 +52,33 @@ class SettingsDocTest {
     assertThatThrownBy(() -> ConfigLoader.load(List.of("--groups", "x"), Map.of()))
         .isInstanceOf(ConfigException.class);
   }
+
+  @Test
+  void coldTierSettingsAreValidatedAndTheSecretIsNeverPrinted() {
+    TributaryConfig d = ConfigLoader.load(List.of("--data-dir", "/var/lib/t"), Map.of());
+    assertThat(d.cold().objectStore()).isEqualTo("dir");
+    assertThat(d.cold().objectStoreDir()).isEqualTo(Path.of("/var/lib/t/objects"));
+    assertThat(d.cold().coldBlockBytes()).isEqualTo(1 << 20);
+
+    TributaryConfig s3 = ConfigLoader.load(List.of("--object-store", "s3", "--s3-bucket", "my-bucket", "--s3-endpoint",
+        "http://127.0.0.1:9000", "--s3-path-style", "true", "--s3-prefix", "prod/c1", "--cold-cache-bytes-max", "8MiB"),
+        Map.of("TRIBUTARY_S3_ACCESS_KEY", "AKID", "TRIBUTARY_S3_SECRET_KEY", "very-secret-value"));
+    assertThat(s3.cold().usesS3()).isTrue();
+    assertThat(s3.cold().s3SecretKey()).isEqualTo("very-secret-value");
+    assertThat(s3.cold().s3PathStyle()).isTrue();
+    assertThat(s3.cold().coldCacheBytesMax()).isEqualTo(8 << 20);
+    assertThat(s3.describe()).contains("s3-secret-key = ***").contains("s3-access-key = AKID").doesNotContain("very-secret-value");
+    assertThat(s3.toString()).doesNotContain("very-secret-value");
+    assertThat(s3.cold().toString()).doesNotContain("very-secret-value");
+
+    assertThatThrownBy(() -> ConfigLoader.load(List.of("--object-store", "nfs"), Map.of())).hasMessageContaining("--object-store");
+    assertThatThrownBy(() -> ConfigLoader.load(List.of("--object-store", "s3"), Map.of())).hasMessageContaining("--s3-bucket");
+    assertThatThrownBy(() -> ConfigLoader.load(List.of("--object-store", "s3", "--s3-bucket", "B!"), Map.of()))
+        .hasMessageContaining("--s3-bucket");
+    assertThatThrownBy(() -> ConfigLoader.load(List.of("--s3-access-key", "AKID"), Map.of())).hasMessageContaining("--s3-secret-key");
+    assertThatThrownBy(() -> ConfigLoader.load(List.of("--s3-endpoint", "127.0.0.1:9000"), Map.of())).hasMessageContaining("--s3-endpoint");
+    assertThatThrownBy(() -> ConfigLoader.load(List.of("--s3-prefix", "a/../b"), Map.of())).hasMessageContaining("--s3-prefix");
+    assertThatThrownBy(() -> ConfigLoader.load(List.of("--s3-path-style", "yes"), Map.of())).hasMessageContaining("--s3-path-style");
+    assertThatThrownBy(() -> ConfigLoader.load(List.of("--cold-block-bytes", "100"), Map.of())).hasMessageContaining("--cold-block-bytes");
+  }
 }

@@ -1,0 +1,254 @@
+package io.tributary.service;
+
+import io.tributary.common.StreamKey;
+import io.tributary.config.TributaryConfig;
+import io.tributary.state.AppSnapshot;
+import io.tributary.state.Command;
+import io.tributary.state.StreamView;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Application snapshots, the retention floor and bootstrap (docs/http-api.md, "Snapshots,
+ * retention and bootstrap"). Writes first confirm this replica is current (read barrier), check
+ * what needs the stream's bytes (message boundaries, the digest) on the read pool, then submit one
+ * command that apply re-checks against the stream's state. Reads use one published view
+ * throughout, so a bootstrap is consistent even while appends, snapshots and retention run.
+ * Thread-safe; no mutable state.
+ */
+public final class StreamHistory {
+  private final StreamService service;
+  private final StreamReads reads;
+  private final TributaryConfig config;
+
+  StreamHistory(StreamService service, StreamReads reads, TributaryConfig config) {
+    this.service = service;
+    this.reads = reads;
+    this.config = config;
+  }
+
+  /** An application snapshot and its bytes, with the stream state it was read from. */
+  public record SnapshotRead(ReadResult.Status status, StreamInfo info, SnapshotInfo snapshot, byte[] bytes,
+      long retainedFrom) {}
+
+  /**
+   * A bootstrap: the latest snapshot (or none), then the retained messages after it up to
+   * {@code next} (each {@code messages} element one message), {@code upToDate} when {@code next}
+   * is the tail.
+   */
+  public record Bootstrap(ReadResult.Status status, StreamInfo info, SnapshotInfo snapshot, byte[] snapshotBytes,
+      List<byte[]> messages, long next, boolean upToDate, long retainedFrom) {
+
+    public boolean closedAtEnd() {
+      return info != null && info.closed() && upToDate;
+    }
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  public CompletableFuture<WriteResult> publishSnapshot(StreamKey key, long offset, String contentType, byte[] blob,
+      String match) {
+    return current(key).thenCompose(v -> {
+      if (v.status() != null) {
+        return done(v.status());
+      }
+      StreamView view = v.view();
+      WriteResult early = offsetProblem(view, offset, "snapshot");
+      if (early != null) {
+        return done(early);
+      }
+      return reads.pool().submit(() -> reads.isBoundary(view, offset) ? digest(blob) : null).thenCompose(digest ->
+          digest == null ? done(notBoundary(offset))
+              : service.submit(key, new Command.PublishSnapshot(key, view.streamId(), offset, contentType, blob, digest,
+                  match), blob.length).thenApply(o -> StreamService.toResult(o, null)));
+    });
+  }
+
+  public CompletableFuture<WriteResult> retain(StreamKey key, long offset) {
+    return current(key).thenCompose(v -> {
+      if (v.status() != null) {
+        return done(v.status());
+      }
+      StreamView view = v.view();
+      if (offset < view.retainedFrom()) {
+        return done(new WriteResult(WriteResult.Status.CONFLICT, view.tail(), view.closed(), null, -1, -1, -1, -1,
+            "the retention floor never moves backwards", -1, snapshotOffset(view), digestOf(view), view.retainedFrom(),
+            null));
+      }
+      WriteResult early = offsetProblem(view, offset, "retention");
+      if (early != null) {
+        return done(early);
+      }
+      return reads.pool().submit(() -> reads.isBoundary(view, offset)).thenCompose(ok -> !ok ? done(notBoundary(offset))
+          : service.submit(key, new Command.SetRetention(key, view.streamId(), offset), 0)
+              .thenApply(o -> StreamService.toResult(o, null)));
+    });
+  }
+
+  /** Replaces the stream's attributes with a JSON object (validated and compacted here). */
+  public CompletableFuture<WriteResult> setAttrs(StreamKey key, byte[] json) {
+    if (json.length > config.attrsBytesMax()) {
+      throw new PayloadTooLargeException("attributes are larger than attrs-bytes-max (" + config.attrsBytesMax()
+          + " bytes)");
+    }
+    String compact = JsonMessages.compactObject(json);
+    return service.submit(key, new Command.SetAttrs(key, compact), compact.length())
+        .thenApply(o -> StreamService.toResult(o, null));
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /** The latest snapshot ({@code offset} -1) or the one at {@code offset}; NOT_FOUND when there is none such. */
+  public CompletableFuture<SnapshotRead> snapshot(StreamKey key, long offset, boolean withBytes) {
+    return service.readBarrier(key).thenCompose(x -> {
+      StreamReads.Lookup l = reads.lookupForRead(key);
+      if (l.status() != ReadResult.Status.OK) {
+        return CompletableFuture.completedFuture(new SnapshotRead(l.status(), null, null, null, -1));
+      }
+      StreamView v = l.view();
+      AppSnapshot snap = v.snapshot();
+      if (snap == null || (offset >= 0 && snap.offset() != offset)) {
+        return CompletableFuture.completedFuture(new SnapshotRead(ReadResult.Status.NOT_FOUND, l.info(), SnapshotInfo.of(snap), null,
+            v.retainedFrom()));
+      }
+      if (!withBytes) {
+        return CompletableFuture.completedFuture(new SnapshotRead(ReadResult.Status.OK, l.info(), SnapshotInfo.of(snap), null,
+            v.retainedFrom()));
+      }
+      return reads.pool().submit(() -> new SnapshotRead(ReadResult.Status.OK, l.info(), SnapshotInfo.of(snap), reads.blob(v, snap),
+          v.retainedFrom()));
+    });
+  }
+
+  public CompletableFuture<Bootstrap> bootstrap(StreamKey key) {
+    return service.readBarrier(key).thenCompose(x -> {
+      StreamReads.Lookup l = reads.lookupForRead(key);
+      if (l.status() != ReadResult.Status.OK) {
+        return CompletableFuture.completedFuture(new Bootstrap(l.status(), null, null, null, List.of(), -1, false, -1));
+      }
+      StreamView v = l.view();
+      return reads.pool().submit(() -> bootstrapFrom(l.info(), v));
+    });
+  }
+
+  /** Read pool. Everything comes from {@code v}: one consistent picture of the stream. */
+  private Bootstrap bootstrapFrom(StreamInfo info, StreamView v) {
+    AppSnapshot snap = v.snapshot();
+    byte[] snapBytes = snap == null ? new byte[0] : reads.blob(v, snap);
+    long from = snap == null ? v.retainedFrom() : snap.offset();
+    long limit = Math.min(v.tail(), from + config.bootstrapBytesMax());
+    List<byte[]> messages = new ArrayList<>();
+    long next = from;
+    if (limit > from) {
+      byte[] data = reads.range(v, from, limit);
+      if (v.json()) {
+        int start = 0;
+        for (int i = 0; i < data.length; i++) {
+          if (data[i] == '\n') {
+            messages.add(java.util.Arrays.copyOfRange(data, start, i));
+            start = i + 1;
+          }
+        }
+        next = from + start;
+        if (messages.isEmpty() && limit < v.tail()) {
+          // one message larger than the bound: return it whole (it fit in one request body)
+          return bootstrapWhole(info, v, snap, snapBytes, from);
+        }
+      } else {
+        long prev = from;
+        for (long b : reads.recordStarts(v, from, limit)) {
+          messages.add(java.util.Arrays.copyOfRange(data, (int) (prev - from), (int) (b - from)));
+          prev = b;
+        }
+        if (limit == v.tail() || reads.isBoundary(v, limit)) {
+          messages.add(java.util.Arrays.copyOfRange(data, (int) (prev - from), (int) (limit - from)));
+          prev = limit;
+        }
+        next = prev;
+        if (messages.isEmpty()) {
+          return bootstrapWhole(info, v, snap, snapBytes, from);
+        }
+      }
+    }
+    return new Bootstrap(ReadResult.Status.OK, info, SnapshotInfo.of(snap), snapBytes, messages, next, next == v.tail(),
+        v.retainedFrom());
+  }
+
+  /** The first message after {@code from} alone, when it is larger than bootstrap-bytes-max. */
+  private Bootstrap bootstrapWhole(StreamInfo info, StreamView v, AppSnapshot snap, byte[] snapBytes, long from) {
+    long end = v.tail();
+    if (v.json()) {
+      byte[] rest = reads.range(v, from, v.tail());
+      int nl = 0;
+      while (rest[nl] != '\n') {
+        nl++;
+      }
+      return new Bootstrap(ReadResult.Status.OK, info, SnapshotInfo.of(snap), snapBytes, List.of(java.util.Arrays.copyOf(rest, nl)),
+          from + nl + 1, from + nl + 1 == v.tail(), v.retainedFrom());
+    }
+    List<Long> starts = reads.recordStarts(v, from, v.tail());
+    if (!starts.isEmpty()) {
+      end = starts.get(0);
+    }
+    return new Bootstrap(ReadResult.Status.OK, info, SnapshotInfo.of(snap), snapBytes, List.of(reads.range(v, from, end)), end,
+        end == v.tail(), v.retainedFrom());
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /** A confirmed-current view of the stream, or the write result that ends the request. */
+  private record Current(StreamView view, WriteResult status) {}
+
+  private CompletableFuture<Current> current(StreamKey key) {
+    return service.readBarrier(key).thenApply(x -> {
+      StreamReads.Lookup l = reads.lookup(key);
+      return switch (l.status()) {
+        case OK -> new Current(l.view(), null);
+        case GONE -> new Current(null, WriteResult.of(WriteResult.Status.GONE, "stream was deleted"));
+        default -> new Current(null, WriteResult.of(WriteResult.Status.NOT_FOUND, "stream not found"));
+      };
+    });
+  }
+
+  /** Checks that need only the view: below the floor (410) or past the tail (409). */
+  private static WriteResult offsetProblem(StreamView v, long offset, String what) {
+    if (offset < v.retainedFrom()) {
+      return new WriteResult(WriteResult.Status.BELOW_RETENTION, v.tail(), v.closed(), null, -1, -1, -1, -1,
+          what + " offset is below the retention floor", -1, snapshotOffset(v), digestOf(v), v.retainedFrom(), null);
+    }
+    if (offset > v.tail()) {
+      return new WriteResult(WriteResult.Status.CONFLICT, v.tail(), v.closed(), null, -1, -1, -1, -1,
+          what + " offset is past the stream's tail", -1, snapshotOffset(v), digestOf(v), v.retainedFrom(), null);
+    }
+    return null;
+  }
+
+  private static long snapshotOffset(StreamView v) {
+    return v.snapshot() == null ? -1 : v.snapshot().offset();
+  }
+
+  private static String digestOf(StreamView v) {
+    return v.snapshot() == null ? null : v.snapshot().digest();
+  }
+
+  private static WriteResult notBoundary(long offset) {
+    return WriteResult.of(WriteResult.Status.BAD_REQUEST, "offset " + offset + " is not a message boundary");
+  }
+
+  private static CompletableFuture<WriteResult> done(WriteResult r) {
+    return CompletableFuture.completedFuture(r);
+  }
+
+  /** {@code sha256:} and the lowercase hex SHA-256 of the bytes. */
+  static String digest(byte[] blob) {
+    try {
+      return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(blob));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JDK", e);
+    }
+  }
+}
