@@ -34,6 +34,8 @@ public final class SegmentStore implements AutoCloseable {
   /** Records hold at most this much payload; larger appends become several records. */
   public static final int RECORD_PAYLOAD_MAX = 1024 * 1024;
   private static final int MAGIC = 0x54524231; // "TRB1"
+  /** Write-behind buffer for appended records (off-heap, one per group); larger records bypass it. */
+  static final int PENDING_BYTES_MAX = 128 * 1024;
 
   private record Segment(long base, Path path, FileChannel channel) {}
 
@@ -46,6 +48,15 @@ public final class SegmentStore implements AutoCloseable {
   private long syncedEnd;
   private final ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
   private final CRC32C crc = new CRC32C();
+  /**
+   * Records appended but not yet written to {@link #pendingSegment}, starting at global position
+   * {@link #pendingStart}. Written with one positional write by {@link #publish} (once per applied
+   * Raft entry), {@link #sync}, a segment switch, or when full: one write system call per entry
+   * instead of a seek and a write per append, which showed in profiles. Apply thread only.
+   */
+  private final ByteBuffer pending = ByteBuffer.allocateDirect(PENDING_BYTES_MAX);
+  private long pendingStart;
+  private Segment pendingSegment;
 
   public SegmentStore(Path dir, long segmentBytesMax, long tailCacheBytes) {
     this.dir = dir;
@@ -101,10 +112,54 @@ public final class SegmentStore implements AutoCloseable {
     crc.update(data, off, len);
     header.putInt((int) crc.getValue()).putInt(0);
     header.flip();
+    int recordBytes = HEADER_BYTES + len;
+    if (pending.position() > 0 && (pendingSegment != seg || pending.remaining() < recordBytes)) {
+      flush();
+    }
+    if (recordBytes <= pending.capacity()) {
+      if (pending.position() == 0) {
+        pendingStart = pos;
+        pendingSegment = seg;
+      }
+      pending.put(header).put(data, off, len);
+    } else {
+      writeFully(seg, pos, new ByteBuffer[] {header, ByteBuffer.wrap(data, off, len)}, recordBytes);
+    }
+    cache.write(pos, header.array(), 0, HEADER_BYTES);
+    cache.write(pos + HEADER_BYTES, data, off, len);
+    end = pos + HEADER_BYTES + len;
+    return pos;
+  }
+
+  /** Makes everything appended so far visible to readers (writes it to the segment file first). */
+  public void publish() {
+    flush();
+    publishedEnd = end;
+  }
+
+  /** Writes the buffered records to their segment file (not fsync'd). */
+  private void flush() {
+    if (pending.position() == 0) {
+      return;
+    }
+    pending.flip();
+    int bytes = pending.remaining();
+    try {
+      long filePos = pendingStart - pendingSegment.base;
+      int written = 0;
+      while (written < bytes) {
+        written += pendingSegment.channel.write(pending, filePos + written);
+      }
+    } catch (IOException e) {
+      throw new StorageException("write failed at " + pendingStart + " in " + pendingSegment.path, e);
+    } finally {
+      pending.clear();
+    }
+  }
+
+  private static void writeFully(Segment seg, long pos, ByteBuffer[] bufs, long want) {
     try {
       long filePos = pos - seg.base;
-      ByteBuffer[] bufs = {header, ByteBuffer.wrap(data, off, len)};
-      long want = HEADER_BYTES + (long) len;
       long written = 0;
       while (written < want) {
         seg.channel.position(filePos + written);
@@ -113,15 +168,6 @@ public final class SegmentStore implements AutoCloseable {
     } catch (IOException e) {
       throw new StorageException("write failed at " + pos + " in " + seg.path, e);
     }
-    cache.write(pos, header.array(), 0, HEADER_BYTES);
-    cache.write(pos + HEADER_BYTES, data, off, len);
-    end = pos + HEADER_BYTES + len;
-    return pos;
-  }
-
-  /** Makes everything appended so far visible to readers. */
-  public void publish() {
-    publishedEnd = end;
   }
 
   private Segment activeSegmentFor(int recordBytes) {
@@ -148,6 +194,7 @@ public final class SegmentStore implements AutoCloseable {
 
   /** Forces written records to disk (snapshot time). */
   public void sync() {
+    flush();
     if (syncedEnd == end) {
       return;
     }
@@ -168,6 +215,7 @@ public final class SegmentStore implements AutoCloseable {
 
   /** Drops every byte at or after {@code newEnd} (restart after a crash, or install-snapshot). */
   public void truncateTo(long newEnd) {
+    flush();
     try {
       List<Segment> keep = new ArrayList<>();
       for (Segment s : segments) {
@@ -297,6 +345,7 @@ public final class SegmentStore implements AutoCloseable {
 
   @Override
   public void close() {
+    flush();
     for (Segment s : segments) {
       try {
         s.channel.close();
