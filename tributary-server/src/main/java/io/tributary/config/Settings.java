@@ -21,7 +21,8 @@ public final class Settings {
   public static final Setting ELECTION_TIMEOUT_MIN_MS = num("election-timeout-min-ms", 300, "ms", "Raft election timeout, lower bound", v -> v >= 50, ">= 50");
   public static final Setting ELECTION_TIMEOUT_MAX_MS = num("election-timeout-max-ms", 600, "ms", "Raft election timeout, upper bound", v -> v >= 100, ">= 100");
   public static final Setting SNAPSHOT_INTERVAL_ENTRIES = num("snapshot-interval-entries", 20000, "entries", "Raft entries between automatic snapshots (the log is purged behind them)", v -> v >= 100, ">= 100");
-  public static final Setting RAFT_SEGMENT_BYTES_MAX = num("raft-segment-bytes-max", 64 * MIB, "bytes", "size at which a Raft log segment is closed; only closed segments behind a snapshot are purged", v -> v >= 64 * KIB, ">= 64 KiB");
+  public static final Setting RAFT_SEGMENT_BYTES_MAX = num("raft-segment-bytes-max", 16 * MIB, "bytes", "size at which a Raft log segment is closed; only closed segments behind a snapshot are purged; the open segment's entries stay on the heap, so this bounds memory per group", v -> v >= 64 * KIB, ">= 64 KiB");
+  public static final Setting RAFT_LOG_CACHE_BYTES_MAX = num("raft-log-cache-bytes-max", 16 * MIB, "bytes", "heap per group for entries of closed Raft log segments (kept for lagging followers; evicted ones are re-read from disk)", v -> v >= MIB, ">= 1 MiB");
   public static final Setting SEGMENT_BYTES_MAX = num("segment-bytes-max", 64 * MIB, "bytes", "size at which a data segment file is rolled", v -> v >= MIB, ">= 1 MiB");
   public static final Setting TAIL_CACHE_BYTES = num("tail-cache-bytes", 4 * MIB, "bytes", "recent data kept in memory per group (serves live readers without disk I/O)", v -> v >= 0, ">= 0");
   public static final Setting BODY_BYTES_MAX = num("body-bytes-max", 32 * MIB, "bytes", "largest request body; larger gets 413", v -> v >= KIB && v <= 256 * MIB, "1 KiB..256 MiB");
@@ -69,7 +70,7 @@ public final class Settings {
   public static final Setting COLD_PREFETCH_BLOCKS = num("cold-prefetch-blocks", 2, "count", "blocks read ahead of a sequential cold reader (0 = off)", v -> v >= 0 && v <= 64, "0..64");
 
   public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, NODE_ID, PEER_PORT, PEERS, REJOIN, GROUPS, RAFT_RPC,
-      ELECTION_TIMEOUT_MIN_MS, ELECTION_TIMEOUT_MAX_MS, SNAPSHOT_INTERVAL_ENTRIES, RAFT_SEGMENT_BYTES_MAX, SEGMENT_BYTES_MAX, TAIL_CACHE_BYTES,
+      ELECTION_TIMEOUT_MIN_MS, ELECTION_TIMEOUT_MAX_MS, SNAPSHOT_INTERVAL_ENTRIES, RAFT_SEGMENT_BYTES_MAX, RAFT_LOG_CACHE_BYTES_MAX, SEGMENT_BYTES_MAX, TAIL_CACHE_BYTES,
       BODY_BYTES_MAX, READ_CHUNK_BYTES_MAX, APPEND_BATCH_FRAMES_MAX, TRANSACTION_APPENDS_MAX, ATTRS_BYTES_MAX,
       BOOTSTRAP_BYTES_MAX, SNAPSHOT_INLINE_BYTES_MAX, BATCH_BYTES_MAX, BATCH_APPENDS_MAX, ENTRIES_IN_FLIGHT_MAX,
       PENDING_APPENDS_MAX, PENDING_BYTES_MAX, CONNECTIONS_MAX, SSE_SUBSCRIBERS_MAX, LONG_POLLS_MAX,
