@@ -53,6 +53,7 @@ public record TributaryConfig(
     int readQueueMax,
     int eventLoopThreads,
     ColdTierConfig cold,
+    TieringConfig tiering,
     Map<String, String> effective) {
 
   /** One voter: id, host, Raft port and client HTTP port (snapshot transfer between nodes uses it). */
@@ -138,6 +139,7 @@ public record TributaryConfig(
         (int) l(eff, Settings.READ_QUEUE_MAX),
         (int) l(eff, Settings.EVENT_LOOP_THREADS),
         cold,
+        tiering(eff, cold, peers.size()),
         Map.copyOf(eff));
   }
 
@@ -225,6 +227,19 @@ public record TributaryConfig(
         (int) l(eff, Settings.COLD_BLOCK_BYTES),
         l(eff, Settings.COLD_CACHE_BYTES_MAX),
         (int) l(eff, Settings.COLD_PREFETCH_BLOCKS));
+  }
+
+  private static TieringConfig tiering(Map<String, String> eff, ColdTierConfig cold, int voters) {
+    String mode = eff.get(Settings.TIERING.name());
+    boolean enabled = switch (mode) {
+      case "on" -> true;
+      case "off" -> false;
+      case "auto" -> voters == 1 || cold.usesS3();
+      default -> throw new ConfigException("--tiering: must be auto, on or off, got '" + mode + "'");
+    };
+    return new TieringConfig(enabled, l(eff, Settings.HOT_BYTES_MAX), l(eff, Settings.UNTIERED_BYTES_MAX),
+        l(eff, Settings.TIER_BYTES_MIN), l(eff, Settings.TIER_AGE_MS), l(eff, Settings.TIER_CHUNK_BYTES_MAX),
+        (int) l(eff, Settings.TIER_UPLOADS_MAX), l(eff, Settings.TIER_INTERVAL_MS), bool(eff, Settings.COLD_READS_PREFER));
   }
 
   private static boolean bool(Map<String, String> eff, Setting s) {

@@ -266,6 +266,11 @@ public final class RaftHost implements AutoCloseable {
     return barriers.get(g).sync();
   }
 
+  /** True when this node leads group {@code g} and may submit to it. Any thread. */
+  public boolean leads(int g) {
+    return isLeader(g);
+  }
+
   private boolean isLeader(int g) {
     try {
       var info = server.getDivision(groups.get(g).raftGroup.getGroupId()).getInfo();

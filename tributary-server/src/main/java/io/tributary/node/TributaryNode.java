@@ -26,6 +26,8 @@ public final class TributaryNode implements AutoCloseable {
   private final TributaryConfig config;
   private final Clock clock;
   private ObjectStore objectStore;
+  private io.tributary.cold.BlockCache coldCache;
+  private io.tributary.group.ColdTier tier;
   private RaftHost raft;
   private ReadPool readPool;
   private HttpServer http;
@@ -39,13 +41,24 @@ public final class TributaryNode implements AutoCloseable {
   public void start() throws IOException, InterruptedException {
     LOG.info("starting Tributary node {} with effective config:\n{}", config.nodeId(), config.describe());
     Files.createDirectories(config.dataDir());
-    // built (no I/O) so a bad cold-tier config fails at start; tiering itself is not wired yet
+    // built without I/O, so a bad cold-tier config fails at start
     objectStore = ColdStores.open(config.cold());
-    LOG.info("object store: {} (cold tiering not enabled yet)", objectStore.describe());
+    coldCache = new io.tributary.cold.BlockCache(objectStore, ColdStores.cacheOptions(config.cold()));
     raft = new RaftHost(config, clock);
     raft.start();
+    if (config.tiering().enabled()) {
+      tier = new io.tributary.group.ColdTier(raft, objectStore, coldCache, config.tiering(), config.writeTimeoutMillis());
+      tier.start();
+      LOG.info("cold tiering on: object store {}, hot budget {} bytes per node", objectStore.describe(),
+          config.tiering().hotBytesMax());
+    } else {
+      LOG.info("cold tiering off: {}; all data stays on this node's disk (object store {} is only read for ranges tiered "
+          + "before)", config.peers().size() > 1 && !config.cold().usesS3()
+              ? "a cluster without a shared object store (use --object-store s3, or --tiering on with a directory every node shares)"
+              : "--tiering off", objectStore.describe());
+    }
     readPool = new ReadPool(config.readThreads(), config.readQueueMax());
-    StreamService service = new StreamService(raft, clock, config, () -> UUID.randomUUID().toString(), readPool);
+    StreamService service = new StreamService(raft, clock, config, () -> UUID.randomUUID().toString(), readPool, coldCache, tier);
     http = new HttpServer(config, service, new ClusterStatus(raft, config), new SnapshotExports(raft), clock, this::ready, this::metrics);
     port = http.start();
     LOG.info("Tributary node {} listening on http://{}:{} (data in {})", config.nodeId(), config.host(), port,
@@ -71,9 +84,14 @@ public final class TributaryNode implements AutoCloseable {
     return port;
   }
 
-  /** The cold tier's object store (built at start; nothing uses it yet). */
+  /** The cold tier's object store. */
   public ObjectStore objectStore() {
     return objectStore;
+  }
+
+  /** The node's tiering, or null when it does not tier. */
+  public io.tributary.group.ColdTier tier() {
+    return tier;
   }
 
   public TributaryConfig config() {
@@ -81,13 +99,16 @@ public final class TributaryNode implements AutoCloseable {
   }
 
   String metrics() {
-    return Metrics.render(raft, http);
+    return Metrics.render(raft, http) + (tier == null ? "" : tier.metrics());
   }
 
   @Override
   public void close() {
     if (http != null) {
       http.close();
+    }
+    if (tier != null) {
+      tier.close();
     }
     if (readPool != null) {
       readPool.close();
@@ -98,6 +119,9 @@ public final class TributaryNode implements AutoCloseable {
       } catch (IOException e) {
         LOG.warn("closing Ratis failed", e);
       }
+    }
+    if (coldCache != null) {
+      coldCache.close();
     }
     if (objectStore != null) {
       objectStore.close();
