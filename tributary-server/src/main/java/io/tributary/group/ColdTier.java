@@ -80,6 +80,9 @@ public final class ColdTier implements AutoCloseable {
   /** Per group, tier thread only: stream id → (tail seen, since when), for the age threshold. */
   private final List<Map<Long, long[]>> seen;
   private volatile long backoffUntilNanos;
+  /** Per group, tier thread only: when a snapshot was last requested to let segments go. */
+  private final long[] lastSnapshotRequestNanos;
+  private static final long SNAPSHOT_REQUEST_GAP_NANOS = TimeUnit.SECONDS.toNanos(1);
   private final AtomicInteger failuresInARow = new AtomicInteger();
 
   private final AtomicLongArray hotBytes;
@@ -103,6 +106,7 @@ public final class ColdTier implements AutoCloseable {
     this.uploading = new java.util.ArrayList<>();
     this.seen = new java.util.ArrayList<>();
     this.collecting = new AtomicBoolean[groups];
+    this.lastSnapshotRequestNanos = new long[groups];
     for (int g = 0; g < groups; g++) {
       uploading.add(ConcurrentHashMap.newKeySet());
       seen.add(new HashMap<>());
@@ -190,7 +194,21 @@ public final class ColdTier implements AutoCloseable {
     untieredBytes.set(g, sums[1]);
     long budget = config.hotBytesMax() / groups;
     if (state.store().diskBytes() > budget) {
-      long dropped = state.store().dropBelow(state.hotLowWatermark(), budget);
+      long watermark = state.hotLowWatermark();
+      long dropped = state.store().dropBelow(watermark, budget);
+      long oldestEnd = state.store().oldestSegmentEnd();
+      if (dropped == 0 && oldestEnd > 0 && oldestEnd <= watermark && oldestEnd > state.store().snapshotEnd()
+          && nowNanos - lastSnapshotRequestNanos[g] >= SNAPSHOT_REQUEST_GAP_NANOS) {
+        // every record of the oldest segment is cold, but no snapshot covers it yet (restart
+        // re-applies the log after the snapshot and needs the segments it wrote): take one
+        lastSnapshotRequestNanos[g] = nowNanos;
+        try {
+          host.requestSnapshot(g);
+        } catch (java.io.IOException e) {
+          LOG.info("group {}: {}", g, e.getMessage());
+        }
+        dropped = state.store().dropBelow(watermark, budget);
+      }
       droppedBytes.add(dropped);
       if (dropped > 0) {
         LOG.debug("group {}: dropped {} bytes of tiered segments", g, dropped);
@@ -252,7 +270,7 @@ public final class ColdTier implements AutoCloseable {
       // publish outcome unknown: if it committed the object is live; if not, the next pass
       // uploads the range again (same key when the tail has not moved)
       uploadErrors.increment();
-      LOG.info("group {}: publishing {} failed: {}", g, key, e.toString());
+      LOG.warn("group {}: publishing {} failed: {}", g, key, e.toString());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (RuntimeException e) {

@@ -288,6 +288,17 @@ public final class SegmentStore implements AutoCloseable {
     snapshotEnd = end;
   }
 
+  /** Segment end recorded by the latest metadata snapshot. Any thread. */
+  public long snapshotEnd() {
+    return snapshotEnd;
+  }
+
+  /** End of the oldest segment if it is not the last one (so could be dropped), else -1. Any thread. */
+  public long oldestSegmentEnd() {
+    Segment[] segs = segments;
+    return segs.length < 2 ? -1 : segs[1].base;
+  }
+
   /** Position of the first byte still on disk ({@link #end()} when there is none). Any thread. */
   public long firstPosition() {
     Segment[] segs = segments;

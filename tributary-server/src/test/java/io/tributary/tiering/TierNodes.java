@@ -39,6 +39,8 @@ final class TierNodes {
     m.put("segment-bytes-max", "1048576");
     m.put("cold-block-bytes", "65536");
     m.put("groups", "2");
+    // segments are dropped only below the latest snapshot's end: snapshot often
+    m.put("snapshot-interval-entries", "100");
     return m;
   }
 
