@@ -56,7 +56,7 @@ export TRIBUTARY_S3_ACCESS_KEY="$KEY" TRIBUTARY_S3_SECRET_KEY="$SECRET"
 export TRIBUTARY_LAUNCH="$(printf '%q' "$ROOT/tributary") server --object-store s3 --s3-endpoint http://127.0.0.1:$S3_PORT \
 --s3-path-style true --s3-bucket tributary --s3-prefix conformance --s3-region us-east-1 \
 --tier-bytes-min 1 --tier-age-ms 0 --tier-interval-ms 200 --tier-chunk-bytes-max 1048576 --hot-bytes-max 0 --cold-reads-prefer true \
---segment-bytes-max 1048576 --cold-block-bytes 65536 --read-threads 8 --snapshot-interval-entries 100"
+--segment-bytes-max 1048576 --cold-block-bytes 65536 --read-threads 8 --snapshot-interval-entries 100 --peer-port 0"
 "$HERE/run.sh" conformance "$@"
 OBJECTS="$(find "$WORK/s3/tributary" -type f | wc -l)"
 echo "cold.sh: $OBJECTS objects in the bucket after the run"
