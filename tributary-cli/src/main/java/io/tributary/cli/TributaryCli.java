@@ -1,5 +1,6 @@
 package io.tributary.cli;
 
+import io.tributary.bench.BenchCommand;
 import io.tributary.config.ConfigException;
 import io.tributary.config.ConfigLoader;
 import io.tributary.config.Setting;
@@ -16,7 +17,7 @@ import picocli.CommandLine.Parameters;
 /** The {@code tributary} command. Runs on the main thread. */
 @Command(name = "tributary", mixinStandardHelpOptions = true, version = "tributary 0.1.0",
     description = "Distributed, durable Durable Streams server.",
-    subcommands = {TributaryCli.Server.class, ClusterCommand.class, AdminCommand.class,
+    subcommands = {TributaryCli.Server.class, ClusterCommand.class, AdminCommand.class, BenchCommand.class,
         CommandLine.HelpCommand.class})
 public final class TributaryCli implements Runnable {
 
@@ -24,6 +25,8 @@ public final class TributaryCli implements Runnable {
     CommandLine cl = new CommandLine(new TributaryCli());
     // node settings are open-ended (--name value); they are validated by the typed config instead
     cl.setUnmatchedOptionsArePositionalParams(true);
+    // ... but the load generator's options are a closed set: a typo there must be an error
+    cl.getSubcommands().get("bench").setUnmatchedOptionsArePositionalParams(false);
     String settings = settingsHelp();
     for (String sub : List.of("server", "cluster")) {
       cl.getSubcommands().get(sub).getCommandSpec().usageMessage().footer(settings);

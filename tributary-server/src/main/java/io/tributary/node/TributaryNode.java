@@ -58,7 +58,10 @@ public final class TributaryNode implements AutoCloseable {
               : "--tiering off", objectStore.describe());
     }
     readPool = new ReadPool(config.readThreads(), config.readQueueMax());
-    StreamService service = new StreamService(raft, clock, config, () -> UUID.randomUUID().toString(), readPool, coldCache, tier);
+    // snapshot blobs may live in the object store only if every replica reads the same one
+    boolean shared = config.peers().size() == 1 || config.cold().usesS3();
+    StreamService service = new StreamService(raft, clock, config, () -> UUID.randomUUID().toString(), readPool, coldCache,
+        tier, shared ? objectStore : null);
     http = new HttpServer(config, service, new ClusterStatus(raft, config), new SnapshotExports(raft), clock, this::ready, this::metrics);
     port = http.start();
     LOG.info("Tributary node {} listening on http://{}:{} (data in {})", config.nodeId(), config.host(), port,

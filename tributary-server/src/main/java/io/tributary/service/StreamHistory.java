@@ -1,6 +1,9 @@
 package io.tributary.service;
 
+import io.tributary.cold.ObjectStore;
+import io.tributary.cold.ObjectStoreUnavailableException;
 import io.tributary.common.StreamKey;
+import io.tributary.common.UnavailableException;
 import io.tributary.config.TributaryConfig;
 import io.tributary.state.AppSnapshot;
 import io.tributary.state.Command;
@@ -18,17 +21,22 @@ import java.util.concurrent.CompletableFuture;
  * what needs the stream's bytes (message boundaries, the digest) on the read pool, then submit one
  * command that apply re-checks against the stream's state. Reads use one published view
  * throughout, so a bootstrap is consistent even while appends, snapshots and retention run.
+ * Blobs above {@code snapshot-inline-bytes-max} are uploaded to the object store first (when
+ * every replica can read it) and only their key goes through Raft.
  * Thread-safe; no mutable state.
  */
 public final class StreamHistory {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StreamHistory.class);
   private final StreamService service;
   private final StreamReads reads;
   private final TributaryConfig config;
+  private final ObjectStore blobStore;
 
-  StreamHistory(StreamService service, StreamReads reads, TributaryConfig config) {
+  StreamHistory(StreamService service, StreamReads reads, TributaryConfig config, ObjectStore blobStore) {
     this.service = service;
     this.reads = reads;
     this.config = config;
+    this.blobStore = blobStore;
   }
 
   /** An application snapshot and its bytes, with the stream state it was read from. */
@@ -61,10 +69,73 @@ public final class StreamHistory {
       if (early != null) {
         return done(early);
       }
-      return reads.pool().submit(() -> reads.isBoundary(view, offset) ? digest(blob) : null).thenCompose(digest ->
-          digest == null ? done(notBoundary(offset))
-              : service.submit(key, new Command.PublishSnapshot(key, view.streamId(), offset, contentType, blob, digest,
-                  match), blob.length).thenApply(o -> StreamService.toResult(o, null)));
+      boolean external = blobStore != null && blob.length > config.snapshotInlineBytesMax();
+      // the read pool also does the upload: bounded, off the event loop, and a snapshot is rare
+      return reads.pool().submit(() -> {
+        if (!reads.isBoundary(view, offset)) {
+          return null;
+        }
+        String digest = digest(blob);
+        String objectKey = external ? objectKey(key, view, offset, digest) : null;
+        if (objectKey != null) {
+          try {
+            blobStore.put(objectKey, blob);
+          } catch (ObjectStoreUnavailableException e) {
+            throw new UnavailableException("object store unavailable for the snapshot blob: " + e.getMessage(), 5);
+          }
+        }
+        return new Command.PublishSnapshot(key, view.streamId(), offset, contentType, objectKey == null ? blob
+            : new byte[0], digest, match, objectKey);
+      }).thenCompose(c -> c == null ? done(notBoundary(offset))
+          : service.submit(key, c, c.data().length).thenApply(o -> {
+            WriteResult r = StreamService.toResult(o, null);
+            cleanUp(c, view.snapshot(), r);
+            return r;
+          }));
+    });
+  }
+
+  /** {@code snapshots/g<GGG>/s<streamId>/<offset>-<sha256 hex>.blob}: a function of what it holds. */
+  private String objectKey(StreamKey key, StreamView v, long offset, String digest) {
+    return String.format("snapshots/g%03d/s%020d/%020d-%s.blob", v.group(), v.streamId(), offset,
+        digest.substring(digest.indexOf(':') + 1));
+  }
+
+  /**
+   * After a publish: the object of the snapshot it replaced is garbage; an uploaded object that
+   * did not become the current snapshot is too. Best effort (a crash here leaves an orphan under
+   * {@code snapshots/}, never a dangling reference). Runs on the completing thread; deletes go to
+   * the read pool.
+   */
+  private void cleanUp(Command.PublishSnapshot c, AppSnapshot before, WriteResult r) {
+    String drop;
+    boolean current = r.snapshotOffset() == c.offset() && c.digest().equals(r.digest());
+    if (r.status() == WriteResult.Status.SNAPSHOT_PUBLISHED && current) {
+      drop = before != null && before.objectKey() != null && !before.objectKey().equals(c.objectKey())
+          ? before.objectKey() : null;
+    } else {
+      drop = c.objectKey() != null && !current ? c.objectKey() : null;
+    }
+    if (drop != null) {
+      deleteObject(drop);
+    }
+  }
+
+  /** A deleted stream's snapshot object is garbage (best effort, like {@link #cleanUp}). */
+  void dropSnapshotObject(AppSnapshot snap) {
+    if (snap != null && snap.objectKey() != null && blobStore != null) {
+      deleteObject(snap.objectKey());
+    }
+  }
+
+  private void deleteObject(String key) {
+    reads.pool().submit(() -> {
+      try {
+        blobStore.delete(key);
+      } catch (RuntimeException e) {
+        LOG.warn("could not delete garbage snapshot object {}: {}", key, e.toString());
+      }
+      return null;
     });
   }
 

@@ -1,6 +1,10 @@
 package io.tributary.service;
 
+import io.tributary.cold.ObjectNotFoundException;
+import io.tributary.cold.ObjectStore;
+import io.tributary.cold.ObjectStoreUnavailableException;
 import io.tributary.common.Clock;
+import io.tributary.common.UnavailableException;
 import io.tributary.common.StreamKey;
 import io.tributary.group.RaftHost;
 import io.tributary.state.AppSnapshot;
@@ -23,8 +27,11 @@ public final class StreamReads {
   private final ReadPool pool;
   private final TtlTracker ttl;
   private final ColdReads cold;
+  /** Where blobs above snapshot-inline-bytes-max live; null when no store every replica can read. */
+  private final ObjectStore blobStore;
 
-  StreamReads(RaftHost host, Clock clock, ReadPool pool, TtlTracker ttl, ColdReads cold) {
+  StreamReads(RaftHost host, Clock clock, ReadPool pool, TtlTracker ttl, ColdReads cold, ObjectStore blobStore) {
+    this.blobStore = blobStore;
     this.host = host;
     this.clock = clock;
     this.pool = pool;
@@ -232,8 +239,21 @@ public final class StreamReads {
     return out;
   }
 
-  /** The bytes of an application snapshot's blob (disk I/O: read pool). */
+  /** The bytes of an application snapshot's blob (disk or object store I/O: read pool). */
   byte[] blob(StreamView v, AppSnapshot snap) {
+    if (snap.objectKey() != null) {
+      if (blobStore == null) {
+        throw new UnavailableException("snapshot is in the object store, which this node has not configured", 5);
+      }
+      try {
+        return blobStore.get(snap.objectKey());
+      } catch (ObjectNotFoundException e) {
+        // replaced (and its object deleted) after this reader's view was taken: read the latest
+        throw new UnavailableException("the snapshot was replaced while it was being read; retry", 1);
+      } catch (ObjectStoreUnavailableException e) {
+        throw new UnavailableException("object store unavailable: " + e.getMessage(), 5);
+      }
+    }
     return StreamReader.read(host.group(v.group()).stateMachine().state().store(), snap.blobId(), snap.index(),
         snap.length(), 0, snap.length(), false);
   }

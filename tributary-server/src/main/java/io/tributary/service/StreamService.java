@@ -38,18 +38,21 @@ public final class StreamService {
    * @param coldCache block cache of cold reads (tiered ranges are readable even when this node
    *     does not tier now)
    * @param tier the node's tiering, or null when it does not tier
+   * @param blobStore where application snapshots above snapshot-inline-bytes-max go; null when
+   *     there is no object store every replica can read (then every snapshot goes through Raft)
    */
   public StreamService(RaftHost host, Clock clock, TributaryConfig config, Supplier<String> pinIds, ReadPool readPool,
-      io.tributary.cold.BlockCache coldCache, io.tributary.group.ColdTier tier) {
+      io.tributary.cold.BlockCache coldCache, io.tributary.group.ColdTier tier, io.tributary.cold.ObjectStore blobStore) {
     this.host = host;
     this.tier = tier;
     this.clock = clock;
     this.config = config;
     this.pinIds = pinIds;
     this.ttl = new TtlTracker(clock, this::touch);
-    this.reads = new StreamReads(host, clock, readPool, ttl, new ColdReads(coldCache, config.tiering().coldReadsPrefer()));
+    this.reads = new StreamReads(host, clock, readPool, ttl, new ColdReads(coldCache, config.tiering().coldReadsPrefer()),
+        blobStore);
     this.buckets = new Buckets(this, host);
-    this.history = new StreamHistory(this, reads, config);
+    this.history = new StreamHistory(this, reads, config, blobStore);
     this.batches = new BatchAppends(this, host, config);
   }
 
@@ -140,8 +143,12 @@ public final class StreamService {
   // ---------------------------------------------------------------- delete
 
   public CompletableFuture<WriteResult> delete(StreamKey key) {
+    StreamView before = host.groupOf(key).stateMachine().state().view(key);
     return submit(key, new Command.Delete(key), 0).thenApply(o -> {
       releaseIfAsked(o);
+      if (o.code() == Outcome.Code.DELETED && before != null) {
+        history.dropSnapshotObject(before.snapshot());
+      }
       return toResult(o, null);
     });
   }

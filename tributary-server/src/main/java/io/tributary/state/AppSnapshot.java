@@ -8,9 +8,11 @@ import io.tributary.storage.StreamIndex;
  * stream's messages {@code [start, offset)}. The blob's bytes live in the group's segments as
  * records of their own id ({@code blobId}, taken from the stream-id counter), one record per
  * {@link SegmentStore#RECORD_PAYLOAD_MAX} bytes at {@code positions}; memory holds only this
- * reference. Immutable.
+ * reference. A blob larger than {@code snapshot-inline-bytes-max} lives in the object store under
+ * {@code objectKey} instead (then {@code positions} is empty). Immutable.
  */
-public record AppSnapshot(long offset, String contentType, String digest, long length, long blobId, long[] positions) {
+public record AppSnapshot(long offset, String contentType, String digest, long length, long blobId, long[] positions,
+    String objectKey) {
 
   /** The blob's records as an index, for {@code StreamReader}. */
   public StreamIndex.View index() {

@@ -66,10 +66,11 @@ public sealed interface Command {
    * Publishes an application snapshot covering {@code [start, offset)} of the stream. {@code match}
    * is the {@code Stream-Snapshot-Match} precondition: null (none), "none" (no snapshot may exist
    * yet) or the digest the current snapshot must have. {@code digest} is computed, and the offset
-   * checked to be a message boundary of incarnation {@code streamId}, by the submitter.
+   * checked to be a message boundary of incarnation {@code streamId}, by the submitter. A large
+   * blob travels as {@code objectKey} (already in the object store, {@code data} empty) instead.
    */
   record PublishSnapshot(StreamKey key, long streamId, long offset, String contentType, byte[] data, String digest,
-      String match)
+      String match, String objectKey)
       implements Command {}
 
   /**

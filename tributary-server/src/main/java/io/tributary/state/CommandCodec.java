@@ -57,7 +57,8 @@ public final class CommandCodec {
         case Command.PublishSnapshot p -> {
           o.u8(PUBLISH_SNAPSHOT);
           key(o, p.key());
-          o.i64(p.streamId()).i64(p.offset()).str(p.contentType()).bytes(p.data()).str(p.digest()).str(p.match());
+          o.i64(p.streamId()).i64(p.offset()).str(p.contentType()).bytes(p.data()).str(p.digest()).str(p.match())
+              .str(p.objectKey());
         }
         case Command.SetRetention r -> {
           o.u8(SET_RETENTION);
@@ -190,7 +191,7 @@ public final class CommandCodec {
         }
         case APPEND -> appendBody(in, key);
         case PUBLISH_SNAPSHOT -> new Command.PublishSnapshot(key, in.i64(), in.i64(), in.str(), in.bytes(), in.str(),
-            in.str());
+            in.str(), in.str());
         case SET_RETENTION -> new Command.SetRetention(key, in.i64(), in.i64());
         case SET_ATTRS -> new Command.SetAttrs(key, in.str());
         case APPEND_BATCH -> {

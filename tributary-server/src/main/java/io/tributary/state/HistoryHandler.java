@@ -37,9 +37,11 @@ final class HistoryHandler {
       }
     }
     long blobId = s.nextStreamId++;
-    long[] positions = s.writeBlob(blobId, p.data());
-    // the previous blob's records become garbage in the segments, like a deleted stream's
-    e.snapshot = new AppSnapshot(p.offset(), p.contentType(), p.digest(), p.data().length, blobId, positions);
+    long[] positions = p.objectKey() == null ? s.writeBlob(blobId, p.data()) : new long[0];
+    // the previous blob's records become garbage in the segments, like a deleted stream's (a
+    // previous object is deleted by the submitter once this outcome says it was replaced)
+    e.snapshot = new AppSnapshot(p.offset(), p.contentType(), p.digest(),
+        p.objectKey() == null ? p.data().length : -1, blobId, positions, p.objectKey());
     s.markChanged(e);
     return state(Outcome.Code.SNAPSHOT_PUBLISHED, e);
   }

@@ -27,7 +27,10 @@ import java.util.zip.CheckedOutputStream;
 final class SnapshotCodec {
   private static final int MAGIC = 0x54525353; // "TRSS"
   private static final int VERSION = 3;
-  /** Version 2 lacks the cold index and the garbage queue; still read (as all-hot, nothing queued). */
+  /**
+   * Version 2 (with the application snapshot's object key) lacks the cold index and the garbage
+   * queue; still read (as all-hot, nothing queued).
+   */
   private static final int VERSION_WITHOUT_COLD = 2;
 
   private SnapshotCodec() {}
@@ -127,6 +130,7 @@ final class SnapshotCodec {
       for (long pos : snap.positions()) {
         o.writeLong(pos);
       }
+      str(o, snap.objectKey());
     }
     ColdIndex c = e.cold;
     o.writeInt(c.count() - c.first());
@@ -236,7 +240,7 @@ final class SnapshotCodec {
       for (int i = 0; i < positions.length; i++) {
         positions[i] = in.readLong();
       }
-      snap = new AppSnapshot(off, sct, digest, len, blobId, positions);
+      snap = new AppSnapshot(off, sct, digest, len, blobId, positions, str(in));
     }
     ColdIndex cold = null;
     if (version >= 3) {

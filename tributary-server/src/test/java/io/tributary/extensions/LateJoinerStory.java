@@ -39,7 +39,7 @@ final class LateJoinerStory {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final StreamExtensionsContract api;
   private final String path;
-  private final HttpClient sseHttp = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient sseHttp = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
 
   LateJoinerStory(StreamExtensionsContract api, String path) {
     this.api = api;
@@ -79,8 +79,19 @@ final class LateJoinerStory {
   }
 
   void run() throws Exception {
+    ExecutorService readers = Executors.newFixedThreadPool(3);
+    try {
+      runWith(readers);
+    } finally {
+      readers.shutdownNow();
+    }
+  }
+
+  /** {@code readers} runs the witness, the remaining writes and the joiner's tail (blocking tasks: not the common pool). */
+  private void runWith(ExecutorService readers) throws Exception {
     assertThat(api.send("PUT", path, "application/json", (String) null).statusCode()).isEqualTo(201);
-    CompletableFuture<State> witness = CompletableFuture.supplyAsync(() -> tail(new State(), Offsets.BEGINNING));
+    CompletableFuture<State> witness = CompletableFuture.supplyAsync(() -> tail(new State(), Offsets.BEGINNING),
+        readers);
 
     appendEvents(0, BEFORE_SNAPSHOT);
     // the application computes its state from the stream and publishes it at the tail it read
@@ -101,7 +112,7 @@ final class LateJoinerStory {
       } catch (Exception e) {
         throw new IllegalStateException(e);
       }
-    });
+    }, readers);
 
     // the late joiner
     assertThat(api.send("GET", path + "?offset=-1", null, (String) null).statusCode()).as("history trimmed")
@@ -113,7 +124,7 @@ final class LateJoinerStory {
     }
     long from = Offsets.parse(boot.header("Stream-Next-Offset"));
     CompletableFuture<State> joinerTail = boot.header("Stream-Closed") != null ? CompletableFuture.completedFuture(joiner)
-        : CompletableFuture.supplyAsync(() -> tail(joiner, from));
+        : CompletableFuture.supplyAsync(() -> tail(joiner, from), readers);
     rest.get(); // a writer's failure surfaces here, before anyone waits for a close that never comes
     State joined = joinerTail.get(60, TimeUnit.SECONDS);
     State all = witness.get(60, TimeUnit.SECONDS);

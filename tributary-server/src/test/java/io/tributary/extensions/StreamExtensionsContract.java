@@ -36,7 +36,7 @@ public abstract class StreamExtensionsContract {
       "transaction-appends-max", "4", "attrs-bytes-max", "256", "long-poll-timeout-ms", "500",
       // the Ratis write buffer of each group holds the largest entry: cluster test nodes run in 256 MiB
       "body-bytes-max", "4MiB");
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
 
   /** The URL of the node that should answer a request for {@code path}. */
   protected abstract String url(String path) throws Exception;
