@@ -39,9 +39,18 @@ s3proxy.credential=$SECRET
 jclouds.provider=filesystem
 jclouds.filesystem.basedir=$WORK/s3
 EOF
+# s3proxy logs every request at DEBUG by default (160+ MB per run, and CPU): WARN only
+cat >"$WORK/logback-warn.xml" <<'XML'
+<configuration>
+  <appender name="OUT" class="ch.qos.logback.core.ConsoleAppender">
+    <encoder><pattern>%d{HH:mm:ss.SSS} %-5level [%thread] %logger{36} - %msg%n</pattern></encoder>
+  </appender>
+  <root level="WARN"><appender-ref ref="OUT"/></root>
+</configuration>
+XML
 # the filesystem backend's buckets are directories: "tributary" exists already
 "$JAVA_HOME/bin/java" -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC --enable-native-access=ALL-UNNAMED \
-  --sun-misc-unsafe-memory-access=allow -cp "$(cat "$CP_FILE")" org.gaul.s3proxy.Main --properties "$WORK/s3proxy.conf" \
+  --sun-misc-unsafe-memory-access=allow -Dlogback.configurationFile="$WORK/logback-warn.xml" -cp "$(cat "$CP_FILE")" org.gaul.s3proxy.Main --properties "$WORK/s3proxy.conf" \
   >"$S3_LOG" 2>&1 </dev/null &
 S3_PID=$!
 deadline=$((SECONDS + 90))
@@ -53,7 +62,7 @@ done
 echo "cold.sh: s3proxy on port $S3_PORT (pid $S3_PID)" >&2
 
 export TRIBUTARY_S3_ACCESS_KEY="$KEY" TRIBUTARY_S3_SECRET_KEY="$SECRET"
-export TRIBUTARY_LAUNCH="$(printf '%q' "$ROOT/tributary") server --object-store s3 --s3-endpoint http://127.0.0.1:$S3_PORT \
+export TRIBUTARY_LAUNCH="$(printf '%q' "$ROOT/tributary") server --tiering on --object-store s3 --s3-endpoint http://127.0.0.1:$S3_PORT \
 --s3-path-style true --s3-bucket tributary --s3-prefix conformance --s3-region us-east-1 \
 --tier-bytes-min 1 --tier-age-ms 0 --tier-interval-ms 200 --tier-chunk-bytes-max 1048576 --hot-bytes-max 0 --cold-reads-prefer true \
 --segment-bytes-max 1048576 --cold-block-bytes 65536 --read-threads 8 --snapshot-interval-entries 100 --peer-port 0"

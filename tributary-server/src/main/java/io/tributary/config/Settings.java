@@ -70,7 +70,7 @@ public final class Settings {
 
 
   // tiering: moving sealed data to the object store (see docs/operations.md, "Cold tier and S3")
-  public static final Setting TIERING = str("tiering", "auto", "auto (tier on a single node, or with --object-store s3), on (also a cluster on a shared --object-store-dir) or off (all data stays on local disk)");
+  public static final Setting TIERING = str("tiering", "auto", "auto (tier only with --object-store s3), on (also to --object-store-dir: a single node, or a cluster whose nodes share that directory) or off (all data stays on local disk)");
   public static final Setting HOT_BYTES_MAX = num("hot-bytes-max", 4096 * MIB, "bytes", "local segment bytes kept per node; beyond it the oldest segments whose data is all in the object store are deleted (0 = delete as soon as tiered)", v -> v >= 0, ">= 0");
   public static final Setting UNTIERED_BYTES_MAX = num("untiered-bytes-max", 1024 * MIB, "bytes", "stream bytes per node not yet in the object store; beyond it appends get 503 + Retry-After (an object store outage)", v -> v >= MIB, ">= 1 MiB");
   public static final Setting TIER_BYTES_MIN = num("tier-bytes-min", 4 * MIB, "bytes", "a stream's untiered bytes are uploaded once at least this many are waiting", v -> v >= 1, ">= 1");

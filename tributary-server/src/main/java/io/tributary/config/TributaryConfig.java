@@ -141,7 +141,7 @@ public record TributaryConfig(
         (int) l(eff, Settings.READ_QUEUE_MAX),
         (int) l(eff, Settings.EVENT_LOOP_THREADS),
         cold,
-        tiering(eff, cold, peers.size()),
+        tiering(eff, cold),
         Map.copyOf(eff));
   }
 
@@ -231,12 +231,14 @@ public record TributaryConfig(
         (int) l(eff, Settings.COLD_PREFETCH_BLOCKS));
   }
 
-  private static TieringConfig tiering(Map<String, String> eff, ColdTierConfig cold, int voters) {
+  private static TieringConfig tiering(Map<String, String> eff, ColdTierConfig cold) {
     String mode = eff.get(Settings.TIERING.name());
     boolean enabled = switch (mode) {
       case "on" -> true;
       case "off" -> false;
-      case "auto" -> voters == 1 || cold.usesS3();
+      // a local directory is usually the node's own disk: tiering into it doubles the writes and
+      // frees nothing, so the default node (no S3) does no tiering work at all
+      case "auto" -> cold.usesS3();
       default -> throw new ConfigException("--tiering: must be auto, on or off, got '" + mode + "'");
     };
     return new TieringConfig(enabled, l(eff, Settings.HOT_BYTES_MAX), l(eff, Settings.UNTIERED_BYTES_MAX),

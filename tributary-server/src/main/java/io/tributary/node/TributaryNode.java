@@ -53,9 +53,9 @@ public final class TributaryNode implements AutoCloseable {
           config.tiering().hotBytesMax());
     } else {
       LOG.info("cold tiering off: {}; all data stays on this node's disk (object store {} is only read for ranges tiered "
-          + "before)", config.peers().size() > 1 && !config.cold().usesS3()
-              ? "a cluster without a shared object store (use --object-store s3, or --tiering on with a directory every node shares)"
-              : "--tiering off", objectStore.describe());
+          + "before)", config.cold().usesS3() ? "--tiering off"
+              : "no S3 object store (--tiering auto tiers only to S3; --tiering on tiers to --object-store-dir)",
+          objectStore.describe());
     }
     readPool = new ReadPool(config.readThreads(), config.readQueueMax());
     // snapshot blobs may live in the object store only if every replica reads the same one

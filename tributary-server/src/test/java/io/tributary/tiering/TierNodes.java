@@ -18,6 +18,7 @@ final class TierNodes {
   /** A node that uploads every append at once, drops tiered segments at once and reads tiered ranges from S3. */
   static Map<String, String> aggressive(S3ProxyServer s3, String bucket, String prefix) {
     Map<String, String> m = new HashMap<>();
+    m.put("tiering", "on");
     m.put("object-store", "s3");
     m.put("s3-endpoint", s3.endpoint());
     m.put("s3-path-style", "true");
