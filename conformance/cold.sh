@@ -53,6 +53,7 @@ XML
   --sun-misc-unsafe-memory-access=allow -Dlogback.configurationFile="$WORK/logback-warn.xml" -cp "$(cat "$CP_FILE")" org.gaul.s3proxy.Main --properties "$WORK/s3proxy.conf" \
   >"$S3_LOG" 2>&1 </dev/null &
 S3_PID=$!
+disown "$S3_PID" # no "Killed" job notice when cleanup stops it
 deadline=$((SECONDS + 90))
 until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$S3_PORT/" || true)" != 000 ]; do
   kill -0 "$S3_PID" 2>/dev/null || { echo "cold.sh: s3proxy exited" >&2; cat "$S3_LOG" >&2; exit 1; }
@@ -66,7 +67,15 @@ export TRIBUTARY_LAUNCH="$(printf '%q' "$ROOT/tributary") server --tiering on --
 --s3-path-style true --s3-bucket tributary --s3-prefix conformance --s3-region us-east-1 \
 --tier-bytes-min 1 --tier-age-ms 0 --tier-interval-ms 200 --tier-chunk-bytes-max 1048576 --hot-bytes-max 0 --cold-reads-prefer true \
 --segment-bytes-max 1048576 --cold-block-bytes 65536 --read-threads 8 --snapshot-interval-entries 100 --peer-port 0"
-"$HERE/run.sh" conformance "$@"
+# how many of the server's reads of stream bytes went to the object store (vs. local disk only)
+export CONFORMANCE_AFTER='curl -s "$TRIBUTARY_URL/metrics" | grep -E "^tributary_(stream_range_reads_total|cold_uploads_total|cold_cache_(hits|misses)_total)" | sed "s/^/cold.sh: /" >"'"$WORK"'/metrics.txt"'
+RC=0
+"$HERE/run.sh" conformance "$@" || RC=$?
+cat "$WORK/metrics.txt" 2>/dev/null || true
+COLD_READS="$(sed -n 's/.*source="cold"} //p' "$WORK/metrics.txt")"
+HOT_READS="$(sed -n 's/.*source="hot"} //p' "$WORK/metrics.txt")"
+echo "cold.sh: range reads: ${COLD_READS:-?} from the object store, ${HOT_READS:-?} from local disk only"
+[ "$RC" = 0 ] || exit "$RC"
 OBJECTS="$(find "$WORK/s3/tributary" -type f | wc -l)"
 echo "cold.sh: $OBJECTS objects in the bucket after the run"
 [ "$OBJECTS" -gt 0 ] || { echo "cold.sh: nothing was tiered" >&2; exit 1; }

@@ -28,6 +28,7 @@ public final class TributaryNode implements AutoCloseable {
   private ObjectStore objectStore;
   private io.tributary.cold.BlockCache coldCache;
   private io.tributary.group.ColdTier tier;
+  private StreamService service;
   private RaftHost raft;
   private ReadPool readPool;
   private HttpServer http;
@@ -60,7 +61,7 @@ public final class TributaryNode implements AutoCloseable {
     readPool = new ReadPool(config.readThreads(), config.readQueueMax());
     // snapshot blobs may live in the object store only if every replica reads the same one
     boolean shared = config.peers().size() == 1 || config.cold().usesS3();
-    StreamService service = new StreamService(raft, clock, config, () -> UUID.randomUUID().toString(), readPool, coldCache,
+    service = new StreamService(raft, clock, config, () -> UUID.randomUUID().toString(), readPool, coldCache,
         tier, shared ? objectStore : null);
     http = new HttpServer(config, service, new ClusterStatus(raft, config), new SnapshotExports(raft), clock, this::ready, this::metrics);
     port = http.start();
@@ -102,7 +103,7 @@ public final class TributaryNode implements AutoCloseable {
   }
 
   String metrics() {
-    return Metrics.render(raft, http) + (tier == null ? "" : tier.metrics());
+    return Metrics.render(raft, http) + service.reads().metrics() + (tier == null ? "" : tier.metrics());
   }
 
   @Override

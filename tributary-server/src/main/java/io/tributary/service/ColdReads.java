@@ -17,6 +17,9 @@ import io.tributary.state.StreamView;
 final class ColdReads {
   private final BlockCache cache;
   private final boolean preferred;
+  /** Byte ranges of streams served (at least partly) from the object store, and only from local disk. */
+  private final java.util.concurrent.atomic.LongAdder coldRanges = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder hotRanges = new java.util.concurrent.atomic.LongAdder();
 
   ColdReads(BlockCache cache, boolean preferred) {
     this.cache = cache;
@@ -28,8 +31,19 @@ final class ColdReads {
     return preferred;
   }
 
+  /** Counts one range read served only from local disk. */
+  void countHot() {
+    hotRanges.increment();
+  }
+
+  /** Ranges read from the object store (at least partly) and only from local disk, since start. */
+  long[] rangeCounts() {
+    return new long[] {coldRanges.sum(), hotRanges.sum()};
+  }
+
   /** Bytes {@code [from, to)} of {@code v}'s own data, all within {@code cold}. */
   byte[] read(StreamView v, ColdIndex.View cold, long from, long to) {
+    coldRanges.increment();
     byte[] out = new byte[Math.toIntExact(to - from)];
     long cur = from;
     while (cur < to) {

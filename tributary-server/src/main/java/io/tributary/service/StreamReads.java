@@ -171,7 +171,11 @@ public final class StreamReads {
           System.arraycopy(h, 0, out, c.length, h.length);
           return out;
         }
-        return StreamReader.read(store, v.streamId(), v.index(), v.tail(), from, to, cachedOnly);
+        byte[] h = StreamReader.read(store, v.streamId(), v.index(), v.tail(), from, to, cachedOnly);
+        if (h != null) {
+          cold.countHot();
+        }
+        return h;
       } catch (io.tributary.storage.SegmentGoneException e) {
         if (attempt >= 2) {
           throw new io.tributary.common.UnavailableException("stream " + v.key() + ": local copy of [" + from + ", " + to
@@ -179,6 +183,17 @@ public final class StreamReads {
         }
       }
     }
+  }
+
+  /**
+   * Prometheus text: stream byte ranges read from the object store (at least partly) and only from
+   * local disk, since start ({@code tributary_stream_range_reads_total{source}}).
+   */
+  public String metrics() {
+    long[] n = cold.rangeCounts();
+    return "# TYPE tributary_stream_range_reads_total counter\n"
+        + "tributary_stream_range_reads_total{source=\"cold\"} " + n[0] + "\n"
+        + "tributary_stream_range_reads_total{source=\"hot\"} " + n[1] + "\n";
   }
 
   /** True when the record holding {@code off} (and so every later one of the stream) is still on local disk. */
