@@ -24,6 +24,8 @@
 #                              (default 332; 338 with subscriptions; 1 when extra
 #                              vitest args such as -t are given)
 #   KEEP_DATA=1                keep the temporary data directory
+#   CONFORMANCE_AFTER          a shell command run after the tests, while the server
+#                              still runs (TRIBUTARY_URL is exported), e.g. to read /metrics
 #
 # Prints one line per suite: "<suite>: N passed, N failed, N skipped". Exits
 # non-zero if any test failed, if fewer tests ran than expected, or on setup errors.
@@ -202,6 +204,7 @@ rm -f "$REPORT"
 set +e
 CONFORMANCE_REPORT_FILE="$REPORT" ./node_modules/.bin/vitest run "${FILES[@]}" ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"}
 VITEST_RC=$?
+[ -z "${CONFORMANCE_AFTER:-}" ] || bash -c "$CONFORMANCE_AFTER" || log "CONFORMANCE_AFTER failed"
 set -e
 
 echo

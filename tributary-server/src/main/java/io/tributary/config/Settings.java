@@ -69,6 +69,18 @@ public final class Settings {
   public static final Setting COLD_CACHE_BYTES_MAX = num("cold-cache-bytes-max", 64 * MIB, "bytes", "cold-read blocks kept in memory per node (LRU); 0 = no cache", v -> v >= 0, ">= 0");
   public static final Setting COLD_PREFETCH_BLOCKS = num("cold-prefetch-blocks", 2, "count", "blocks read ahead of a sequential cold reader (0 = off)", v -> v >= 0 && v <= 64, "0..64");
 
+
+  // tiering: moving sealed data to the object store (see docs/operations.md, "Cold tier and S3")
+  public static final Setting TIERING = str("tiering", "auto", "auto (tier only with --object-store s3), on (also to --object-store-dir: a single node, or a cluster whose nodes share that directory) or off (all data stays on local disk)");
+  public static final Setting HOT_BYTES_MAX = num("hot-bytes-max", 4096 * MIB, "bytes", "local segment bytes kept per node; beyond it the oldest segments whose data is all in the object store are deleted (0 = delete as soon as tiered)", v -> v >= 0, ">= 0");
+  public static final Setting UNTIERED_BYTES_MAX = num("untiered-bytes-max", 1024 * MIB, "bytes", "stream bytes per node not yet in the object store; beyond it appends get 503 + Retry-After (an object store outage)", v -> v >= MIB, ">= 1 MiB");
+  public static final Setting TIER_BYTES_MIN = num("tier-bytes-min", 4 * MIB, "bytes", "a stream's untiered bytes are uploaded once at least this many are waiting", v -> v >= 1, ">= 1");
+  public static final Setting TIER_AGE_MS = num("tier-age-ms", 60000, "ms", "a smaller untiered tail is uploaded once it has not grown for this long (0 = at once)", v -> v >= 0, ">= 0");
+  public static final Setting TIER_CHUNK_BYTES_MAX = num("tier-chunk-bytes-max", 8 * MIB, "bytes", "largest chunk object (a single record may exceed it)", v -> v >= 64 * KIB && v <= 256 * MIB, "64 KiB..256 MiB");
+  public static final Setting TIER_UPLOADS_MAX = num("tier-uploads-max", 4, "count", "concurrent uploads and deletions per node", v -> v >= 1 && v <= 64, "1..64");
+  public static final Setting TIER_INTERVAL_MS = num("tier-interval-ms", 500, "ms", "how often the tiering task looks for data to upload, segments to drop and garbage to delete", v -> v >= 10 && v <= 60000, "10..60000");
+  public static final Setting COLD_READS_PREFER = str("cold-reads-prefer", "false", "true: read every tiered range from the object store even while a local copy exists (tests use it to exercise cold reads)");
+
   public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, NODE_ID, PEER_PORT, PEERS, REJOIN, GROUPS, RAFT_RPC,
       ELECTION_TIMEOUT_MIN_MS, ELECTION_TIMEOUT_MAX_MS, SNAPSHOT_INTERVAL_ENTRIES, RAFT_SEGMENT_BYTES_MAX, RAFT_LOG_CACHE_BYTES_MAX, SEGMENT_BYTES_MAX, TAIL_CACHE_BYTES,
       BODY_BYTES_MAX, READ_CHUNK_BYTES_MAX, APPEND_BATCH_FRAMES_MAX, TRANSACTION_APPENDS_MAX, ATTRS_BYTES_MAX,
@@ -78,7 +90,8 @@ public final class Settings {
       WRITE_TIMEOUT_MS, READ_THREADS, READ_QUEUE_MAX, EVENT_LOOP_THREADS,
       OBJECT_STORE, OBJECT_STORE_DIR, S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_PREFIX, S3_ACCESS_KEY, S3_SECRET_KEY, S3_PATH_STYLE,
       S3_CONNECT_TIMEOUT_MS, S3_READ_TIMEOUT_MS, S3_CALL_TIMEOUT_MS, S3_ATTEMPTS_MAX, COLD_BLOCK_BYTES, COLD_CACHE_BYTES_MAX,
-      COLD_PREFETCH_BLOCKS);
+      COLD_PREFETCH_BLOCKS, TIERING, HOT_BYTES_MAX, UNTIERED_BYTES_MAX, TIER_BYTES_MIN, TIER_AGE_MS, TIER_CHUNK_BYTES_MAX,
+      TIER_UPLOADS_MAX, TIER_INTERVAL_MS, COLD_READS_PREFER);
 
   private static Setting str(String name, String def, String doc) {
     return new Setting(name, Setting.Kind.STRING, def, "", doc, v -> true, "", false);

@@ -55,6 +55,7 @@ public record TributaryConfig(
     int readQueueMax,
     int eventLoopThreads,
     ColdTierConfig cold,
+    TieringConfig tiering,
     Map<String, String> effective) {
 
   /** One voter: id, host, Raft port and client HTTP port (snapshot transfer between nodes uses it). */
@@ -142,6 +143,7 @@ public record TributaryConfig(
         (int) l(eff, Settings.READ_QUEUE_MAX),
         (int) l(eff, Settings.EVENT_LOOP_THREADS),
         cold,
+        tiering(eff, cold),
         Map.copyOf(eff));
   }
 
@@ -229,6 +231,21 @@ public record TributaryConfig(
         (int) l(eff, Settings.COLD_BLOCK_BYTES),
         l(eff, Settings.COLD_CACHE_BYTES_MAX),
         (int) l(eff, Settings.COLD_PREFETCH_BLOCKS));
+  }
+
+  private static TieringConfig tiering(Map<String, String> eff, ColdTierConfig cold) {
+    String mode = eff.get(Settings.TIERING.name());
+    boolean enabled = switch (mode) {
+      case "on" -> true;
+      case "off" -> false;
+      // a local directory is usually the node's own disk: tiering into it doubles the writes and
+      // frees nothing, so the default node (no S3) does no tiering work at all
+      case "auto" -> cold.usesS3();
+      default -> throw new ConfigException("--tiering: must be auto, on or off, got '" + mode + "'");
+    };
+    return new TieringConfig(enabled, l(eff, Settings.HOT_BYTES_MAX), l(eff, Settings.UNTIERED_BYTES_MAX),
+        l(eff, Settings.TIER_BYTES_MIN), l(eff, Settings.TIER_AGE_MS), l(eff, Settings.TIER_CHUNK_BYTES_MAX),
+        (int) l(eff, Settings.TIER_UPLOADS_MAX), l(eff, Settings.TIER_INTERVAL_MS), bool(eff, Settings.COLD_READS_PREFER));
   }
 
   private static boolean bool(Map<String, String> eff, Setting s) {

@@ -270,6 +270,24 @@ public final class RaftHost implements AutoCloseable {
     return barriers.get(g).sync();
   }
 
+  /**
+   * Asks group {@code g}'s state machine for a snapshot now (whatever the entries since the last
+   * one), and waits for it. The cold tier uses it: segments are dropped only below the latest
+   * snapshot's end. Blocks; never call it on an event loop or a Ratis thread.
+   */
+  public void requestSnapshot(int g) throws IOException {
+    RaftClientReply r = server.snapshotManagement(org.apache.ratis.protocol.SnapshotManagementRequest.newCreate(clientId,
+        server.getId(), groups.get(g).raftGroup.getGroupId(), callIds.incrementAndGet(), 30_000, 1));
+    if (!r.isSuccess()) {
+      throw new IOException("group " + g + ": snapshot request failed: " + describe(r.getException()));
+    }
+  }
+
+  /** True when this node leads group {@code g} and may submit to it. Any thread. */
+  public boolean leads(int g) {
+    return isLeader(g);
+  }
+
   private boolean isLeader(int g) {
     try {
       var info = server.getDivision(groups.get(g).raftGroup.getGroupId()).getInfo();

@@ -26,6 +26,9 @@ public final class TributaryNode implements AutoCloseable {
   private final TributaryConfig config;
   private final Clock clock;
   private ObjectStore objectStore;
+  private io.tributary.cold.BlockCache coldCache;
+  private io.tributary.group.ColdTier tier;
+  private StreamService service;
   private RaftHost raft;
   private ReadPool readPool;
   private HttpServer http;
@@ -39,16 +42,27 @@ public final class TributaryNode implements AutoCloseable {
   public void start() throws IOException, InterruptedException {
     LOG.info("starting Tributary node {} with effective config:\n{}", config.nodeId(), config.describe());
     Files.createDirectories(config.dataDir());
-    // built (no I/O) so a bad cold-tier config fails at start; tiering itself is not wired yet
+    // built without I/O, so a bad cold-tier config fails at start
     objectStore = ColdStores.open(config.cold());
-    LOG.info("object store: {} (cold tiering not enabled yet)", objectStore.describe());
+    coldCache = new io.tributary.cold.BlockCache(objectStore, ColdStores.cacheOptions(config.cold()));
     raft = new RaftHost(config, clock);
     raft.start();
+    if (config.tiering().enabled()) {
+      tier = new io.tributary.group.ColdTier(raft, objectStore, coldCache, config.tiering(), config.writeTimeoutMillis());
+      tier.start();
+      LOG.info("cold tiering on: object store {}, hot budget {} bytes per node", objectStore.describe(),
+          config.tiering().hotBytesMax());
+    } else {
+      LOG.info("cold tiering off: {}; all data stays on this node's disk (object store {} is only read for ranges tiered "
+          + "before)", config.cold().usesS3() ? "--tiering off"
+              : "no S3 object store (--tiering auto tiers only to S3; --tiering on tiers to --object-store-dir)",
+          objectStore.describe());
+    }
     readPool = new ReadPool(config.readThreads(), config.readQueueMax());
     // snapshot blobs may live in the object store only if every replica reads the same one
     boolean shared = config.peers().size() == 1 || config.cold().usesS3();
-    StreamService service = new StreamService(raft, clock, config, () -> UUID.randomUUID().toString(), readPool,
-        shared ? objectStore : null);
+    service = new StreamService(raft, clock, config, () -> UUID.randomUUID().toString(), readPool, coldCache,
+        tier, shared ? objectStore : null);
     http = new HttpServer(config, service, new ClusterStatus(raft, config), new SnapshotExports(raft), clock, this::ready, this::metrics);
     port = http.start();
     LOG.info("Tributary node {} listening on http://{}:{} (data in {})", config.nodeId(), config.host(), port,
@@ -74,9 +88,14 @@ public final class TributaryNode implements AutoCloseable {
     return port;
   }
 
-  /** The cold tier's object store (built at start; nothing uses it yet). */
+  /** The cold tier's object store. */
   public ObjectStore objectStore() {
     return objectStore;
+  }
+
+  /** The node's tiering, or null when it does not tier. */
+  public io.tributary.group.ColdTier tier() {
+    return tier;
   }
 
   public TributaryConfig config() {
@@ -84,13 +103,16 @@ public final class TributaryNode implements AutoCloseable {
   }
 
   String metrics() {
-    return Metrics.render(raft, http);
+    return Metrics.render(raft, http) + service.reads().metrics() + (tier == null ? "" : tier.metrics());
   }
 
   @Override
   public void close() {
     if (http != null) {
       http.close();
+    }
+    if (tier != null) {
+      tier.close();
     }
     if (readPool != null) {
       readPool.close();
@@ -101,6 +123,9 @@ public final class TributaryNode implements AutoCloseable {
       } catch (IOException e) {
         LOG.warn("closing Ratis failed", e);
       }
+    }
+    if (coldCache != null) {
+      coldCache.close();
     }
     if (objectStore != null) {
       objectStore.close();

@@ -26,15 +26,17 @@ public final class StreamReads {
   private final Clock clock;
   private final ReadPool pool;
   private final TtlTracker ttl;
+  private final ColdReads cold;
   /** Where blobs above snapshot-inline-bytes-max live; null when no store every replica can read. */
   private final ObjectStore blobStore;
 
-  StreamReads(RaftHost host, Clock clock, ReadPool pool, TtlTracker ttl, ObjectStore blobStore) {
+  StreamReads(RaftHost host, Clock clock, ReadPool pool, TtlTracker ttl, ColdReads cold, ObjectStore blobStore) {
     this.blobStore = blobStore;
     this.host = host;
     this.clock = clock;
     this.pool = pool;
     this.ttl = ttl;
+    this.cold = cold;
   }
 
   /** Result of resolving a key: found (with its view), missing, or gone (deleted/expired but pinned). */
@@ -121,8 +123,7 @@ public final class StreamReads {
     }
     long own = v.ownStart();
     if (from >= own) {
-      return StreamReader.read(host.group(v.group()).stateMachine().state().store(), v.streamId(), v.index(),
-          v.tail(), from, to, cachedOnly);
+      return ownRange(v, from, to, cachedOnly);
     }
     StreamView.Fork f = v.fork();
     StreamView src = host.group(f.sourceGroup()).stateMachine().state().viewById(f.sourceStreamId());
@@ -133,8 +134,7 @@ public final class StreamReads {
     if (head == null || to <= own) {
       return head;
     }
-    byte[] tail = StreamReader.read(host.group(v.group()).stateMachine().state().store(), v.streamId(), v.index(),
-        v.tail(), own, to, cachedOnly);
+    byte[] tail = ownRange(v, own, to, cachedOnly);
     if (tail == null) {
       return null;
     }
@@ -142,6 +142,64 @@ public final class StreamReads {
     System.arraycopy(head, 0, out, 0, head.length);
     System.arraycopy(tail, 0, out, head.length, tail.length);
     return out;
+  }
+
+  /**
+   * The stream's own bytes {@code [from, to)}: below the cold end from the object store when
+   * preferred or when the local copy is gone, the rest from the local segments. A record dropped
+   * while being read (the cold tier deletes segments concurrently) is read again with the newer
+   * cold index, which by then covers it; null if {@code cachedOnly} and the object store is needed.
+   */
+  private byte[] ownRange(StreamView v, long from, long to, boolean cachedOnly) {
+    var state = host.group(v.group()).stateMachine().state();
+    var store = state.store();
+    for (int attempt = 0; ; attempt++) {
+      StreamView latest = state.viewById(v.streamId());
+      var ci = latest != null && latest.cold().end() > v.cold().end() ? latest.cold() : v.cold();
+      long coldTo = Math.min(to, ci.end());
+      try {
+        if (from < coldTo && (cold.preferred() || !hotHolds(v, store, from))) {
+          if (cachedOnly) {
+            return null;
+          }
+          byte[] c = cold.read(v, ci, from, coldTo);
+          if (coldTo == to) {
+            return c;
+          }
+          byte[] h = StreamReader.read(store, v.streamId(), v.index(), v.tail(), coldTo, to, false);
+          byte[] out = java.util.Arrays.copyOf(c, c.length + h.length);
+          System.arraycopy(h, 0, out, c.length, h.length);
+          return out;
+        }
+        byte[] h = StreamReader.read(store, v.streamId(), v.index(), v.tail(), from, to, cachedOnly);
+        if (h != null) {
+          cold.countHot();
+        }
+        return h;
+      } catch (io.tributary.storage.SegmentGoneException e) {
+        if (attempt >= 2) {
+          throw new io.tributary.common.UnavailableException("stream " + v.key() + ": local copy of [" + from + ", " + to
+              + ") is gone and the object store does not have it yet; retry", 1);
+        }
+      }
+    }
+  }
+
+  /**
+   * Prometheus text: stream byte ranges read from the object store (at least partly) and only from
+   * local disk, since start ({@code tributary_stream_range_reads_total{source}}).
+   */
+  public String metrics() {
+    long[] n = cold.rangeCounts();
+    return "# TYPE tributary_stream_range_reads_total counter\n"
+        + "tributary_stream_range_reads_total{source=\"cold\"} " + n[0] + "\n"
+        + "tributary_stream_range_reads_total{source=\"hot\"} " + n[1] + "\n";
+  }
+
+  /** True when the record holding {@code off} (and so every later one of the stream) is still on local disk. */
+  private static boolean hotHolds(StreamView v, io.tributary.storage.SegmentStore store, long off) {
+    int i = v.index().locate(off);
+    return i >= 0 && v.index().positions()[i] >= store.firstPosition();
   }
 
   // ---------------------------------------------------------------- message boundaries and blobs

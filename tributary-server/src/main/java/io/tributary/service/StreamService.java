@@ -31,19 +31,26 @@ public final class StreamService {
   private final Buckets buckets;
   private final StreamHistory history;
   private final BatchAppends batches;
+  /** The cold tier's admission control, or null when this node does not tier. */
+  private final io.tributary.group.ColdTier tier;
 
   /**
-   * {@code blobStore}: where application snapshots above snapshot-inline-bytes-max go; null when
-   * there is no object store every replica can read (then every snapshot goes through Raft).
+   * @param coldCache block cache of cold reads (tiered ranges are readable even when this node
+   *     does not tier now)
+   * @param tier the node's tiering, or null when it does not tier
+   * @param blobStore where application snapshots above snapshot-inline-bytes-max go; null when
+   *     there is no object store every replica can read (then every snapshot goes through Raft)
    */
   public StreamService(RaftHost host, Clock clock, TributaryConfig config, Supplier<String> pinIds, ReadPool readPool,
-      io.tributary.cold.ObjectStore blobStore) {
+      io.tributary.cold.BlockCache coldCache, io.tributary.group.ColdTier tier, io.tributary.cold.ObjectStore blobStore) {
     this.host = host;
+    this.tier = tier;
     this.clock = clock;
     this.config = config;
     this.pinIds = pinIds;
     this.ttl = new TtlTracker(clock, this::touch);
-    this.reads = new StreamReads(host, clock, readPool, ttl, blobStore);
+    this.reads = new StreamReads(host, clock, readPool, ttl, new ColdReads(coldCache, config.tiering().coldReadsPrefer()),
+        blobStore);
     this.buckets = new Buckets(this, host);
     this.history = new StreamHistory(this, reads, config, blobStore);
     this.batches = new BatchAppends(this, host, config);
@@ -166,6 +173,12 @@ public final class StreamService {
   }
 
   CompletableFuture<Outcome> submitToGroup(int group, Command c, int bytes) {
+    if (tier != null && carriesData(c)) {
+      UnavailableException full = tier.admit();
+      if (full != null) {
+        return CompletableFuture.failedFuture(full);
+      }
+    }
     return host.group(group).batcher().submit(c, bytes + 64)
         .orTimeout(config.writeTimeoutMillis(), TimeUnit.MILLISECONDS)
         .exceptionallyCompose(t -> {
@@ -176,6 +189,18 @@ public final class StreamService {
           }
           return CompletableFuture.failedFuture(cause);
         });
+  }
+
+  /** Commands that add stream bytes: refused while the hot tier is full (see {@link io.tributary.group.ColdTier#admit}). */
+  private static boolean carriesData(Command c) {
+    return switch (c) {
+      case Command.Append a -> a.data().length > 0;
+      case Command.AppendBatch b -> b.data().length > 0;
+      case Command.Transaction t -> true;
+      case Command.Create cr -> cr.data().length > 0;
+      case Command.PublishSnapshot p -> true;
+      default -> false;
+    };
   }
 
   Supplier<String> pinIds() {

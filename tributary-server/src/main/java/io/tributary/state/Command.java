@@ -95,4 +95,15 @@ public sealed interface Command {
    * are written, or none is. {@code key} is the affinity key's placement key.
    */
   record Transaction(StreamKey key, java.util.List<Append> appends) implements Command {}
+
+  /**
+   * The group's leader uploaded stream bytes {@code [start, end)} of incarnation {@code streamId}
+   * as one chunk object (key derived from group, id and range): the range becomes cold if it
+   * starts exactly at the stream's cold end (else the command is ignored, and the uploader deletes
+   * its object unless this exact range is already recorded).
+   */
+  record ColdChunksPublished(StreamKey key, long streamId, long start, long end) implements Command {}
+
+  /** The leader deleted these garbage objects: they leave the group's deletion queue. Key: ("", ""). */
+  record ColdGarbageCollected(StreamKey key, java.util.List<String> objectKeys) implements Command {}
 }

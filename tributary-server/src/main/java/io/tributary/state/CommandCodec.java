@@ -24,6 +24,8 @@ public final class CommandCodec {
   private static final int SET_ATTRS = 11;
   private static final int APPEND_BATCH = 12;
   private static final int TRANSACTION = 13;
+  private static final int COLD_PUBLISHED = 14;
+  private static final int COLD_COLLECTED = 15;
 
   private CommandCodec() {}
 
@@ -84,6 +86,19 @@ public final class CommandCodec {
           o.i32(t.appends().size());
           for (Command.Append a : t.appends()) {
             appendBody(o, a);
+          }
+        }
+        case Command.ColdChunksPublished p -> {
+          o.u8(COLD_PUBLISHED);
+          key(o, p.key());
+          o.i64(p.streamId()).i64(p.start()).i64(p.end());
+        }
+        case Command.ColdGarbageCollected g -> {
+          o.u8(COLD_COLLECTED);
+          key(o, g.key());
+          o.i32(g.objectKeys().size());
+          for (String k : g.objectKeys()) {
+            o.str(k);
           }
         }
         case Command.Delete d -> {
@@ -195,6 +210,15 @@ public final class CommandCodec {
             appends.add(appendBody(in, key(in)));
           }
           yield new Command.Transaction(key, appends);
+        }
+        case COLD_PUBLISHED -> new Command.ColdChunksPublished(key, in.i64(), in.i64(), in.i64());
+        case COLD_COLLECTED -> {
+          int count = in.i32();
+          List<String> keys = new ArrayList<>(count);
+          for (int j = 0; j < count; j++) {
+            keys.add(in.str());
+          }
+          yield new Command.ColdGarbageCollected(key, keys);
         }
         case DELETE -> new Command.Delete(key);
         case TOUCH -> new Command.Touch(key, in.i64());

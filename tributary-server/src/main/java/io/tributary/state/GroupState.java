@@ -25,6 +25,8 @@ public final class GroupState {
   /** Bucket registry (used on the registry group only): name → creation time. */
   final ConcurrentSkipListMap<String, Long> buckets = new ConcurrentSkipListMap<>();
   private final List<Long> changed = new ArrayList<>();
+  /** Streams whose view changed in a way no watcher waits for (cold ranges): republished, not fired. */
+  private final List<StreamEntry> republish = new ArrayList<>();
   /** Pin of a fork removed while applying the current command, to hand back to the submitter. */
   private StreamEntry removedFork;
 
@@ -32,6 +34,19 @@ public final class GroupState {
   private final AppendHandler append = new AppendHandler();
   private final LifecycleHandler lifecycle = new LifecycleHandler();
   private final HistoryHandler history = new HistoryHandler();
+  private final ColdHandler cold = new ColdHandler();
+  /**
+   * Objects to delete from the object store (chunks of removed streams, chunks below a retention
+   * floor), in the order they became garbage. Replicated state (in snapshots): the leader deletes
+   * them and commits {@link Command.ColdGarbageCollected}, so a crash between the two only repeats
+   * an idempotent delete. Readers see {@link #garbageHead}.
+   */
+  final java.util.LinkedHashSet<String> coldGarbage = new java.util.LinkedHashSet<>();
+  boolean garbageChanged;
+  private volatile List<String> garbageHead = List.of();
+  private volatile int garbageCount;
+  /** How many garbage keys {@link #garbageHead} publishes: one deletion batch of the leader. */
+  static final int GARBAGE_HEAD_MAX = 256;
 
   GroupState(int group, SegmentStore store, WatchRegistry watches) {
     this.group = group;
@@ -58,6 +73,8 @@ public final class GroupState {
         case Command.SetAttrs a -> history.attrs(this, a, now);
         case Command.AppendBatch b -> append.applyBatch(this, b, now);
         case Command.Transaction t -> append.applyTransaction(this, t, now);
+        case Command.ColdChunksPublished p -> cold.publish(this, p);
+        case Command.ColdGarbageCollected g -> cold.collected(this, g);
       });
       if (removedFork != null) {
         int last = out.size() - 1;
@@ -74,6 +91,10 @@ public final class GroupState {
       }
     }
     store.publish();
+    for (StreamEntry e : republish) {
+      e.publish();
+    }
+    republish.clear();
     for (Long id : changed) {
       StreamEntry e = byId.get(id);
       if (e != null) {
@@ -84,7 +105,42 @@ public final class GroupState {
       watches.fire(id);
     }
     changed.clear();
+    publishGarbage();
     return out;
+  }
+
+  /** Publishes the head of the garbage queue if it changed (apply thread). */
+  void publishGarbage() {
+    if (!garbageChanged) {
+      return;
+    }
+    garbageChanged = false;
+    garbageHead = coldGarbage.stream().limit(GARBAGE_HEAD_MAX).toList();
+    garbageCount = coldGarbage.size();
+  }
+
+  /** Queues the object keys of chunks {@code from..to-1} of {@code e} for deletion. */
+  void enqueueGarbage(StreamEntry e, int from, int to) {
+    for (int i = from; i < to; i++) {
+      coldGarbage.add(io.tributary.cold.ChunkFormat.key(group, e.streamId, e.cold.startAt(i), e.cold.endAt(i)));
+      garbageChanged = true;
+    }
+  }
+
+  void dequeueGarbage(List<String> keys) {
+    for (String k : keys) {
+      garbageChanged |= coldGarbage.remove(k);
+    }
+  }
+
+  /** After a retention change: chunks wholly below the floor become garbage, unless forks may read them. */
+  void trimCold(StreamEntry e) {
+    if (!e.pins.isEmpty()) {
+      return; // a fork reads the source below its fork point, whatever the source's retention
+    }
+    int from = e.cold.first();
+    int n = e.cold.trimBelow(e.retainedFrom);
+    enqueueGarbage(e, from, from + n);
   }
 
   private Outcome createBucket(String name, long now) {
@@ -102,6 +158,10 @@ public final class GroupState {
   /** Registered buckets in name order (registry group). */
   public java.util.NavigableMap<String, Long> buckets() {
     return java.util.Collections.unmodifiableNavigableMap(buckets);
+  }
+
+  void markRepublish(StreamEntry e) {
+    republish.add(e);
   }
 
   void markChanged(StreamEntry e) {
@@ -135,6 +195,7 @@ public final class GroupState {
     }
     byKey.remove(e.key, e);
     byId.remove(e.streamId);
+    enqueueGarbage(e, e.cold.first(), e.cold.count());
     e.softDeleted = true;
     e.publish();
     changed.add(e.streamId);
@@ -170,6 +231,53 @@ public final class GroupState {
   }
 
   // ---- read side (any thread) ----
+
+  /** Object keys waiting for deletion, oldest first (at most {@value #GARBAGE_HEAD_MAX}). */
+  public List<String> garbageHead() {
+    return garbageHead;
+  }
+
+  public int garbageCount() {
+    return garbageCount;
+  }
+
+  /** Runs {@code f} on the published view of every stream still holding data (live or pinned). */
+  public void forEachView(java.util.function.Consumer<StreamView> f) {
+    for (StreamEntry e : byId.values()) {
+      StreamView v = e.view;
+      if (v != null) {
+        f.accept(v);
+      }
+    }
+  }
+
+  /**
+   * The lowest segment position a reader may still need from the local disk: the first record
+   * of every stream's bytes that are not cold yet, and every application snapshot blob (blobs are
+   * not tiered). Records below it are cold or garbage (removed streams, replaced blobs). Reads
+   * the published end first, so records written meanwhile are above the answer.
+   */
+  public long hotLowWatermark() {
+    long low = store.publishedEnd();
+    for (StreamEntry e : byId.values()) {
+      StreamView v = e.view;
+      if (v == null) {
+        continue;
+      }
+      long coldEnd = Math.max(v.cold().end(), v.ownStart());
+      if (coldEnd < v.tail()) {
+        int i = v.index().locate(coldEnd);
+        if (i >= 0) {
+          low = Math.min(low, v.index().positions()[i]);
+        }
+      }
+      AppSnapshot snap = v.snapshot();
+      if (snap != null && snap.positions().length > 0) {
+        low = Math.min(low, snap.positions()[0]);
+      }
+    }
+    return low;
+  }
 
   public StreamView view(StreamKey key) {
     StreamEntry e = byKey.get(key);

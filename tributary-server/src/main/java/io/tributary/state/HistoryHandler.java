@@ -68,6 +68,7 @@ final class HistoryHandler {
           : "retention cannot pass the latest snapshot (at offset " + e.snapshot.offset() + ")");
     }
     e.retainedFrom = r.offset();
+    s.trimCold(e);
     s.markChanged(e);
     return state(Outcome.Code.RETENTION_SET, e);
   }

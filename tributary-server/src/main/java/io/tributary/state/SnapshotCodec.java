@@ -26,7 +26,12 @@ import java.util.zip.CheckedOutputStream;
  */
 final class SnapshotCodec {
   private static final int MAGIC = 0x54525353; // "TRSS"
-  private static final int VERSION = 2;
+  private static final int VERSION = 3;
+  /**
+   * Version 2 (with the application snapshot's object key) lacks the cold index and the garbage
+   * queue; still read (as all-hot, nothing queued).
+   */
+  private static final int VERSION_WITHOUT_COLD = 2;
 
   private SnapshotCodec() {}
 
@@ -50,6 +55,10 @@ final class SnapshotCodec {
       o.writeInt(s.byId.size());
       for (StreamEntry e : s.byId.values().stream().sorted((a, b) -> Long.compare(a.streamId, b.streamId)).toList()) {
         writeEntry(o, e);
+      }
+      o.writeInt(s.coldGarbage.size());
+      for (String k : s.coldGarbage) {
+        str(o, k);
       }
       o.flush();
       o.writeInt((int) crc.getValue());
@@ -123,6 +132,12 @@ final class SnapshotCodec {
       }
       str(o, snap.objectKey());
     }
+    ColdIndex c = e.cold;
+    o.writeInt(c.count() - c.first());
+    for (int i = c.first(); i < c.count(); i++) {
+      o.writeLong(c.startAt(i));
+    }
+    o.writeLong(c.end());
   }
 
   /** Restores into an empty {@code s}; returns the segment end the snapshot refers to. */
@@ -135,7 +150,7 @@ final class SnapshotCodec {
         throw new IOException("not a Tributary snapshot: " + file);
       }
       int version = in.readInt();
-      if (version != VERSION) {
+      if (version != VERSION && version != VERSION_WITHOUT_COLD) {
         throw new IOException("unsupported snapshot version " + version + " in " + file);
       }
       int group = in.readInt();
@@ -150,10 +165,18 @@ final class SnapshotCodec {
       }
       int count = in.readInt();
       for (int i = 0; i < count; i++) {
-        StreamEntry e = readEntry(in, s.group);
+        StreamEntry e = readEntry(in, s.group, version);
         s.byId.put(e.streamId, e);
         s.byKey.put(e.key, e);
         e.publish();
+      }
+      if (version >= 3) {
+        int garbage = in.readInt();
+        for (int i = 0; i < garbage; i++) {
+          s.coldGarbage.add(str(in));
+        }
+        s.garbageChanged = true;
+        s.publishGarbage();
       }
       int expected = (int) crc.getValue();
       int stored = in.readInt();
@@ -164,7 +187,7 @@ final class SnapshotCodec {
     }
   }
 
-  private static StreamEntry readEntry(DataInputStream in, int group) throws IOException {
+  private static StreamEntry readEntry(DataInputStream in, int group, int version) throws IOException {
     long id = in.readLong();
     StreamKey key = key(in);
     String ct = str(in);
@@ -219,9 +242,20 @@ final class SnapshotCodec {
       }
       snap = new AppSnapshot(off, sct, digest, len, blobId, positions, str(in));
     }
+    ColdIndex cold = null;
+    if (version >= 3) {
+      long[] starts = new long[in.readInt()];
+      for (int i = 0; i < starts.length; i++) {
+        starts[i] = in.readLong();
+      }
+      cold = ColdIndex.restore(starts, 0, in.readLong());
+    }
     StreamEntry e = new StreamEntry(id, group, key, ct, ttl, exp, expMs, fork, reqOff, subOff, pinId,
         StreamIndex.restore(offs, poss), tail);
     e.retainedFrom = retainedFrom;
+    if (cold != null) {
+      e.cold = cold;
+    }
     e.attrs = attrs;
     e.snapshot = snap;
     e.lastAccessMillis = lastAccess;

@@ -40,6 +40,8 @@ final class StreamEntry {
   final long forkSubOffset;
   final String forkPinId;
   final StreamIndex index;
+  /** Own bytes held in the object store (starts empty at the stream's own start). */
+  ColdIndex cold;
   long lastAccessMillis;
   boolean closed;
   /** Producer tuple that closed the stream, if a producer did. */
@@ -75,11 +77,13 @@ final class StreamEntry {
     this.forkPinId = forkPinId;
     this.index = index;
     this.tail = tail;
+    this.cold = new ColdIndex(fork == null ? 0 : fork.forkPoint());
   }
 
   void publish() {
     view = new StreamView(streamId, group, key, contentType, json, ttlSeconds, expiresAt, expiresAtMillis,
-        lastAccessMillis, closed, tail, softDeleted, pins.size(), fork, index.view(), retainedFrom, snapshot, attrs);
+        lastAccessMillis, closed, tail, softDeleted, pins.size(), fork, index.view(), retainedFrom, snapshot, attrs,
+        cold.view());
   }
 
   boolean expiredAt(long nowMillis) {

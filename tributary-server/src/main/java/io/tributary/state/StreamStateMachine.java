@@ -207,11 +207,13 @@ public final class StreamStateMachine extends BaseStateMachine {
     } else {
       Path file = snapshot.getFile().getPath();
       long end = SnapshotCodec.read(file, s);
-      if (store.end() < end) {
+      if (store.end() < end && store.firstPosition() < store.end()) {
+        // (a store with no segments at all had every one dropped after tiering: nothing is missing)
         throw new IOException("group " + group + ": segments end at " + store.end() + " but snapshot "
             + snapshot.getTermIndex() + " needs " + end + " (data directory damaged)");
       }
       store.truncateTo(end);
+      store.markSnapshotEnd(end);
       setLastAppliedTermIndex(snapshot.getTermIndex());
       setApplied(snapshot.getIndex());
       LOG.info("group {}: loaded snapshot {} with {} streams, segments end {}", group, snapshot.getTermIndex(),
@@ -257,9 +259,11 @@ public final class StreamStateMachine extends BaseStateMachine {
     GroupState s = state;
     s.store.sync();
     File file = smStorage.getSnapshotFile(last.getTerm(), last.getIndex());
-    SnapshotCodec.write(s, s.store.end(), file.toPath());
+    long end = s.store.end();
+    SnapshotCodec.write(s, end, file.toPath());
     MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
     smStorage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), last));
+    s.store.markSnapshotEnd(end);
     LOG.debug("group {}: snapshot at {}", group, last);
     return last.getIndex();
   }

@@ -8,6 +8,8 @@ import io.tributary.storage.StreamIndex;
  * thread use it to answer HEAD/GET without touching the apply thread's mutable state. The data
  * below {@link #tail} never changes, so a view stays valid for reads of its range forever
  * (until the stream's storage is reclaimed). Bytes below {@link #retainedFrom} are no longer served.
+ * {@link #cold} says which own bytes are (also) in the object store; it only grows for an
+ * incarnation, so a reader may use a later view's cold index with an earlier view.
  */
 public record StreamView(
     long streamId,
@@ -27,7 +29,8 @@ public record StreamView(
     StreamIndex.View index,
     long retainedFrom,
     AppSnapshot snapshot,
-    String attrs) {
+    String attrs,
+    ColdIndex.View cold) {
 
   /** Where a fork's inherited bytes come from: {@code [0, forkPoint)} of the source. */
   public record Fork(StreamKey sourceKey, int sourceGroup, long sourceStreamId, long forkPoint) {}

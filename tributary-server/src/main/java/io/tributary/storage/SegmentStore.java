@@ -26,8 +26,17 @@ import java.util.zip.CRC32C;
  * the durable copy until {@link #sync} runs at snapshot time. On restart the store is truncated to
  * the end recorded in the snapshot and the log tail is re-applied, re-writing the same bytes.
  *
+ * <p>Dropping (cold tier): {@link #dropBelow} deletes the oldest segment files once every record
+ * in them is in the object store (or garbage) and the hot budget is exceeded. It never drops the
+ * last segment, nor one reaching past the end recorded by the latest metadata snapshot (restart
+ * truncates to that end and re-applies the log after it, which must find the segment layout it
+ * left). A read of a dropped record throws {@link SegmentGoneException}; the caller reads the
+ * cold copy instead.
+ *
  * <p>Threads: {@link #append}, {@link #sync}, {@link #truncateTo} on the group's apply thread only;
- * {@link #read}/{@link #readCached} on any thread for positions below {@link #publishedEnd()}.
+ * {@link #dropBelow} on the cold tier's thread; the segment array is replaced under
+ * {@code segmentsLock} by both. {@link #read}/{@link #readCached} on any thread for positions below
+ * {@link #publishedEnd()}.
  */
 public final class SegmentStore implements AutoCloseable {
   public static final int HEADER_BYTES = 32;
@@ -43,6 +52,9 @@ public final class SegmentStore implements AutoCloseable {
   private final long segmentBytesMax;
   private final TailCache cache;
   private volatile Segment[] segments = new Segment[0];
+  private final Object segmentsLock = new Object();
+  /** Segment end recorded by the latest metadata snapshot: nothing reaching past it is dropped. */
+  private volatile long snapshotEnd;
   private long end;
   private volatile long publishedEnd;
   private long syncedEnd;
@@ -183,9 +195,12 @@ public final class SegmentStore implements AutoCloseable {
     try {
       Segment s = new Segment(end, p, FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.READ,
           StandardOpenOption.WRITE));
-      Segment[] next = Arrays.copyOf(segs, segs.length + 1);
-      next[segs.length] = s;
-      segments = next;
+      synchronized (segmentsLock) {
+        Segment[] cur = segments; // dropBelow may have removed old ones since we looked
+        Segment[] next = Arrays.copyOf(cur, cur.length + 1);
+        next[cur.length] = s;
+        segments = next;
+      }
       return s;
     } catch (IOException e) {
       throw new StorageException("cannot create segment " + p, e);
@@ -230,7 +245,9 @@ public final class SegmentStore implements AutoCloseable {
           keep.add(s);
         }
       }
-      segments = keep.toArray(new Segment[0]);
+      synchronized (segmentsLock) {
+        segments = keep.toArray(new Segment[0]);
+      }
     } catch (IOException e) {
       throw new StorageException("truncate to " + newEnd + " failed in " + dir, e);
     }
@@ -294,7 +311,7 @@ public final class SegmentStore implements AutoCloseable {
       }
     }
     if (hi < 0) {
-      throw new StorageException("no segment holds position " + pos + " in " + dir);
+      throw new SegmentGoneException("no segment holds position " + pos + " in " + dir + " (dropped after tiering)");
     }
     return segs[hi];
   }
@@ -307,8 +324,66 @@ public final class SegmentStore implements AutoCloseable {
           throw new StorageException("unexpected end of " + seg.path + " at " + (filePos + dst.position()));
         }
       }
+    } catch (java.nio.channels.ClosedChannelException e) {
+      throw new SegmentGoneException("segment " + seg.path + " was dropped while being read at " + filePos);
     } catch (IOException e) {
       throw new StorageException("read failed in " + seg.path + " at " + filePos, e);
+    }
+  }
+
+  /** Records the segment end of the latest metadata snapshot (apply thread, after writing it). */
+  public void markSnapshotEnd(long end) {
+    snapshotEnd = end;
+  }
+
+  /** Segment end recorded by the latest metadata snapshot. Any thread. */
+  public long snapshotEnd() {
+    return snapshotEnd;
+  }
+
+  /** End of the oldest segment if it is not the last one (so could be dropped), else -1. Any thread. */
+  public long oldestSegmentEnd() {
+    Segment[] segs = segments;
+    return segs.length < 2 ? -1 : segs[1].base;
+  }
+
+  /** Position of the first byte still on disk ({@link #end()} when there is none). Any thread. */
+  public long firstPosition() {
+    Segment[] segs = segments;
+    return segs.length == 0 ? publishedEnd : segs[0].base;
+  }
+
+  /**
+   * Deletes the oldest segments while the hot bytes exceed {@code keepBytes}, each only if it
+   * ends at or below {@code below} (every record under it is cold or garbage) and at or below
+   * the latest snapshot's end, and is not the last segment. Returns the bytes dropped. Called on
+   * the cold tier's thread.
+   */
+  public long dropBelow(long below, long keepBytes) {
+    long limit = Math.min(below, snapshotEnd);
+    long dropped = 0;
+    while (true) {
+      Segment victim;
+      long size;
+      synchronized (segmentsLock) {
+        Segment[] segs = segments;
+        if (segs.length < 2 || publishedEnd - segs[0].base <= keepBytes) {
+          return dropped;
+        }
+        victim = segs[0];
+        size = segs[1].base - victim.base; // segments are contiguous: the next one starts where this ends
+        if (victim.base + size > limit) {
+          return dropped;
+        }
+        segments = Arrays.copyOfRange(segs, 1, segs.length);
+      }
+      try {
+        victim.channel.close();
+        Files.deleteIfExists(victim.path);
+      } catch (IOException e) {
+        throw new StorageException("cannot drop segment " + victim.path, e);
+      }
+      dropped += size;
     }
   }
 
@@ -338,9 +413,10 @@ public final class SegmentStore implements AutoCloseable {
     return String.format("%020d.seg", base);
   }
 
-  /** Bytes of segment files on disk. */
+  /** Bytes of segment files on disk. Any thread (approximate while the apply thread writes). */
   public long diskBytes() {
-    return end - (segments.length == 0 ? 0 : segments[0].base);
+    Segment[] segs = segments;
+    return Math.max(0, publishedEnd - (segs.length == 0 ? publishedEnd : segs[0].base));
   }
 
   @Override

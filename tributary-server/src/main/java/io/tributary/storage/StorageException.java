@@ -1,7 +1,7 @@
 package io.tributary.storage;
 
 /** Disk I/O failed or stored bytes failed their checksum; the message names file and position. */
-public final class StorageException extends RuntimeException {
+public class StorageException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
   public StorageException(String message, Throwable cause) {

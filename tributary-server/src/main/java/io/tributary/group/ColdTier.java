@@ -1,0 +1,360 @@
+package io.tributary.group;
+
+import io.tributary.cold.BlockCache;
+import io.tributary.cold.ChunkFormat;
+import io.tributary.cold.ObjectStore;
+import io.tributary.cold.ObjectStoreException;
+import io.tributary.common.StreamKey;
+import io.tributary.common.UnavailableException;
+import io.tributary.config.TieringConfig;
+import io.tributary.state.Command;
+import io.tributary.state.GroupState;
+import io.tributary.state.Outcome;
+import io.tributary.state.StreamView;
+import io.tributary.storage.StreamIndex;
+import io.tributary.storage.StreamReader;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Moves sealed stream data to the object store and keeps each replica's disk within its hot
+ * budget. One per node; every {@code tier-interval-ms} it visits every group:
+ *
+ * <pre>
+ *   every group (any role):  gauges (hot, cold, untiered bytes)
+ *                            drop the oldest segments whose records are all cold or garbage,
+ *                            while the group's disk exceeds hot-bytes-max / groups
+ *   groups led here:         for each stream with untiered bytes [coldEnd, tail) that are
+ *                            ≥ tier-bytes-min, or have not grown for tier-age-ms:
+ *                              upload [coldEnd, end ≤ coldEnd + tier-chunk-bytes-max) as one TRC1
+ *                              chunk (end at a record boundary), then commit ColdChunksPublished
+ *                            delete queued garbage objects, then commit ColdGarbageCollected
+ * </pre>
+ *
+ * Uploads never block appends: they read records already applied (immutable below the tail) and
+ * run on a pool of {@code tier-uploads-max} workers, one upload per stream at a time. A failing
+ * object store backs all uploads and deletions off exponentially (100 ms .. 5 s); meanwhile the
+ * untiered bytes grow, and past {@code untiered-bytes-max} {@link #admit} refuses appends (503).
+ * A publish the state machine ignores (stream gone, a different range won) leaves an orphan,
+ * which is deleted at once unless that exact range is recorded.
+ *
+ * <p>Threads: {@code tributary-tier} (one) runs {@link #tick} and owns the leader-local
+ * bookkeeping ({@link #seen}); {@code tributary-tier-io-N} workers do object-store I/O and
+ * submit commands; the stream sets and counters they share are concurrent. Publishing goes
+ * through the group's {@link AppendBatcher}, so it is replicated like any write.
+ */
+public final class ColdTier implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ColdTier.class);
+  private static final long BACKOFF_MIN_MILLIS = 100;
+  private static final long BACKOFF_MAX_MILLIS = 5000;
+  private static final StreamKey NO_STREAM = new StreamKey("", "");
+
+  private final RaftHost host;
+  private final ObjectStore store;
+  private final BlockCache cache;
+  private final TieringConfig config;
+  private final long publishTimeoutMillis;
+  private final int groups;
+  private final ScheduledExecutorService ticker;
+  private final ThreadPoolExecutor workers;
+  /** Per group: stream ids with an upload in flight. */
+  private final List<Set<Long>> uploading;
+  private final AtomicBoolean[] collecting;
+  private final AtomicInteger inFlight = new AtomicInteger();
+  /** Per group, tier thread only: stream id → (tail seen, since when), for the age threshold. */
+  private final List<Map<Long, long[]>> seen;
+  private volatile long backoffUntilNanos;
+  /** Per group, tier thread only: when a snapshot was last requested to let segments go. */
+  private final long[] lastSnapshotRequestNanos;
+  private static final long SNAPSHOT_REQUEST_GAP_NANOS = TimeUnit.SECONDS.toNanos(1);
+  private final AtomicInteger failuresInARow = new AtomicInteger();
+
+  private final AtomicLongArray hotBytes;
+  private final AtomicLongArray coldBytes;
+  private final AtomicLongArray untieredBytes;
+  private volatile long untieredTotal;
+  private final LongAdder uploads = new LongAdder();
+  private final LongAdder uploadedBytes = new LongAdder();
+  private final LongAdder uploadErrors = new LongAdder();
+  private final LongAdder orphansDeleted = new LongAdder();
+  private final LongAdder garbageDeleted = new LongAdder();
+  private final LongAdder droppedBytes = new LongAdder();
+
+  public ColdTier(RaftHost host, ObjectStore store, BlockCache cache, TieringConfig config, long publishTimeoutMillis) {
+    this.host = host;
+    this.store = store;
+    this.cache = cache;
+    this.config = config;
+    this.publishTimeoutMillis = publishTimeoutMillis;
+    this.groups = host.groupCount();
+    this.uploading = new java.util.ArrayList<>();
+    this.seen = new java.util.ArrayList<>();
+    this.collecting = new AtomicBoolean[groups];
+    this.lastSnapshotRequestNanos = new long[groups];
+    for (int g = 0; g < groups; g++) {
+      uploading.add(ConcurrentHashMap.newKeySet());
+      seen.add(new HashMap<>());
+      collecting[g] = new AtomicBoolean();
+    }
+    this.hotBytes = new AtomicLongArray(groups);
+    this.coldBytes = new AtomicLongArray(groups);
+    this.untieredBytes = new AtomicLongArray(groups);
+    this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "tributary-tier");
+      t.setDaemon(true);
+      return t;
+    });
+    AtomicInteger n = new AtomicInteger();
+    this.workers = new ThreadPoolExecutor(config.tierUploadsMax(), config.tierUploadsMax(), 0, TimeUnit.MILLISECONDS,
+        new LinkedBlockingQueue<>(), r -> {
+          Thread t = new Thread(r, "tributary-tier-io-" + n.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
+  }
+
+  public void start() {
+    ticker.scheduleWithFixedDelay(this::tick, config.tierIntervalMillis(), config.tierIntervalMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Null when appends may proceed; else why not (the object store is behind by more than the bound). Any thread. */
+  public UnavailableException admit() {
+    long waiting = untieredTotal;
+    if (waiting <= config.untieredBytesMax()) {
+      return null;
+    }
+    return new UnavailableException("the hot tier is full: " + waiting + " bytes wait for upload to the object store (bound "
+        + config.untieredBytesMax() + "); retry later", 2);
+  }
+
+  private void tick() {
+    long total = 0;
+    for (int g = 0; g < groups; g++) {
+      try {
+        total += tickGroup(g);
+      } catch (RuntimeException e) {
+        LOG.warn("group {}: tiering pass failed: {}", g, e.toString());
+      }
+    }
+    untieredTotal = total;
+  }
+
+  /** One pass over group {@code g}; returns its untiered bytes. Tier thread. */
+  private long tickGroup(int g) {
+    GroupState state = host.group(g).stateMachine().state();
+    if (state == null) {
+      return 0;
+    }
+    boolean leader = host.leads(g);
+    boolean mayCallStore = System.nanoTime() - backoffUntilNanos >= 0;
+    long[] sums = new long[2]; // cold, untiered
+    Map<Long, long[]> ages = leader ? seen.get(g) : null;
+    long nowNanos = System.nanoTime();
+    Set<Long> visited = leader ? new java.util.HashSet<>() : null;
+    state.forEachView(v -> {
+      long coldEnd = Math.max(v.cold().end(), v.ownStart());
+      sums[0] += v.cold().bytes();
+      sums[1] += v.tail() - coldEnd;
+      if (leader && v.tail() > coldEnd) {
+        visited.add(v.streamId());
+        if (mayCallStore && ripe(ages, v, coldEnd, nowNanos) && inFlight.get() < config.tierUploadsMax()
+            && uploading.get(g).add(v.streamId())) {
+          long end = chunkEnd(v, coldEnd);
+          inFlight.incrementAndGet();
+          workers.execute(() -> upload(g, state, v, coldEnd, end));
+        }
+      }
+    });
+    if (leader) {
+      ages.keySet().retainAll(visited);
+      if (mayCallStore && state.garbageCount() > 0 && collecting[g].compareAndSet(false, true)) {
+        List<String> keys = state.garbageHead();
+        workers.execute(() -> collect(g, keys));
+      }
+    } else {
+      seen.get(g).clear();
+    }
+    coldBytes.set(g, sums[0]);
+    untieredBytes.set(g, sums[1]);
+    long budget = config.hotBytesMax() / groups;
+    if (state.store().diskBytes() > budget) {
+      long watermark = state.hotLowWatermark();
+      long dropped = state.store().dropBelow(watermark, budget);
+      long oldestEnd = state.store().oldestSegmentEnd();
+      if (dropped == 0 && oldestEnd > 0 && oldestEnd <= watermark && oldestEnd > state.store().snapshotEnd()
+          && nowNanos - lastSnapshotRequestNanos[g] >= SNAPSHOT_REQUEST_GAP_NANOS) {
+        // every record of the oldest segment is cold, but no snapshot covers it yet (restart
+        // re-applies the log after the snapshot and needs the segments it wrote): take one
+        lastSnapshotRequestNanos[g] = nowNanos;
+        try {
+          host.requestSnapshot(g);
+        } catch (java.io.IOException e) {
+          LOG.info("group {}: {}", g, e.getMessage());
+        }
+        dropped = state.store().dropBelow(watermark, budget);
+      }
+      droppedBytes.add(dropped);
+      if (dropped > 0) {
+        LOG.debug("group {}: dropped {} bytes of tiered segments", g, dropped);
+      }
+    }
+    hotBytes.set(g, state.store().diskBytes());
+    return sums[1];
+  }
+
+  /** Untiered bytes of {@code v} are worth a chunk: enough of them, or they stopped growing long enough ago. */
+  private boolean ripe(Map<Long, long[]> ages, StreamView v, long coldEnd, long nowNanos) {
+    if (v.tail() - coldEnd >= config.tierBytesMin()) {
+      return true;
+    }
+    long[] a = ages.get(v.streamId());
+    if (a == null || a[0] != v.tail()) {
+      ages.put(v.streamId(), new long[] {v.tail(), nowNanos});
+      return config.tierAgeMillis() == 0;
+    }
+    return nowNanos - a[1] >= TimeUnit.MILLISECONDS.toNanos(config.tierAgeMillis());
+  }
+
+  /** End of the next chunk from {@code start}: the last record boundary within the chunk bound (at least one record). */
+  private long chunkEnd(StreamView v, long start) {
+    long target = start + config.tierChunkBytesMax();
+    if (target >= v.tail()) {
+      return v.tail();
+    }
+    StreamIndex.View idx = v.index();
+    int i = idx.locate(target);
+    if (i >= 0 && idx.offsets()[i] > start) {
+      return idx.offsets()[i];
+    }
+    int next = idx.locate(start) + 1; // one record larger than the bound
+    return next < idx.count() ? idx.offsets()[next] : v.tail();
+  }
+
+  /** Worker: builds and uploads the chunk {@code [start, end)} of {@code v}, then publishes it. */
+  private void upload(int g, GroupState state, StreamView v, long start, long end) {
+    String key = ChunkFormat.key(g, v.streamId(), start, end);
+    try {
+      byte[] payload = StreamReader.read(state.store(), v.streamId(), v.index(), v.tail(), start, end, false);
+      int records = Math.max(1, v.index().locate(end - 1) - v.index().locate(start) + 1);
+      store.put(key, ChunkFormat.encode(g, v.streamId(), start, end, records, v.json(), payload));
+      Outcome o = host.group(g).batcher().submit(new Command.ColdChunksPublished(v.key(), v.streamId(), start, end), 128)
+          .get(publishTimeoutMillis, TimeUnit.MILLISECONDS);
+      if (o.code() == Outcome.Code.COLD_PUBLISHED) {
+        uploads.increment();
+        uploadedBytes.add(end - start);
+        failuresInARow.set(0);
+      } else {
+        store.delete(key); // never published: nobody will read it
+        orphansDeleted.increment();
+        LOG.debug("group {}: chunk {} not published ({}); deleted", g, key, o.message());
+      }
+    } catch (ObjectStoreException e) {
+      failed(g, "upload of " + key, e);
+    } catch (ExecutionException | TimeoutException e) {
+      // publish outcome unknown: if it committed the object is live; if not, the next pass
+      // uploads the range again (same key when the tail has not moved)
+      uploadErrors.increment();
+      LOG.warn("group {}: publishing {} failed: {}", g, key, e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      uploadErrors.increment();
+      LOG.warn("group {}: tiering {} failed", g, key, e);
+    } finally {
+      uploading.get(g).remove(v.streamId());
+      inFlight.decrementAndGet();
+    }
+  }
+
+  /** Worker: deletes garbage objects (idempotent), then removes them from the replicated queue. */
+  private void collect(int g, List<String> keys) {
+    try {
+      for (String k : keys) {
+        store.delete(k);
+        cache.invalidate(k);
+      }
+      host.group(g).batcher().submit(new Command.ColdGarbageCollected(NO_STREAM, keys), 64 + 64 * keys.size())
+          .get(publishTimeoutMillis, TimeUnit.MILLISECONDS);
+      garbageDeleted.add(keys.size());
+    } catch (ObjectStoreException e) {
+      failed(g, "deleting garbage", e);
+    } catch (ExecutionException | TimeoutException e) {
+      LOG.info("group {}: acknowledging {} deleted objects failed: {}", g, keys.size(), e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      LOG.warn("group {}: garbage collection failed", g, e);
+    } finally {
+      collecting[g].set(false);
+    }
+  }
+
+  private void failed(int g, String what, ObjectStoreException e) {
+    uploadErrors.increment();
+    int n = failuresInARow.incrementAndGet();
+    long backoff = Math.min(BACKOFF_MAX_MILLIS, BACKOFF_MIN_MILLIS << Math.min(n - 1, 10));
+    backoffUntilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff);
+    if (n == 1 || n % 20 == 0) {
+      LOG.warn("group {}: {} failed ({} in a row, backing off {} ms): {}", g, what, n, backoff, e.getMessage());
+    }
+  }
+
+  /** Bytes waiting for upload, summed over groups at the last pass. */
+  public long untieredBytes() {
+    return untieredTotal;
+  }
+
+  /** Prometheus text of the tier's gauges and counters. Any thread. */
+  public String metrics() {
+    StringBuilder sb = new StringBuilder(1024);
+    sb.append("# TYPE tributary_group_hot_bytes gauge\n# TYPE tributary_group_cold_bytes gauge\n")
+        .append("# TYPE tributary_group_untiered_bytes gauge\n");
+    for (int g = 0; g < groups; g++) {
+      String l = "{group=\"" + g + "\"}";
+      sb.append("tributary_group_hot_bytes").append(l).append(' ').append(hotBytes.get(g)).append('\n');
+      sb.append("tributary_group_cold_bytes").append(l).append(' ').append(coldBytes.get(g)).append('\n');
+      sb.append("tributary_group_untiered_bytes").append(l).append(' ').append(untieredBytes.get(g)).append('\n');
+    }
+    BlockCache.Stats s = cache.stats();
+    long asked = s.hits() + s.misses();
+    counter(sb, "tributary_cold_uploads_total", uploads.sum());
+    counter(sb, "tributary_cold_uploaded_bytes_total", uploadedBytes.sum());
+    counter(sb, "tributary_cold_upload_errors_total", uploadErrors.sum());
+    counter(sb, "tributary_cold_orphans_deleted_total", orphansDeleted.sum());
+    counter(sb, "tributary_cold_garbage_deleted_total", garbageDeleted.sum());
+    counter(sb, "tributary_cold_dropped_bytes_total", droppedBytes.sum());
+    sb.append("# TYPE tributary_cold_upload_lag_bytes gauge\ntributary_cold_upload_lag_bytes ").append(untieredTotal).append('\n');
+    counter(sb, "tributary_cold_cache_hits_total", s.hits());
+    counter(sb, "tributary_cold_cache_misses_total", s.misses());
+    sb.append("# TYPE tributary_cold_cache_hit_ratio gauge\ntributary_cold_cache_hit_ratio ")
+        .append(asked == 0 ? 0.0 : (double) s.hits() / asked).append('\n');
+    sb.append("# TYPE tributary_cold_cache_bytes gauge\ntributary_cold_cache_bytes ").append(s.cachedBytes()).append('\n');
+    return sb.toString();
+  }
+
+  private static void counter(StringBuilder sb, String name, long v) {
+    sb.append("# TYPE ").append(name).append(" counter\n").append(name).append(' ').append(v).append('\n');
+  }
+
+  @Override
+  public void close() {
+    ticker.shutdownNow();
+    workers.shutdownNow();
+  }
+}

@@ -1,0 +1,72 @@
+package io.tributary.service;
+
+import io.tributary.cold.BlockCache;
+import io.tributary.cold.ChunkFormat;
+import io.tributary.cold.ObjectNotFoundException;
+import io.tributary.cold.ObjectStoreException;
+import io.tributary.common.UnavailableException;
+import io.tributary.state.ColdIndex;
+import io.tributary.state.StreamView;
+
+/**
+ * Reads a stream's cold bytes: splits a range over the chunks that hold it and reads each through
+ * the node's {@link BlockCache} ({@link ChunkFormat#read} verifies every check block). An object
+ * store that cannot answer is a 503 with {@code Retry-After}, never a wrong or short answer.
+ * Stateless; runs on read-pool threads (it blocks on the object store).
+ */
+final class ColdReads {
+  private final BlockCache cache;
+  private final boolean preferred;
+  /** Byte ranges of streams served (at least partly) from the object store, and only from local disk. */
+  private final java.util.concurrent.atomic.LongAdder coldRanges = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder hotRanges = new java.util.concurrent.atomic.LongAdder();
+
+  ColdReads(BlockCache cache, boolean preferred) {
+    this.cache = cache;
+    this.preferred = preferred;
+  }
+
+  /** True when tiered ranges are read from the object store even while a local copy exists. */
+  boolean preferred() {
+    return preferred;
+  }
+
+  /** Counts one range read served only from local disk. */
+  void countHot() {
+    hotRanges.increment();
+  }
+
+  /** Ranges read from the object store (at least partly) and only from local disk, since start. */
+  long[] rangeCounts() {
+    return new long[] {coldRanges.sum(), hotRanges.sum()};
+  }
+
+  /** Bytes {@code [from, to)} of {@code v}'s own data, all within {@code cold}. */
+  byte[] read(StreamView v, ColdIndex.View cold, long from, long to) {
+    coldRanges.increment();
+    byte[] out = new byte[Math.toIntExact(to - from)];
+    long cur = from;
+    while (cur < to) {
+      int i = cold.locate(cur);
+      if (i < 0) {
+        throw new UnavailableException("stream " + v.key() + ": offset " + cur + " is not in the object store (garbage-collected "
+            + "below " + cold.start() + ")", 1);
+      }
+      long cs = cold.chunkStart(i);
+      long ce = cold.chunkEnd(i);
+      long n = Math.min(to, ce) - cur;
+      String key = ChunkFormat.key(v.group(), v.streamId(), cs, ce);
+      byte[] part;
+      try {
+        part = ChunkFormat.read(cache, key, v.streamId(), cs, ce, cur, cur + n);
+      } catch (ObjectNotFoundException e) {
+        throw new UnavailableException("stream " + v.key() + ": cold object " + key + " is missing (deleted meanwhile?)", 1);
+      } catch (ObjectStoreException e) {
+        throw new UnavailableException("object store unavailable for cold read of " + v.key() + ": " + e.getMessage(), 2);
+      }
+      System.arraycopy(part, 0, out, (int) (cur - from), part.length);
+      cur += n;
+    }
+    return out;
+  }
+}
