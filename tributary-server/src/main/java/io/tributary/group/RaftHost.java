@@ -202,7 +202,8 @@ public final class RaftHost implements AutoCloseable {
       NettyConfigKeys.Server.setHost(p, c.host());
       NettyConfigKeys.Server.setPort(p, c.peerPort());
     } else {
-      RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
+      // gRPC with a fix in the leader's log appender for a Ratis bug that stalls a follower (GrpcTransport)
+      RaftConfigKeys.Rpc.setType(p, new GrpcTransport());
       GrpcConfigKeys.Server.setHost(p, c.host());
       GrpcConfigKeys.Server.setPort(p, c.peerPort());
     }
