@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * ends right before its next index, and the leader's log still holds that next index. The
  * appender then sends entries, which Ratis builds without a previous entry. Every other case goes
  * to Ratis unchanged. Remove this class once Ratis handles the case itself
- * ({@code LogAppenderCatchUpTest} shows whether it does).
+ * ({@code FollowerCatchUpTest} shows whether it does).
  */
 public final class GrpcTransport implements RpcType {
   private static final Logger LOG = LoggerFactory.getLogger(GrpcTransport.class);
