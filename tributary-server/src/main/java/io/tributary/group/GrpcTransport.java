@@ -44,8 +44,9 @@ import org.slf4j.LoggerFactory;
  * reported (in an {@code ALREADY_INSTALLED} or {@code SNAPSHOT_INSTALLED} reply) a snapshot that
  * ends right before its next index, and the leader's log still holds that next index. The
  * appender then sends entries, which Ratis builds without a previous entry. Every other case goes
- * to Ratis unchanged. Remove this class once Ratis handles the case itself
- * ({@code FollowerCatchUpTest} shows whether it does).
+ * to Ratis unchanged. Upstream this is RATIS-2500 (apache/ratis#1567, merged after 3.3.0, same
+ * reasoning); remove this class on upgrading to a release with it — {@code FollowerCatchUpTest}'s
+ * Ratis-alone case then fails and says so.
  */
 public final class GrpcTransport implements RpcType {
   private static final Logger LOG = LoggerFactory.getLogger(GrpcTransport.class);
