@@ -21,6 +21,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.apache.ratis.RaftConfigKeys;
@@ -270,12 +271,26 @@ public final class RaftHost implements AutoCloseable {
     return List.copyOf(groups);
   }
 
-  /** Completes when a read on this node reflects every write acknowledged before the call. */
+  /**
+   * Completes when a read on this node reflects every write acknowledged before the call; fails
+   * with {@link UnavailableException} (503 + Retry-After) when that is not confirmed within
+   * {@code write-timeout-ms} — the leader is unreachable (this node may be cut off), or this
+   * replica does not receive what the leader committed.
+   */
   public CompletableFuture<Void> readBarrier(int g) {
     if (isLeader(g)) {
       return CompletableFuture.completedFuture(null);
     }
-    return barriers.get(g).sync();
+    long deadlineMillis = config.writeTimeoutMillis();
+    // a copy: the barrier's future is shared by every read that joined it, each has its own deadline
+    return barriers.get(g).sync().copy().orTimeout(deadlineMillis, TimeUnit.MILLISECONDS).exceptionallyCompose(t -> {
+      Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+      if (cause instanceof TimeoutException) {
+        cause = new UnavailableException("group " + g + ": the leader's commit index was not confirmed within "
+            + deadlineMillis + " ms (no reachable leader, or this replica is not catching up)", 1);
+      }
+      return CompletableFuture.failedFuture(cause);
+    });
   }
 
   private boolean isLeader(int g) {
