@@ -43,9 +43,9 @@ public final class Settings {
   public static final Setting LONG_POLL_TIMEOUT_MS = num("long-poll-timeout-ms", 30000, "ms", "how long a long-poll waits at the tail before 204", v -> v >= 10 && v <= 600000, "10..600000");
   public static final Setting SSE_KEEPALIVE_MS = num("sse-keepalive-ms", 15000, "ms", "interval of SSE keep-alive comments while idle", v -> v >= 100, ">= 100");
   public static final Setting SSE_CONNECTION_MAX_MS = num("sse-connection-max-ms", 60000, "ms", "an SSE response is ended after this long (clients reconnect; lets CDNs collapse)", v -> v >= 1000, ">= 1000");
-  public static final Setting REQUEST_TIMEOUT_MS = num("request-timeout-ms", 30000, "ms", "a request whose head or body stalls this long gets 408 and is closed", v -> v >= 100, ">= 100");
+  public static final Setting REQUEST_TIMEOUT_MS = num("request-timeout-ms", 30000, "ms", "a request whose head or body stalls this long gets 408 and is closed; a snapshot download from a peer that stalls this long is abandoned (and retried)", v -> v >= 100, ">= 100");
   public static final Setting IDLE_TIMEOUT_MS = num("idle-timeout-ms", 300000, "ms", "an idle keep-alive connection is closed after this long", v -> v >= 1000, ">= 1000");
-  public static final Setting WRITE_TIMEOUT_MS = num("write-timeout-ms", 30000, "ms", "append acknowledgement deadline; past it the client gets 503 (outcome unknown, retry with producer headers)", v -> v >= 100, ">= 100");
+  public static final Setting WRITE_TIMEOUT_MS = num("write-timeout-ms", 30000, "ms", "deadline of a round trip through Raft: an append's acknowledgement (past it 503, outcome unknown, retry with producer headers), a write or read barrier forwarded to the leader, a follower read's barrier (past it 503)", v -> v >= 100, ">= 100");
   public static final Setting READ_THREADS = num("read-threads", 2, "count", "threads for disk reads (never on event loops)", v -> v >= 1 && v <= 64, "1..64");
   public static final Setting READ_QUEUE_MAX = num("read-queue-max", 4096, "count", "queued disk reads; beyond it reads get 503", v -> v >= 1, ">= 1");
   public static final Setting EVENT_LOOP_THREADS = num("event-loop-threads", 0, "count", "Netty event loops (0 = one per core)", v -> v >= 0 && v <= 256, "0..256");

@@ -2,24 +2,36 @@ package io.tributary.group;
 
 import io.tributary.config.TributaryConfig;
 import io.tributary.state.SnapshotSource;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.LoggerFactory;
 
 /**
  * Fetches a group's snapshot stream from a peer's {@code GET /internal/snapshot/{group}}. Runs on
  * the installing group's download thread (blocking I/O is fine there).
+ *
+ * <p>Every wait is bounded by {@code request-timeout-ms}: the response head, and then each stretch
+ * without body bytes ({@link IdleDeadline}). A download that hangs (the peer is cut off, not dead)
+ * would otherwise keep the group's snapshot installation in progress for good, and Ratis refuses
+ * every append to a follower while it is; failing it lets the next notification start afresh.
  */
 final class HttpSnapshotSource implements SnapshotSource {
   private final TributaryConfig config;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final Duration stallMax;
 
   HttpSnapshotSource(TributaryConfig config) {
     this.config = config;
+    this.stallMax = Duration.ofMillis(config.requestTimeoutMillis());
   }
 
   @Override
@@ -28,7 +40,7 @@ final class HttpSnapshotSource implements SnapshotSource {
         .orElseThrow(() -> new IOException("unknown peer " + peerId));
     URI uri = URI.create("http://" + peer.host() + ":" + peer.clientPort() + "/internal/snapshot/" + group);
     try {
-      HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(uri).GET().build(),
+      HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(uri).timeout(stallMax).GET().build(),
           HttpResponse.BodyHandlers.ofInputStream());
       if (r.statusCode() == 503) {
         r.body().close();
@@ -38,10 +50,97 @@ final class HttpSnapshotSource implements SnapshotSource {
         r.body().close();
         throw new IOException(uri + " answered " + r.statusCode());
       }
-      return r.body();
+      return new IdleDeadline(r.body(), stallMax, uri.toString());
+    } catch (HttpTimeoutException e) {
+      throw new IOException(uri + " sent no response head within " + stallMax.toMillis() + " ms", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted fetching " + uri, e);
+    }
+  }
+
+  /**
+   * A body stream that fails once no byte arrived for {@code stallMax}: a check on the JDK's shared
+   * delay scheduler, re-armed while bytes flow, closes the stream (which wakes a blocked read) and
+   * makes every read throw. The reading thread is the download thread; the check only sets flags
+   * and closes.
+   */
+  static final class IdleDeadline extends FilterInputStream {
+    private final long stallMaxNanos;
+    private final String what;
+    private volatile long lastProgressNanos = System.nanoTime();
+    private volatile boolean expired;
+    private volatile boolean closed;
+
+    IdleDeadline(InputStream in, Duration stallMax, String what) {
+      super(in);
+      this.stallMaxNanos = stallMax.toNanos();
+      this.what = what;
+      arm(stallMaxNanos);
+    }
+
+    private void arm(long delayNanos) {
+      CompletableFuture.delayedExecutor(delayNanos, TimeUnit.NANOSECONDS).execute(this::check);
+    }
+
+    private void check() {
+      if (closed) {
+        return;
+      }
+      long idle = System.nanoTime() - lastProgressNanos;
+      if (idle < stallMaxNanos) {
+        arm(stallMaxNanos - idle);
+        return;
+      }
+      expired = true;
+      try {
+        in.close();
+      } catch (IOException e) {
+        // the read that follows reports the stall; this close only has to wake it
+        LoggerFactory.getLogger(HttpSnapshotSource.class).debug("closing stalled {} failed", what, e);
+      }
+    }
+
+    private int progress(int n) throws IOException {
+      if (expired) {
+        throw stalled(null);
+      }
+      if (n > 0) {
+        lastProgressNanos = System.nanoTime();
+      }
+      return n;
+    }
+
+    /** What a read that the stall check cut short (the stream closed under it) reports. */
+    private IOException stalled(IOException cause) {
+      return new IOException(what + ": no bytes for " + TimeUnit.NANOSECONDS.toMillis(stallMaxNanos) + " ms",
+          cause);
+    }
+
+    @Override
+    public int read() throws IOException {
+      try {
+        int b = super.read();
+        progress(b < 0 ? -1 : 1);
+        return b;
+      } catch (IOException e) {
+        throw expired ? stalled(e) : e;
+      }
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      try {
+        return progress(super.read(b, off, len));
+      } catch (IOException e) {
+        throw expired ? stalled(e) : e;
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      closed = true;
+      super.close();
     }
   }
 }

@@ -20,11 +20,17 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.client.retry.RequestTypeDependentRetryPolicy;
+import org.apache.ratis.proto.RaftProtos.RaftClientRequestProto;
 import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.netty.NettyConfigKeys;
@@ -64,6 +70,9 @@ public final class RaftHost implements AutoCloseable {
   private final ClientId clientId = ClientId.randomId();
   private final AtomicLong callIds = new AtomicLong();
   private final RaftProperties properties;
+  /** {@link #properties} with the forwarders' attempt timeout ({@link #forwardAttemptTimeout}). */
+  private final RaftProperties forwarderProperties;
+  private final RetryPolicy forwarderRetries;
   private final Map<Integer, RaftClient> forwarders = new java.util.concurrent.ConcurrentHashMap<>();
   private final List<ReadBarrier> barriers = new ArrayList<>();
   private final GroupMetrics metrics = new GroupMetrics();
@@ -105,6 +114,9 @@ public final class RaftHost implements AutoCloseable {
     }
     RaftProperties p = properties(config, raftDir);
     this.properties = p;
+    this.forwarderProperties = new RaftProperties(p);
+    RaftClientConfigKeys.Rpc.setRequestTimeout(forwarderProperties, forwardAttemptTimeout(config));
+    this.forwarderRetries = forwardRetryPolicy(config);
     this.server = RaftServer.newBuilder()
         .setServerId(RaftPeerId.valueOf(config.nodeId()))
         .setProperties(p)
@@ -202,7 +214,8 @@ public final class RaftHost implements AutoCloseable {
       NettyConfigKeys.Server.setHost(p, c.host());
       NettyConfigKeys.Server.setPort(p, c.peerPort());
     } else {
-      RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
+      // gRPC with a fix in the leader's log appender for a Ratis bug that stalls a follower (GrpcTransport)
+      RaftConfigKeys.Rpc.setType(p, new GrpcTransport());
       GrpcConfigKeys.Server.setHost(p, c.host());
       GrpcConfigKeys.Server.setPort(p, c.peerPort());
     }
@@ -262,12 +275,26 @@ public final class RaftHost implements AutoCloseable {
     return List.copyOf(groups);
   }
 
-  /** Completes when a read on this node reflects every write acknowledged before the call. */
+  /**
+   * Completes when a read on this node reflects every write acknowledged before the call; fails
+   * with {@link UnavailableException} (503 + Retry-After) when that is not confirmed within
+   * {@code write-timeout-ms} — the leader is unreachable (this node may be cut off), or this
+   * replica does not receive what the leader committed.
+   */
   public CompletableFuture<Void> readBarrier(int g) {
     if (isLeader(g)) {
       return CompletableFuture.completedFuture(null);
     }
-    return barriers.get(g).sync();
+    long deadlineMillis = config.writeTimeoutMillis();
+    // a copy: the barrier's future is shared by every read that joined it, each has its own deadline
+    return barriers.get(g).sync().copy().orTimeout(deadlineMillis, TimeUnit.MILLISECONDS).exceptionallyCompose(t -> {
+      Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+      if (cause instanceof TimeoutException) {
+        cause = new UnavailableException("group " + g + ": the leader's commit index was not confirmed within "
+            + deadlineMillis + " ms (no reachable leader, or this replica is not catching up)", 1);
+      }
+      return CompletableFuture.failedFuture(cause);
+    });
   }
 
   /**
@@ -407,14 +434,59 @@ public final class RaftHost implements AutoCloseable {
     t.start();
   }
 
+  /**
+   * The group's forwarding client, built on first use and after {@link #retire}. A new client
+   * starts at the leader this node knows (else Ratis would try the peers from the first, which
+   * after a failover may be the old, unreachable leader: one whole attempt timeout lost).
+   */
   private RaftClient forwarder(int g) {
-    return forwarders.computeIfAbsent(g, k -> RaftClient.newBuilder()
-        .setProperties(properties)
-        .setRaftGroup(groups.get(k).raftGroup)
-        .setClientId(ClientId.randomId())
-        .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-            (int) Math.max(10, config.writeTimeoutMillis() / 200), TimeDuration.valueOf(100, java.util.concurrent.TimeUnit.MILLISECONDS)))
-        .build());
+    return forwarders.computeIfAbsent(g, k -> {
+      RaftClient.Builder b = RaftClient.newBuilder()
+          .setProperties(forwarderProperties)
+          .setRaftGroup(groups.get(k).raftGroup)
+          .setClientId(ClientId.randomId())
+          .setRetryPolicy(forwarderRetries);
+      RaftPeerId leader = knownLeader(k);
+      if (leader != null && !leader.equals(server.getId())) {
+        b.setLeaderId(leader);
+      }
+      return b.build();
+    });
+  }
+
+  private RaftPeerId knownLeader(int g) {
+    try {
+      return server.getDivision(groups.get(g).raftGroup.getGroupId()).getInfo().getLeaderId();
+    } catch (IOException e) {
+      return null; // the division is not up (yet): the client finds the leader itself
+    }
+  }
+
+  /**
+   * A forwarded write or read-index query ends within {@code write-timeout-ms}, so the client
+   * gets its answer (or 503 + Retry-After) in time and the group's next batches do not queue
+   * behind a call that still retries. Ratis checks the overall budget only when an attempt
+   * fails, so attempts are bounded too: a third of the write timeout each (at most Ratis's
+   * default of 3 s), the rest is the budget. A short attempt timeout also matters on its own:
+   * against a leader that is cut off (not dead: no connection error), each attempt waits it out
+   * before the client tries another peer and follows its leader hint — with 3 s, forwarded writes
+   * took ~6.5 s to reach the new leader after a partition.
+   */
+  private static TimeDuration forwardAttemptTimeout(TributaryConfig c) {
+    return TimeDuration.valueOf(Math.min(3000, Math.max(1, c.writeTimeoutMillis() / 3)), TimeUnit.MILLISECONDS);
+  }
+
+  private static RetryPolicy forwardRetryPolicy(TributaryConfig c) {
+    TimeDuration budget = TimeDuration.valueOf(
+        Math.max(1, c.writeTimeoutMillis() - forwardAttemptTimeout(c).toLong(TimeUnit.MILLISECONDS)),
+        TimeUnit.MILLISECONDS);
+    RetryPolicy paced = RetryPolicies.retryForeverWithSleep(TimeDuration.valueOf(100, TimeUnit.MILLISECONDS));
+    return RequestTypeDependentRetryPolicy.newBuilder()
+        .setRetryPolicy(RaftClientRequestProto.TypeCase.WRITE, paced)
+        .setTimeout(RaftClientRequestProto.TypeCase.WRITE, budget)
+        .setRetryPolicy(RaftClientRequestProto.TypeCase.READ, paced)
+        .setTimeout(RaftClientRequestProto.TypeCase.READ, budget)
+        .build();
   }
 
   private CompletableFuture<GroupReply> submitLocal(int g, byte[] entry) {

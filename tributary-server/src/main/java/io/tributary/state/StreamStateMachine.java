@@ -14,6 +14,7 @@ import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.raftlog.RaftLog;
 import org.apache.ratis.server.storage.FileInfo;
@@ -36,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * segment bytes fsync'd before it was written), truncates the segments to the end the snapshot
  * recorded, and Ratis then re-applies the log after the snapshot index, which rewrites exactly the
  * bytes that followed. Without a snapshot the segments are truncated to zero and the whole log is
- * re-applied.
+ * re-applied. A snapshot downloaded from the leader just before a crash may be ahead of the Raft
+ * log; {@link OpenSegmentRepair} then drops the log's open segment before Ratis reads it.
  */
 public final class StreamStateMachine extends BaseStateMachine {
   private static final Logger LOG = LoggerFactory.getLogger(StreamStateMachine.class);
@@ -159,7 +161,14 @@ public final class StreamStateMachine extends BaseStateMachine {
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
     super.initialize(server, groupId, raftStorage);
     smStorage.init(raftStorage);
-    getLifeCycle().startAndTransition(() -> load(smStorage.getLatestSnapshot()), IOException.class);
+    SingleFileSnapshotInfo latest = smStorage.getLatestSnapshot();
+    if (latest != null) {
+      // Ratis reads its log after this returns; a snapshot installed just before a crash may be ahead of it
+      OpenSegmentRepair.dropOpenSegmentBelowSnapshot(raftStorage,
+          RaftServerConfigKeys.Log.Appender.bufferByteLimit(server.getProperties()), latest.getIndex(),
+          "group " + group);
+    }
+    getLifeCycle().startAndTransition(() -> load(latest), IOException.class);
   }
 
   /** Ratis pauses the state machine before it reloads it after a snapshot installation. */
