@@ -33,10 +33,10 @@ import org.slf4j.LoggerFactory;
  * follower's snapshot holds only committed entries, so the leader's log continues it); only the
  * notification check ignores it.
  *
- * <p><b>How it arises here.</b> A follower snapshots when its applied index reaches the last
- * entry of a term (Ratis rolls a log segment at every term change); it is killed; the new leader
- * snapshots and purges up to its snapshot index, deleting the closed segment that ended at that
- * index; the follower restarts. Seen as a never-converging replica in {@code ClusterFaultTest}
+ * <p><b>How it arises here.</b> A follower snapshots when its applied index is the last entry of
+ * a term (Ratis rolls a log segment at every term change, so a segment ends there); it is killed;
+ * the new leader snapshots later and purges up to its own snapshot index, deleting that segment;
+ * the follower restarts. Seen as a never-converging replica in {@code ClusterFaultTest}
  * (seed 8368266840065: group 0, n2 snapshot at 4739, leader n1's log starting at 4740 with its
  * snapshot at 4764).
  *
