@@ -101,6 +101,10 @@ public record TributaryConfig(
     ColdTierConfig cold = cold(eff, Path.of(eff.get(Settings.DATA_DIR.name())));
     List<Peer> peers = parsePeers(eff.get(Settings.PEERS.name()), nodeId, eff.get(Settings.HOST.name()),
         (int) l(eff, Settings.PEER_PORT), (int) l(eff, Settings.PORT));
+    if (rpc.equals("netty") && peers.size() > 1) {
+      throw new ConfigException("--raft-rpc netty: single node only; a cluster needs grpc (a follower behind the "
+          + "leader's purged log is never sent a snapshot notification over Ratis's Netty appender)");
+    }
     return new TributaryConfig(
         eff.get(Settings.HOST.name()),
         (int) l(eff, Settings.PORT),
