@@ -8,6 +8,7 @@ import io.tributary.config.TributaryConfig;
 import io.tributary.state.AppSnapshot;
 import io.tributary.state.Command;
 import io.tributary.state.StreamView;
+import io.tributary.storage.SegmentStore;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -146,9 +147,7 @@ public final class StreamHistory {
       }
       StreamView view = v.view();
       if (offset < view.retainedFrom()) {
-        return done(new WriteResult(WriteResult.Status.CONFLICT, view.tail(), view.closed(), null, -1, -1, -1, -1,
-            "the retention floor never moves backwards", -1, snapshotOffset(view), digestOf(view), view.retainedFrom(),
-            null));
+        return done(withState(WriteResult.Status.CONFLICT, view, "the retention floor never moves backwards"));
       }
       WriteResult early = offsetProblem(view, offset, "retention");
       if (early != null) {
@@ -249,24 +248,33 @@ public final class StreamHistory {
         v.retainedFrom());
   }
 
-  /** The first message after {@code from} alone, when it is larger than bootstrap-bytes-max. */
+  /**
+   * The first message after {@code from} alone, when it is larger than bootstrap-bytes-max. Reads
+   * only as far as that message: a byte stream's records are at most one record size, and a JSON
+   * message is found by reading windows that double until its newline shows up.
+   */
   private Bootstrap bootstrapWhole(StreamInfo info, StreamView v, AppSnapshot snap, byte[] snapBytes, long from) {
-    long end = v.tail();
+    long end;
     if (v.json()) {
-      byte[] rest = reads.range(v, from, v.tail());
-      int nl = 0;
-      while (rest[nl] != '\n') {
-        nl++;
+      long window = 2 * config.bootstrapBytesMax();
+      while (true) {
+        long to = Math.min(v.tail(), from + window);
+        byte[] head = reads.range(v, from, to);
+        int nl = 0;
+        while (nl < head.length && head[nl] != '\n') {
+          nl++;
+        }
+        if (nl < head.length) {
+          return new Bootstrap(ReadResult.Status.OK, info, SnapshotInfo.of(snap), snapBytes,
+              List.of(java.util.Arrays.copyOf(head, nl)), from + nl + 1, from + nl + 1 == v.tail(), v.retainedFrom());
+        }
+        window *= 2; // stored JSON always ends in a newline, so the tail is reached at the latest
       }
-      return new Bootstrap(ReadResult.Status.OK, info, SnapshotInfo.of(snap), snapBytes, List.of(java.util.Arrays.copyOf(rest, nl)),
-          from + nl + 1, from + nl + 1 == v.tail(), v.retainedFrom());
     }
-    List<Long> starts = reads.recordStarts(v, from, v.tail());
-    if (!starts.isEmpty()) {
-      end = starts.get(0);
-    }
-    return new Bootstrap(ReadResult.Status.OK, info, SnapshotInfo.of(snap), snapBytes, List.of(reads.range(v, from, end)), end,
-        end == v.tail(), v.retainedFrom());
+    List<Long> starts = reads.recordStarts(v, from, Math.min(v.tail(), from + SegmentStore.RECORD_PAYLOAD_MAX + 1));
+    end = starts.isEmpty() ? v.tail() : starts.get(0);
+    return new Bootstrap(ReadResult.Status.OK, info, SnapshotInfo.of(snap), snapBytes, List.of(reads.range(v, from, end)),
+        end, end == v.tail(), v.retainedFrom());
   }
 
   // ---------------------------------------------------------------- helpers
@@ -288,22 +296,19 @@ public final class StreamHistory {
   /** Checks that need only the view: below the floor (410) or past the tail (409). */
   private static WriteResult offsetProblem(StreamView v, long offset, String what) {
     if (offset < v.retainedFrom()) {
-      return new WriteResult(WriteResult.Status.BELOW_RETENTION, v.tail(), v.closed(), null, -1, -1, -1, -1,
-          what + " offset is below the retention floor", -1, snapshotOffset(v), digestOf(v), v.retainedFrom(), null);
+      return withState(WriteResult.Status.BELOW_RETENTION, v, what + " offset is below the retention floor");
     }
     if (offset > v.tail()) {
-      return new WriteResult(WriteResult.Status.CONFLICT, v.tail(), v.closed(), null, -1, -1, -1, -1,
-          what + " offset is past the stream's tail", -1, snapshotOffset(v), digestOf(v), v.retainedFrom(), null);
+      return withState(WriteResult.Status.CONFLICT, v, what + " offset is past the stream's tail");
     }
     return null;
   }
 
-  private static long snapshotOffset(StreamView v) {
-    return v.snapshot() == null ? -1 : v.snapshot().offset();
-  }
-
-  private static String digestOf(StreamView v) {
-    return v.snapshot() == null ? null : v.snapshot().digest();
+  /** A rejection carrying the stream's tail, snapshot and retention floor (for the response headers). */
+  private static WriteResult withState(WriteResult.Status status, StreamView v, String reason) {
+    AppSnapshot snap = v.snapshot();
+    return new WriteResult(status, v.tail(), v.closed(), null, -1, -1, -1, -1, reason, -1,
+        snap == null ? -1 : snap.offset(), snap == null ? null : snap.digest(), v.retainedFrom(), null);
   }
 
   private static WriteResult notBoundary(long offset) {
