@@ -3,7 +3,6 @@ package io.tributary.service;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.tributary.common.ContentTypes;
 import io.tributary.common.Offsets;
 import io.tributary.common.StreamKey;
 import io.tributary.config.TributaryConfig;
@@ -60,7 +59,7 @@ public final class BatchAppends {
       ProducerIds ids) {
     Command.Producer producer = ids == null ? null : new Command.Producer(ids.id(), ids.epoch(), ids.seq());
     List<byte[]> frames = frames(body);
-    boolean json = ContentTypes.isJson(contentType) && jsonView(key);
+    boolean json = service.frameAsJson(key, contentType);
     byte[] data;
     int[] ends = new int[frames.size()];
     int messages = 0;
@@ -119,12 +118,6 @@ public final class BatchAppends {
       throw new BadRequestException("empty batch: no frames");
     }
     return out;
-  }
-
-  /** Frame JSON unless this replica knows the stream is not JSON (apply re-checks either way). */
-  private boolean jsonView(StreamKey key) {
-    StreamView v = host.groupOf(key).stateMachine().state().view(key);
-    return v == null || v.json();
   }
 
   // ---------------------------------------------------------------- $transaction
@@ -220,7 +213,7 @@ public final class BatchAppends {
     }
     byte[] data = raw;
     int messages = 0;
-    if (ContentTypes.isJson(ct) && (v == null || v.json())) {
+    if (service.frameAsJson(key, ct)) {
       try {
         JsonMessages.Framed f = JsonMessages.frame(raw, false);
         data = f.bytes();

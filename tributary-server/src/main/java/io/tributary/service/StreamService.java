@@ -120,19 +120,27 @@ public final class StreamService {
 
   // ---------------------------------------------------------------- append / close
 
+  /**
+   * Whether data for {@code key} sent as {@code contentType} is framed as JSON messages: a JSON
+   * content type, unless this replica knows the stream is not JSON (then apply answers 409 for
+   * the type). A stream this node has not seen yet is framed too; apply rejects unframed data for
+   * a JSON stream, so a stale view can never put raw bytes into one.
+   */
+  boolean frameAsJson(StreamKey key, String contentType) {
+    if (!ContentTypes.isJson(contentType)) {
+      return false;
+    }
+    StreamView v = host.groupOf(key).stateMachine().state().view(key);
+    return v == null || v.json();
+  }
+
   public CompletableFuture<WriteResult> append(AppendRequest r) {
     byte[] data = r.body();
     int messages = 0;
-    if (data.length > 0 && ContentTypes.isJson(r.contentType())) {
-      // Frame unless this replica knows the stream is not JSON (then apply answers 409 for the
-      // type). A stream this node has not seen yet is framed too; apply rejects unframed data for
-      // a JSON stream, so a stale view can never put raw bytes into one.
-      StreamView v = host.groupOf(r.key()).stateMachine().state().view(r.key());
-      if (v == null || v.json()) {
-        JsonMessages.Framed f = JsonMessages.frame(data, false);
-        data = f.bytes();
-        messages = f.count();
-      }
+    if (data.length > 0 && frameAsJson(r.key(), r.contentType())) {
+      JsonMessages.Framed f = JsonMessages.frame(data, false);
+      data = f.bytes();
+      messages = f.count();
     }
     Command.Producer p = r.hasProducer() ? new Command.Producer(r.producerId(), r.producerEpoch(), r.producerSeq()) : null;
     Command.Append c = new Command.Append(r.key(), r.contentType(), data, messages, r.close(), r.streamSeq(), p,
