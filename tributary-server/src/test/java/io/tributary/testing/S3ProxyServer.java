@@ -292,19 +292,7 @@ public final class S3ProxyServer implements AutoCloseable {
   /** Kills the child (SIGKILL also ends a paused one) and forgets the shutdown hook. */
   @Override
   public void close() {
-    Process p = process;
-    if (p != null && p.isAlive()) {
-      try {
-        p.destroyForcibly().waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt(); // the SIGKILL is sent; the caller is being interrupted anyway
-      }
-    }
-    try {
-      Runtime.getRuntime().removeShutdownHook(reaper);
-    } catch (IllegalStateException e) {
-      // the JVM is already shutting down and the hook is running or ran; nothing left to undo
-    }
+    ChildProcesses.killAndForget(process, STOP_TIMEOUT, reaper);
   }
 
   @Override

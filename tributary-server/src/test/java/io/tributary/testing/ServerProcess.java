@@ -395,18 +395,7 @@ public final class ServerProcess implements AutoCloseable {
   @Override
   public void close() {
     Incarnation c = current;
-    if (c != null && c.process.isAlive()) {
-      try {
-        c.process.destroyForcibly().waitFor(stopTimeout.toMillis(), TimeUnit.MILLISECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt(); // the SIGKILL is sent; the caller is being interrupted anyway
-      }
-    }
-    try {
-      Runtime.getRuntime().removeShutdownHook(reaper);
-    } catch (IllegalStateException e) {
-      // the JVM is already shutting down and the hook is running or ran; nothing left to undo
-    }
+    ChildProcesses.killAndForget(c == null ? null : c.process, stopTimeout, reaper);
   }
 
   @Override
