@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the conformance suite against a single node that tiers to S3 (s3proxy, a real S3 API
 # server, started out of process) with an aggressive policy: every append is uploaded as soon as
-# the tiering task sees it, every tiered range is read from the object store, and local segments
-# are dropped as soon as they are tiered. So almost every read the suite makes is a cold read.
+# the tiering task sees it, every tiered range is read from the object store, a read of bytes not
+# yet tiered waits for the tier to upload them (cold-reads-wait-ms), and local segments are dropped
+# as soon as they are tiered. So almost every read the suite makes is a cold read (checked: >= 90%).
 #
 # usage: conformance/cold.sh [extra vitest args...]
 # needs: tributary-testkit/target/s3proxy.cp (any reactor build writes it), node, a JDK >= 21.
@@ -65,7 +66,7 @@ echo "cold.sh: s3proxy on port $S3_PORT (pid $S3_PID)" >&2
 export TRIBUTARY_S3_ACCESS_KEY="$KEY" TRIBUTARY_S3_SECRET_KEY="$SECRET"
 export TRIBUTARY_LAUNCH="$(printf '%q' "$ROOT/tributary") server --tiering on --object-store s3 --s3-endpoint http://127.0.0.1:$S3_PORT \
 --s3-path-style true --s3-bucket tributary --s3-prefix conformance --s3-region us-east-1 \
---tier-bytes-min 1 --tier-age-ms 0 --tier-interval-ms 20 --tier-chunk-bytes-max 1048576 --hot-bytes-max 0 --cold-reads-prefer true \
+--tier-bytes-min 1 --tier-age-ms 0 --tier-interval-ms 20 --tier-chunk-bytes-max 1048576 --hot-bytes-max 0 --cold-reads-prefer true --cold-reads-wait-ms 3000 \
 --segment-bytes-max 1048576 --cold-block-bytes 65536 --read-threads 8 --snapshot-interval-entries 100 --peer-port 0"
 # how many of the server's reads of stream bytes went to the object store (vs. local disk only)
 export CONFORMANCE_AFTER='curl -s "$TRIBUTARY_URL/metrics" | grep -E "^tributary_(stream_range_reads_total|cold_uploads_total|cold_cache_(hits|misses)_total)" | sed "s/^/cold.sh: /" >"'"$WORK"'/metrics.txt"'
@@ -76,6 +77,10 @@ COLD_READS="$(sed -n 's/.*source="cold"} //p' "$WORK/metrics.txt")"
 HOT_READS="$(sed -n 's/.*source="hot"} //p' "$WORK/metrics.txt")"
 echo "cold.sh: range reads: ${COLD_READS:-?} from the object store, ${HOT_READS:-?} from local disk only"
 [ "$RC" = 0 ] || exit "$RC"
+if [ -z "$COLD_READS" ] || [ -z "$HOT_READS" ] || [ $((COLD_READS * 10)) -lt $(((COLD_READS + HOT_READS) * 9)) ]; then
+  echo "cold.sh: fewer than 90% of range reads were cold: the suite did not exercise the cold tier" >&2
+  exit 1
+fi
 OBJECTS="$(find "$WORK/s3/tributary" -type f | wc -l)"
 echo "cold.sh: $OBJECTS objects in the bucket after the run"
 [ "$OBJECTS" -gt 0 ] || { echo "cold.sh: nothing was tiered" >&2; exit 1; }

@@ -80,6 +80,7 @@ public final class Settings {
   public static final Setting TIER_UPLOADS_MAX = num("tier-uploads-max", 4, "count", "concurrent uploads and deletions per node", v -> v >= 1 && v <= 64, "1..64");
   public static final Setting TIER_INTERVAL_MS = num("tier-interval-ms", 500, "ms", "how often the tiering task looks for data to upload, segments to drop and garbage to delete", v -> v >= 10 && v <= 60000, "10..60000");
   public static final Setting COLD_READS_PREFER = str("cold-reads-prefer", "false", "true: read every tiered range from the object store even while a local copy exists (tests use it to exercise cold reads)");
+  public static final Setting COLD_READS_WAIT_MS = num("cold-reads-wait-ms", 0, "ms", "with cold-reads-prefer: a read of bytes not yet in the object store first asks the tiering task to upload them and waits up to this long, so (almost) every read is served cold (a test knob; 0 = never wait)", v -> v >= 0 && v <= 60000, "0..60000");
 
   public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, NODE_ID, PEER_PORT, PEERS, REJOIN, GROUPS, RAFT_RPC,
       ELECTION_TIMEOUT_MIN_MS, ELECTION_TIMEOUT_MAX_MS, SNAPSHOT_INTERVAL_ENTRIES, RAFT_SEGMENT_BYTES_MAX, RAFT_LOG_CACHE_BYTES_MAX, SEGMENT_BYTES_MAX, TAIL_CACHE_BYTES,
@@ -91,7 +92,7 @@ public final class Settings {
       OBJECT_STORE, OBJECT_STORE_DIR, S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_PREFIX, S3_ACCESS_KEY, S3_SECRET_KEY, S3_PATH_STYLE,
       S3_CONNECT_TIMEOUT_MS, S3_READ_TIMEOUT_MS, S3_CALL_TIMEOUT_MS, S3_ATTEMPTS_MAX, COLD_BLOCK_BYTES, COLD_CACHE_BYTES_MAX,
       COLD_PREFETCH_BLOCKS, TIERING, HOT_BYTES_MAX, UNTIERED_BYTES_MAX, TIER_BYTES_MIN, TIER_AGE_MS, TIER_CHUNK_BYTES_MAX,
-      TIER_UPLOADS_MAX, TIER_INTERVAL_MS, COLD_READS_PREFER);
+      TIER_UPLOADS_MAX, TIER_INTERVAL_MS, COLD_READS_PREFER, COLD_READS_WAIT_MS);
 
   private static Setting str(String name, String def, String doc) {
     return new Setting(name, Setting.Kind.STRING, def, "", doc, v -> true, "", false);

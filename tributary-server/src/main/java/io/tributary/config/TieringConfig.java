@@ -15,4 +15,5 @@ public record TieringConfig(
     long tierChunkBytesMax,
     int tierUploadsMax,
     long tierIntervalMillis,
-    boolean coldReadsPrefer) {}
+    boolean coldReadsPrefer,
+    long coldReadsWaitMillis) {}

@@ -247,9 +247,14 @@ public record TributaryConfig(
       case "auto" -> cold.usesS3();
       default -> throw new ConfigException("--tiering: must be auto, on or off, got '" + mode + "'");
     };
+    boolean prefer = bool(eff, Settings.COLD_READS_PREFER);
+    long waitMillis = l(eff, Settings.COLD_READS_WAIT_MS);
+    if (waitMillis > 0 && !prefer) {
+      throw new ConfigException("--cold-reads-wait-ms needs --cold-reads-prefer true (only then is a tiered range read cold)");
+    }
     return new TieringConfig(enabled, l(eff, Settings.HOT_BYTES_MAX), l(eff, Settings.UNTIERED_BYTES_MAX),
         l(eff, Settings.TIER_BYTES_MIN), l(eff, Settings.TIER_AGE_MS), l(eff, Settings.TIER_CHUNK_BYTES_MAX),
-        (int) l(eff, Settings.TIER_UPLOADS_MAX), l(eff, Settings.TIER_INTERVAL_MS), bool(eff, Settings.COLD_READS_PREFER));
+        (int) l(eff, Settings.TIER_UPLOADS_MAX), l(eff, Settings.TIER_INTERVAL_MS), prefer, waitMillis);
   }
 
   private static boolean bool(Map<String, String> eff, Setting s) {

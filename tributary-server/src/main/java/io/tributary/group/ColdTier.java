@@ -77,6 +77,7 @@ public final class ColdTier implements AutoCloseable {
   private final List<Set<Long>> uploading;
   private final AtomicBoolean[] collecting;
   private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicBoolean expediteQueued = new AtomicBoolean();
   /** Per group, tier thread only: stream id → (tail seen, since when), for the age threshold. */
   private final List<Map<Long, long[]>> seen;
   private volatile long backoffUntilNanos;
@@ -131,6 +132,23 @@ public final class ColdTier implements AutoCloseable {
 
   public void start() {
     ticker.scheduleWithFixedDelay(this::tick, config.tierIntervalMillis(), config.tierIntervalMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Runs a pass as soon as the tier thread is free (a reader waits for untiered bytes:
+   * cold-reads-wait-ms). Any thread; at most one such pass is queued at a time.
+   */
+  public void expedite() {
+    if (expediteQueued.compareAndSet(false, true)) {
+      try {
+        ticker.execute(() -> {
+          expediteQueued.set(false);
+          tick();
+        });
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        expediteQueued.set(false); // closing: the reader's wait ends at its deadline
+      }
+    }
   }
 
   /** Null when appends may proceed; else why not (the object store is behind by more than the bound). Any thread. */

@@ -17,13 +17,28 @@ import io.tributary.state.StreamView;
 final class ColdReads {
   private final BlockCache cache;
   private final boolean preferred;
+  /** cold-reads-wait-ms (0 when the node does not tier); {@link #tier} is null then. */
+  private final long waitMillis;
+  private final io.tributary.group.ColdTier tier;
   /** Byte ranges of streams served (at least partly) from the object store, and only from local disk. */
   private final java.util.concurrent.atomic.LongAdder coldRanges = new java.util.concurrent.atomic.LongAdder();
   private final java.util.concurrent.atomic.LongAdder hotRanges = new java.util.concurrent.atomic.LongAdder();
 
-  ColdReads(BlockCache cache, boolean preferred) {
+  ColdReads(BlockCache cache, boolean preferred, long waitMillis, io.tributary.group.ColdTier tier) {
     this.cache = cache;
     this.preferred = preferred;
+    this.waitMillis = waitMillis;
+    this.tier = tier;
+  }
+
+  /** How long a read of bytes not yet tiered waits for the tier (cold-reads-wait-ms); 0 = it does not. */
+  long waitMillis() {
+    return waitMillis;
+  }
+
+  /** Asks the tiering task for a pass now (a reader waits for untiered bytes). Any thread. */
+  void expediteTiering() {
+    tier.expedite();
   }
 
   /** True when tiered ranges are read from the object store even while a local copy exists. */

@@ -8,6 +8,8 @@ import io.tributary.common.UnavailableException;
 import io.tributary.common.StreamKey;
 import io.tributary.group.RaftHost;
 import io.tributary.state.AppSnapshot;
+import io.tributary.state.ColdIndex;
+import io.tributary.state.GroupState;
 import io.tributary.state.StreamView;
 import io.tributary.state.WatchRegistry;
 import io.tributary.storage.StorageException;
@@ -156,6 +158,12 @@ public final class StreamReads {
     for (int attempt = 0; ; attempt++) {
       StreamView latest = state.viewById(v.streamId());
       var ci = latest != null && latest.cold().end() > v.cold().end() ? latest.cold() : v.cold();
+      if (cold.waitMillis() > 0 && to > ci.end()) {
+        if (cachedOnly) {
+          return null; // wait for the tier on the read pool, never on the caller's (event loop) thread
+        }
+        ci = awaitTiered(state, v, to, ci);
+      }
       long coldTo = Math.min(to, ci.end());
       try {
         if (from < coldTo && (cold.preferred() || !hotHolds(v, store, from))) {
@@ -183,6 +191,46 @@ public final class StreamReads {
         }
       }
     }
+  }
+
+  /**
+   * cold-reads-wait-ms: waits until the object store holds the stream's bytes below {@code to}
+   * (asking the tiering task for a pass each time the cold end moves short of it) or the wait is
+   * over, and returns the newest cold index seen. Read-pool threads only (it blocks). A wake-up
+   * is registered before the cold end is checked, so a publish in between is not missed.
+   */
+  private ColdIndex.View awaitTiered(GroupState state, StreamView v, long to, ColdIndex.View seen) {
+    var watches = host.group(v.group()).stateMachine().coldWatches();
+    long deadlineNanos = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(cold.waitMillis());
+    ColdIndex.View ci = seen;
+    while (ci.end() < to) {
+      long leftNanos = deadlineNanos - System.nanoTime();
+      if (leftNanos <= 0) {
+        break;
+      }
+      CompletableFuture<Void> published = new CompletableFuture<>();
+      WatchRegistry.Handle h = watches.register(v.streamId(), () -> published.complete(null));
+      try {
+        StreamView latest = state.viewById(v.streamId());
+        if (latest == null) {
+          break; // deleted meanwhile: the read goes on with what it has
+        }
+        if (latest.cold().end() > ci.end()) {
+          ci = latest.cold();
+          continue;
+        }
+        cold.expediteTiering();
+        published.get(leftNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+      } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+        break;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      } finally {
+        h.cancel();
+      }
+    }
+    return ci;
   }
 
   /**

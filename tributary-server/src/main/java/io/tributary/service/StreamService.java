@@ -49,7 +49,8 @@ public final class StreamService {
     this.config = config;
     this.pinIds = pinIds;
     this.ttl = new TtlTracker(clock, this::touch);
-    this.reads = new StreamReads(host, clock, readPool, ttl, new ColdReads(coldCache, config.tiering().coldReadsPrefer()),
+    this.reads = new StreamReads(host, clock, readPool, ttl, new ColdReads(coldCache, config.tiering().coldReadsPrefer(),
+        tier == null ? 0 : config.tiering().coldReadsWaitMillis(), tier),
         blobStore);
     this.buckets = new Buckets(this, host);
     this.history = new StreamHistory(this, reads, config, blobStore);

@@ -19,6 +19,8 @@ public final class GroupState {
   final int group;
   final SegmentStore store;
   final WatchRegistry watches;
+  /** Wake-ups for readers waiting until a stream's bytes are tiered (cold-reads-wait-ms); fired after republishing. */
+  final WatchRegistry coldWatches;
   final ConcurrentSkipListMap<StreamKey, StreamEntry> byKey = new ConcurrentSkipListMap<>();
   final ConcurrentHashMap<Long, StreamEntry> byId = new ConcurrentHashMap<>();
   long nextStreamId = 1;
@@ -49,9 +51,14 @@ public final class GroupState {
   static final int GARBAGE_HEAD_MAX = 256;
 
   GroupState(int group, SegmentStore store, WatchRegistry watches) {
+    this(group, store, watches, new WatchRegistry());
+  }
+
+  GroupState(int group, SegmentStore store, WatchRegistry watches, WatchRegistry coldWatches) {
     this.group = group;
     this.store = store;
     this.watches = watches;
+    this.coldWatches = coldWatches;
   }
 
   /** Applies one entry's commands in order; returns one outcome per command. Apply thread. */
@@ -93,6 +100,9 @@ public final class GroupState {
     store.publish();
     for (StreamEntry e : republish) {
       e.publish();
+    }
+    for (StreamEntry e : republish) {
+      coldWatches.fire(e.streamId);
     }
     republish.clear();
     for (Long id : changed) {

@@ -50,6 +50,7 @@ public final class StreamStateMachine extends BaseStateMachine {
   private final SnapshotSource snapshotSource;
   private final SimpleStateMachineStorage smStorage = new SimpleStateMachineStorage();
   private final WatchRegistry watches = new WatchRegistry();
+  private final WatchRegistry coldWatches = new WatchRegistry();
   private volatile GroupState state;
   private volatile long appliedIndex = -1;
   /** Futures waiting for the applied index to reach a value; guarded by itself. */
@@ -82,6 +83,11 @@ public final class StreamStateMachine extends BaseStateMachine {
 
   public WatchRegistry watches() {
     return watches;
+  }
+
+  /** Wake-ups fired when a stream's cold ranges grow (its view is republished, no bytes change). */
+  public WatchRegistry coldWatches() {
+    return coldWatches;
   }
 
   /** Highest applied log index (published after each apply). */
@@ -209,7 +215,7 @@ public final class StreamStateMachine extends BaseStateMachine {
       SnapshotTransfer.deleteTree(installing); // an interrupted download
     }
     SegmentStore store = new SegmentStore(segmentDir, segmentBytesMax, tailCacheBytes);
-    GroupState s = new GroupState(group, store, watches);
+    GroupState s = new GroupState(group, store, watches, coldWatches);
     if (snapshot == null) {
       store.truncateTo(0);
       LOG.info("group {}: no snapshot; segments reset, the log will be re-applied", group);
@@ -231,6 +237,7 @@ public final class StreamStateMachine extends BaseStateMachine {
     state = s;
     // a reloaded snapshot may change any stream: wake every live reader so it re-checks
     watches.fireAll();
+    coldWatches.fireAll();
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.tributary.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -42,5 +43,14 @@ class TieringModeTest {
   void onAndOffOverrideAuto() {
     assertThat(config("tiering", "on").tiering().enabled()).as("on, directory store").isTrue();
     assertThat(config(s3("tiering", "off")).tiering().enabled()).as("off, S3").isFalse();
+  }
+
+  @Test
+  void waitingForTheTierOnlyMakesSenseWhenColdReadsArePreferred() {
+    assertThat(config("tiering", "on", "cold-reads-prefer", "true", "cold-reads-wait-ms", "500").tiering().coldReadsWaitMillis())
+        .isEqualTo(500);
+    assertThat(TributaryConfig.defaults().tiering().coldReadsWaitMillis()).as("default: never wait").isZero();
+    assertThatThrownBy(() -> config("tiering", "on", "cold-reads-wait-ms", "500")).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("--cold-reads-prefer");
   }
 }
