@@ -90,6 +90,17 @@ public final class RaftHost implements AutoCloseable {
     return t;
   });
 
+  /**
+   * Fails writes not answered within write-timeout-ms: one sweep over every batcher each tenth of
+   * the timeout (10..250 ms), so a write's 503 comes at most that much late.
+   */
+  private final java.util.concurrent.ScheduledExecutorService writeTimeouts =
+      Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "tributary-write-timeouts");
+        t.setDaemon(true);
+        return t;
+      });
+
   /** One group: its Ratis id, state machine and batcher. */
   public record GroupHandle(int index, RaftGroup raftGroup, StreamStateMachine stateMachine, AppendBatcher batcher) {}
 
@@ -109,7 +120,8 @@ public final class RaftHost implements AutoCloseable {
       final int gi = g;
       barriers.add(new ReadBarrier(() -> readIndex(gi)));
       AppendBatcher batcher = new AppendBatcher(g, clock, metrics, entry -> submit(gi, entry), config.batchBytesMax(),
-          config.batchAppendsMax(), config.entriesInFlightMax(), config.pendingAppendsMax(), config.pendingBytesMax());
+          config.batchAppendsMax(), config.entriesInFlightMax(), config.pendingAppendsMax(), config.pendingBytesMax(),
+          config.writeTimeoutMillis());
       groups.add(new GroupHandle(g, rg, sm, batcher));
     }
     RaftProperties p = properties(config, raftDir);
@@ -133,6 +145,13 @@ public final class RaftHost implements AutoCloseable {
 
   /** Starts Ratis and adds any group this node does not host yet. */
   public void start() throws IOException {
+    long sweepMillis = Math.max(10, Math.min(250, config.writeTimeoutMillis() / 10));
+    writeTimeouts.scheduleWithFixedDelay(() -> {
+      long now = System.nanoTime();
+      for (GroupHandle h : groups) {
+        h.batcher().expire(now);
+      }
+    }, sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
     server.start();
     Set<RaftGroupId> existing = new HashSet<>();
     server.getGroupIds().forEach(existing::add);
@@ -552,6 +571,7 @@ public final class RaftHost implements AutoCloseable {
     for (RaftClient c : forwarders.values()) {
       c.close();
     }
+    writeTimeouts.shutdownNow();
     server.close();
     completions.shutdown();
   }

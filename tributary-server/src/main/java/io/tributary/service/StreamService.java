@@ -10,9 +10,6 @@ import io.tributary.common.ContentTypes;
 import io.tributary.state.Outcome;
 import io.tributary.state.StreamView;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /**
@@ -188,16 +185,8 @@ public final class StreamService {
         return CompletableFuture.failedFuture(full);
       }
     }
-    return host.group(group).batcher().submit(c, bytes + 64)
-        .orTimeout(config.writeTimeoutMillis(), TimeUnit.MILLISECONDS)
-        .exceptionallyCompose(t -> {
-          Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
-          if (cause instanceof TimeoutException) {
-            cause = new UnavailableException("write not acknowledged within " + config.writeTimeoutMillis()
-                + " ms; outcome unknown, retry (producer headers make the retry exactly-once)", 1);
-          }
-          return CompletableFuture.failedFuture(cause);
-        });
+    // the batcher fails it with a 503 after write-timeout-ms (RaftHost sweeps every batcher)
+    return host.group(group).batcher().submit(c, bytes + 64);
   }
 
   /** Commands that add stream bytes: refused while the hot tier is full (see {@link io.tributary.group.ColdTier#admit}). */
