@@ -16,7 +16,7 @@ public final class Settings {
   public static final Setting PEER_PORT = num("peer-port", 4438, "port", "Raft peer port", v -> v >= 0 && v <= 65535, "0..65535");
   public static final Setting PEERS = str("peers", "", "cluster voters as id=host:peerPort[:clientPort],... (clientPort defaults to peerPort-1); empty = single node");
   public static final Setting REJOIN = str("rejoin", "false", "true after this node lost its data dir: it leaves and re-joins every group as a new member and is sent snapshots (see docs/operations.md)");
-  public static final Setting GROUPS = num("groups", 8, "count", "Raft groups (fixed when the cluster is created)", v -> v >= 1 && v <= 256, "1..256");
+  public static final Setting GROUPS = num("groups", 0, "count", "Raft groups, fixed when the data directory is created (0 = auto: the count the data directory was created with; for a new one 1 on a single node, 8 in a cluster)", v -> v >= 0 && v <= 256, "0..256");
   public static final Setting RAFT_RPC = str("raft-rpc", "grpc", "Raft transport: grpc, or netty for a single node only (its appender has no snapshot-notification path, so a lagging follower could never catch up)");
   public static final Setting ELECTION_TIMEOUT_MIN_MS = num("election-timeout-min-ms", 300, "ms", "Raft election timeout, lower bound", v -> v >= 50, ">= 50");
   public static final Setting ELECTION_TIMEOUT_MAX_MS = num("election-timeout-max-ms", 600, "ms", "Raft election timeout, upper bound", v -> v >= 100, ">= 100");
@@ -34,7 +34,7 @@ public final class Settings {
   public static final Setting BOOTSTRAP_BYTES_MAX = num("bootstrap-bytes-max", 16 * MIB, "bytes", "messages in one $bootstrap response (the rest is read from Stream-Next-Offset)", v -> v >= 4 * KIB, ">= 4 KiB");
   public static final Setting BATCH_BYTES_MAX = num("batch-bytes-max", MIB, "bytes", "appends coalesced into one Raft entry, by bytes", v -> v >= 4 * KIB, ">= 4 KiB");
   public static final Setting BATCH_APPENDS_MAX = num("batch-appends-max", 2048, "count", "appends coalesced into one Raft entry, by count", v -> v >= 1, ">= 1");
-  public static final Setting ENTRIES_IN_FLIGHT_MAX = num("entries-in-flight-max", 2, "count", "Raft entries in flight per group before appends queue", v -> v >= 1 && v <= 64, "1..64");
+  public static final Setting ENTRIES_IN_FLIGHT_MAX = num("entries-in-flight-max", 4, "count", "Raft entries in flight per group before appends queue", v -> v >= 1 && v <= 64, "1..64");
   public static final Setting PENDING_APPENDS_MAX = num("pending-appends-max", 8192, "count", "queued appends per group; beyond it appends get 503", v -> v >= 1, ">= 1");
   public static final Setting PENDING_BYTES_MAX = num("pending-bytes-max", 64 * MIB, "bytes", "queued append bytes per group; beyond it appends get 503", v -> v >= MIB, ">= 1 MiB");
   public static final Setting CONNECTIONS_MAX = num("connections-max", 10000, "count", "open client connections; beyond it new ones get 503", v -> v >= 1, ">= 1");

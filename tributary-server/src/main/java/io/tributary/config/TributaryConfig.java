@@ -101,6 +101,9 @@ public record TributaryConfig(
     ColdTierConfig cold = cold(eff, Path.of(eff.get(Settings.DATA_DIR.name())));
     List<Peer> peers = parsePeers(eff.get(Settings.PEERS.name()), nodeId, eff.get(Settings.HOST.name()),
         (int) l(eff, Settings.PEER_PORT), (int) l(eff, Settings.PORT));
+    int groups = DataDirLayout.resolveGroups(Path.of(eff.get(Settings.DATA_DIR.name())), (int) l(eff, Settings.GROUPS),
+        peers.size() > 1);
+    eff.put(Settings.GROUPS.name(), Integer.toString(groups)); // the effective config shows the count in use
     if (rpc.equals("netty") && peers.size() > 1) {
       throw new ConfigException("--raft-rpc netty: single node only; a cluster needs grpc (a follower behind the "
           + "leader's purged log is never sent a snapshot notification over Ratis's Netty appender)");
@@ -113,7 +116,7 @@ public record TributaryConfig(
         (int) l(eff, Settings.PEER_PORT),
         peers,
         bool(eff, Settings.REJOIN),
-        (int) l(eff, Settings.GROUPS),
+        groups,
         rpc,
         emin,
         emax,

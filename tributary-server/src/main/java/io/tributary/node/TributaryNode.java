@@ -42,6 +42,7 @@ public final class TributaryNode implements AutoCloseable {
   public void start() throws IOException, InterruptedException {
     LOG.info("starting Tributary node {} with effective config:\n{}", config.nodeId(), config.describe());
     Files.createDirectories(config.dataDir());
+    io.tributary.config.DataDirLayout.record(config.dataDir(), config.groups());
     // built without I/O, so a bad cold-tier config fails at start
     objectStore = ColdStores.open(config.cold());
     coldCache = new io.tributary.cold.BlockCache(objectStore, ColdStores.cacheOptions(config.cold()));
