@@ -127,7 +127,7 @@ final class AppendWorkload {
         .put("errorCount", snap.errorTotal())
         .counts("errors", snap.errors())
         .latency("ack", snap.latencyMicros("ack"))
-        .cpu(cpu.clientCpuNanos, cpu.serverCpuNanos, ops, cpu.seconds);
+        .cpu(cpu.clientCpuNanos, cpu.serverCpuNanos, cpu.serverRssBytes, ops, cpu.seconds);
     r.line("append  %s  %d streams, %s, %d B%s, %.1f s", ctx.label, c.streams(),
         c.openLoop() ? String.format(java.util.Locale.ROOT, "open loop at %.0f/s over %d connections", c.ratePerS(), writers)
             : "closed loop, " + writers + " writers",
@@ -135,7 +135,7 @@ final class AppendWorkload {
     r.line("  %,.0f appends/s  (%d ok, %d errors %s)", ops / cpu.seconds, ops, snap.errorTotal(),
         snap.errors().isEmpty() ? "" : snap.errors().toString());
     r.latencyLine(c.openLoop() ? "ack latency from intended send" : "ack latency", snap.latencyMicros("ack"));
-    r.cpuLine("append", cpu.clientCpuNanos, cpu.serverCpuNanos, ops, cpu.seconds);
+    r.cpuLine("append", cpu.clientCpuNanos, cpu.serverCpuNanos, cpu.serverRssBytes, ops, cpu.seconds);
     return r;
   }
 }

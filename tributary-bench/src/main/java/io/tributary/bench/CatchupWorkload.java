@@ -129,14 +129,14 @@ final class CatchupWorkload {
         .put("errorCount", snap.errorTotal())
         .counts("errors", snap.errors())
         .latency("timeToTail", snap.latencyMicros("timeToTail"))
-        .cpu(cpu.clientCpuNanos, cpu.serverCpuNanos, ops, cpu.seconds);
+        .cpu(cpu.clientCpuNanos, cpu.serverCpuNanos, cpu.serverRssBytes, ops, cpu.seconds);
     r.line("catchup  %s  %d streams x %d messages x %d B, %d round(s) of %d concurrent readers from offset -1",
         ctx.label, c.streams(), c.messages(), c.messageBytes(), c.rounds(), c.streams());
     r.line("  %.1f MiB/s  readers done %d/%d  requests %d  short reads %d  errors %d %s  (fill took %.1f s)",
         readS > 0 ? bytes / readS / (1 << 20) : 0.0, ops, expectedReaders, snap.counter("requests"),
         snap.counter("shortReads"), snap.errorTotal(), snap.errors().isEmpty() ? "" : snap.errors().toString(), fillS);
     r.latencyLine("time to tail", snap.latencyMicros("timeToTail"));
-    r.cpuLine("reader", cpu.clientCpuNanos, cpu.serverCpuNanos, ops, cpu.seconds);
+    r.cpuLine("reader", cpu.clientCpuNanos, cpu.serverCpuNanos, cpu.serverRssBytes, ops, cpu.seconds);
     return r;
   }
 }

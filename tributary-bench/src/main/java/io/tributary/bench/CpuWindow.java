@@ -1,7 +1,8 @@
 package io.tributary.bench;
 
 /**
- * Wall time and client/server CPU time between {@link #begin} and {@link #end}. Main thread only.
+ * Wall time and client/server CPU time between {@link #begin} and {@link #end}, and the servers'
+ * resident memory at the end. Main thread only.
  */
 final class CpuWindow {
   private final BenchContext ctx;
@@ -12,6 +13,8 @@ final class CpuWindow {
   long clientCpuNanos;
   /** -1 when not measured (no --server-pid, or a server process went away). */
   long serverCpuNanos = -1;
+  /** Sum of the server processes' resident set at {@link #end}; -1 when not measured. */
+  long serverRssBytes = -1;
 
   CpuWindow(BenchContext ctx) {
     this.ctx = ctx;
@@ -28,5 +31,6 @@ final class CpuWindow {
     clientCpuNanos = ctx.clientCpu.cpuNanos() - clientStartNanos;
     long serverNow = ctx.serverCpu.isEmpty() ? -1 : ctx.serverCpu.cpuNanos();
     serverCpuNanos = serverStartNanos < 0 || serverNow < 0 ? -1 : serverNow - serverStartNanos;
+    serverRssBytes = ctx.serverCpu.isEmpty() ? -1 : ctx.serverCpu.rssBytes();
   }
 }

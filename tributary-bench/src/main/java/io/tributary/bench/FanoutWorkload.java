@@ -106,7 +106,7 @@ final class FanoutWorkload {
         .counts("errors", snap.errors())
         .latency("delivery", snap.latencyMicros("delivery"))
         .latency("appendAck", snap.latencyMicros("ack"))
-        .cpu(cpu.clientCpuNanos, cpu.serverCpuNanos, delivered, cpu.seconds);
+        .cpu(cpu.clientCpuNanos, cpu.serverCpuNanos, cpu.serverRssBytes, delivered, cpu.seconds);
     r.line("fanout  %s  %d SSE subscribers (%d ready), writer at %.0f events/s over %d connection(s), %d measured events"
         + " (%d acknowledged)", ctx.label, c.subscribers(), ready, c.ratePerS(), c.writers(), window.count(),
         snap.counter("acked"));
@@ -120,7 +120,7 @@ final class FanoutWorkload {
     }
     r.latencyLine("append→SSE delivery", snap.latencyMicros("delivery"));
     r.latencyLine("writer ack", snap.latencyMicros("ack"));
-    r.cpuLine("delivery", cpu.clientCpuNanos, cpu.serverCpuNanos, delivered, cpu.seconds);
+    r.cpuLine("delivery", cpu.clientCpuNanos, cpu.serverCpuNanos, cpu.serverRssBytes, delivered, cpu.seconds);
     return r;
   }
 }

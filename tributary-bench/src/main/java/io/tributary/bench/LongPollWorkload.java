@@ -89,7 +89,7 @@ final class LongPollWorkload {
         .counts("errors", snap.errors())
         .latency("delivery", snap.latencyMicros("delivery"))
         .latency("appendAck", snap.latencyMicros("ack"))
-        .cpu(cpu.clientCpuNanos, cpu.serverCpuNanos, delivered, cpu.seconds);
+        .cpu(cpu.clientCpuNanos, cpu.serverCpuNanos, cpu.serverRssBytes, delivered, cpu.seconds);
     r.line("longpoll  %s  %d streams with one long-poll reader each, writer at %.0f appends/s, %d measured events",
         ctx.label, c.streams(), c.ratePerS(), window.count());
     r.line("  delivered %d / expected %d  polls %d (%d timed out)  duplicates %d  errors %d %s", delivered, expected,
@@ -101,7 +101,7 @@ final class LongPollWorkload {
     }
     r.latencyLine("append→long-poll delivery", snap.latencyMicros("delivery"));
     r.latencyLine("writer ack", snap.latencyMicros("ack"));
-    r.cpuLine("delivery", cpu.clientCpuNanos, cpu.serverCpuNanos, delivered, cpu.seconds);
+    r.cpuLine("delivery", cpu.clientCpuNanos, cpu.serverCpuNanos, cpu.serverRssBytes, delivered, cpu.seconds);
     return r;
   }
 }

@@ -14,13 +14,11 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.tributary.common.ContentTypes;
 import io.tributary.common.Offsets;
-import io.tributary.service.JsonMessages;
 import io.tributary.service.ReadResult;
 import io.tributary.service.StreamInfo;
 import io.tributary.service.StreamReads;
 import io.tributary.service.Watch;
 import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -131,16 +129,8 @@ final class SseSession {
   }
 
   private void writeChunk(ReadResult res) {
-    StringBuilder sb = new StringBuilder(res.data().length + 128);
-    sb.append("event: data\n");
-    if (base64) {
-      sb.append("data:").append(Base64.getEncoder().encodeToString(res.data())).append('\n');
-    } else {
-      byte[] payload = res.info().json() ? JsonMessages.toArray(res.data()) : res.data();
-      appendLines(sb, new String(payload, StandardCharsets.UTF_8));
-    }
-    sb.append('\n');
-    write(sb);
+    x.ctx.write(new DefaultHttpContent(SseFraming.dataEvent(x.ctx.alloc(), res.data(), res.info().json(), base64)));
+    lastWriteNanos = System.nanoTime();
     pos = res.next();
     info = res.info();
     boolean atEnd = res.upToDate();
@@ -148,24 +138,6 @@ final class SseSession {
     if (atEnd && res.closedAtEnd()) {
       end(true);
     }
-  }
-
-  /** Splits on CR, LF and CRLF so no payload line can inject an SSE field. */
-  private static void appendLines(StringBuilder sb, String s) {
-    int lineStart = 0;
-    int i = 0;
-    while (i < s.length()) {
-      char c = s.charAt(i);
-      if (c == '\r' || c == '\n') {
-        sb.append("data:").append(s, lineStart, i).append('\n');
-        if (c == '\r' && i + 1 < s.length() && s.charAt(i + 1) == '\n') {
-          i++;
-        }
-        lineStart = i + 1;
-      }
-      i++;
-    }
-    sb.append("data:").append(s, lineStart, s.length()).append('\n');
   }
 
   private void writeControl(boolean upToDate, boolean closed) {
@@ -185,7 +157,8 @@ final class SseSession {
   }
 
   private void write(CharSequence s) {
-    ByteBuf b = Unpooled.copiedBuffer(s, StandardCharsets.UTF_8);
+    ByteBuf b = x.ctx.alloc().buffer(s.length());
+    io.netty.buffer.ByteBufUtil.writeUtf8(b, s);
     x.ctx.write(new DefaultHttpContent(b));
     lastWriteNanos = System.nanoTime();
   }

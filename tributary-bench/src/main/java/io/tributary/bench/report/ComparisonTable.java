@@ -16,12 +16,12 @@ public final class ComparisonTable {
 
   public static String markdown(List<ResultRow> rows, String subjectPrefix, String baselinePrefix) {
     StringBuilder sb = new StringBuilder();
-    sb.append("| workload | size | target | throughput | p50 ms | p99 ms | p99.9 ms | completed | client CPU µs/op | server CPU µs/op |\n");
-    sb.append("|---|---|---|---:|---:|---:|---:|---|---:|---:|\n");
+    sb.append("| workload | size | target | throughput | p50 ms | p99 ms | p99.9 ms | completed | client CPU µs/op | server CPU µs/op | server RSS MiB |\n");
+    sb.append("|---|---|---|---:|---:|---:|---:|---|---:|---:|---:|\n");
     for (ResultRow r : rows) {
-      sb.append(String.format(Locale.ROOT, "| %s (%s) | %s | %s | %s %s | %s | %s | %s | %s | %s | %s |%n", r.workload(),
+      sb.append(String.format(Locale.ROOT, "| %s (%s) | %s | %s | %s %s | %s | %s | %s | %s | %s | %s | %s |%n", r.workload(),
           r.series(), r.size(), r.label(), num(r.throughput()), r.throughputUnit(), num(r.p50Ms()), num(r.p99Ms()),
-          num(r.p999Ms()), r.okText(), num(r.clientUsPerOp()), num(r.serverUsPerOp())));
+          num(r.p999Ms()), r.okText(), num(r.clientUsPerOp()), num(r.serverUsPerOp()), num(r.serverRssMiB())));
     }
     Map<String, List<ResultRow>> bySize = new LinkedHashMap<>();
     for (ResultRow r : rows) {
@@ -37,15 +37,17 @@ public final class ComparisonTable {
           if (!b.label().startsWith(baselinePrefix)) {
             continue;
           }
-          ratios.append(String.format(Locale.ROOT, "| %s | %s / %s | %s | %s | %s |%n", e.getKey(), s.label(), b.label(),
-              ratio(s.throughput(), b.throughput()), ratio(s.p50Ms(), b.p50Ms()), ratio(s.p99Ms(), b.p99Ms())));
+          ratios.append(String.format(Locale.ROOT, "| %s | %s / %s | %s | %s | %s | %s |%n", e.getKey(), s.label(), b.label(),
+              ratio(s.throughput(), b.throughput()), ratio(s.p50Ms(), b.p50Ms()), ratio(s.p99Ms(), b.p99Ms()),
+              ratio(s.serverUsPerOp(), b.serverUsPerOp())));
         }
       }
     }
     if (!ratios.isEmpty()) {
       sb.append("\nRatios (throughput: higher is better for ").append(subjectPrefix)
-          .append("; latency: lower is better)\n\n");
-      sb.append("| workload | size | ratio | throughput | p50 latency | p99 latency |\n|---|---|---|---:|---:|---:|\n");
+          .append("; latency and server CPU per op: lower is better)\n\n");
+      sb.append("| workload | size | ratio | throughput | p50 latency | p99 latency | server CPU per op |\n"
+          + "|---|---|---|---:|---:|---:|---:|\n");
       sb.append(ratios);
     }
     return sb.toString();

@@ -57,6 +57,28 @@ public final class CpuMeter {
     }
   }
 
+  /** Resident set of the processes now (VmRSS in /proc/<pid>/status), summed; -1 if unreadable. */
+  public long rssBytes() {
+    long total = 0;
+    for (long pid : pids) {
+      try {
+        long kib = -1;
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"), StandardCharsets.US_ASCII)) {
+          if (line.startsWith("VmRSS:")) {
+            kib = Long.parseLong(line.substring(6).trim().split("\\s+")[0]);
+          }
+        }
+        if (kib < 0) {
+          return -1;
+        }
+        total += kib * 1024;
+      } catch (IOException | RuntimeException e) {
+        return -1;
+      }
+    }
+    return total;
+  }
+
   private static long clockTicksPerSecond() {
     try {
       Process p = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();

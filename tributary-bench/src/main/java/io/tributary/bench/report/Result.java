@@ -90,7 +90,12 @@ public final class Result {
    * CPU time over the measured window: total seconds, microseconds per op, and cores used
    * ({@code serverCpuNanos} &lt; 0 means not measured: no --server-pid, or a process went away).
    */
-  public Result cpu(long clientCpuNanos, long serverCpuNanos, long ops, double windowS) {
+  public Result cpu(long clientCpuNanos, long serverCpuNanos, long serverRssBytes, long ops, double windowS) {
+    if (serverRssBytes >= 0) {
+      json.put("serverRssMiB", round3(serverRssBytes / 1048576.0));
+    } else {
+      json.putNull("serverRssMiB");
+    }
     json.put("clientCpuS", round3(clientCpuNanos / 1e9));
     json.put("clientCpuUsPerOp", ops > 0 ? round3(clientCpuNanos / 1e3 / ops) : 0);
     if (serverCpuNanos >= 0) {
@@ -118,12 +123,14 @@ public final class Result {
         fmtMs(micros, 99.9), fmtMicros(micros.getMaxValue()), micros.getTotalCount());
   }
 
-  public Result cpuLine(String perWhat, long clientCpuNanos, long serverCpuNanos, long ops, double windowS) {
+  public Result cpuLine(String perWhat, long clientCpuNanos, long serverCpuNanos, long serverRssBytes, long ops,
+      double windowS) {
     String client = ops > 0 ? String.format(Locale.ROOT, "%.1f µs", clientCpuNanos / 1e3 / ops) : "-";
     String server = serverCpuNanos < 0 ? "not measured (--server-pid)"
         : ops > 0 ? String.format(Locale.ROOT, "%.1f µs (%.2f cores)", serverCpuNanos / 1e3 / ops, serverCpuNanos / 1e9 / windowS)
         : "-";
-    return line("  CPU per %s: client %s, server %s", perWhat, client, server);
+    String rss = serverRssBytes < 0 ? "" : String.format(Locale.ROOT, "; server RSS %.0f MiB", serverRssBytes / 1048576.0);
+    return line("  CPU per %s: client %s, server %s%s", perWhat, client, server, rss);
   }
 
   public String jsonLine() {

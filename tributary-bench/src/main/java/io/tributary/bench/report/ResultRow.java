@@ -14,7 +14,8 @@ import java.util.Map;
 /**
  * One result line reduced to what the table and the charts show: the workload, its size (a key
  * that says which runs are comparable, and a number for the x axis), the target's label, the
- * headline throughput, the latency percentiles and CDF, and CPU per op. Immutable.
+ * headline throughput, the latency percentiles and CDF, CPU per op and the server's RSS at the
+ * end of the run. Immutable.
  *
  * @param size human key, e.g. {@code 500 streams} or {@code 1000 subscribers}
  * @param x the size as a number (streams, subscribers)
@@ -22,7 +23,7 @@ import java.util.Map;
  */
 public record ResultRow(String workload, String series, String size, double x, String label, double throughput,
     String throughputUnit, double p50Ms, double p99Ms, double p999Ms, String okText, double clientUsPerOp,
-    double serverUsPerOp, List<double[]> cdfMs) {
+    double serverUsPerOp, double serverRssMiB, List<double[]> cdfMs) {
 
   /** Reads a results file (one JSON object a line; blank lines and lines not starting with '{' skipped). */
   public static List<ResultRow> read(Path file) throws IOException {
@@ -87,6 +88,7 @@ public record ResultRow(String workload, String series, String size, double x, S
       cdf.add(new double[] {p.get(0).asDouble(), p.get(1).asDouble()});
     }
     return new ResultRow(w, series, size, x, label, tput, unit, l.path("p50").asDouble(Double.NaN),
-        l.path("p99").asDouble(Double.NaN), l.path("p999").asDouble(Double.NaN), ok, client, server, cdf);
+        l.path("p99").asDouble(Double.NaN), l.path("p999").asDouble(Double.NaN), ok, client, server,
+        j.path("serverRssMiB").isNumber() ? j.path("serverRssMiB").asDouble() : Double.NaN, cdf);
   }
 }
