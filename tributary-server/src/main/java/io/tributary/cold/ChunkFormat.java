@@ -8,7 +8,7 @@ import java.util.zip.CRC32C;
  * The cold chunk object (format TRC1, docs/on-disk-format.md "Chunk object format"): one sealed,
  * contiguous range {@code [start, end)} of one stream, with a header naming it and a table of
  * CRC32C values, one per {@link #CHECK_BLOCK_BYTES} of payload, so a ranged read verifies exactly
- * the blocks it touches. Also the key layout {@code g<GGG>/s<streamId>/<start>-<end>.chunk}.
+ * the blocks it touches. Its key layout {@code g<GGG>/s<streamId>/<start>-<end>.chunk} is in {@link ObjectLayout}.
  *
  * <pre>
  *   0        header (64 B): magic, version, flags, group, checkBlockBytes, streamId, start, end,
@@ -30,12 +30,7 @@ public final class ChunkFormat {
 
   /** The object key of stream {@code streamId}'s range {@code [start, end)} in group {@code group}. */
   public static String key(int group, long streamId, long start, long end) {
-    return String.format("g%03d/s%020d/%020d-%020d.chunk", group, streamId, start, end);
-  }
-
-  /** The key prefix of every chunk of one stream (listing, orphan checks). */
-  public static String streamPrefix(int group, long streamId) {
-    return String.format("g%03d/s%020d/", group, streamId);
+    return ObjectLayout.chunkKey(group, streamId, start, end);
   }
 
   /** Bytes before the payload in a chunk of {@code payloadBytes}. */

@@ -227,7 +227,7 @@ public final class LocalDirectoryObjectStore implements ObjectStore {
       if (!a.isRegularFile()) {
         throw new ObjectNotFoundException(describe() + ": " + key + " is a directory of keys, not an object");
       }
-      return new ObjectInfo(key, a.size());
+      return new ObjectInfo(key, a.size(), a.lastModifiedTime().toMillis());
     } catch (IOException e) {
       throw failure("head", key, e, true);
     }
@@ -276,7 +276,7 @@ public final class LocalDirectoryObjectStore implements ObjectStore {
           walk(f, prefix, startAfter, out);
         }
       } else if (a.isRegularFile() && key.startsWith(prefix) && key.compareTo(startAfter) > 0) {
-        out.add(new ObjectInfo(key, a.size()));
+        out.add(new ObjectInfo(key, a.size(), a.lastModifiedTime().toMillis()));
       }
     }
   }

@@ -261,7 +261,7 @@ public final class S3ObjectStore implements ObjectStore {
     String full = fullKey(key);
     try {
       HeadObjectResponse h = s3.headObject(r -> r.bucket(options.bucket()).key(full));
-      return new ObjectInfo(key, h.contentLength());
+      return new ObjectInfo(key, h.contentLength(), millis(h.lastModified()));
     } catch (SdkException e) {
       throw failure("head", key, e);
     }
@@ -288,7 +288,7 @@ public final class S3ObjectStore implements ObjectStore {
         ListObjectsV2Response resp = s3.listObjectsV2(req.build());
         for (S3Object o : resp.contents()) {
           if (out.size() < keysMax && o.key().startsWith(base)) {
-            out.add(new ObjectInfo(o.key().substring(base.length()), o.size()));
+            out.add(new ObjectInfo(o.key().substring(base.length()), o.size(), millis(o.lastModified())));
           }
         }
         token = Boolean.TRUE.equals(resp.isTruncated()) ? resp.nextContinuationToken() : null;
@@ -343,6 +343,15 @@ public final class S3ObjectStore implements ObjectStore {
 
   private String fullKey(String key) {
     return options.prefix() + ObjectKeys.validate(key);
+  }
+
+  /**
+   * S3's Last-Modified (whole seconds). A server that leaves it out gets {@link Long#MAX_VALUE}: such
+   * objects look forever young, so the orphan sweep never deletes them (rather than deleting an
+   * upload in flight).
+   */
+  private static long millis(java.time.Instant t) {
+    return t == null ? Long.MAX_VALUE : t.toEpochMilli();
   }
 
   private static String errorCode(AwsServiceException e) {

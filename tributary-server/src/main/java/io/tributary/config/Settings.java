@@ -79,6 +79,9 @@ public final class Settings {
   public static final Setting TIER_CHUNK_BYTES_MAX = num("tier-chunk-bytes-max", 8 * MIB, "bytes", "largest chunk object (a single record may exceed it)", v -> v >= 64 * KIB && v <= 256 * MIB, "64 KiB..256 MiB");
   public static final Setting TIER_UPLOADS_MAX = num("tier-uploads-max", 4, "count", "concurrent uploads and deletions per node", v -> v >= 1 && v <= 64, "1..64");
   public static final Setting TIER_INTERVAL_MS = num("tier-interval-ms", 500, "ms", "how often the tiering task looks for data to upload, segments to drop and garbage to delete", v -> v >= 10 && v <= 60000, "10..60000");
+  public static final Setting ORPHAN_GRACE_MS = num("orphan-grace-ms", 3_600_000, "ms", "an unreferenced object is deleted as an orphan only once it is older than this; an upload whose publish has not committed within half of it is refused and uploaded again, so in-flight uploads are never swept (same value on every node)", v -> v >= 1000, ">= 1000");
+  public static final Setting ORPHAN_SWEEP_INTERVAL_MS = num("orphan-sweep-interval-ms", 300_000, "ms", "how often each group's leader lists its objects to delete orphans (uploads never published, lost deletions)", v -> v >= 100 && v <= 86_400_000, "100..86400000");
+  public static final Setting ORPHAN_SWEEP_KEYS_MAX = num("orphan-sweep-keys-max", 10_000, "count", "objects listed per group in one sweep pass; a larger group is swept over several passes", v -> v >= 1 && v <= 10_000, "1..10000");
   public static final Setting COLD_READS_PREFER = str("cold-reads-prefer", "false", "true: read every tiered range from the object store even while a local copy exists (tests use it to exercise cold reads)");
   public static final Setting COLD_READS_WAIT_MS = num("cold-reads-wait-ms", 0, "ms", "with cold-reads-prefer: a read of bytes not yet in the object store first asks the tiering task to upload them and waits up to this long, so (almost) every read is served cold (a test knob; 0 = never wait)", v -> v >= 0 && v <= 60000, "0..60000");
 
@@ -92,7 +95,8 @@ public final class Settings {
       OBJECT_STORE, OBJECT_STORE_DIR, S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_PREFIX, S3_ACCESS_KEY, S3_SECRET_KEY, S3_PATH_STYLE,
       S3_CONNECT_TIMEOUT_MS, S3_READ_TIMEOUT_MS, S3_CALL_TIMEOUT_MS, S3_ATTEMPTS_MAX, COLD_BLOCK_BYTES, COLD_CACHE_BYTES_MAX,
       COLD_PREFETCH_BLOCKS, TIERING, HOT_BYTES_MAX, UNTIERED_BYTES_MAX, TIER_BYTES_MIN, TIER_AGE_MS, TIER_CHUNK_BYTES_MAX,
-      TIER_UPLOADS_MAX, TIER_INTERVAL_MS, COLD_READS_PREFER, COLD_READS_WAIT_MS);
+      TIER_UPLOADS_MAX, TIER_INTERVAL_MS, ORPHAN_GRACE_MS, ORPHAN_SWEEP_INTERVAL_MS, ORPHAN_SWEEP_KEYS_MAX, COLD_READS_PREFER,
+      COLD_READS_WAIT_MS);
 
   private static Setting str(String name, String def, String doc) {
     return new Setting(name, Setting.Kind.STRING, def, "", doc, v -> true, "", false);

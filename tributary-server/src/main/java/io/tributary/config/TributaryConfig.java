@@ -257,7 +257,8 @@ public record TributaryConfig(
     }
     return new TieringConfig(enabled, l(eff, Settings.HOT_BYTES_MAX), l(eff, Settings.UNTIERED_BYTES_MAX),
         l(eff, Settings.TIER_BYTES_MIN), l(eff, Settings.TIER_AGE_MS), l(eff, Settings.TIER_CHUNK_BYTES_MAX),
-        (int) l(eff, Settings.TIER_UPLOADS_MAX), l(eff, Settings.TIER_INTERVAL_MS), prefer, waitMillis);
+        (int) l(eff, Settings.TIER_UPLOADS_MAX), l(eff, Settings.TIER_INTERVAL_MS), l(eff, Settings.ORPHAN_GRACE_MS),
+        l(eff, Settings.ORPHAN_SWEEP_INTERVAL_MS), (int) l(eff, Settings.ORPHAN_SWEEP_KEYS_MAX), prefer, waitMillis);
   }
 
   private static boolean bool(Map<String, String> eff, Setting s) {

@@ -4,6 +4,7 @@ import io.tributary.cold.BlockCache;
 import io.tributary.cold.ChunkFormat;
 import io.tributary.cold.ObjectStore;
 import io.tributary.cold.ObjectStoreException;
+import io.tributary.common.Clock;
 import io.tributary.common.StreamKey;
 import io.tributary.common.UnavailableException;
 import io.tributary.config.TieringConfig;
@@ -52,39 +53,46 @@ import org.slf4j.LoggerFactory;
  * object store backs all uploads and deletions off exponentially (100 ms .. 5 s); meanwhile the
  * untiered bytes grow, and past {@code untiered-bytes-max} {@link #admit} refuses appends (503).
  * A publish the state machine ignores (stream gone, a different range won) leaves an orphan,
- * which is deleted at once unless that exact range is recorded.
+ * which is deleted at once unless that exact range is recorded. Every other orphan (the node died
+ * or lost leadership between upload and publish, the publish timed out or came too late, a
+ * deletion was lost) is left to the {@link OrphanSweep} this tier runs: each publish carries a
+ * deadline (upload start + half of {@code orphan-grace-ms}), and each upload holds an
+ * {@link UploadClaims} claim on its stream, so the sweep never deletes what is being published.
  *
  * <p>Threads: {@code tributary-tier} (one) runs {@link #tick} and owns the leader-local
  * bookkeeping ({@link #seen}); {@code tributary-tier-io-N} workers do object-store I/O and
- * submit commands; the stream sets and counters they share are concurrent. Publishing goes
- * through the group's {@link AppendBatcher}, so it is replicated like any write.
+ * submit commands; {@code tributary-orphan-sweep} runs the {@link OrphanSweep}; the stream sets,
+ * claims and counters they share are concurrent. Publishing goes through the group's
+ * {@link AppendBatcher}, so it is replicated like any write.
  */
 public final class ColdTier implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ColdTier.class);
-  private static final long BACKOFF_MIN_MILLIS = 100;
-  private static final long BACKOFF_MAX_MILLIS = 5000;
   private static final StreamKey NO_STREAM = new StreamKey("", "");
 
   private final RaftHost host;
   private final ObjectStore store;
   private final BlockCache cache;
   private final TieringConfig config;
+  private final Clock clock;
   private final long publishTimeoutMillis;
   private final int groups;
   private final ScheduledExecutorService ticker;
   private final ThreadPoolExecutor workers;
-  /** Per group: stream ids with an upload in flight. */
+  /** Per group: stream ids with an upload in flight (one per stream at a time). */
   private final List<Set<Long>> uploading;
+  /** Uploads of this node (these and snapshot blobs) versus the orphan sweep. */
+  private final UploadClaims claims;
+  private final StoreBackoff backoff = new StoreBackoff();
+  private final OrphanSweep sweep;
+  private volatile CrashPoint crashPoint = (g, key) -> false;
   private final AtomicBoolean[] collecting;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicBoolean expediteQueued = new AtomicBoolean();
   /** Per group, tier thread only: stream id → (tail seen, since when), for the age threshold. */
   private final List<Map<Long, long[]>> seen;
-  private volatile long backoffUntilNanos;
   /** Per group, tier thread only: when a snapshot was last requested to let segments go. */
   private final long[] lastSnapshotRequestNanos;
   private static final long SNAPSHOT_REQUEST_GAP_NANOS = TimeUnit.SECONDS.toNanos(1);
-  private final AtomicInteger failuresInARow = new AtomicInteger();
 
   private final AtomicLongArray hotBytes;
   private final AtomicLongArray coldBytes;
@@ -93,16 +101,28 @@ public final class ColdTier implements AutoCloseable {
   private final LongAdder uploads = new LongAdder();
   private final LongAdder uploadedBytes = new LongAdder();
   private final LongAdder uploadErrors = new LongAdder();
-  private final LongAdder orphansDeleted = new LongAdder();
   private final LongAdder garbageDeleted = new LongAdder();
   private final LongAdder droppedBytes = new LongAdder();
 
-  public ColdTier(RaftHost host, ObjectStore store, BlockCache cache, TieringConfig config, long publishTimeoutMillis) {
+  /**
+   * Test hook (fault injection only): asked after each chunk's upload, before its publish; true
+   * makes the worker stop there as if the node had died (no publish, no deletion).
+   */
+  @FunctionalInterface
+  public interface CrashPoint {
+    boolean crashAfterUpload(int group, String key);
+  }
+
+  public ColdTier(RaftHost host, ObjectStore store, BlockCache cache, TieringConfig config, long publishTimeoutMillis,
+      Clock clock, UploadClaims claims) {
     this.host = host;
     this.store = store;
     this.cache = cache;
     this.config = config;
+    this.clock = clock;
+    this.claims = claims;
     this.publishTimeoutMillis = publishTimeoutMillis;
+    this.sweep = new OrphanSweep(host, store, cache, config, clock, claims, backoff);
     this.groups = host.groupCount();
     this.uploading = new java.util.ArrayList<>();
     this.seen = new java.util.ArrayList<>();
@@ -132,6 +152,12 @@ public final class ColdTier implements AutoCloseable {
 
   public void start() {
     ticker.scheduleWithFixedDelay(this::tick, config.tierIntervalMillis(), config.tierIntervalMillis(), TimeUnit.MILLISECONDS);
+    sweep.start();
+  }
+
+  /** Installs a {@link CrashPoint} (tests only). */
+  public void injectCrashAfterUpload(CrashPoint p) {
+    crashPoint = p;
   }
 
   /**
@@ -180,7 +206,7 @@ public final class ColdTier implements AutoCloseable {
       return 0;
     }
     boolean leader = host.leads(g);
-    boolean mayCallStore = System.nanoTime() - backoffUntilNanos >= 0;
+    boolean mayCallStore = backoff.mayCall();
     long[] sums = new long[2]; // cold, untiered
     Map<Long, long[]> ages = leader ? seen.get(g) : null;
     long nowNanos = System.nanoTime();
@@ -192,7 +218,7 @@ public final class ColdTier implements AutoCloseable {
       if (leader && v.tail() > coldEnd) {
         visited.add(v.streamId());
         if (mayCallStore && ripe(ages, v, coldEnd, nowNanos) && inFlight.get() < config.tierUploadsMax()
-            && uploading.get(g).add(v.streamId())) {
+            && claimUpload(g, v.streamId())) {
           long end = chunkEnd(v, coldEnd);
           inFlight.incrementAndGet();
           workers.execute(() -> upload(g, state, v, coldEnd, end));
@@ -236,6 +262,18 @@ public final class ColdTier implements AutoCloseable {
     return sums[1];
   }
 
+  /** One upload per stream, and none while the sweep deletes the stream's orphans. Tier thread. */
+  private boolean claimUpload(int g, long streamId) {
+    if (!uploading.get(g).add(streamId)) {
+      return false;
+    }
+    if (!claims.claimUpload(g, streamId)) {
+      uploading.get(g).remove(streamId);
+      return false;
+    }
+    return true;
+  }
+
   /** Untiered bytes of {@code v} are worth a chunk: enough of them, or they stopped growing long enough ago. */
   private boolean ripe(Map<Long, long[]> ages, StreamView v, long coldEnd, long nowNanos) {
     if (v.tail() - coldEnd >= config.tierBytesMin()) {
@@ -270,16 +308,28 @@ public final class ColdTier implements AutoCloseable {
     try {
       byte[] payload = StreamReader.read(state.store(), v.streamId(), v.index(), v.tail(), start, end, false);
       int records = Math.max(1, v.index().locate(end - 1) - v.index().locate(start) + 1);
-      store.put(key, ChunkFormat.encode(g, v.streamId(), start, end, records, v.json(), payload));
-      Outcome o = host.group(g).batcher().submit(new Command.ColdChunksPublished(v.key(), v.streamId(), start, end), 128)
+      byte[] chunk = ChunkFormat.encode(g, v.streamId(), start, end, records, v.json(), payload);
+      long publishByMillis = clock.nowMillis() + config.publishWindowMillis();
+      store.put(key, chunk);
+      if (crashPoint.crashAfterUpload(g, key)) {
+        LOG.info("group {}: injected crash after uploading {}", g, key);
+        return;
+      }
+      Outcome o = host.group(g).batcher()
+          .submit(new Command.ColdChunksPublished(v.key(), v.streamId(), start, end, publishByMillis), 128)
           .get(publishTimeoutMillis, TimeUnit.MILLISECONDS);
       if (o.code() == Outcome.Code.COLD_PUBLISHED) {
         uploads.increment();
         uploadedBytes.add(end - start);
-        failuresInARow.set(0);
+        backoff.succeeded();
+      } else if (o.code() == Outcome.Code.UPLOAD_EXPIRED) {
+        // not deleted here: a deposed leader's late publish must not delete the key its successor
+        // may be uploading again right now; the sweep deletes it once it is old and unreferenced
+        uploadErrors.increment();
+        LOG.warn("group {}: chunk {} published too late ({}); left to the orphan sweep", g, key, o.message());
       } else {
         store.delete(key); // never published: nobody will read it
-        orphansDeleted.increment();
+        sweep.deletedAtPublish();
         LOG.debug("group {}: chunk {} not published ({}); deleted", g, key, o.message());
       }
     } catch (ObjectStoreException e) {
@@ -295,6 +345,7 @@ public final class ColdTier implements AutoCloseable {
       uploadErrors.increment();
       LOG.warn("group {}: tiering {} failed", g, key, e);
     } finally {
+      claims.releaseUpload(g, v.streamId());
       uploading.get(g).remove(v.streamId());
       inFlight.decrementAndGet();
     }
@@ -325,11 +376,10 @@ public final class ColdTier implements AutoCloseable {
 
   private void failed(int g, String what, ObjectStoreException e) {
     uploadErrors.increment();
-    int n = failuresInARow.incrementAndGet();
-    long backoff = Math.min(BACKOFF_MAX_MILLIS, BACKOFF_MIN_MILLIS << Math.min(n - 1, 10));
-    backoffUntilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff);
+    int n = backoff.failed();
     if (n == 1 || n % 20 == 0) {
-      LOG.warn("group {}: {} failed ({} in a row, backing off {} ms): {}", g, what, n, backoff, e.getMessage());
+      LOG.warn("group {}: {} failed ({} in a row, backing off {} ms): {}", g, what, n, StoreBackoff.backoffMillis(n),
+          e.getMessage());
     }
   }
 
@@ -354,7 +404,6 @@ public final class ColdTier implements AutoCloseable {
     counter(sb, "tributary_cold_uploads_total", uploads.sum());
     counter(sb, "tributary_cold_uploaded_bytes_total", uploadedBytes.sum());
     counter(sb, "tributary_cold_upload_errors_total", uploadErrors.sum());
-    counter(sb, "tributary_cold_orphans_deleted_total", orphansDeleted.sum());
     counter(sb, "tributary_cold_garbage_deleted_total", garbageDeleted.sum());
     counter(sb, "tributary_cold_dropped_bytes_total", droppedBytes.sum());
     sb.append("# TYPE tributary_cold_upload_lag_bytes gauge\ntributary_cold_upload_lag_bytes ").append(untieredTotal).append('\n');
@@ -363,6 +412,7 @@ public final class ColdTier implements AutoCloseable {
     sb.append("# TYPE tributary_cold_cache_hit_ratio gauge\ntributary_cold_cache_hit_ratio ")
         .append(asked == 0 ? 0.0 : (double) s.hits() / asked).append('\n');
     sb.append("# TYPE tributary_cold_cache_bytes gauge\ntributary_cold_cache_bytes ").append(s.cachedBytes()).append('\n');
+    sb.append(sweep.metrics());
     return sb.toString();
   }
 
@@ -372,6 +422,7 @@ public final class ColdTier implements AutoCloseable {
 
   @Override
   public void close() {
+    sweep.close();
     ticker.shutdownNow();
     workers.shutdownNow();
   }

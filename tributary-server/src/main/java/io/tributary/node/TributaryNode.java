@@ -28,6 +28,8 @@ public final class TributaryNode implements AutoCloseable {
   private ObjectStore objectStore;
   private io.tributary.cold.BlockCache coldCache;
   private io.tributary.group.ColdTier tier;
+  /** The orphan sweep of a node that puts snapshot blobs into the store without tiering; null otherwise (the tier runs its own). */
+  private io.tributary.group.OrphanSweep blobSweep;
   private StreamService service;
   private RaftHost raft;
   private ReadPool readPool;
@@ -48,8 +50,12 @@ public final class TributaryNode implements AutoCloseable {
     coldCache = new io.tributary.cold.BlockCache(objectStore, ColdStores.cacheOptions(config.cold()));
     raft = new RaftHost(config, clock);
     raft.start();
+    // snapshot blobs may live in the object store only if every replica reads the same one
+    boolean shared = config.peers().size() == 1 || config.cold().usesS3();
+    io.tributary.group.UploadClaims claims = new io.tributary.group.UploadClaims(config.groups());
     if (config.tiering().enabled()) {
-      tier = new io.tributary.group.ColdTier(raft, objectStore, coldCache, config.tiering(), config.writeTimeoutMillis());
+      tier = new io.tributary.group.ColdTier(raft, objectStore, coldCache, config.tiering(), config.writeTimeoutMillis(), clock,
+          claims);
       tier.start();
       LOG.info("cold tiering on: object store {}, hot budget {} bytes per node", objectStore.describe(),
           config.tiering().hotBytesMax());
@@ -58,12 +64,15 @@ public final class TributaryNode implements AutoCloseable {
           + "before)", config.cold().usesS3() ? "--tiering off"
               : "no S3 object store (--tiering auto tiers only to S3; --tiering on tiers to --object-store-dir)",
           objectStore.describe());
+      if (shared) {
+        // large snapshot blobs still go to the store: their orphans need sweeping all the same
+        blobSweep = io.tributary.group.OrphanSweep.withoutTiering(raft, objectStore, coldCache, config.tiering(), clock, claims);
+        blobSweep.start();
+      }
     }
     readPool = new ReadPool(config.readThreads(), config.readQueueMax());
-    // snapshot blobs may live in the object store only if every replica reads the same one
-    boolean shared = config.peers().size() == 1 || config.cold().usesS3();
     service = new StreamService(raft, clock, config, () -> UUID.randomUUID().toString(), readPool, coldCache,
-        tier, shared ? objectStore : null);
+        tier, shared ? objectStore : null, claims);
     http = new HttpServer(config, service, new ClusterStatus(raft, config), new SnapshotExports(raft), clock, this::ready, this::metrics);
     port = http.start();
     LOG.info("Tributary node {} listening on http://{}:{} (data in {})", config.nodeId(), config.host(), port,
@@ -104,7 +113,8 @@ public final class TributaryNode implements AutoCloseable {
   }
 
   String metrics() {
-    return Metrics.render(raft, http) + service.reads().metrics() + (tier == null ? "" : tier.metrics());
+    return Metrics.render(raft, http) + service.reads().metrics() + (tier == null ? "" : tier.metrics())
+        + (blobSweep == null ? "" : blobSweep.metrics());
   }
 
   @Override
@@ -114,6 +124,9 @@ public final class TributaryNode implements AutoCloseable {
     }
     if (tier != null) {
       tier.close();
+    }
+    if (blobSweep != null) {
+      blobSweep.close();
     }
     if (readPool != null) {
       readPool.close();

@@ -1,12 +1,15 @@
 package io.tributary.service;
 
+import io.tributary.cold.ObjectLayout;
 import io.tributary.cold.ObjectStore;
 import io.tributary.cold.ObjectStoreUnavailableException;
 import io.tributary.common.StreamKey;
 import io.tributary.common.UnavailableException;
 import io.tributary.config.TributaryConfig;
+import io.tributary.group.UploadClaims;
 import io.tributary.state.AppSnapshot;
 import io.tributary.state.Command;
+import io.tributary.state.Outcome;
 import io.tributary.state.StreamView;
 import io.tributary.storage.SegmentStore;
 import java.security.MessageDigest;
@@ -23,7 +26,9 @@ import java.util.concurrent.CompletableFuture;
  * command that apply re-checks against the stream's state. Reads use one published view
  * throughout, so a bootstrap is consistent even while appends, snapshots and retention run.
  * Blobs above {@code snapshot-inline-bytes-max} are uploaded to the object store first (when
- * every replica can read it) and only their key goes through Raft.
+ * every replica can read it) and only their key goes through Raft; the upload holds an
+ * {@link UploadClaims} claim on the stream until the publish is answered, and the publish carries a
+ * deadline, so the orphan sweep never deletes a blob being published.
  * Thread-safe; no mutable state.
  */
 public final class StreamHistory {
@@ -32,12 +37,15 @@ public final class StreamHistory {
   private final StreamReads reads;
   private final TributaryConfig config;
   private final ObjectStore blobStore;
+  private final UploadClaims claims;
 
-  StreamHistory(StreamService service, StreamReads reads, TributaryConfig config, ObjectStore blobStore) {
+  StreamHistory(StreamService service, StreamReads reads, TributaryConfig config, ObjectStore blobStore,
+      UploadClaims claims) {
     this.service = service;
     this.reads = reads;
     this.config = config;
     this.blobStore = blobStore;
+    this.claims = claims;
   }
 
   /** An application snapshot and its bytes, with the stream state it was read from. */
@@ -77,18 +85,21 @@ public final class StreamHistory {
           return null;
         }
         String digest = digest(blob);
-        String objectKey = external ? objectKey(key, view, offset, digest) : null;
-        if (objectKey != null) {
-          try {
-            blobStore.put(objectKey, blob);
-          } catch (ObjectStoreUnavailableException e) {
-            throw new UnavailableException("object store unavailable for the snapshot blob: " + e.getMessage(), 5);
-          }
-        }
+        String objectKey = external ? ObjectLayout.snapshotKey(view.group(), view.streamId(), offset,
+            digest.substring(digest.indexOf(':') + 1)) : null;
+        long publishByMillis = objectKey == null ? Long.MAX_VALUE : upload(view, objectKey, blob);
         return new Command.PublishSnapshot(key, view.streamId(), offset, contentType, objectKey == null ? blob
-            : new byte[0], digest, match, objectKey);
+            : new byte[0], digest, match, objectKey, publishByMillis);
       }).thenCompose(c -> c == null ? done(notBoundary(offset))
-          : service.submit(key, c, c.data().length).thenApply(o -> {
+          : service.submit(key, c, c.data().length).whenComplete((o, t) -> {
+            if (c.objectKey() != null) {
+              claims.releaseUpload(view.group(), view.streamId());
+            }
+          }).thenApply(o -> {
+            if (o.code() == Outcome.Code.UPLOAD_EXPIRED) {
+              // the blob is left to the orphan sweep: another publish may be uploading the same key
+              throw new UnavailableException(o.message(), 1);
+            }
             WriteResult r = StreamService.toResult(o, null);
             cleanUp(c, view.snapshot(), r);
             return r;
@@ -96,10 +107,25 @@ public final class StreamHistory {
     });
   }
 
-  /** {@code snapshots/g<GGG>/s<streamId>/<offset>-<sha256 hex>.blob}: a function of what it holds. */
-  private String objectKey(StreamKey key, StreamView v, long offset, String digest) {
-    return String.format("snapshots/g%03d/s%020d/%020d-%s.blob", v.group(), v.streamId(), offset,
-        digest.substring(digest.indexOf(':') + 1));
+  /**
+   * Read pool: puts the blob under {@code objectKey} holding an upload claim on the stream (released
+   * once the publish is answered); returns the publish deadline.
+   */
+  private long upload(StreamView view, String objectKey, byte[] blob) {
+    if (!claims.claimUpload(view.group(), view.streamId())) {
+      throw new UnavailableException("the orphan sweep is deleting leftover objects of this stream; retry", 1);
+    }
+    try {
+      long publishByMillis = service.clock().nowMillis() + config.tiering().publishWindowMillis();
+      blobStore.put(objectKey, blob);
+      return publishByMillis;
+    } catch (ObjectStoreUnavailableException e) {
+      claims.releaseUpload(view.group(), view.streamId());
+      throw new UnavailableException("object store unavailable for the snapshot blob: " + e.getMessage(), 5);
+    } catch (RuntimeException e) {
+      claims.releaseUpload(view.group(), view.streamId());
+      throw e;
+    }
   }
 
   /**

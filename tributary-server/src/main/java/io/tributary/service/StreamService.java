@@ -37,9 +37,11 @@ public final class StreamService {
    * @param tier the node's tiering, or null when it does not tier
    * @param blobStore where application snapshots above snapshot-inline-bytes-max go; null when
    *     there is no object store every replica can read (then every snapshot goes through Raft)
+   * @param claims this node's uploads, shared with the tier and the orphan sweep
    */
   public StreamService(RaftHost host, Clock clock, TributaryConfig config, Supplier<String> pinIds, ReadPool readPool,
-      io.tributary.cold.BlockCache coldCache, io.tributary.group.ColdTier tier, io.tributary.cold.ObjectStore blobStore) {
+      io.tributary.cold.BlockCache coldCache, io.tributary.group.ColdTier tier, io.tributary.cold.ObjectStore blobStore,
+      io.tributary.group.UploadClaims claims) {
     this.host = host;
     this.tier = tier;
     this.clock = clock;
@@ -50,7 +52,7 @@ public final class StreamService {
         tier == null ? 0 : config.tiering().coldReadsWaitMillis(), tier),
         blobStore);
     this.buckets = new Buckets(this, host);
-    this.history = new StreamHistory(this, reads, config, blobStore);
+    this.history = new StreamHistory(this, reads, config, blobStore, claims);
     this.batches = new BatchAppends(this, host, config);
   }
 

@@ -121,6 +121,12 @@ public final class ColdIndex {
       return hi;
     }
 
+    /** True when chunk {@code [start, chunkEnd)} is one of the chunks held (a reference to its object). */
+    public boolean holds(long start, long chunkEnd) {
+      int i = locate(start);
+      return i >= 0 && starts[i] == start && chunkEnd(i) == chunkEnd;
+    }
+
     /** Bytes covered. */
     public long bytes() {
       return end - start();

@@ -67,10 +67,13 @@ public sealed interface Command {
    * is the {@code Stream-Snapshot-Match} precondition: null (none), "none" (no snapshot may exist
    * yet) or the digest the current snapshot must have. {@code digest} is computed, and the offset
    * checked to be a message boundary of incarnation {@code streamId}, by the submitter. A large
-   * blob travels as {@code objectKey} (already in the object store, {@code data} empty) instead.
+   * blob travels as {@code objectKey} (already in the object store, {@code data} empty) instead;
+   * such a publish is refused ({@link Outcome.Code#UPLOAD_EXPIRED}) when its entry was stamped after
+   * {@code publishByMillis} (the upload's start plus the publish window), so an object older than
+   * the orphan grace can never become referenced ({@link Long#MAX_VALUE}: no deadline).
    */
   record PublishSnapshot(StreamKey key, long streamId, long offset, String contentType, byte[] data, String digest,
-      String match, String objectKey)
+      String match, String objectKey, long publishByMillis)
       implements Command {}
 
   /**
@@ -100,9 +103,11 @@ public sealed interface Command {
    * The group's leader uploaded stream bytes {@code [start, end)} of incarnation {@code streamId}
    * as one chunk object (key derived from group, id and range): the range becomes cold if it
    * starts exactly at the stream's cold end (else the command is ignored, and the uploader deletes
-   * its object unless this exact range is already recorded).
+   * its object unless this exact range is already recorded). An entry stamped after
+   * {@code publishByMillis} (the upload's start plus the publish window) is refused
+   * ({@link Outcome.Code#UPLOAD_EXPIRED}): the orphan sweep may already have deleted the object.
    */
-  record ColdChunksPublished(StreamKey key, long streamId, long start, long end) implements Command {}
+  record ColdChunksPublished(StreamKey key, long streamId, long start, long end, long publishByMillis) implements Command {}
 
   /** The leader deleted these garbage objects: they leave the group's deletion queue. Key: ("", ""). */
   record ColdGarbageCollected(StreamKey key, java.util.List<String> objectKeys) implements Command {}

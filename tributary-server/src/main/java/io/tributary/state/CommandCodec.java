@@ -26,6 +26,9 @@ public final class CommandCodec {
   private static final int TRANSACTION = 13;
   private static final int COLD_PUBLISHED = 14;
   private static final int COLD_COLLECTED = 15;
+  // 9 and 14 with the publish deadline; entries of 9 and 14 written before it still decode (no deadline)
+  private static final int PUBLISH_SNAPSHOT_BY = 16;
+  private static final int COLD_PUBLISHED_BY = 17;
 
   private CommandCodec() {}
 
@@ -55,10 +58,10 @@ public final class CommandCodec {
           appendBody(o, a);
         }
         case Command.PublishSnapshot p -> {
-          o.u8(PUBLISH_SNAPSHOT);
+          o.u8(PUBLISH_SNAPSHOT_BY);
           key(o, p.key());
           o.i64(p.streamId()).i64(p.offset()).str(p.contentType()).bytes(p.data()).str(p.digest()).str(p.match())
-              .str(p.objectKey());
+              .str(p.objectKey()).i64(p.publishByMillis());
         }
         case Command.SetRetention r -> {
           o.u8(SET_RETENTION);
@@ -89,9 +92,9 @@ public final class CommandCodec {
           }
         }
         case Command.ColdChunksPublished p -> {
-          o.u8(COLD_PUBLISHED);
+          o.u8(COLD_PUBLISHED_BY);
           key(o, p.key());
-          o.i64(p.streamId()).i64(p.start()).i64(p.end());
+          o.i64(p.streamId()).i64(p.start()).i64(p.end()).i64(p.publishByMillis());
         }
         case Command.ColdGarbageCollected g -> {
           o.u8(COLD_COLLECTED);
@@ -190,8 +193,8 @@ public final class CommandCodec {
           yield new Command.Create(key, ct, ttl, exp, expMs, closed, data, msgs, fork);
         }
         case APPEND -> appendBody(in, key);
-        case PUBLISH_SNAPSHOT -> new Command.PublishSnapshot(key, in.i64(), in.i64(), in.str(), in.bytes(), in.str(),
-            in.str(), in.str());
+        case PUBLISH_SNAPSHOT, PUBLISH_SNAPSHOT_BY -> new Command.PublishSnapshot(key, in.i64(), in.i64(), in.str(), in.bytes(),
+            in.str(), in.str(), in.str(), type == PUBLISH_SNAPSHOT ? Long.MAX_VALUE : in.i64());
         case SET_RETENTION -> new Command.SetRetention(key, in.i64(), in.i64());
         case SET_ATTRS -> new Command.SetAttrs(key, in.str());
         case APPEND_BATCH -> {
@@ -211,7 +214,8 @@ public final class CommandCodec {
           }
           yield new Command.Transaction(key, appends);
         }
-        case COLD_PUBLISHED -> new Command.ColdChunksPublished(key, in.i64(), in.i64(), in.i64());
+        case COLD_PUBLISHED, COLD_PUBLISHED_BY -> new Command.ColdChunksPublished(key, in.i64(), in.i64(), in.i64(),
+            type == COLD_PUBLISHED ? Long.MAX_VALUE : in.i64());
         case COLD_COLLECTED -> {
           int count = in.i32();
           List<String> keys = new ArrayList<>(count);

@@ -44,6 +44,8 @@ public final class GroupState {
    * an idempotent delete. Readers see {@link #garbageHead}.
    */
   final java.util.LinkedHashSet<String> coldGarbage = new java.util.LinkedHashSet<>();
+  /** The same keys, for readers on other threads (the orphan sweep leaves queued keys to the collector). */
+  private final java.util.Set<String> garbageKeys = ConcurrentHashMap.newKeySet();
   boolean garbageChanged;
   private volatile List<String> garbageHead = List.of();
   private volatile int garbageCount;
@@ -80,7 +82,7 @@ public final class GroupState {
         case Command.SetAttrs a -> history.attrs(this, a, now);
         case Command.AppendBatch b -> append.applyBatch(this, b, now);
         case Command.Transaction t -> append.applyTransaction(this, t, now);
-        case Command.ColdChunksPublished p -> cold.publish(this, p);
+        case Command.ColdChunksPublished p -> cold.publish(this, p, now);
         case Command.ColdGarbageCollected g -> cold.collected(this, g);
       });
       if (removedFork != null) {
@@ -132,14 +134,20 @@ public final class GroupState {
   /** Queues the object keys of chunks {@code from..to-1} of {@code e} for deletion. */
   void enqueueGarbage(StreamEntry e, int from, int to) {
     for (int i = from; i < to; i++) {
-      coldGarbage.add(io.tributary.cold.ChunkFormat.key(group, e.streamId, e.cold.startAt(i), e.cold.endAt(i)));
-      garbageChanged = true;
+      queueGarbage(io.tributary.cold.ChunkFormat.key(group, e.streamId, e.cold.startAt(i), e.cold.endAt(i)));
     }
+  }
+
+  void queueGarbage(String key) {
+    coldGarbage.add(key);
+    garbageKeys.add(key);
+    garbageChanged = true;
   }
 
   void dequeueGarbage(List<String> keys) {
     for (String k : keys) {
       garbageChanged |= coldGarbage.remove(k);
+      garbageKeys.remove(k);
     }
   }
 
@@ -249,6 +257,16 @@ public final class GroupState {
 
   public int garbageCount() {
     return garbageCount;
+  }
+
+  /** True while {@code key} waits in the garbage queue (it will be deleted and acknowledged by the collector). */
+  public boolean isQueuedGarbage(String key) {
+    return garbageKeys.contains(key);
+  }
+
+  /** True when a stream with this id holds data here (live, soft-deleted or pinned); ids are never reused. */
+  public boolean holdsStream(long streamId) {
+    return byId.containsKey(streamId);
   }
 
   /** Runs {@code f} on the published view of every stream still holding data (live or pinned). */

@@ -36,6 +36,11 @@ final class HistoryHandler {
         return state(Outcome.Code.CONFLICT, e).withMessage("a newer snapshot exists (at offset " + cur.offset() + ")");
       }
     }
+    if (p.objectKey() != null && now > p.publishByMillis()) {
+      // the orphan sweep may already have deleted an upload this old: refuse, the client retries
+      return Outcome.of(Outcome.Code.UPLOAD_EXPIRED, "the snapshot blob was uploaded too long ago (deadline "
+          + p.publishByMillis() + ", now " + now + "); retry");
+    }
     long blobId = s.nextStreamId++;
     long[] positions = p.objectKey() == null ? s.writeBlob(blobId, p.data()) : new long[0];
     // the previous blob's records become garbage in the segments, like a deleted stream's (a

@@ -173,7 +173,7 @@ final class SnapshotCodec {
       if (version >= 3) {
         int garbage = in.readInt();
         for (int i = 0; i < garbage; i++) {
-          s.coldGarbage.add(str(in));
+          s.queueGarbage(str(in));
         }
         s.garbageChanged = true;
         s.publishGarbage();

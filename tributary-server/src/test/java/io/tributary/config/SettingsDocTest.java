@@ -80,5 +80,13 @@ class SettingsDocTest {
     assertThatThrownBy(() -> ConfigLoader.load(List.of("--s3-prefix", "a/../b"), Map.of())).hasMessageContaining("--s3-prefix");
     assertThatThrownBy(() -> ConfigLoader.load(List.of("--s3-path-style", "yes"), Map.of())).hasMessageContaining("--s3-path-style");
     assertThatThrownBy(() -> ConfigLoader.load(List.of("--cold-block-bytes", "100"), Map.of())).hasMessageContaining("--cold-block-bytes");
+
+    assertThat(d.tiering().orphanGraceMillis()).isEqualTo(3_600_000);
+    assertThat(d.tiering().publishWindowMillis()).as("half the grace").isEqualTo(1_800_000);
+    assertThatThrownBy(() -> ConfigLoader.load(List.of("--orphan-grace-ms", "500"), Map.of())).hasMessageContaining("--orphan-grace-ms");
+    assertThatThrownBy(() -> ConfigLoader.load(List.of("--orphan-sweep-interval-ms", "10"), Map.of()))
+        .hasMessageContaining("--orphan-sweep-interval-ms");
+    assertThatThrownBy(() -> ConfigLoader.load(List.of("--orphan-sweep-keys-max", "20000"), Map.of()))
+        .hasMessageContaining("--orphan-sweep-keys-max");
   }
 }

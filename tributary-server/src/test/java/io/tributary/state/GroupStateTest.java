@@ -66,6 +66,45 @@ class GroupStateTest {
     assertThat(closed.tail()).isEqualTo(3);
   }
 
+  /**
+   * The orphan sweep deletes unreferenced objects older than the grace; a publish naming an object
+   * must therefore commit within the publish window of its upload, or be refused, on every replica
+   * alike (the deadline travels in the command, the time in the entry). Entries written before the
+   * deadline existed (types 9 and 14) still apply, without one.
+   */
+  @Test
+  void publishesOfUploadsPastTheirDeadlineAreRefused() {
+    GroupState g = replica("deadline");
+    assertThat(one(g, 1, new Command.Create(S, "application/octet-stream", -1, null, -1, false, new byte[0], 0, null)).code())
+        .isEqualTo(Outcome.Code.CREATED);
+    assertThat(one(g, 2, new Command.Append(S, "application/octet-stream", new byte[100], 0, false, null, null)).code())
+        .isEqualTo(Outcome.Code.APPENDED);
+    long id = g.view(S).streamId();
+
+    assertThat(one(g, 1001, new Command.ColdChunksPublished(S, id, 0, 40, 1000)).code()).as("stamped after the deadline")
+        .isEqualTo(Outcome.Code.UPLOAD_EXPIRED);
+    assertThat(g.view(S).cold().end()).isZero();
+    assertThat(one(g, 1000, new Command.ColdChunksPublished(S, id, 0, 40, 1000)).code()).as("stamped at the deadline")
+        .isEqualTo(Outcome.Code.COLD_PUBLISHED);
+    assertThat(one(g, 5000, new Command.ColdChunksPublished(S, id, 0, 40, 1000)).code())
+        .as("a late retry of a recorded chunk adds no reference: answered as before").isEqualTo(Outcome.Code.COLD_PUBLISHED);
+    assertThat(g.view(S).cold().holds(0, 40)).isTrue();
+
+    Wire.Out old = new Wire.Out(128).u8(CommandCodec.VERSION).i64(9_000_000).i32(1).u8(14);
+    CommandCodec.key(old, S);
+    old.i64(id).i64(40).i64(100);
+    assertThat(g.apply(CommandCodec.decode(ByteBuffer.wrap(old.toByteArray()))).get(0).code())
+        .as("a type-14 entry from before deadlines").isEqualTo(Outcome.Code.COLD_PUBLISHED);
+    assertThat(g.view(S).cold().holds(40, 100)).isTrue();
+
+    String key = "snapshots/g000/s" + String.format("%020d", id) + "/00000000000000000100-" + "ab".repeat(32) + ".blob";
+    assertThat(one(g, 7001, new Command.PublishSnapshot(S, id, 100, "application/json", new byte[0], "sha256:" + "ab".repeat(32),
+        null, key, 7000)).code()).as("a blob in the object store published too late").isEqualTo(Outcome.Code.UPLOAD_EXPIRED);
+    assertThat(g.view(S).snapshot()).isNull();
+    assertThat(one(g, 7001, new Command.PublishSnapshot(S, id, 100, "application/json", "{}".getBytes(), "sha256:x", null, null,
+        7000)).code()).as("an inline blob needs no object: no deadline applies").isEqualTo(Outcome.Code.SNAPSHOT_PUBLISHED);
+  }
+
   @Test
   void replicasApplyingTheSameEntriesEndIdentical() throws Exception {
     long seed = Long.getLong("seed", System.nanoTime());

@@ -27,6 +27,11 @@ public final class LocalNode implements AutoCloseable {
     Awaitility.await().atMost(Duration.ofSeconds(30)).until(node::ready);
   }
 
+  /** The node itself, for tests that inject faults into its parts. */
+  public TributaryNode tributaryNode() {
+    return node;
+  }
+
   public String url(String path) {
     return "http://127.0.0.1:" + node.port() + path;
   }
