@@ -51,7 +51,7 @@ public class AppendBatchingBench {
       replies.add(f);
       entrySizes.add(CommandCodec.decode(java.nio.ByteBuffer.wrap(entry)).commands().size());
       return f;
-    }, 1 << 20, batchAppendsMax, 1, 100_000, 1L << 30, 60_000);
+    }, 1 << 20, 1, batchAppendsMax, 1, 100_000, 1L << 30, 60_000);
     commands = new Command[BURST];
     for (int i = 0; i < BURST; i++) {
       commands[i] = new Command.Append(new StreamKey("bench", "s" + i), "text/plain", new byte[256], 1, false, null, null);

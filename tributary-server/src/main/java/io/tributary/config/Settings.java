@@ -33,6 +33,7 @@ public final class Settings {
   public static final Setting SNAPSHOT_INLINE_BYTES_MAX = num("snapshot-inline-bytes-max", MIB, "bytes", "application snapshots larger than this go to the object store (when every replica can read it) instead of through Raft", v -> v >= 0, ">= 0");
   public static final Setting BOOTSTRAP_BYTES_MAX = num("bootstrap-bytes-max", 16 * MIB, "bytes", "messages in one $bootstrap response (the rest is read from Stream-Next-Offset)", v -> v >= 4 * KIB, ">= 4 KiB");
   public static final Setting BATCH_BYTES_MAX = num("batch-bytes-max", MIB, "bytes", "appends coalesced into one Raft entry, by bytes", v -> v >= 4 * KIB, ">= 4 KiB");
+  public static final Setting BATCH_APPENDS_MIN = num("batch-appends-min", 16, "count", "a group with an entry in flight starts another only once this many appends (or half of batch-bytes-max) are queued; an idle group submits at once", v -> v >= 1, ">= 1");
   public static final Setting BATCH_APPENDS_MAX = num("batch-appends-max", 2048, "count", "appends coalesced into one Raft entry, by count", v -> v >= 1, ">= 1");
   public static final Setting ENTRIES_IN_FLIGHT_MAX = num("entries-in-flight-max", 4, "count", "Raft entries in flight per group before appends queue", v -> v >= 1 && v <= 64, "1..64");
   public static final Setting PENDING_APPENDS_MAX = num("pending-appends-max", 8192, "count", "queued appends per group; beyond it appends get 503", v -> v >= 1, ">= 1");
@@ -88,7 +89,8 @@ public final class Settings {
   public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, NODE_ID, PEER_PORT, PEERS, REJOIN, GROUPS, RAFT_RPC,
       ELECTION_TIMEOUT_MIN_MS, ELECTION_TIMEOUT_MAX_MS, SNAPSHOT_INTERVAL_ENTRIES, RAFT_SEGMENT_BYTES_MAX, RAFT_LOG_CACHE_BYTES_MAX, SEGMENT_BYTES_MAX, TAIL_CACHE_BYTES,
       BODY_BYTES_MAX, READ_CHUNK_BYTES_MAX, APPEND_BATCH_FRAMES_MAX, TRANSACTION_APPENDS_MAX, ATTRS_BYTES_MAX,
-      BOOTSTRAP_BYTES_MAX, SNAPSHOT_INLINE_BYTES_MAX, BATCH_BYTES_MAX, BATCH_APPENDS_MAX, ENTRIES_IN_FLIGHT_MAX,
+      BOOTSTRAP_BYTES_MAX, SNAPSHOT_INLINE_BYTES_MAX, BATCH_BYTES_MAX, BATCH_APPENDS_MIN, BATCH_APPENDS_MAX,
+      ENTRIES_IN_FLIGHT_MAX,
       PENDING_APPENDS_MAX, PENDING_BYTES_MAX, CONNECTIONS_MAX, SSE_SUBSCRIBERS_MAX, LONG_POLLS_MAX,
       LONG_POLL_TIMEOUT_MS, SSE_KEEPALIVE_MS, SSE_CONNECTION_MAX_MS, REQUEST_TIMEOUT_MS, IDLE_TIMEOUT_MS,
       WRITE_TIMEOUT_MS, READ_THREADS, READ_QUEUE_MAX, EVENT_LOOP_THREADS,

@@ -14,7 +14,11 @@ import java.util.function.Function;
 /**
  * Group commit for one group: commands that arrive while entries are in flight are coalesced into
  * the next Raft entry (bounded by bytes and count), with at most {@code entriesInFlightMax}
- * entries outstanding. An idle group submits at once: there is no batching delay.
+ * entries outstanding. An idle group submits at once: there is no batching delay. With an entry
+ * in flight, another starts only once {@code batchAppendsMin} commands (or half of
+ * {@code batchBytesMax}) are queued; fewer wait for the entry in flight to be answered. Raft costs
+ * about the same per entry whatever it holds (a replicated entry several milliseconds of CPU over
+ * three nodes), so a second slot taken by whatever arrived alone halved the appends per entry.
  *
  * <p>Threads: {@link #submit} from any thread (Netty event loops); completions run on Ratis
  * threads; {@link #expire} on the host's timeout thread. The queue, the batches in flight and
@@ -32,6 +36,7 @@ public final class AppendBatcher {
   private final GroupMetrics metrics;
   private final Function<byte[], CompletableFuture<GroupReply>> submitter;
   private final long batchBytesMax;
+  private final int batchAppendsMin;
   private final int batchAppendsMax;
   private final int entriesInFlightMax;
   private final int pendingMax;
@@ -50,8 +55,9 @@ public final class AppendBatcher {
    *     {@link UnavailableException} when the group cannot take it
    */
   public AppendBatcher(int group, Clock clock, GroupMetrics metrics, Function<byte[], CompletableFuture<GroupReply>> submitter,
-      long batchBytesMax, int batchAppendsMax, int entriesInFlightMax, int pendingMax, long pendingBytesMax,
-      long writeTimeoutMillis) {
+      long batchBytesMax, int batchAppendsMin, int batchAppendsMax, int entriesInFlightMax, int pendingMax,
+      long pendingBytesMax, long writeTimeoutMillis) {
+    this.batchAppendsMin = batchAppendsMin;
     this.group = group;
     this.writeTimeoutMillis = writeTimeoutMillis;
     this.metrics = metrics;
@@ -86,7 +92,8 @@ public final class AppendBatcher {
    */
   private void drain() {
     synchronized (this) {
-      while (inFlight < entriesInFlightMax && !queue.isEmpty()) {
+      while (!queue.isEmpty() && (inFlight == 0 || (inFlight < entriesInFlightMax
+          && (queue.size() >= batchAppendsMin || queuedBytes >= batchBytesMax / 2)))) {
         List<Pending> batch = new ArrayList<>(Math.min(queue.size(), batchAppendsMax));
         int bytes = 0;
         while (!queue.isEmpty() && batch.size() < batchAppendsMax) {

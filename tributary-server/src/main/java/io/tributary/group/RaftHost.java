@@ -120,7 +120,7 @@ public final class RaftHost implements AutoCloseable {
       final int gi = g;
       barriers.add(new ReadBarrier(() -> readIndex(gi)));
       AppendBatcher batcher = new AppendBatcher(g, clock, metrics, entry -> submit(gi, entry), config.batchBytesMax(),
-          config.batchAppendsMax(), config.entriesInFlightMax(), config.pendingAppendsMax(), config.pendingBytesMax(),
+          config.batchAppendsMin(), config.batchAppendsMax(), config.entriesInFlightMax(), config.pendingAppendsMax(), config.pendingBytesMax(),
           config.writeTimeoutMillis());
       groups.add(new GroupHandle(g, rg, sm, batcher));
     }

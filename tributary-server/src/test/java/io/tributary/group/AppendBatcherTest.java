@@ -36,7 +36,7 @@ class AppendBatcherTest {
       CompletableFuture<GroupReply> f = new CompletableFuture<>();
       replies.add(f);
       return f;
-    }, 1 << 20, 2048, inFlightMax, pendingMax, 64L << 20, TIMEOUT_MILLIS);
+    }, 1 << 20, 3, 2048, inFlightMax, pendingMax, 64L << 20, TIMEOUT_MILLIS);
   }
 
   private static Command append(int i) {
@@ -70,6 +70,25 @@ class AppendBatcherTest {
     for (int i = 0; i < 5; i++) {
       assertThat(later.get(i).get(1, TimeUnit.SECONDS).tail()).isEqualTo(i + 1);
     }
+  }
+
+  @Test
+  void aFurtherEntryInFlightStartsOnlyOnceEnoughIsQueued() throws Exception {
+    AppendBatcher b = batcher(4, 1000); // batch-appends-min 3
+    b.submit(append(0), 64);
+    b.submit(append(1), 64);
+    b.submit(append(2), 64);
+    assertThat(entries).as("two queued behind an entry in flight: below the minimum, they wait").hasSize(1);
+    b.submit(append(3), 64);
+    assertThat(entries).as("three queued: a second entry starts without waiting for the first").hasSize(2);
+    assertThat(entries.get(1)).extracting(c -> c.key().stream()).containsExactly("s1", "s2", "s3");
+    b.submit(append(4), 64);
+    answer(0);
+    assertThat(entries).as("one entry still in flight: a lone command keeps waiting")
+        .hasSize(2);
+    answer(1);
+    assertThat(entries).as("idle again: the straggler goes out alone").hasSize(3);
+    assertThat(entries.get(2)).extracting(c -> c.key().stream()).containsExactly("s4");
   }
 
   @Test
