@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * budget. One per node; every {@code tier-interval-ms} it visits every group:
  *
  * <pre>
- *   every group (any role):  gauges (hot, cold, untiered bytes)
+ *   every group (any role):  gauges (hot, cold, untiered bytes, records indexed in memory)
  *                            drop the oldest segments whose records are all cold or garbage,
  *                            while the group's disk exceeds hot-bytes-max / groups
  *   groups led here:         for each stream with untiered bytes [coldEnd, tail) that are
@@ -88,6 +88,8 @@ public final class ColdTier implements AutoCloseable {
   private final AtomicLongArray hotBytes;
   private final AtomicLongArray coldBytes;
   private final AtomicLongArray untieredBytes;
+  /** Per group: record index entries held in memory (16 bytes each), at the last pass. */
+  private final AtomicLongArray indexRecords;
   private volatile long untieredTotal;
   private final LongAdder uploads = new LongAdder();
   private final LongAdder uploadedBytes = new LongAdder();
@@ -115,6 +117,7 @@ public final class ColdTier implements AutoCloseable {
     this.hotBytes = new AtomicLongArray(groups);
     this.coldBytes = new AtomicLongArray(groups);
     this.untieredBytes = new AtomicLongArray(groups);
+    this.indexRecords = new AtomicLongArray(groups);
     this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "tributary-tier");
       t.setDaemon(true);
@@ -163,7 +166,7 @@ public final class ColdTier implements AutoCloseable {
     }
     boolean leader = host.leads(g);
     boolean mayCallStore = System.nanoTime() - backoffUntilNanos >= 0;
-    long[] sums = new long[2]; // cold, untiered
+    long[] sums = new long[3]; // cold, untiered, indexed records
     Map<Long, long[]> ages = leader ? seen.get(g) : null;
     long nowNanos = System.nanoTime();
     Set<Long> visited = leader ? new java.util.HashSet<>() : null;
@@ -171,6 +174,7 @@ public final class ColdTier implements AutoCloseable {
       long coldEnd = Math.max(v.cold().end(), v.ownStart());
       sums[0] += v.cold().bytes();
       sums[1] += v.tail() - coldEnd;
+      sums[2] += v.index().count();
       if (leader && v.tail() > coldEnd) {
         visited.add(v.streamId());
         if (mayCallStore && ripe(ages, v, coldEnd, nowNanos) && inFlight.get() < config.tierUploadsMax()
@@ -192,6 +196,7 @@ public final class ColdTier implements AutoCloseable {
     }
     coldBytes.set(g, sums[0]);
     untieredBytes.set(g, sums[1]);
+    indexRecords.set(g, sums[2]);
     long budget = config.hotBytesMax() / groups;
     if (state.store().diskBytes() > budget) {
       long watermark = state.hotLowWatermark();
@@ -324,12 +329,13 @@ public final class ColdTier implements AutoCloseable {
   public String metrics() {
     StringBuilder sb = new StringBuilder(1024);
     sb.append("# TYPE tributary_group_hot_bytes gauge\n# TYPE tributary_group_cold_bytes gauge\n")
-        .append("# TYPE tributary_group_untiered_bytes gauge\n");
+        .append("# TYPE tributary_group_untiered_bytes gauge\n# TYPE tributary_group_index_records gauge\n");
     for (int g = 0; g < groups; g++) {
       String l = "{group=\"" + g + "\"}";
       sb.append("tributary_group_hot_bytes").append(l).append(' ').append(hotBytes.get(g)).append('\n');
       sb.append("tributary_group_cold_bytes").append(l).append(' ').append(coldBytes.get(g)).append('\n');
       sb.append("tributary_group_untiered_bytes").append(l).append(' ').append(untieredBytes.get(g)).append('\n');
+      sb.append("tributary_group_index_records").append(l).append(' ').append(indexRecords.get(g)).append('\n');
     }
     BlockCache.Stats s = cache.stats();
     long asked = s.hits() + s.misses();
