@@ -251,14 +251,35 @@ public final class ColdTier implements AutoCloseable {
     return next < idx.count() ? idx.offsets()[next] : v.tail();
   }
 
+  /**
+   * Where records start in {@code [start, end)}, relative to {@code start}: the chunk's record-start
+   * table. The index still holds them (it only forgets records below the cold end, and this range
+   * starts there).
+   */
+  private static int[] recordStarts(StreamIndex.View idx, long start, long end) {
+    int first = idx.locate(start);
+    if (first < 0) {
+      throw new IllegalStateException("record index starts at " + idx.start() + ", after the range to tier [" + start + ", "
+          + end + ")");
+    }
+    if (idx.offsets()[first] < start) {
+      first++; // (a chunk starts at a record start; never list one before the range)
+    }
+    int last = idx.locate(end - 1);
+    int[] out = new int[Math.max(0, last - first + 1)];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = Math.toIntExact(idx.offsets()[first + i] - start);
+    }
+    return out;
+  }
+
   /** Worker: builds and uploads the chunk {@code [start, end)} of {@code v}, then publishes it. */
   private void upload(int g, GroupState state, StreamView v, long start, long end) {
     String key = ChunkFormat.key(g, v.streamId(), start, end);
     try {
       byte[] payload = StreamReader.read(state.store(), v.streamId(), v.index(), v.tail(), start, end, false);
-      int records = Math.max(1, v.index().locate(end - 1) - v.index().locate(start) + 1);
-      store.put(key, ChunkFormat.encode(g, v.streamId(), start, end, records, v.json(), payload));
-      Outcome o = host.group(g).batcher().submit(new Command.ColdChunksPublished(v.key(), v.streamId(), start, end), 128)
+      store.put(key, ChunkFormat.encode(g, v.streamId(), start, end, recordStarts(v.index(), start, end), v.json(), payload));
+      Outcome o = host.group(g).batcher().submit(new Command.ColdChunksPublished(v.key(), v.streamId(), start, end, true), 128)
           .get(publishTimeoutMillis, TimeUnit.MILLISECONDS);
       if (o.code() == Outcome.Code.COLD_PUBLISHED) {
         uploads.increment();

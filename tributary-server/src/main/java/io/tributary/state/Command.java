@@ -100,9 +100,11 @@ public sealed interface Command {
    * The group's leader uploaded stream bytes {@code [start, end)} of incarnation {@code streamId}
    * as one chunk object (key derived from group, id and range): the range becomes cold if it
    * starts exactly at the stream's cold end (else the command is ignored, and the uploader deletes
-   * its object unless this exact range is already recorded).
+   * its object unless this exact range is already recorded). {@code recordStarts}: the object
+   * carries a record-start table (chunk format version 2), so replicas may forget the range's
+   * records from their in-memory index once their local copy is gone.
    */
-  record ColdChunksPublished(StreamKey key, long streamId, long start, long end) implements Command {}
+  record ColdChunksPublished(StreamKey key, long streamId, long start, long end, boolean recordStarts) implements Command {}
 
   /** The leader deleted these garbage objects: they leave the group's deletion queue. Key: ("", ""). */
   record ColdGarbageCollected(StreamKey key, java.util.List<String> objectKeys) implements Command {}

@@ -26,6 +26,8 @@ public final class CommandCodec {
   private static final int TRANSACTION = 13;
   private static final int COLD_PUBLISHED = 14;
   private static final int COLD_COLLECTED = 15;
+  /** {@link #COLD_PUBLISHED} of a chunk with a record-start table (same fields). */
+  private static final int COLD_PUBLISHED_WITH_STARTS = 16;
 
   private CommandCodec() {}
 
@@ -89,7 +91,7 @@ public final class CommandCodec {
           }
         }
         case Command.ColdChunksPublished p -> {
-          o.u8(COLD_PUBLISHED);
+          o.u8(p.recordStarts() ? COLD_PUBLISHED_WITH_STARTS : COLD_PUBLISHED);
           key(o, p.key());
           o.i64(p.streamId()).i64(p.start()).i64(p.end());
         }
@@ -211,7 +213,8 @@ public final class CommandCodec {
           }
           yield new Command.Transaction(key, appends);
         }
-        case COLD_PUBLISHED -> new Command.ColdChunksPublished(key, in.i64(), in.i64(), in.i64());
+        case COLD_PUBLISHED -> new Command.ColdChunksPublished(key, in.i64(), in.i64(), in.i64(), false);
+        case COLD_PUBLISHED_WITH_STARTS -> new Command.ColdChunksPublished(key, in.i64(), in.i64(), in.i64(), true);
         case COLD_COLLECTED -> {
           int count = in.i32();
           List<String> keys = new ArrayList<>(count);
