@@ -238,9 +238,7 @@ public final class StreamReads {
       if (src != null) {
         out.addAll(recordStarts(src, from, Math.min(to, own)));
       }
-      if (own > from && own < to) {
-        out.add(own);
-      }
+      // the fork point itself comes from the fork's own records below (its first one starts there)
     }
     if (to > own) {
       StreamIndex.View idx = v.index();
