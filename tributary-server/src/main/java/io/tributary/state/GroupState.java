@@ -27,6 +27,8 @@ public final class GroupState {
   private final List<Long> changed = new ArrayList<>();
   /** Streams whose view changed in a way no watcher waits for (cold ranges): republished, not fired. */
   private final List<StreamEntry> republish = new ArrayList<>();
+  /** The store's first segment position at the last {@link #trimIndexes} pass. Apply thread. */
+  private long trimmedBelowPosition;
   /** Pin of a fork removed while applying the current command, to hand back to the submitter. */
   private StreamEntry removedFork;
 
@@ -106,7 +108,34 @@ public final class GroupState {
     }
     changed.clear();
     publishGarbage();
+    trimIndexes();
     return out;
+  }
+
+  /**
+   * Once the cold tier deleted segments (the store's first position moved), forgets the index
+   * entries of records that are gone from this replica's disk and are in the object store
+   * ({@link StreamEntry#trimIndex}) and republishes those streams, so a stream's index holds its
+   * local records, not its whole history. A pass visits every stream, once per segment deletion.
+   *
+   * <p>Which entries a replica keeps depends on when it deleted its segments, so this is local
+   * state, like the segments themselves, not replicated state: no outcome of apply reads the
+   * index, snapshots of two replicas may differ in how many leading entries they list, and
+   * every replica reads the forgotten records from the object store, which has the same bytes
+   * and, in each chunk's record-start table, the same record boundaries. Apply thread (after
+   * an entry, before a snapshot, on load).
+   */
+  void trimIndexes() {
+    long first = store.firstPosition();
+    if (first <= trimmedBelowPosition) {
+      return;
+    }
+    trimmedBelowPosition = first;
+    for (StreamEntry e : byId.values()) {
+      if (e.trimIndex(first)) {
+        e.publish();
+      }
+    }
   }
 
   /** Publishes the head of the garbage queue if it changed (apply thread). */
