@@ -40,6 +40,8 @@ import org.slf4j.LoggerFactory;
  *   every group (any role):  gauges (hot, cold, untiered bytes, records indexed in memory)
  *                            drop the oldest segments whose records are all cold or garbage,
  *                            while the group's disk exceeds hot-bytes-max / groups
+ *                            segments dropped a pass ago and the group applied nothing since:
+ *                              commit a Nop, so every replica forgets their records' index entries
  *   groups led here:         for each stream with untiered bytes [coldEnd, tail) that are
  *                            ≥ tier-bytes-min, or have not grown for tier-age-ms:
  *                              upload [coldEnd, end ≤ coldEnd + tier-chunk-bytes-max) as one TRC1
@@ -76,6 +78,10 @@ public final class ColdTier implements AutoCloseable {
   /** Per group: stream ids with an upload in flight. */
   private final List<Set<Long>> uploading;
   private final AtomicBoolean[] collecting;
+  /** Per group: a {@link Command.Nop} is in flight. */
+  private final AtomicBoolean[] nudging;
+  /** Per group, tier thread only: passes that found the index upkeep pending after segments were dropped. */
+  private final int[] trimPendingPasses;
   private final AtomicInteger inFlight = new AtomicInteger();
   /** Per group, tier thread only: stream id → (tail seen, since when), for the age threshold. */
   private final List<Map<Long, long[]>> seen;
@@ -108,11 +114,14 @@ public final class ColdTier implements AutoCloseable {
     this.uploading = new java.util.ArrayList<>();
     this.seen = new java.util.ArrayList<>();
     this.collecting = new AtomicBoolean[groups];
+    this.nudging = new AtomicBoolean[groups];
+    this.trimPendingPasses = new int[groups];
     this.lastSnapshotRequestNanos = new long[groups];
     for (int g = 0; g < groups; g++) {
       uploading.add(ConcurrentHashMap.newKeySet());
       seen.add(new HashMap<>());
       collecting[g] = new AtomicBoolean();
+      nudging[g] = new AtomicBoolean();
     }
     this.hotBytes = new AtomicLongArray(groups);
     this.coldBytes = new AtomicLongArray(groups);
@@ -220,7 +229,32 @@ public final class ColdTier implements AutoCloseable {
       }
     }
     hotBytes.set(g, state.store().diskBytes());
+    nudgeIndexUpkeep(g, state);
     return sums[1];
+  }
+
+  /**
+   * Replicas forget the index entries of records in deleted segments after their next applied
+   * entry ({@link GroupState#trimIndexes}). When segments were dropped and a whole pass later the
+   * group still applied nothing (typically: the last upload was published, then its segments went),
+   * commit a {@link Command.Nop} so the memory goes now rather than at the next write. At most one
+   * in flight per group; a failure is retried at a later pass. Tier thread.
+   */
+  private void nudgeIndexUpkeep(int g, GroupState state) {
+    if (!state.indexTrimPending()) {
+      trimPendingPasses[g] = 0;
+      return;
+    }
+    if (++trimPendingPasses[g] < 2 || !nudging[g].compareAndSet(false, true)) {
+      return;
+    }
+    trimPendingPasses[g] = 0;
+    host.group(g).batcher().submit(new Command.Nop(NO_STREAM), 64).whenComplete((o, e) -> {
+      nudging[g].set(false);
+      if (e != null) {
+        LOG.debug("group {}: index upkeep entry failed: {}", g, e.toString());
+      }
+    });
   }
 
   /** Untiered bytes of {@code v} are worth a chunk: enough of them, or they stopped growing long enough ago. */

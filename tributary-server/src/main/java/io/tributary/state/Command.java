@@ -108,4 +108,12 @@ public sealed interface Command {
 
   /** The leader deleted these garbage objects: they leave the group's deletion queue. Key: ("", ""). */
   record ColdGarbageCollected(StreamKey key, java.util.List<String> objectKeys) implements Command {}
+
+  /**
+   * Changes nothing. Every applied entry ends with each replica's upkeep ({@link GroupState#trimIndexes}:
+   * forgetting the index entries of records whose segments the replica deleted); the cold tier
+   * submits this when it deleted segments of a group that applies nothing else, so the upkeep
+   * does not wait for the next write. Key: ("", "").
+   */
+  record Nop(StreamKey key) implements Command {}
 }

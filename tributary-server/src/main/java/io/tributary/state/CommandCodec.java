@@ -28,6 +28,7 @@ public final class CommandCodec {
   private static final int COLD_COLLECTED = 15;
   /** {@link #COLD_PUBLISHED} of a chunk with a record-start table (same fields). */
   private static final int COLD_PUBLISHED_WITH_STARTS = 16;
+  private static final int NOP = 17;
 
   private CommandCodec() {}
 
@@ -94,6 +95,10 @@ public final class CommandCodec {
           o.u8(p.recordStarts() ? COLD_PUBLISHED_WITH_STARTS : COLD_PUBLISHED);
           key(o, p.key());
           o.i64(p.streamId()).i64(p.start()).i64(p.end());
+        }
+        case Command.Nop n -> {
+          o.u8(NOP);
+          key(o, n.key());
         }
         case Command.ColdGarbageCollected g -> {
           o.u8(COLD_COLLECTED);
@@ -223,6 +228,7 @@ public final class CommandCodec {
           }
           yield new Command.ColdGarbageCollected(key, keys);
         }
+        case NOP -> new Command.Nop(key);
         case DELETE -> new Command.Delete(key);
         case TOUCH -> new Command.Touch(key, in.i64());
         case PIN -> new Command.PinFork(key, in.i64(), in.i64(), in.str(), key(in));

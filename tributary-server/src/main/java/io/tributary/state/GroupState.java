@@ -27,8 +27,8 @@ public final class GroupState {
   private final List<Long> changed = new ArrayList<>();
   /** Streams whose view changed in a way no watcher waits for (cold ranges): republished, not fired. */
   private final List<StreamEntry> republish = new ArrayList<>();
-  /** The store's first segment position at the last {@link #trimIndexes} pass. Apply thread. */
-  private long trimmedBelowPosition;
+  /** The store's first segment position at the last {@link #trimIndexes} pass. Written by the apply thread only. */
+  private volatile long trimmedBelowPosition;
   /** Pin of a fork removed while applying the current command, to hand back to the submitter. */
   private StreamEntry removedFork;
 
@@ -77,6 +77,7 @@ public final class GroupState {
         case Command.Transaction t -> append.applyTransaction(this, t, now);
         case Command.ColdChunksPublished p -> cold.publish(this, p);
         case Command.ColdGarbageCollected g -> cold.collected(this, g);
+        case Command.Nop n -> Outcome.of(Outcome.Code.NOP, null);
       });
       if (removedFork != null) {
         int last = out.size() - 1;
@@ -260,6 +261,11 @@ public final class GroupState {
   }
 
   // ---- read side (any thread) ----
+
+  /** True when segments were deleted since the last {@link #trimIndexes} pass (it runs after the next applied entry). */
+  public boolean indexTrimPending() {
+    return store.firstPosition() > trimmedBelowPosition;
+  }
 
   /** Object keys waiting for deletion, oldest first (at most {@value #GARBAGE_HEAD_MAX}). */
   public List<String> garbageHead() {
