@@ -43,14 +43,15 @@ import org.junit.jupiter.api.io.TempDir;
  * append {@code bench.bytes} of pseudo-random bytes (a function of the seed, the stream and the
  * append, so nothing is kept in the test) round-robin over {@code bench.streams} streams, with
  * producer headers so a retried append is never doubled. Memory for the record index grows with
- * the number of records, not bytes, so small messages are the case that shows it. The node tiers to s3proxy and keeps
- * {@code bench.hotBytes} on its disk. At 10% and 100% of the data, after tiering drained, and
- * after a restart, the node's heap (used, then used after a full GC, via {@code jcmd}) and RSS
- * ({@code /proc/<pid>/status}) are printed, with the records the node indexes in memory
- * ({@code tributary_group_index_records}) and the size of its metadata snapshots. Every stream is then read from the beginning with
- * {@code cold-reads-prefer} (every tiered range comes from S3) and compared by SHA-256. Then the
- * node restarts: the time from process start to {@code /readyz} 200 is printed, and every stream
- * is read again. Results are lines starting with {@code BENCH}.
+ * the number of records, not bytes, so small messages are the case that shows it. The node tiers
+ * to s3proxy and keeps {@code bench.hotBytes} on its disk. At 10% and 100% of the data, after
+ * tiering drained, and after a restart, the node's heap (used, then used after a full GC, via
+ * {@code jcmd}) and RSS ({@code /proc/<pid>/status}) are printed, with the records the node
+ * indexes in memory ({@code tributary_group_index_records}), the bytes of live {@code long[]}
+ * (class histogram) and the size of the newest metadata snapshots. Every stream is then read from
+ * the beginning with {@code cold-reads-prefer} (every tiered range comes from S3) and compared by
+ * SHA-256. Then the node restarts: the time from process start to {@code /readyz} 200 is printed,
+ * and every stream is read again. Results are lines starting with {@code BENCH}.
  */
 class ColdMemoryBench {
   private static final String BIN = "application/octet-stream";
@@ -154,8 +155,8 @@ class ColdMemoryBench {
         while (client.status(url, "/readyz") != 200) {
           Thread.sleep(20);
         }
-        System.out.printf("BENCH restart: process start to /readyz 200 in %d ms with %.1f MiB stored (metadata snapshots on disk:"
-            + " %d bytes)%n", (System.nanoTime() - start) / 1_000_000, total / (double) MIB, snapshotBytes(node.dataDir()));
+        System.out.printf("BENCH restart: process start to /readyz 200 in %d ms with %.1f MiB stored (newest metadata"
+            + " snapshots: %d bytes)%n", (System.nanoTime() - start) / 1_000_000, total / (double) MIB, snapshotBytes(node.dataDir()));
         report("after restart", node, url);
         verifyAll(client, url, appendsPerStream, streamBytes, "after restart");
       }
@@ -296,7 +297,7 @@ class ColdMemoryBench {
       }
       HttpClient h = HttpClient.newHttpClient();
       System.out.printf("BENCH memory %-26s heap used %4d MiB, after full GC %4d MiB, RSS %4d MiB | hot %5.0f MiB, cold %5.0f MiB,"
-          + " untiered %5.0f MiB | indexed records %,.0f, long[] %.1f MiB, metadata snapshots %,d B%n", when + ":", used / 1024,
+          + " untiered %5.0f MiB | indexed records %,.0f, long[] %.1f MiB, newest metadata snapshots %,d B%n", when + ":", used / 1024,
           live / 1024, rss / 1024, TierNodes.metric(h, url, "tributary_group_hot_bytes") / MIB,
           TierNodes.metric(h, url, "tributary_group_cold_bytes") / MIB, TierNodes.metric(h, url, "tributary_group_untiered_bytes") / MIB,
           TierNodes.metric(h, url, "tributary_group_index_records"), longArrayBytes(node.pid()) / (double) MIB,
@@ -331,15 +332,29 @@ class ColdMemoryBench {
     return out;
   }
 
+  private static final Pattern SNAPSHOT_FILE = Pattern.compile("snapshot\\.(\\d+)_(\\d+)");
+
+  /** Bytes of the newest metadata snapshot of each group ({@code raft/<group>/sm/snapshot.<term>_<index>}), summed. */
   private static long snapshotBytes(Path dataDir) throws IOException {
+    Map<Path, Path> newest = new HashMap<>();
     try (var files = Files.walk(dataDir)) {
-      return files.filter(Files::isRegularFile).filter(f -> f.toString().contains("snapshot")).mapToLong(f -> {
-        try {
-          return Files.size(f);
-        } catch (IOException e) {
-          return 0;
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        Matcher m = SNAPSHOT_FILE.matcher(f.getFileName().toString());
+        if (m.matches()) {
+          newest.merge(f.getParent(), f, (a, b) -> index(a) >= index(b) ? a : b);
         }
-      }).sum();
+      }
     }
+    long sum = 0;
+    for (Path f : newest.values()) {
+      sum += Files.size(f);
+    }
+    return sum;
   }
+
+  private static long index(Path snapshotFile) {
+    Matcher m = SNAPSHOT_FILE.matcher(snapshotFile.getFileName().toString());
+    return m.matches() ? Long.parseLong(m.group(2)) : -1;
+  }
+
 }
