@@ -38,9 +38,11 @@ import org.slf4j.LoggerFactory;
  * budget. One per node; every {@code tier-interval-ms} it visits every group:
  *
  * <pre>
- *   every group (any role):  gauges (hot, cold, untiered bytes)
+ *   every group (any role):  gauges (hot, cold, untiered bytes, records indexed in memory)
  *                            drop the oldest segments whose records are all cold or garbage,
  *                            while the group's disk exceeds hot-bytes-max / groups
+ *                            segments dropped a pass ago and the group applied nothing since:
+ *                              commit a Nop, so every replica forgets their records' index entries
  *   groups led here:         for each stream with untiered bytes [coldEnd, tail) that are
  *                            ≥ tier-bytes-min, or have not grown for tier-age-ms:
  *                              upload [coldEnd, end ≤ coldEnd + tier-chunk-bytes-max) as one TRC1
@@ -86,6 +88,10 @@ public final class ColdTier implements AutoCloseable {
   private final OrphanSweep sweep;
   private volatile CrashPoint crashPoint = (g, key) -> false;
   private final AtomicBoolean[] collecting;
+  /** Per group: a {@link Command.Nop} is in flight. */
+  private final AtomicBoolean[] nudging;
+  /** Per group, tier thread only: passes that found the index upkeep pending after segments were dropped. */
+  private final int[] trimPendingPasses;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicBoolean expediteQueued = new AtomicBoolean();
   /** Per group, tier thread only: stream id → (tail seen, since when), for the age threshold. */
@@ -97,6 +103,8 @@ public final class ColdTier implements AutoCloseable {
   private final AtomicLongArray hotBytes;
   private final AtomicLongArray coldBytes;
   private final AtomicLongArray untieredBytes;
+  /** Per group: record index entries held in memory (16 bytes each), at the last pass. */
+  private final AtomicLongArray indexRecords;
   private volatile long untieredTotal;
   private final LongAdder uploads = new LongAdder();
   private final LongAdder uploadedBytes = new LongAdder();
@@ -127,15 +135,19 @@ public final class ColdTier implements AutoCloseable {
     this.uploading = new java.util.ArrayList<>();
     this.seen = new java.util.ArrayList<>();
     this.collecting = new AtomicBoolean[groups];
+    this.nudging = new AtomicBoolean[groups];
+    this.trimPendingPasses = new int[groups];
     this.lastSnapshotRequestNanos = new long[groups];
     for (int g = 0; g < groups; g++) {
       uploading.add(ConcurrentHashMap.newKeySet());
       seen.add(new HashMap<>());
       collecting[g] = new AtomicBoolean();
+      nudging[g] = new AtomicBoolean();
     }
     this.hotBytes = new AtomicLongArray(groups);
     this.coldBytes = new AtomicLongArray(groups);
     this.untieredBytes = new AtomicLongArray(groups);
+    this.indexRecords = new AtomicLongArray(groups);
     this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "tributary-tier");
       t.setDaemon(true);
@@ -207,7 +219,7 @@ public final class ColdTier implements AutoCloseable {
     }
     boolean leader = host.leads(g);
     boolean mayCallStore = backoff.mayCall();
-    long[] sums = new long[2]; // cold, untiered
+    long[] sums = new long[3]; // cold, untiered, indexed records
     Map<Long, long[]> ages = leader ? seen.get(g) : null;
     long nowNanos = System.nanoTime();
     Set<Long> visited = leader ? new java.util.HashSet<>() : null;
@@ -215,6 +227,7 @@ public final class ColdTier implements AutoCloseable {
       long coldEnd = Math.max(v.cold().end(), v.ownStart());
       sums[0] += v.cold().bytes();
       sums[1] += v.tail() - coldEnd;
+      sums[2] += v.index().count();
       if (leader && v.tail() > coldEnd) {
         visited.add(v.streamId());
         if (mayCallStore && ripe(ages, v, coldEnd, nowNanos) && inFlight.get() < config.tierUploadsMax()
@@ -236,6 +249,7 @@ public final class ColdTier implements AutoCloseable {
     }
     coldBytes.set(g, sums[0]);
     untieredBytes.set(g, sums[1]);
+    indexRecords.set(g, sums[2]);
     long budget = config.hotBytesMax() / groups;
     if (state.store().diskBytes() > budget) {
       long watermark = state.hotLowWatermark();
@@ -259,6 +273,7 @@ public final class ColdTier implements AutoCloseable {
       }
     }
     hotBytes.set(g, state.store().diskBytes());
+    nudgeIndexUpkeep(g, state);
     return sums[1];
   }
 
@@ -272,6 +287,30 @@ public final class ColdTier implements AutoCloseable {
       return false;
     }
     return true;
+  }
+
+  /**
+   * Replicas forget the index entries of records in deleted segments after their next applied
+   * entry ({@link GroupState#trimIndexes}). When segments were dropped and a whole pass later the
+   * group still applied nothing (typically: the last upload was published, then its segments went),
+   * commit a {@link Command.Nop} so the memory goes now rather than at the next write. At most one
+   * in flight per group; a failure is retried at a later pass. Tier thread.
+   */
+  private void nudgeIndexUpkeep(int g, GroupState state) {
+    if (!state.indexTrimPending()) {
+      trimPendingPasses[g] = 0;
+      return;
+    }
+    if (++trimPendingPasses[g] < 2 || !nudging[g].compareAndSet(false, true)) {
+      return;
+    }
+    trimPendingPasses[g] = 0;
+    host.group(g).batcher().submit(new Command.Nop(NO_STREAM), 64).whenComplete((o, e) -> {
+      nudging[g].set(false);
+      if (e != null) {
+        LOG.debug("group {}: index upkeep entry failed: {}", g, e.toString());
+      }
+    });
   }
 
   /** Untiered bytes of {@code v} are worth a chunk: enough of them, or they stopped growing long enough ago. */
@@ -302,13 +341,34 @@ public final class ColdTier implements AutoCloseable {
     return next < idx.count() ? idx.offsets()[next] : v.tail();
   }
 
+  /**
+   * Where records start in {@code [start, end)}, relative to {@code start}: the chunk's record-start
+   * table. The index still holds them (it only forgets records below the cold end, and this range
+   * starts there).
+   */
+  private static int[] recordStarts(StreamIndex.View idx, long start, long end) {
+    int first = idx.locate(start);
+    if (first < 0) {
+      throw new IllegalStateException("record index starts at " + idx.start() + ", after the range to tier [" + start + ", "
+          + end + ")");
+    }
+    if (idx.offsets()[first] < start) {
+      first++; // (a chunk starts at a record start; never list one before the range)
+    }
+    int last = idx.locate(end - 1);
+    int[] out = new int[Math.max(0, last - first + 1)];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = Math.toIntExact(idx.offsets()[first + i] - start);
+    }
+    return out;
+  }
+
   /** Worker: builds and uploads the chunk {@code [start, end)} of {@code v}, then publishes it. */
   private void upload(int g, GroupState state, StreamView v, long start, long end) {
     String key = ChunkFormat.key(g, v.streamId(), start, end);
     try {
       byte[] payload = StreamReader.read(state.store(), v.streamId(), v.index(), v.tail(), start, end, false);
-      int records = Math.max(1, v.index().locate(end - 1) - v.index().locate(start) + 1);
-      byte[] chunk = ChunkFormat.encode(g, v.streamId(), start, end, records, v.json(), payload);
+      byte[] chunk = ChunkFormat.encode(g, v.streamId(), start, end, recordStarts(v.index(), start, end), v.json(), payload);
       long publishByMillis = clock.nowMillis() + config.publishWindowMillis();
       store.put(key, chunk);
       if (crashPoint.crashAfterUpload(g, key)) {
@@ -316,7 +376,7 @@ public final class ColdTier implements AutoCloseable {
         return;
       }
       Outcome o = host.group(g).batcher()
-          .submit(new Command.ColdChunksPublished(v.key(), v.streamId(), start, end, publishByMillis), 128)
+          .submit(new Command.ColdChunksPublished(v.key(), v.streamId(), start, end, publishByMillis, true), 128)
           .get(publishTimeoutMillis, TimeUnit.MILLISECONDS);
       if (o.code() == Outcome.Code.COLD_PUBLISHED) {
         uploads.increment();
@@ -392,12 +452,13 @@ public final class ColdTier implements AutoCloseable {
   public String metrics() {
     StringBuilder sb = new StringBuilder(1024);
     sb.append("# TYPE tributary_group_hot_bytes gauge\n# TYPE tributary_group_cold_bytes gauge\n")
-        .append("# TYPE tributary_group_untiered_bytes gauge\n");
+        .append("# TYPE tributary_group_untiered_bytes gauge\n# TYPE tributary_group_index_records gauge\n");
     for (int g = 0; g < groups; g++) {
       String l = "{group=\"" + g + "\"}";
       sb.append("tributary_group_hot_bytes").append(l).append(' ').append(hotBytes.get(g)).append('\n');
       sb.append("tributary_group_cold_bytes").append(l).append(' ').append(coldBytes.get(g)).append('\n');
       sb.append("tributary_group_untiered_bytes").append(l).append(' ').append(untieredBytes.get(g)).append('\n');
+      sb.append("tributary_group_index_records").append(l).append(' ').append(indexRecords.get(g)).append('\n');
     }
     BlockCache.Stats s = cache.stats();
     long asked = s.hits() + s.misses();

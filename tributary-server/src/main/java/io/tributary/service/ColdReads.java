@@ -10,9 +10,10 @@ import io.tributary.state.StreamView;
 
 /**
  * Reads a stream's cold bytes: splits a range over the chunks that hold it and reads each through
- * the node's {@link BlockCache} ({@link ChunkFormat#read} verifies every check block). An object
- * store that cannot answer is a 503 with {@code Retry-After}, never a wrong or short answer.
- * Stateless; runs on read-pool threads (it blocks on the object store).
+ * the node's {@link BlockCache} ({@link ChunkFormat#read} verifies every check block). Also the
+ * record starts of cold ranges, from the chunks' record-start tables, for records the in-memory
+ * index has forgotten. An object store that cannot answer is a 503 with {@code Retry-After},
+ * never a wrong or short answer. Stateless; runs on read-pool threads (it blocks on the object store).
  */
 final class ColdReads {
   private final BlockCache cache;
@@ -54,6 +55,44 @@ final class ColdReads {
   /** Ranges read from the object store (at least partly) and only from local disk, since start. */
   long[] rangeCounts() {
     return new long[] {coldRanges.sum(), hotRanges.sum()};
+  }
+
+  /**
+   * Where {@code v}'s records start in {@code [from, to)} (all within {@code cold}), ascending,
+   * from the record-start tables of the chunks holding the range.
+   */
+  java.util.List<Long> recordStarts(StreamView v, ColdIndex.View cold, long from, long to) {
+    java.util.List<Long> out = new java.util.ArrayList<>();
+    long cur = from;
+    while (cur < to) {
+      int i = cold.locate(cur);
+      if (i < 0) {
+        throw new UnavailableException("stream " + v.key() + ": offset " + cur + " is not in the object store (garbage-collected "
+            + "below " + cold.start() + ")", 1);
+      }
+      long cs = cold.chunkStart(i);
+      long ce = cold.chunkEnd(i);
+      String key = ChunkFormat.key(v.group(), v.streamId(), cs, ce);
+      long[] starts;
+      try {
+        starts = ChunkFormat.recordStarts(cache, key, v.streamId(), cs, ce);
+      } catch (ObjectNotFoundException e) {
+        throw new UnavailableException("stream " + v.key() + ": cold object " + key + " is missing (deleted meanwhile?)", 1);
+      } catch (ObjectStoreException e) {
+        throw new UnavailableException("object store unavailable for the record starts of " + v.key() + ": " + e.getMessage(), 2);
+      } catch (ChunkFormat.NoRecordStartsException e) {
+        // the index keeps the records of such chunks (ColdIndex#tablesFrom): reaching one is a bug
+        throw new IllegalStateException("stream " + v.key() + " [" + cur + ", " + to + "): " + e.getMessage()
+            + ", and the record index no longer holds the range", e);
+      }
+      for (long s : starts) {
+        if (s >= cur && s < to) {
+          out.add(s);
+        }
+      }
+      cur = ce;
+    }
+    return out;
   }
 
   /** Bytes {@code [from, to)} of {@code v}'s own data, all within {@code cold}. */

@@ -270,14 +270,22 @@ public final class StreamReads {
       return range(v, off - 1, off, false)[0] == '\n';
     }
     if (off >= v.ownStart()) {
-      int i = v.index().locate(off);
-      return i >= 0 && v.index().offsets()[i] == off;
+      StreamIndex.View idx = v.index();
+      if (off < idx.start()) {
+        // a tiered record whose index entry this replica forgot: the chunk's record-start table knows
+        return cold.recordStarts(v, v.cold(), off, off + 1).contains(off);
+      }
+      int i = idx.locate(off);
+      return i >= 0 && idx.offsets()[i] == off;
     }
     StreamView src = source(v);
     return src != null && isBoundary(src, off);
   }
 
-  /** Message starts strictly inside {@code (from, to)} of a non-JSON stream, ascending. */
+  /**
+   * Message starts strictly inside {@code (from, to)} of a non-JSON stream, ascending. May read
+   * chunk objects (record starts the index forgot): call it on the read pool.
+   */
   java.util.List<Long> recordStarts(StreamView v, long from, long to) {
     java.util.List<Long> out = new java.util.ArrayList<>();
     long own = v.ownStart();
@@ -286,13 +294,20 @@ public final class StreamReads {
       if (src != null) {
         out.addAll(recordStarts(src, from, Math.min(to, own)));
       }
-      if (own > from && own < to) {
-        out.add(own);
-      }
+      // the fork point itself comes from the fork's own records below (its first one starts there)
     }
     if (to > own) {
       StreamIndex.View idx = v.index();
-      int i = Math.max(0, idx.locate(Math.max(from, own)));
+      long lo = Math.max(from, own);
+      if (lo < idx.start() && idx.count() > 0) {
+        // records the index forgot (tiered, local copy gone): from the chunks' record-start tables
+        for (long s : cold.recordStarts(v, v.cold(), lo, Math.min(to, idx.start()))) {
+          if (s > from) {
+            out.add(s);
+          }
+        }
+      }
+      int i = Math.max(0, idx.locate(lo));
       for (; i < idx.count() && idx.offsets()[i] < to; i++) {
         if (idx.offsets()[i] > from) {
           out.add(idx.offsets()[i]);

@@ -27,7 +27,7 @@ final class ColdHandler {
       return Outcome.of(Outcome.Code.COLD_IGNORED, "range [" + p.start() + ", " + p.end() + ") does not extend cold end "
           + e.cold.end() + " below tail " + e.tail);
     }
-    e.cold.add(p.end());
+    e.cold.add(p.end(), p.recordStarts());
     if (e.retainedFrom > p.start() && e.pins.isEmpty()) {
       s.trimCold(e);
     }

@@ -8,6 +8,10 @@ import java.util.Arrays;
  * end)} with no gap. Chunks below {@code first} were garbage-collected (retention). The end only
  * grows, by {@link #add} of a range that starts exactly at it (see {@link Command.ColdChunksPublished}).
  *
+ * <p>Chunks at or above {@link #tablesFrom()} carry a record-start table (chunk format version 2),
+ * so the stream's record index may forget their records; chunks below it were written without
+ * one (format version 1, before this existed) and their records stay in the index.
+ *
  * <p>Threads: mutated only on the group's apply thread; readers use {@link #view()}, an immutable
  * snapshot (arrays are only written beyond a published count and replaced on growth, as in
  * {@link io.tributary.storage.StreamIndex}).
@@ -17,24 +21,31 @@ public final class ColdIndex {
   private int first;
   private int count;
   private long end;
+  /** Every chunk at or above this offset has a record-start table. */
+  private long tablesFrom;
 
   ColdIndex(long ownStart) {
-    this(new long[0], 0, 0, ownStart);
+    this(new long[0], 0, 0, ownStart, ownStart);
   }
 
-  private ColdIndex(long[] starts, int first, int count, long end) {
+  private ColdIndex(long[] starts, int first, int count, long end, long tablesFrom) {
     this.starts = starts;
     this.first = first;
     this.count = count;
     this.end = end;
+    this.tablesFrom = tablesFrom;
   }
 
-  static ColdIndex restore(long[] starts, int first, long end) {
-    return new ColdIndex(starts, first, starts.length, end);
+  static ColdIndex restore(long[] starts, int first, long end, long tablesFrom) {
+    return new ColdIndex(starts, first, starts.length, end, tablesFrom);
   }
 
   long end() {
     return end;
+  }
+
+  long tablesFrom() {
+    return tablesFrom;
   }
 
   int first() {
@@ -53,8 +64,8 @@ public final class ColdIndex {
     return i + 1 < count ? starts[i + 1] : end;
   }
 
-  /** Appends the chunk {@code [end, newEnd)}. */
-  void add(long newEnd) {
+  /** Appends the chunk {@code [end, newEnd)}; {@code withTable} when its object lists its record starts. */
+  void add(long newEnd, boolean withTable) {
     if (newEnd <= end) {
       throw new IllegalArgumentException("cold range must grow: end " + end + ", new end " + newEnd);
     }
@@ -63,6 +74,9 @@ public final class ColdIndex {
     }
     starts[count++] = end;
     end = newEnd;
+    if (!withTable) {
+      tablesFrom = newEnd;
+    }
   }
 
   /** True when chunk {@code [start, chunkEnd)} is already recorded (a retried publish). */

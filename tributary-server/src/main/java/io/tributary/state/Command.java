@@ -106,9 +106,20 @@ public sealed interface Command {
    * its object unless this exact range is already recorded). An entry stamped after
    * {@code publishByMillis} (the upload's start plus the publish window) is refused
    * ({@link Outcome.Code#UPLOAD_EXPIRED}): the orphan sweep may already have deleted the object.
+   * {@code recordStarts}: the object carries a record-start table (chunk format version 2), so
+   * replicas may forget the range's records from their in-memory index once their local copy is gone.
    */
-  record ColdChunksPublished(StreamKey key, long streamId, long start, long end, long publishByMillis) implements Command {}
+  record ColdChunksPublished(StreamKey key, long streamId, long start, long end, long publishByMillis,
+      boolean recordStarts) implements Command {}
 
   /** The leader deleted these garbage objects: they leave the group's deletion queue. Key: ("", ""). */
   record ColdGarbageCollected(StreamKey key, java.util.List<String> objectKeys) implements Command {}
+
+  /**
+   * Changes nothing. Every applied entry ends with each replica's upkeep ({@link GroupState#trimIndexes}:
+   * forgetting the index entries of records whose segments the replica deleted); the cold tier
+   * submits this when it deleted segments of a group that applies nothing else, so the upkeep
+   * does not wait for the next write. Key: ("", "").
+   */
+  record Nop(StreamKey key) implements Command {}
 }

@@ -29,6 +29,9 @@ public final class CommandCodec {
   // 9 and 14 with the publish deadline; entries of 9 and 14 written before it still decode (no deadline)
   private static final int PUBLISH_SNAPSHOT_BY = 16;
   private static final int COLD_PUBLISHED_BY = 17;
+  /** {@link #COLD_PUBLISHED_BY} of a chunk with a record-start table (same fields). */
+  private static final int COLD_PUBLISHED_WITH_STARTS = 18;
+  private static final int NOP = 19;
 
   private CommandCodec() {}
 
@@ -92,9 +95,13 @@ public final class CommandCodec {
           }
         }
         case Command.ColdChunksPublished p -> {
-          o.u8(COLD_PUBLISHED_BY);
+          o.u8(p.recordStarts() ? COLD_PUBLISHED_WITH_STARTS : COLD_PUBLISHED_BY);
           key(o, p.key());
           o.i64(p.streamId()).i64(p.start()).i64(p.end()).i64(p.publishByMillis());
+        }
+        case Command.Nop n -> {
+          o.u8(NOP);
+          key(o, n.key());
         }
         case Command.ColdGarbageCollected g -> {
           o.u8(COLD_COLLECTED);
@@ -214,8 +221,8 @@ public final class CommandCodec {
           }
           yield new Command.Transaction(key, appends);
         }
-        case COLD_PUBLISHED, COLD_PUBLISHED_BY -> new Command.ColdChunksPublished(key, in.i64(), in.i64(), in.i64(),
-            type == COLD_PUBLISHED ? Long.MAX_VALUE : in.i64());
+        case COLD_PUBLISHED, COLD_PUBLISHED_BY, COLD_PUBLISHED_WITH_STARTS -> new Command.ColdChunksPublished(key, in.i64(),
+            in.i64(), in.i64(), type == COLD_PUBLISHED ? Long.MAX_VALUE : in.i64(), type == COLD_PUBLISHED_WITH_STARTS);
         case COLD_COLLECTED -> {
           int count = in.i32();
           List<String> keys = new ArrayList<>(count);
@@ -224,6 +231,7 @@ public final class CommandCodec {
           }
           yield new Command.ColdGarbageCollected(key, keys);
         }
+        case NOP -> new Command.Nop(key);
         case DELETE -> new Command.Delete(key);
         case TOUCH -> new Command.Touch(key, in.i64());
         case PIN -> new Command.PinFork(key, in.i64(), in.i64(), in.str(), key(in));

@@ -29,6 +29,8 @@ public final class GroupState {
   private final List<Long> changed = new ArrayList<>();
   /** Streams whose view changed in a way no watcher waits for (cold ranges): republished, not fired. */
   private final List<StreamEntry> republish = new ArrayList<>();
+  /** The store's first segment position at the last {@link #trimIndexes} pass. Written by the apply thread only. */
+  private volatile long trimmedBelowPosition;
   /** Pin of a fork removed while applying the current command, to hand back to the submitter. */
   private StreamEntry removedFork;
 
@@ -84,6 +86,7 @@ public final class GroupState {
         case Command.Transaction t -> append.applyTransaction(this, t, now);
         case Command.ColdChunksPublished p -> cold.publish(this, p, now);
         case Command.ColdGarbageCollected g -> cold.collected(this, g);
+        case Command.Nop n -> Outcome.of(Outcome.Code.NOP, null);
       });
       if (removedFork != null) {
         int last = out.size() - 1;
@@ -118,7 +121,34 @@ public final class GroupState {
     }
     changed.clear();
     publishGarbage();
+    trimIndexes();
     return out;
+  }
+
+  /**
+   * Once the cold tier deleted segments (the store's first position moved), forgets the index
+   * entries of records that are gone from this replica's disk and are in the object store
+   * ({@link StreamEntry#trimIndex}) and republishes those streams, so a stream's index holds its
+   * local records, not its whole history. A pass visits every stream, once per segment deletion.
+   *
+   * <p>Which entries a replica keeps depends on when it deleted its segments, so this is local
+   * state, like the segments themselves, not replicated state: no outcome of apply reads the
+   * index, snapshots of two replicas may differ in how many leading entries they list, and
+   * every replica reads the forgotten records from the object store, which has the same bytes
+   * and, in each chunk's record-start table, the same record boundaries. Apply thread (after
+   * an entry, before a snapshot, on load).
+   */
+  void trimIndexes() {
+    long first = store.firstPosition();
+    if (first <= trimmedBelowPosition) {
+      return;
+    }
+    trimmedBelowPosition = first;
+    for (StreamEntry e : byId.values()) {
+      if (e.trimIndex(first)) {
+        e.publish();
+      }
+    }
   }
 
   /** Publishes the head of the garbage queue if it changed (apply thread). */
@@ -249,6 +279,11 @@ public final class GroupState {
   }
 
   // ---- read side (any thread) ----
+
+  /** True when segments were deleted since the last {@link #trimIndexes} pass (it runs after the next applied entry). */
+  public boolean indexTrimPending() {
+    return store.firstPosition() > trimmedBelowPosition;
+  }
 
   /** Object keys waiting for deletion, oldest first (at most {@value #GARBAGE_HEAD_MAX}). */
   public List<String> garbageHead() {

@@ -41,7 +41,7 @@ public record Outcome(
     SNAPSHOT_PUBLISHED, RETENTION_SET, ATTRS_SET, COMMITTED, BELOW_RETENTION,
     COLD_PUBLISHED, COLD_IGNORED, COLD_COLLECTED,
     // appended: replies carry the ordinal
-    UPLOAD_EXPIRED
+    UPLOAD_EXPIRED, NOP
   }
 
   public static Outcome of(Code code, String message) {

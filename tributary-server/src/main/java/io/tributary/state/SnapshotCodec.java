@@ -22,11 +22,16 @@ import java.util.zip.CheckedOutputStream;
 /**
  * Writes and reads a group's metadata snapshot: stream table, producers, pins, per-stream record
  * indexes and the segment end they refer to. Data bytes are not in it (they are in the segments,
- * fsync'd before the snapshot is written). Layout in docs/on-disk-format.md. Apply thread only.
+ * fsync'd before the snapshot is written). A stream's index is listed from its first record this
+ * replica still needs (records in the object store whose segments are gone are not listed; see
+ * {@link GroupState#trimIndexes}). Layout in docs/on-disk-format.md. Apply thread only.
  */
 final class SnapshotCodec {
   private static final int MAGIC = 0x54525353; // "TRSS"
-  private static final int VERSION = 3;
+  /** Version 4: an index may start after the stream's first record; the cold index says which chunks list record starts. */
+  private static final int VERSION = 4;
+  /** Version 3 lists every record and has no {@code coldTablesFrom}; still read (every chunk then lacks a record-start table). */
+  private static final int VERSION_FULL_INDEX = 3;
   /**
    * Version 2 (with the application snapshot's object key) lacks the cold index and the garbage
    * queue; still read (as all-hot, nothing queued).
@@ -138,6 +143,7 @@ final class SnapshotCodec {
       o.writeLong(c.startAt(i));
     }
     o.writeLong(c.end());
+    o.writeLong(c.tablesFrom());
   }
 
   /** Restores into an empty {@code s}; returns the segment end the snapshot refers to. */
@@ -150,7 +156,7 @@ final class SnapshotCodec {
         throw new IOException("not a Tributary snapshot: " + file);
       }
       int version = in.readInt();
-      if (version != VERSION && version != VERSION_WITHOUT_COLD) {
+      if (version != VERSION && version != VERSION_FULL_INDEX && version != VERSION_WITHOUT_COLD) {
         throw new IOException("unsupported snapshot version " + version + " in " + file);
       }
       int group = in.readInt();
@@ -248,7 +254,9 @@ final class SnapshotCodec {
       for (int i = 0; i < starts.length; i++) {
         starts[i] = in.readLong();
       }
-      cold = ColdIndex.restore(starts, 0, in.readLong());
+      long end = in.readLong();
+      // chunks written before version 4 have no record-start table: their records stay indexed
+      cold = ColdIndex.restore(starts, 0, end, version >= 4 ? in.readLong() : end);
     }
     StreamEntry e = new StreamEntry(id, group, key, ct, ttl, exp, expMs, fork, reqOff, subOff, pinId,
         StreamIndex.restore(offs, poss), tail);

@@ -86,6 +86,24 @@ final class StreamEntry {
         cold.view());
   }
 
+  /**
+   * Forgets the index entries of leading records that this replica no longer holds on disk (they
+   * start below segment position {@code firstPosition}) and that are wholly in the object store,
+   * in chunks that list their record starts. Records of older chunks without such a table
+   * (format version 1) stay, unless no reader can ask about them any more: below the retention
+   * floor while no fork reads this stream. Returns true when the index changed. Apply thread.
+   */
+  boolean trimIndex(long firstPosition) {
+    if (index.count() < 2) {
+      return false; // the last record always stays
+    }
+    long ownStart = fork == null ? 0 : fork.forkPoint();
+    long askedFrom = pins.isEmpty() ? Math.max(ownStart, retainedFrom) : ownStart;
+    boolean untabledHeld = cold.tablesFrom() > Math.max(askedFrom, index.offsetAt(0));
+    long limit = untabledHeld ? Math.min(cold.end(), askedFrom) : cold.end();
+    return index.trimIfWorthIt(firstPosition, limit) > 0;
+  }
+
   boolean expiredAt(long nowMillis) {
     if (expiresAtMillis >= 0 && nowMillis >= expiresAtMillis) {
       return true;

@@ -229,6 +229,7 @@ public final class StreamStateMachine extends BaseStateMachine {
       }
       store.truncateTo(end);
       store.markSnapshotEnd(end);
+      s.trimIndexes(); // segments deleted after this snapshot was written: forget their records too
       setLastAppliedTermIndex(snapshot.getTermIndex());
       setApplied(snapshot.getIndex());
       LOG.info("group {}: loaded snapshot {} with {} streams, segments end {}", group, snapshot.getTermIndex(),
@@ -274,6 +275,7 @@ public final class StreamStateMachine extends BaseStateMachine {
     }
     GroupState s = state;
     s.store.sync();
+    s.trimIndexes(); // so the snapshot lists no record this replica no longer holds
     File file = smStorage.getSnapshotFile(last.getTerm(), last.getIndex());
     long end = s.store.end();
     SnapshotCodec.write(s, end, file.toPath());

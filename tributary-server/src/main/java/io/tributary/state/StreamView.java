@@ -9,7 +9,10 @@ import io.tributary.storage.StreamIndex;
  * below {@link #tail} never changes, so a view stays valid for reads of its range forever
  * (until the stream's storage is reclaimed). Bytes below {@link #retainedFrom} are no longer served.
  * {@link #cold} says which own bytes are (also) in the object store; it only grows for an
- * incarnation, so a reader may use a later view's cold index with an earlier view.
+ * incarnation, so a reader may use a later view's cold index with an earlier view. {@link #index}
+ * locates the own records from {@code index.start()} on; records below it are in the object store
+ * (at or below this view's cold end) and this replica deleted their segments, so their bytes and
+ * their starts come from the chunk objects.
  */
 public record StreamView(
     long streamId,

@@ -19,6 +19,11 @@ public final class StreamReader {
       return out;
     }
     int i = index.locate(from);
+    if (i < 0 && index.count() > 0) {
+      // the index forgot these records: they are in the object store and this replica deleted their segment
+      throw new SegmentGoneException("stream " + streamId + ": offset " + from + " is below its record index (starts at "
+          + index.start() + ")");
+    }
     if (i < 0) {
       throw new StorageException("stream " + streamId + " has no record at offset " + from);
     }

@@ -5,21 +5,21 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A parsed {@code multipart/mixed} response (RFC 2046), as a bootstrap returns it. Test support. */
-record Multipart(int status, HttpResponse<byte[]> response, List<Part> parts) {
+/** A parsed {@code multipart/mixed} response (RFC 2046), as a bootstrap returns it. Test support (also for the tiering tests). */
+public record Multipart(int status, HttpResponse<byte[]> response, List<Part> parts) {
 
   /** One part: its Content-Type and body. */
-  record Part(String contentType, byte[] body) {}
+  public record Part(String contentType, byte[] body) {}
 
-  String header(String name) {
+  public String header(String name) {
     return response.headers().firstValue(name).orElse(null);
   }
 
-  List<String> bodies() {
+  public List<String> bodies() {
     return parts.stream().map(p -> new String(p.body(), StandardCharsets.UTF_8)).toList();
   }
 
-  static Multipart parse(HttpResponse<byte[]> r) {
+  public static Multipart parse(HttpResponse<byte[]> r) {
     String ct = r.headers().firstValue("Content-Type").orElse("");
     if (r.statusCode() != 200 || !ct.startsWith("multipart/mixed")) {
       throw new AssertionError("not a multipart response: " + r.statusCode() + " " + ct + " "

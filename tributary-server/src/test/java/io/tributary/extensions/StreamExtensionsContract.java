@@ -238,6 +238,21 @@ public abstract class StreamExtensionsContract {
         .as("one part per append of a byte stream").containsExactly("", "one", "two");
   }
 
+  @Test
+  public void bootstrapOfAForkSplitsAtItsForkPointOnce() throws Exception {
+    String src = path("forksrc");
+    assertThat(send("PUT", src, "text/plain", "ab").statusCode()).isEqualTo(201);
+    assertThat(send("POST", src, "text/plain", "cd").statusCode()).isEqualTo(204);
+    String fork = path("fork");
+    HttpResponse<byte[]> f = send("PUT", fork, "text/plain", (String) null, "Stream-Forked-From", src,
+        "Stream-Fork-Offset", Offsets.format(4));
+    assertThat(f.statusCode()).as(text(f)).isEqualTo(201);
+    assertThat(send("POST", fork, "text/plain", "ef").statusCode()).isEqualTo(204);
+    assertThat(Multipart.parse(send("GET", fork + "/$bootstrap", null, (String) null)).bodies())
+        .as("the source's appends, then the fork's, with no empty message at the fork point")
+        .containsExactly("", "ab", "cd", "ef");
+  }
+
   // ---------------------------------------------------------------- append-batch
 
   static byte[] frames(String... frames) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tributary.common.StreamKey;
 import io.tributary.storage.SegmentStore;
+import io.tributary.storage.StreamIndex;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,9 +15,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Goal: apply is deterministic and implements the protocol's producer and closure rules.
- * Method: drive {@link GroupState} directly with encoded batches (as Ratis would), on two
- * independent replicas, and compare their snapshots byte for byte; check the §9 producer table.
+ * Goal: apply is deterministic and implements the protocol's producer and closure rules, and a
+ * replica forgets the index entries of tiered records once their segments are gone (only those,
+ * and only where the chunks list record starts). Method: drive {@link GroupState} directly with
+ * encoded batches (as Ratis would), on two independent replicas, and compare their snapshots
+ * byte for byte; check the §9 producer table; delete segments as the cold tier does and check
+ * what the index keeps, also across a snapshot round trip.
  */
 class GroupStateTest {
   private static final StreamKey S = new StreamKey("default", "s");
@@ -81,12 +85,12 @@ class GroupStateTest {
         .isEqualTo(Outcome.Code.APPENDED);
     long id = g.view(S).streamId();
 
-    assertThat(one(g, 1001, new Command.ColdChunksPublished(S, id, 0, 40, 1000)).code()).as("stamped after the deadline")
+    assertThat(one(g, 1001, new Command.ColdChunksPublished(S, id, 0, 40, 1000, true)).code()).as("stamped after the deadline")
         .isEqualTo(Outcome.Code.UPLOAD_EXPIRED);
     assertThat(g.view(S).cold().end()).isZero();
-    assertThat(one(g, 1000, new Command.ColdChunksPublished(S, id, 0, 40, 1000)).code()).as("stamped at the deadline")
+    assertThat(one(g, 1000, new Command.ColdChunksPublished(S, id, 0, 40, 1000, true)).code()).as("stamped at the deadline")
         .isEqualTo(Outcome.Code.COLD_PUBLISHED);
-    assertThat(one(g, 5000, new Command.ColdChunksPublished(S, id, 0, 40, 1000)).code())
+    assertThat(one(g, 5000, new Command.ColdChunksPublished(S, id, 0, 40, 1000, true)).code())
         .as("a late retry of a recorded chunk adds no reference: answered as before").isEqualTo(Outcome.Code.COLD_PUBLISHED);
     assertThat(g.view(S).cold().holds(0, 40)).isTrue();
 
@@ -150,5 +154,53 @@ class GroupStateTest {
     Path sr = dir.resolve("r.snap");
     SnapshotCodec.write(restored, a.store.end(), sr);
     assertThat(Files.readAllBytes(sr)).as("snapshot round trip, seed %d", seed).isEqualTo(Files.readAllBytes(sa));
+  }
+
+  @Test
+  void forgetsIndexEntriesOfTieredRecordsOnlyOnceTheirSegmentIsGone() throws Exception {
+    GroupState g = new GroupState(0, new SegmentStore(dir.resolve("t"), 1 << 20, 0), new WatchRegistry());
+    StreamKey tabled = new StreamKey("default", "tabled");
+    StreamKey untabled = new StreamKey("default", "untabled");
+    for (StreamKey k : List.of(tabled, untabled)) {
+      assertThat(one(g, 1, new Command.Create(k, "application/octet-stream", -1, null, -1, false, new byte[0], 0, null)).code())
+          .isEqualTo(Outcome.Code.CREATED);
+    }
+    for (int i = 0; i < 1500; i++) { // 3 MB in 1 MiB segments, the two streams' records interleaved
+      for (StreamKey k : List.of(tabled, untabled)) {
+        one(g, 2, new Command.Append(k, "application/octet-stream", new byte[1000], 0, false, null, null));
+      }
+    }
+    long coldEnd = 1_200_000; // a record start of both (records are 1,000 bytes)
+    for (StreamKey k : List.of(tabled, untabled)) {
+      StreamView v = g.view(k);
+      assertThat(one(g, 3, new Command.ColdChunksPublished(k, v.streamId(), 0, coldEnd, Long.MAX_VALUE, k == tabled)).code())
+          .isEqualTo(Outcome.Code.COLD_PUBLISHED);
+    }
+    assertThat(g.view(tabled).index().start()).as("nothing deleted yet").isZero();
+
+    g.store.sync();
+    g.store.markSnapshotEnd(g.store.end());
+    assertThat(g.store.dropBelow(g.hotLowWatermark(), 0)).as("segments below the cold end deleted").isPositive();
+    long firstPosition = g.store.firstPosition();
+    one(g, 4, new Command.Touch(tabled, g.view(tabled).streamId())); // any applied entry runs the trim pass
+
+    StreamIndex.View kept = g.view(tabled).index();
+    assertThat(kept.start()).as("forgot the records whose segment is gone").isPositive().isLessThanOrEqualTo(coldEnd);
+    assertThat(kept.positions()[0]).isGreaterThanOrEqualTo(firstPosition);
+    assertThat(kept.count()).isEqualTo(1500 - (int) (kept.start() / 1000));
+    assertThat(g.view(untabled).index().start()).as("its chunk has no record-start table").isZero();
+
+    Path written = dir.resolve("trimmed.snap");
+    SnapshotCodec.write(g, g.store.end(), written);
+    GroupState restored = new GroupState(0, new SegmentStore(dir.resolve("t"), 1 << 20, 0), new WatchRegistry());
+    SnapshotCodec.read(written, restored);
+    assertThat(restored.view(tabled).index().start()).isEqualTo(kept.start());
+    assertThat(restored.view(tabled).index().count()).isEqualTo(kept.count());
+    assertThat(restored.view(untabled).index().start()).isZero();
+    Path again = dir.resolve("again.snap");
+    SnapshotCodec.write(restored, g.store.end(), again);
+    assertThat(Files.readAllBytes(again)).as("snapshot round trip").isEqualTo(Files.readAllBytes(written));
+    restored.trimIndexes();
+    assertThat(restored.view(untabled).index().start()).as("still not forgotten after a restart").isZero();
   }
 }

@@ -34,25 +34,35 @@ import org.junit.jupiter.api.io.TempDir;
  * reads back byte-identical from the object store, and a restart does not read the data. Not part
  * of the default test run (the name does not match surefire's patterns); run it with
  * {@code ./mvnw -B -ntp -o test -pl tributary-server -Pcold-bench} (sizes: {@code -Dbench.bytes},
- * {@code -Dbench.streams}, {@code -Dbench.appendBytes}, {@code -Dbench.hotBytes}).
+ * {@code -Dbench.streams}, {@code -Dbench.appendBytes}, {@code -Dbench.hotBytes}; small messages:
+ * {@code -Dbench.appendBytesMin} makes message sizes vary in {@code [appendBytesMin, appendBytes]},
+ * and {@code -Dbench.messagesPerRequest} above 1 sends that many per request as one
+ * {@code $append-batch}, each frame its own record, so millions of records are written quickly).
  *
  * <p>Method: s3proxy and one node, both out of process (the node with {@code -Xmx1g}). Writers
  * append {@code bench.bytes} of pseudo-random bytes (a function of the seed, the stream and the
  * append, so nothing is kept in the test) round-robin over {@code bench.streams} streams, with
- * producer headers so a retried append is never doubled. The node tiers to s3proxy and keeps
- * {@code bench.hotBytes} on its disk. At 10% and 100% of the data, after tiering drained, and
- * after a restart, the node's heap (used, then used after a full GC, via {@code jcmd}) and RSS
- * ({@code /proc/<pid>/status}) are printed. Every stream is then read from the beginning with
- * {@code cold-reads-prefer} (every tiered range comes from S3) and compared by SHA-256. Then the
- * node restarts: the time from process start to {@code /readyz} 200 is printed, and every stream
- * is read again. Results are lines starting with {@code BENCH}.
+ * producer headers so a retried append is never doubled. Memory for the record index grows with
+ * the number of records, not bytes, so small messages are the case that shows it. The node tiers
+ * to s3proxy and keeps {@code bench.hotBytes} on its disk. At 10% and 100% of the data, after
+ * tiering drained, and after a restart, the node's heap (used, then used after a full GC, via
+ * {@code jcmd}) and RSS ({@code /proc/<pid>/status}) are printed, with the records the node
+ * indexes in memory ({@code tributary_group_index_records}), the bytes of live {@code long[]}
+ * (class histogram) and the size of the newest metadata snapshots. Every stream is then read from
+ * the beginning with {@code cold-reads-prefer} (every tiered range comes from S3) and compared by
+ * SHA-256. Then the node restarts: the time from process start to {@code /readyz} 200 is printed,
+ * and every stream is read again. Results are lines starting with {@code BENCH}.
  */
 class ColdMemoryBench {
   private static final String BIN = "application/octet-stream";
   private static final long MIB = 1024 * 1024;
   private static final long BYTES = Long.getLong("bench.bytes", 2048 * MIB);
   private static final int STREAMS = Integer.getInteger("bench.streams", 1000);
+  /** Largest message; every message has this size unless {@link #APPEND_BYTES_MIN} is smaller. */
   private static final int APPEND_BYTES = Integer.getInteger("bench.appendBytes", 64 * 1024);
+  private static final int APPEND_BYTES_MIN = Integer.getInteger("bench.appendBytesMin", APPEND_BYTES);
+  /** Messages per request: 1 = a plain POST, more = one {@code $append-batch} of that many frames. */
+  private static final int MESSAGES_PER_REQUEST = Integer.getInteger("bench.messagesPerRequest", 1);
   private static final long HOT_BYTES = Long.getLong("bench.hotBytes", 256 * MIB);
   private static final int WRITERS = Integer.getInteger("bench.writers", 8);
   private static final long SEED = Long.getLong("seed", 42);
@@ -62,11 +72,21 @@ class ColdMemoryBench {
 
   @Test
   void tieredDataKeepsMemoryFlatAndReadsBackFromS3() throws Exception {
-    long perStream = (long) STREAMS * APPEND_BYTES;
-    int appendsPerStream = (int) Math.max(1, (BYTES + perStream - 1) / perStream); // at least bench.bytes
-    long total = (long) appendsPerStream * STREAMS * APPEND_BYTES;
-    System.out.printf("BENCH config: %d streams x %d appends x %d B = %.1f MiB, hot budget %d MiB, seed %d%n", STREAMS,
-        appendsPerStream, APPEND_BYTES, total / (double) MIB, HOT_BYTES / MIB, SEED);
+    long perRound = (long) STREAMS * MESSAGES_PER_REQUEST * (APPEND_BYTES_MIN + APPEND_BYTES) / 2;
+    int appendsPerStream = (int) Math.max(1, (BYTES + perRound - 1) / perRound); // about bench.bytes
+    long[] streamBytes = new long[STREAMS];
+    long total = 0;
+    for (int s = 0; s < STREAMS; s++) {
+      for (int j = 0; j < appendsPerStream; j++) {
+        streamBytes[s] += requestBytes(s, j);
+      }
+      total += streamBytes[s];
+    }
+    long messages = (long) STREAMS * appendsPerStream * MESSAGES_PER_REQUEST;
+    System.out.printf("BENCH config: %d streams x %d requests x %d messages of %d..%d B = %d messages, %.1f MiB, hot budget"
+        + " %d MiB, seed %d%n", STREAMS, appendsPerStream, MESSAGES_PER_REQUEST, APPEND_BYTES_MIN, APPEND_BYTES, messages,
+        total / (double) MIB, HOT_BYTES / MIB, SEED);
+    long totalBytes = total;
     try (S3ProxyServer s3 = S3ProxyServer.start("cold-bench", dir.resolve("s3"));
         StreamClient client = new StreamClient(Duration.ofSeconds(120))) {
       s3.createBucket("bench");
@@ -96,9 +116,9 @@ class ColdMemoryBench {
             for (int j = 0; j < appendsPerStream; j++) {
               for (int s = writer; s < STREAMS; s += WRITERS) {
                 append(client, firstUrl, s, j, retries);
-                long now = written.addAndGet(APPEND_BYTES);
+                long now = written.addAndGet(requestBytes(s, j));
                 synchronized (reported) {
-                  if (!reported[0] && now >= total / 10) {
+                  if (!reported[0] && now >= totalBytes / 10) {
                     reported[0] = true;
                     report("10% written", node, firstUrl);
                   }
@@ -125,7 +145,7 @@ class ColdMemoryBench {
             });
         System.out.printf("BENCH tiering drained %.1f s after the last append%n", (System.nanoTime() - t1) / 1e9);
         report("tiered", node, url);
-        verifyAll(client, url, appendsPerStream, "from S3");
+        verifyAll(client, url, appendsPerStream, streamBytes, "from S3");
         report("after reading everything", node, url);
 
         node.stop();
@@ -135,10 +155,10 @@ class ColdMemoryBench {
         while (client.status(url, "/readyz") != 200) {
           Thread.sleep(20);
         }
-        System.out.printf("BENCH restart: process start to /readyz 200 in %d ms with %.1f MiB stored (metadata snapshots on disk:"
-            + " %d bytes)%n", (System.nanoTime() - start) / 1_000_000, total / (double) MIB, snapshotBytes(node.dataDir()));
+        System.out.printf("BENCH restart: process start to /readyz 200 in %d ms with %.1f MiB stored (newest metadata"
+            + " snapshots: %d bytes)%n", (System.nanoTime() - start) / 1_000_000, total / (double) MIB, snapshotBytes(node.dataDir()));
         report("after restart", node, url);
-        verifyAll(client, url, appendsPerStream, "after restart");
+        verifyAll(client, url, appendsPerStream, streamBytes, "after restart");
       }
     }
   }
@@ -147,19 +167,71 @@ class ColdMemoryBench {
     return "bench-" + s;
   }
 
-  /** Append {@code j} of stream {@code s}: a function of (seed, s, j) only. */
+  /** The bytes of request {@code j} to stream {@code s} (all its messages): a function of (seed, s, j) only. */
   private static byte[] block(int s, int j) {
-    byte[] b = new byte[APPEND_BYTES];
-    new SplittableRandom(SEED * 1_000_003L + (long) s * 65_536L + j).nextBytes(b);
-    return b;
+    byte[][] frames = messages(s, j);
+    if (frames.length == 1) {
+      return frames[0];
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (byte[] f : frames) {
+      out.writeBytes(f);
+    }
+    return out.toByteArray();
+  }
+
+  /**
+   * The messages of request {@code j} to stream {@code s}, sizes in [{@code APPEND_BYTES_MIN}, {@code APPEND_BYTES}]:
+   * the sizes are drawn first, so {@link #requestBytes} need not make the bytes.
+   */
+  private static byte[][] messages(int s, int j) {
+    SplittableRandom r = random(s, j);
+    int[] sizes = sizes(r);
+    byte[][] out = new byte[sizes.length][];
+    for (int m = 0; m < out.length; m++) {
+      out[m] = new byte[sizes[m]];
+      r.nextBytes(out[m]);
+    }
+    return out;
+  }
+
+  private static long requestBytes(int s, int j) {
+    long n = 0;
+    for (int size : sizes(random(s, j))) {
+      n += size;
+    }
+    return n;
+  }
+
+  private static SplittableRandom random(int s, int j) {
+    return new SplittableRandom(SEED * 1_000_003L + (long) s * 65_536L + j);
+  }
+
+  private static int[] sizes(SplittableRandom r) {
+    int[] sizes = new int[MESSAGES_PER_REQUEST];
+    for (int m = 0; m < sizes.length; m++) {
+      sizes[m] = APPEND_BYTES_MIN >= APPEND_BYTES ? APPEND_BYTES : r.nextInt(APPEND_BYTES_MIN, APPEND_BYTES + 1);
+    }
+    return sizes;
+  }
+
+  /** The {@code $append-batch} body of request {@code j} to stream {@code s}: {@code u32 length, payload} per message. */
+  private static byte[] batchBody(int s, int j) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (byte[] f : messages(s, j)) {
+      out.writeBytes(java.nio.ByteBuffer.allocate(4).putInt(f.length).array());
+      out.writeBytes(f);
+    }
+    return out.toByteArray();
   }
 
   private static void append(StreamClient client, String url, int s, int j, AtomicLong retries) throws Exception {
-    byte[] body = block(s, j);
+    boolean batch = MESSAGES_PER_REQUEST > 1;
+    byte[] body = batch ? batchBody(s, j) : block(s, j);
     StreamClient.Producer p = new StreamClient.Producer("bench-" + s, 0, j);
     for (int attempt = 0; ; attempt++) {
       try {
-        HttpResponse<byte[]> r = client.append(url, name(s), BIN, body, p);
+        HttpResponse<byte[]> r = client.append(url, batch ? name(s) + "/$append-batch" : name(s), BIN, body, p);
         if (r.statusCode() == 200 || r.statusCode() == 204) {
           return;
         }
@@ -176,7 +248,8 @@ class ColdMemoryBench {
     }
   }
 
-  private static void verifyAll(StreamClient client, String url, int appendsPerStream, String what) throws Exception {
+  private static void verifyAll(StreamClient client, String url, int appendsPerStream, long[] streamBytes, String what)
+      throws Exception {
     long t0 = System.nanoTime();
     ExecutorService pool = Executors.newFixedThreadPool(WRITERS);
     List<Future<Long>> fs = new ArrayList<>();
@@ -187,12 +260,12 @@ class ColdMemoryBench {
         for (int j = 0; j < appendsPerStream; j++) {
           want.update(block(stream, j));
         }
-        ByteArrayOutputStream got = new ByteArrayOutputStream(appendsPerStream * APPEND_BYTES);
+        ByteArrayOutputStream got = new ByteArrayOutputStream((int) streamBytes[stream]);
         for (StreamClient.Chunk c : client.readAll(url, name(stream), 10_000)) {
           got.write(c.body());
         }
         byte[] bytes = got.toByteArray();
-        assertThat(bytes.length).as("length of %s", name(stream)).isEqualTo((long) appendsPerStream * APPEND_BYTES);
+        assertThat((long) bytes.length).as("length of %s", name(stream)).isEqualTo(streamBytes[stream]);
         assertThat(MessageDigest.getInstance("SHA-256").digest(bytes)).as("SHA-256 of %s", name(stream))
             .isEqualTo(want.digest());
         return (long) bytes.length;
@@ -224,12 +297,22 @@ class ColdMemoryBench {
       }
       HttpClient h = HttpClient.newHttpClient();
       System.out.printf("BENCH memory %-26s heap used %4d MiB, after full GC %4d MiB, RSS %4d MiB | hot %5.0f MiB, cold %5.0f MiB,"
-          + " untiered %5.0f MiB%n", when + ":", used / 1024, live / 1024, rss / 1024,
-          TierNodes.metric(h, url, "tributary_group_hot_bytes") / MIB, TierNodes.metric(h, url, "tributary_group_cold_bytes") / MIB,
-          TierNodes.metric(h, url, "tributary_group_untiered_bytes") / MIB);
+          + " untiered %5.0f MiB | indexed records %,.0f, long[] %.1f MiB, newest metadata snapshots %,d B%n", when + ":", used / 1024,
+          live / 1024, rss / 1024, TierNodes.metric(h, url, "tributary_group_hot_bytes") / MIB,
+          TierNodes.metric(h, url, "tributary_group_cold_bytes") / MIB, TierNodes.metric(h, url, "tributary_group_untiered_bytes") / MIB,
+          TierNodes.metric(h, url, "tributary_group_index_records"), longArrayBytes(node.pid()) / (double) MIB,
+          snapshotBytes(node.dataDir()));
     } catch (Exception e) {
       System.out.println("BENCH memory " + when + ": could not measure: " + e);
     }
+  }
+
+  private static final Pattern LONG_ARRAYS = Pattern.compile("(?m)^\\s*\\d+:\\s+\\d+\\s+(\\d+)\\s+\\[J\\b");
+
+  /** Bytes of live {@code long[]} instances (the record index is two of them per stream) from a class histogram. */
+  private static long longArrayBytes(long pid) throws Exception {
+    Matcher m = LONG_ARRAYS.matcher(jcmd(pid, "GC.class_histogram"));
+    return m.find() ? Long.parseLong(m.group(1)) : -1;
   }
 
   private static long heapUsedKib(long pid) throws Exception {
@@ -249,15 +332,29 @@ class ColdMemoryBench {
     return out;
   }
 
+  private static final Pattern SNAPSHOT_FILE = Pattern.compile("snapshot\\.(\\d+)_(\\d+)");
+
+  /** Bytes of the newest metadata snapshot of each group ({@code raft/<group>/sm/snapshot.<term>_<index>}), summed. */
   private static long snapshotBytes(Path dataDir) throws IOException {
+    Map<Path, Path> newest = new HashMap<>();
     try (var files = Files.walk(dataDir)) {
-      return files.filter(Files::isRegularFile).filter(f -> f.toString().contains("snapshot")).mapToLong(f -> {
-        try {
-          return Files.size(f);
-        } catch (IOException e) {
-          return 0;
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        Matcher m = SNAPSHOT_FILE.matcher(f.getFileName().toString());
+        if (m.matches()) {
+          newest.merge(f.getParent(), f, (a, b) -> index(a) >= index(b) ? a : b);
         }
-      }).sum();
+      }
     }
+    long sum = 0;
+    for (Path f : newest.values()) {
+      sum += Files.size(f);
+    }
+    return sum;
   }
+
+  private static long index(Path snapshotFile) {
+    Matcher m = SNAPSHOT_FILE.matcher(snapshotFile.getFileName().toString());
+    return m.matches() ? Long.parseLong(m.group(2)) : -1;
+  }
+
 }
