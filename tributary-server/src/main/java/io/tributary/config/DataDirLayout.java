@@ -14,15 +14,21 @@ import java.util.stream.Stream;
  * What a data directory was created with and must keep: the number of Raft groups. Streams are
  * placed by {@code hash % groups}, so a node restarted with another count would look for every
  * stream in the wrong group and answer 404 for data it still holds. The count is recorded in
- * {@code <data-dir>/layout.properties} on first start; a directory from before that file is
+ * {@code <data-dir>/layout.properties} on first start (auto: 1 on a single node, one per node in a
+ * cluster); a directory from before that file is
  * recognised by its {@code groups/gNNN} directories. Stateless; file I/O on the starting thread.
  */
 public final class DataDirLayout {
   static final String FILE = "layout.properties";
   /** Groups of a new single node: one log, so one fsync and one Raft pipeline for all appends. */
   static final int SINGLE_NODE_GROUPS = 1;
-  /** Groups of a new cluster: enough to spread leadership (and write load) over 3 or 5 nodes. */
-  static final int CLUSTER_GROUPS = 8;
+  /**
+   * Groups of a new cluster, per node: one leader per node spreads the write load, and every
+   * further group costs each node a log, fsyncs, Raft threads and heartbeats while splitting the
+   * group commit into smaller entries (a 3-node cluster on 2 cores: 1,005 appends/s with 8 groups,
+   * 1,537/s with 3; docs/benchmarks.md).
+   */
+  static final int CLUSTER_GROUPS_PER_NODE = 1;
   private static final Pattern GROUP_DIR = Pattern.compile("g\\d{3}");
 
   private DataDirLayout() {}
@@ -33,7 +39,7 @@ public final class DataDirLayout {
    *
    * @throws ConfigException when an explicit count differs from the recorded one
    */
-  static int resolveGroups(Path dataDir, int configured, boolean cluster) {
+  static int resolveGroups(Path dataDir, int configured, int nodes) {
     int recorded = recordedGroups(dataDir);
     if (recorded > 0 && configured > 0 && configured != recorded) {
       throw new ConfigException("--groups " + configured + ": the data directory " + dataDir + " was created with "
@@ -46,7 +52,7 @@ public final class DataDirLayout {
     if (configured > 0) {
       return configured;
     }
-    return cluster ? CLUSTER_GROUPS : SINGLE_NODE_GROUPS;
+    return nodes > 1 ? Math.max(3, nodes * CLUSTER_GROUPS_PER_NODE) : SINGLE_NODE_GROUPS;
   }
 
   /** The recorded group count of {@code dataDir}; 0 for a new directory. */

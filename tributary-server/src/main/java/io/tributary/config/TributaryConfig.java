@@ -103,7 +103,7 @@ public record TributaryConfig(
     List<Peer> peers = parsePeers(eff.get(Settings.PEERS.name()), nodeId, eff.get(Settings.HOST.name()),
         (int) l(eff, Settings.PEER_PORT), (int) l(eff, Settings.PORT));
     int groups = DataDirLayout.resolveGroups(Path.of(eff.get(Settings.DATA_DIR.name())), (int) l(eff, Settings.GROUPS),
-        peers.size() > 1);
+        peers.size());
     eff.put(Settings.GROUPS.name(), Integer.toString(groups)); // the effective config shows the count in use
     if (rpc.equals("netty") && peers.size() > 1) {
       throw new ConfigException("--raft-rpc netty: single node only; a cluster needs grpc (a follower behind the "
