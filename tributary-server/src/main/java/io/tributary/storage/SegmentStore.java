@@ -266,36 +266,38 @@ public final class SegmentStore implements AutoCloseable {
   }
 
   /**
-   * Copies payload bytes of one record into {@code dst}: from the tail cache when possible, else
-   * from disk, reading and verifying the whole record. May block on disk I/O.
+   * Copies payload bytes of one record of {@code payloadLen} bytes into {@code dst}: from the tail
+   * cache when possible, else from disk with one positional read of the whole record (header and
+   * payload), verified. The caller knows the length from the stream's index; a header saying
+   * otherwise is corruption. May block on disk I/O.
    */
-  public void read(long recordPos, long expectStreamId, int payloadOffset, byte[] dst, int dstOff, int len) {
+  public void read(long recordPos, long expectStreamId, int payloadLen, int payloadOffset, byte[] dst, int dstOff, int len) {
     if (readCached(recordPos, payloadOffset, dst, dstOff, len)) {
       return;
     }
     Segment seg = segmentAt(recordPos);
-    ByteBuffer hdr = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-    readFully(seg, recordPos - seg.base, hdr);
-    hdr.flip();
-    int magic = hdr.getInt();
-    int plen = hdr.getInt();
-    long sid = hdr.getLong();
-    hdr.getLong();
-    int storedCrc = hdr.getInt();
-    if (magic != MAGIC || plen <= 0 || plen > RECORD_PAYLOAD_MAX || sid != expectStreamId
-        || payloadOffset + (long) len > plen) {
-      throw new StorageException("corrupt record header at " + recordPos + " in " + seg.path
-          + " (magic " + Integer.toHexString(magic) + ", length " + plen + ", stream " + sid + ", expected stream " + expectStreamId + ")");
+    if (payloadLen <= 0 || payloadLen > RECORD_PAYLOAD_MAX || payloadOffset + (long) len > payloadLen) {
+      throw new StorageException("record at " + recordPos + " in " + seg.path + ": asked for [" + payloadOffset + ", "
+          + (payloadOffset + (long) len) + ") of a " + payloadLen + "-byte payload");
     }
-    ByteBuffer payload = ByteBuffer.allocate(plen);
-    readFully(seg, recordPos - seg.base + HEADER_BYTES, payload);
+    ByteBuffer rec = ByteBuffer.allocate(HEADER_BYTES + payloadLen).order(ByteOrder.LITTLE_ENDIAN);
+    readFully(seg, recordPos - seg.base, rec);
+    int magic = rec.getInt(0);
+    int plen = rec.getInt(4);
+    long sid = rec.getLong(8);
+    int storedCrc = rec.getInt(24);
+    if (magic != MAGIC || plen != payloadLen || sid != expectStreamId) {
+      throw new StorageException("corrupt record header at " + recordPos + " in " + seg.path + " (magic "
+          + Integer.toHexString(magic) + ", length " + plen + " expected " + payloadLen + ", stream " + sid
+          + ", expected stream " + expectStreamId + ")");
+    }
     CRC32C c = new CRC32C();
-    c.update(hdr.array(), 0, 24);
-    c.update(payload.array(), 0, plen);
+    c.update(rec.array(), 0, 24);
+    c.update(rec.array(), HEADER_BYTES, plen);
     if ((int) c.getValue() != storedCrc) {
       throw new StorageException("checksum mismatch for record at " + recordPos + " in " + seg.path);
     }
-    System.arraycopy(payload.array(), payloadOffset, dst, dstOff, len);
+    System.arraycopy(rec.array(), HEADER_BYTES + payloadOffset, dst, dstOff, len);
   }
 
   private Segment segmentAt(long pos) {

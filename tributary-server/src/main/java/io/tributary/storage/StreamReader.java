@@ -43,7 +43,7 @@ public final class StreamReader {
           return null;
         }
       } else {
-        store.read(pos, streamId, inRecord, out, written, n);
+        store.read(pos, streamId, (int) (recEnd - recStart), inRecord, out, written, n);
       }
       written += n;
       cur += n;

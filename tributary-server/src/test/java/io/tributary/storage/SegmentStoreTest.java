@@ -33,14 +33,14 @@ class SegmentStoreTest {
       s.publish();
       for (int i = 0; i < payloads.length; i++) {
         byte[] out = new byte[payloads[i].length];
-        s.read(positions[i], 7, 0, out, 0, out.length);
+        s.read(positions[i], 7, payloads[i].length, 0, out, 0, out.length);
         assertThat(out).as("record %d seed %d", i, seed).isEqualTo(payloads[i]);
       }
     }
     try (SegmentStore reopened = new SegmentStore(dir, 1 << 20, 0)) {
       for (int i = 0; i < payloads.length; i += 17) {
         byte[] out = new byte[payloads[i].length - 1];
-        reopened.read(positions[i], 7, 1, out, 0, out.length);
+        reopened.read(positions[i], 7, payloads[i].length, 1, out, 0, out.length);
         assertThat(out[0]).isEqualTo(payloads[i][1]);
       }
     }
@@ -55,7 +55,7 @@ class SegmentStoreTest {
       s.truncateTo(end1);
       assertThat(s.end()).isEqualTo(end1);
       byte[] out = new byte[3];
-      s.read(p1, 1, 0, out, 0, 3);
+      s.read(p1, 1, 3, 0, out, 0, 3);
       assertThat(out).containsExactly(1, 2, 3);
       long p2 = s.append(1, 3, new byte[] {9}, 0, 1);
       assertThat(p2).isEqualTo(end1);
@@ -77,8 +77,10 @@ class SegmentStoreTest {
       f.write('X');
     }
     try (SegmentStore s = new SegmentStore(dir, 1 << 20, 0)) {
-      assertThatThrownBy(() -> s.read(pos, 3, 0, new byte[11], 0, 11))
+      assertThatThrownBy(() -> s.read(pos, 3, 11, 0, new byte[11], 0, 11))
           .isInstanceOf(StorageException.class).hasMessageContaining("checksum");
+      assertThatThrownBy(() -> s.read(pos, 3, 12, 0, new byte[11], 0, 11)).as("a length the header does not have")
+          .isInstanceOf(StorageException.class); // "unexpected end" here; "length 11 expected 12" mid-file
     }
   }
 }

@@ -66,6 +66,15 @@ class ColdMemoryBench {
   private static final long HOT_BYTES = Long.getLong("bench.hotBytes", 256 * MIB);
   private static final int WRITERS = Integer.getInteger("bench.writers", 8);
   private static final long SEED = Long.getLong("seed", 42);
+  /** Raft groups of the node (its default for a new single node is 1). */
+  private static final String GROUPS = System.getProperty("bench.groups", "8");
+  /**
+   * Heap of the node: 0 = {@code -Xms256m -Xmx1g} (the heap is committed as it grows, so RSS follows
+   * the largest heap the JVM ever used); N = {@code -Xms=-Xmx=N MiB} with {@code AlwaysPreTouch},
+   * how a production node is sized: the heap is resident from the start, so RSS shows what grows
+   * outside it.
+   */
+  private static final int HEAP_MIB = Integer.getInteger("bench.heapMiB", 0);
 
   @TempDir
   static Path dir;
@@ -91,13 +100,16 @@ class ColdMemoryBench {
         StreamClient client = new StreamClient(Duration.ofSeconds(120))) {
       s3.createBucket("bench");
       Map<String, String> settings = new HashMap<>(TierNodes.aggressive(s3, "bench", "b1"));
-      settings.putAll(Map.of("groups", "8", "tier-bytes-min", Long.toString(MIB), "tier-age-ms", "1000",
+      settings.putAll(Map.of("groups", GROUPS, "tier-bytes-min", Long.toString(MIB), "tier-age-ms", "1000",
           "tier-interval-ms", "200", "tier-chunk-bytes-max", Long.toString(8 * MIB), "hot-bytes-max", Long.toString(HOT_BYTES),
           "segment-bytes-max", Long.toString(16 * MIB), "cold-block-bytes", Long.toString(MIB), "snapshot-interval-entries", "2000"));
       settings.putAll(Map.of("s3-connect-timeout-ms", "2000", "s3-read-timeout-ms", "30000", "s3-call-timeout-ms", "60000",
           "s3-attempts-max", "3", "tier-uploads-max", "4"));
       try (ServerProcess node = ServerProcess.builder(dir.resolve("node")).name("cold-bench").settings(settings)
-          .jvmArgs("-XX:+UseG1GC", "-Xms256m", "-Xmx1g", "-XX:MaxDirectMemorySize=1g").startTimeout(Duration.ofMinutes(3))
+          .jvmArgs(HEAP_MIB == 0 ? new String[] {"-XX:+UseG1GC", "-Xms256m", "-Xmx1g", "-XX:MaxDirectMemorySize=1g"}
+              : new String[] {"-XX:+UseG1GC", "-Xms" + HEAP_MIB + "m", "-Xmx" + HEAP_MIB + "m", "-XX:+AlwaysPreTouch",
+                  "-XX:MaxDirectMemorySize=512m"})
+          .startTimeout(Duration.ofMinutes(3))
           .start()) {
         String firstUrl = node.baseUrl();
         String url = firstUrl;
