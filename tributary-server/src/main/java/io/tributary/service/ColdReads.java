@@ -65,14 +65,10 @@ final class ColdReads {
     java.util.List<Long> out = new java.util.ArrayList<>();
     long cur = from;
     while (cur < to) {
-      int i = cold.locate(cur);
-      if (i < 0) {
-        throw new UnavailableException("stream " + v.key() + ": offset " + cur + " is not in the object store (garbage-collected "
-            + "below " + cold.start() + ")", 1);
-      }
-      long cs = cold.chunkStart(i);
-      long ce = cold.chunkEnd(i);
-      String key = ChunkFormat.key(v.group(), v.streamId(), cs, ce);
+      Chunk ch = chunkHolding(v, cold, cur);
+      long cs = ch.start();
+      long ce = ch.end();
+      String key = ch.key();
       long[] starts;
       try {
         starts = ChunkFormat.recordStarts(cache, key, v.streamId(), cs, ce);
@@ -95,21 +91,32 @@ final class ColdReads {
     return out;
   }
 
+  /** One chunk object of a stream: its range and key. */
+  private record Chunk(long start, long end, String key) {}
+
+  /** The chunk holding {@code off}; 503 when the object store no longer has it (collected below the cold start). */
+  private static Chunk chunkHolding(StreamView v, ColdIndex.View cold, long off) {
+    int i = cold.locate(off);
+    if (i < 0) {
+      throw new UnavailableException("stream " + v.key() + ": offset " + off + " is not in the object store (garbage-collected "
+          + "below " + cold.start() + ")", 1);
+    }
+    long cs = cold.chunkStart(i);
+    long ce = cold.chunkEnd(i);
+    return new Chunk(cs, ce, ChunkFormat.key(v.group(), v.streamId(), cs, ce));
+  }
+
   /** Bytes {@code [from, to)} of {@code v}'s own data, all within {@code cold}. */
   byte[] read(StreamView v, ColdIndex.View cold, long from, long to) {
     coldRanges.increment();
     byte[] out = new byte[Math.toIntExact(to - from)];
     long cur = from;
     while (cur < to) {
-      int i = cold.locate(cur);
-      if (i < 0) {
-        throw new UnavailableException("stream " + v.key() + ": offset " + cur + " is not in the object store (garbage-collected "
-            + "below " + cold.start() + ")", 1);
-      }
-      long cs = cold.chunkStart(i);
-      long ce = cold.chunkEnd(i);
+      Chunk ch = chunkHolding(v, cold, cur);
+      long cs = ch.start();
+      long ce = ch.end();
       long n = Math.min(to, ce) - cur;
-      String key = ChunkFormat.key(v.group(), v.streamId(), cs, ce);
+      String key = ch.key();
       byte[] part;
       try {
         part = ChunkFormat.read(cache, key, v.streamId(), cs, ce, cur, cur + n);

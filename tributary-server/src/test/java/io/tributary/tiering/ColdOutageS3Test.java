@@ -115,27 +115,10 @@ class ColdOutageS3Test {
   }
 
   private byte[] readAll(String path) throws Exception {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    String off = "-1";
-    for (int i = 0; i < 1000; i++) {
-      HttpResponse<byte[]> r = send("GET", path + "?offset=" + off, null);
-      assertThat(r.statusCode()).isEqualTo(200);
-      out.write(r.body());
-      String next = r.headers().firstValue("Stream-Next-Offset").orElseThrow();
-      if (r.headers().firstValue("Stream-Up-To-Date").isPresent()) {
-        return out.toByteArray();
-      }
-      off = next;
-    }
-    throw new AssertionError("read of " + path + " did not finish");
+    return TierNodes.readAll(http, node.url(""), path);
   }
 
   private HttpResponse<byte[]> send(String method, String path, byte[] body) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(node.url(path))).timeout(Duration.ofSeconds(30));
-    if (body != null) {
-      b.header("Content-Type", BIN);
-    }
-    b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
-    return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    return TierNodes.send(http, node.url(""), method, path, body);
   }
 }

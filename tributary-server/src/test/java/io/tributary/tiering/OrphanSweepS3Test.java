@@ -235,26 +235,10 @@ class OrphanSweepS3Test {
   }
 
   private byte[] readAll(String path) throws Exception {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    String off = "-1";
-    for (int i = 0; i < 1000; i++) {
-      HttpResponse<byte[]> r = send("GET", path + "?offset=" + off, null);
-      assertThat(r.statusCode()).as(new String(r.body())).isEqualTo(200);
-      out.write(r.body());
-      if (r.headers().firstValue("Stream-Up-To-Date").isPresent()) {
-        return out.toByteArray();
-      }
-      off = r.headers().firstValue("Stream-Next-Offset").orElseThrow();
-    }
-    throw new AssertionError("read of " + path + " did not finish");
+    return TierNodes.readAll(http, node.url(""), path);
   }
 
   private HttpResponse<byte[]> send(String method, String path, byte[] body) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(node.url(path))).timeout(Duration.ofSeconds(30));
-    if (body != null) {
-      b.header("Content-Type", BIN);
-    }
-    b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
-    return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    return TierNodes.send(http, node.url(""), method, path, body);
   }
 }

@@ -56,4 +56,32 @@ final class TierNodes {
     }
     return sum;
   }
+
+  /** One request to {@code baseUrl + path} with a binary body (or none). */
+  static HttpResponse<byte[]> send(HttpClient http, String baseUrl, String method, String path, byte[] body) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofSeconds(30));
+    if (body != null) {
+      b.header("Content-Type", "application/octet-stream");
+    }
+    b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  /** A stream's whole content, by catch-up reads from -1 until Stream-Up-To-Date (every read must be a 200). */
+  static byte[] readAll(HttpClient http, String baseUrl, String path) throws Exception {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    String off = "-1";
+    for (int i = 0; i < 1000; i++) {
+      HttpResponse<byte[]> r = send(http, baseUrl, "GET", path + "?offset=" + off, null);
+      if (r.statusCode() != 200) {
+        throw new AssertionError("read of " + path + " at " + off + ": " + r.statusCode() + " " + new String(r.body()));
+      }
+      out.write(r.body());
+      if (r.headers().firstValue("Stream-Up-To-Date").isPresent()) {
+        return out.toByteArray();
+      }
+      off = r.headers().firstValue("Stream-Next-Offset").orElseThrow();
+    }
+    throw new AssertionError("read of " + path + " did not finish");
+  }
 }
