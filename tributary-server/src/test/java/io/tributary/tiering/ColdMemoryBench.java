@@ -72,7 +72,7 @@ class ColdMemoryBench {
    * Heap of the node: 0 = {@code -Xms256m -Xmx1g} (the heap is committed as it grows, so RSS follows
    * the largest heap the JVM ever used); N = {@code -Xms=-Xmx=N MiB} with {@code AlwaysPreTouch},
    * how a production node is sized: the heap is resident from the start, so RSS shows what grows
-   * outside it.
+   * outside it (and NIO's per-thread cache of temporary direct buffers is capped at 256 KiB).
    */
   private static final int HEAP_MIB = Integer.getInteger("bench.heapMiB", 0);
 
@@ -108,7 +108,7 @@ class ColdMemoryBench {
       try (ServerProcess node = ServerProcess.builder(dir.resolve("node")).name("cold-bench").settings(settings)
           .jvmArgs(HEAP_MIB == 0 ? new String[] {"-XX:+UseG1GC", "-Xms256m", "-Xmx1g", "-XX:MaxDirectMemorySize=1g"}
               : new String[] {"-XX:+UseG1GC", "-Xms" + HEAP_MIB + "m", "-Xmx" + HEAP_MIB + "m", "-XX:+AlwaysPreTouch",
-                  "-XX:MaxDirectMemorySize=512m"})
+                  "-XX:MaxDirectMemorySize=512m", "-Djdk.nio.maxCachedBufferSize=262144"})
           .startTimeout(Duration.ofMinutes(3))
           .start()) {
         String firstUrl = node.baseUrl();
