@@ -12,7 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Goal: a data directory keeps the group count it was created with (streams are placed by hash
  * modulo the count, so another count would hide every stream); auto picks the recorded count, or
- * 1 for a new single node and one per node for a new cluster; an explicit different count is refused with a
+ * 1 for a new single node and 8 for a new cluster; an explicit different count is refused with a
  * reason. Method: configs resolved against real directories.
  */
 class DataDirLayoutTest {
@@ -34,7 +34,7 @@ class DataDirLayoutTest {
     assertThat(config(single).groups()).isEqualTo(1);
     assertThat(config(single).describe()).contains("groups = 1");
     assertThat(config(dir.resolve("c"), "node-id", "n1", "peers", "n1=127.0.0.1:4438:8080,n2=127.0.0.1:4439:8081,n3=127.0.0.1:4440:8082")
-        .groups()).isEqualTo(3);
+        .groups()).isEqualTo(8);
 
     Path four = dir.resolve("four");
     DataDirLayout.record(four, config(four, "groups", "4").groups());
