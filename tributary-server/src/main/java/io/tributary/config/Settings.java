@@ -33,9 +33,9 @@ public final class Settings {
   public static final Setting SNAPSHOT_INLINE_BYTES_MAX = num("snapshot-inline-bytes-max", MIB, "bytes", "application snapshots larger than this go to the object store (when every replica can read it) instead of through Raft", v -> v >= 0, ">= 0");
   public static final Setting BOOTSTRAP_BYTES_MAX = num("bootstrap-bytes-max", 16 * MIB, "bytes", "messages in one $bootstrap response (the rest is read from Stream-Next-Offset)", v -> v >= 4 * KIB, ">= 4 KiB");
   public static final Setting BATCH_BYTES_MAX = num("batch-bytes-max", MIB, "bytes", "appends coalesced into one Raft entry, by bytes", v -> v >= 4 * KIB, ">= 4 KiB");
-  public static final Setting BATCH_APPENDS_MIN = num("batch-appends-min", 16, "count", "a group with an entry in flight starts another only once this many appends (or half of batch-bytes-max) are queued; an idle group submits at once", v -> v >= 1, ">= 1");
+  public static final Setting BATCH_APPENDS_MIN = num("batch-appends-min", 1, "count", "a group with an entry in flight starts another only once this many appends (or half of batch-bytes-max) are queued; an idle group submits at once (16 measured faster on one node, but lone appends then wait for the entry in flight)", v -> v >= 1, ">= 1");
   public static final Setting BATCH_APPENDS_MAX = num("batch-appends-max", 2048, "count", "appends coalesced into one Raft entry, by count", v -> v >= 1, ">= 1");
-  public static final Setting ENTRIES_IN_FLIGHT_MAX = num("entries-in-flight-max", 4, "count", "Raft entries in flight per group before appends queue", v -> v >= 1 && v <= 64, "1..64");
+  public static final Setting ENTRIES_IN_FLIGHT_MAX = num("entries-in-flight-max", 2, "count", "Raft entries in flight per group before appends queue", v -> v >= 1 && v <= 64, "1..64");
   public static final Setting PENDING_APPENDS_MAX = num("pending-appends-max", 8192, "count", "queued appends per group; beyond it appends get 503", v -> v >= 1, ">= 1");
   public static final Setting PENDING_BYTES_MAX = num("pending-bytes-max", 64 * MIB, "bytes", "queued append bytes per group; beyond it appends get 503", v -> v >= MIB, ">= 1 MiB");
   public static final Setting CONNECTIONS_MAX = num("connections-max", 10000, "count", "open client connections; beyond it new ones get 503", v -> v >= 1, ">= 1");
