@@ -1,11 +1,14 @@
 package io.tributary.group;
 
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.grpc.GrpcFactory;
 import org.apache.ratis.grpc.server.GrpcLogAppender;
 import org.apache.ratis.rpc.RpcFactory;
 import org.apache.ratis.rpc.RpcType;
 import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.leader.FollowerInfo;
 import org.apache.ratis.server.leader.LeaderState;
 import org.apache.ratis.server.leader.LogAppender;
@@ -45,8 +48,25 @@ import org.slf4j.LoggerFactory;
  * ends right before its next index, and the leader's log still holds that next index. The
  * appender then sends entries, which Ratis builds without a previous entry. Every other case goes
  * to Ratis unchanged. Upstream this is RATIS-2500 (apache/ratis#1567, merged after 3.3.0, same
- * reasoning); remove this class on upgrading to a release with it — {@code FollowerCatchUpTest}'s
+ * reasoning); remove this part on upgrading to a release with it — {@code FollowerCatchUpTest}'s
  * Ratis-alone case then fails and says so.
+ *
+ * <p><b>The second stall.</b> A follower told to install a snapshot downloads it asynchronously
+ * (answering {@code IN_PROGRESS}) and, while it does, refuses every append. When the download
+ * ends, Ratis only records the result; the follower reloads its state machine and accepts entries
+ * again only when the <em>next</em> notification arrives. If none comes, because the leader
+ * changed to one whose log still holds the follower's next index, or because an {@code
+ * INCONSISTENCY} reply moved the leader's view of the follower past its log start, the leader
+ * sends entries, the follower refuses them, and the replica never catches up (seen in {@code
+ * ClusterFaultTest}: a restarted node's group stuck at its commit index, flapping to candidate).
+ * {@link Appender} therefore also notifies a follower that answers but whose match index has not
+ * moved for several election timeouts while the leader has entries for it
+ * ({@link StalledFollowerWatch}); the notification lets a finished download be reloaded and is
+ * answered {@code IN_PROGRESS} by one still running. The notification names the leader's log next
+ * index as the first available entry: Ratis asserts that it is at least the index of the
+ * notification the follower is working on, which came from some leader's log start, and no
+ * committed log start is past the current leader's next index. Covered by {@code
+ * FollowerCatchUpTest}'s third story, which also fails with Ratis alone.
  */
 public final class GrpcTransport implements RpcType {
   private static final Logger LOG = LoggerFactory.getLogger(GrpcTransport.class);
@@ -72,38 +92,65 @@ public final class GrpcTransport implements RpcType {
 
     @Override
     public LogAppender newLogAppender(RaftServer.Division server, LeaderState state, FollowerInfo follower) {
-      return new Appender(server, state, follower);
+      return new Appender(server, state, follower, System::nanoTime);
     }
   }
 
   /**
+   * The watch for one follower: it may answer without progress for 6 election timeouts (at least
+   * 6 s) before it is nudged; silent for 2 election timeouts (at least 2 s), it is not answering.
+   * The appender looks right before it sends, when the last reply can be a heartbeat interval old
+   * or more (over a second under load), hence the margin.
+   */
+  static StalledFollowerWatch stallWatch(RaftServer.Division server) {
+    long electionMax = RaftServerConfigKeys.Rpc.timeoutMax(server.getRaftServer().getProperties()).toLong(TimeUnit.NANOSECONDS);
+    return new StalledFollowerWatch(Math.max(TimeUnit.SECONDS.toNanos(6), 6 * electionMax),
+        Math.max(TimeUnit.SECONDS.toNanos(2), 2 * electionMax));
+  }
+
+  /**
    * Ratis's gRPC appender, which sends entries instead of a snapshot notification to a follower
-   * whose snapshot ends right before its next index. Runs on the appender's own Ratis thread.
+   * whose snapshot ends right before its next index, and a notification to a follower stalled
+   * with a finished download. Runs on the appender's own Ratis thread.
    */
   static final class Appender extends GrpcLogAppender {
+    private final LongSupplier nanoClock;
+    private final StalledFollowerWatch stall;
     /** The next index at which the notification was last skipped, so each case is logged once. */
     private long skippedAtNextIndex = RaftLog.INVALID_LOG_INDEX;
 
-    Appender(RaftServer.Division server, LeaderState state, FollowerInfo follower) {
+    Appender(RaftServer.Division server, LeaderState state, FollowerInfo follower, LongSupplier nanoClock) {
       super(server, state, follower);
+      this.nanoClock = nanoClock;
+      this.stall = stallWatch(server);
     }
 
     @Override
     public TermIndex shouldNotifyToInstallSnapshot() {
       TermIndex firstAvailable = super.shouldNotifyToInstallSnapshot();
       FollowerInfo f = getFollower();
-      if (firstAvailable == null
-          || !followerSnapshotPrecedesNextIndex(f.getNextIndex(), f.getSnapshotIndex(), getRaftLog().getStartIndex())) {
+      long leaderNext = getRaftLog().getNextIndex();
+      boolean stalled = stall.shouldNudge(nanoClock.getAsLong(), f.getMatchIndex(), leaderNext,
+          f.getLastRpcResponseTime().elapsedTime().toLong(TimeUnit.NANOSECONDS));
+      if (firstAvailable != null
+          && !followerSnapshotPrecedesNextIndex(f.getNextIndex(), f.getSnapshotIndex(), getRaftLog().getStartIndex())) {
         return firstAvailable;
       }
-      if (skippedAtNextIndex != f.getNextIndex()) {
+      if (firstAvailable != null && skippedAtNextIndex != f.getNextIndex()) {
         skippedAtNextIndex = f.getNextIndex();
         // GrpcTransport.LOG, not the LOG this class inherits from GrpcLogAppender (Ratis logs at WARN here)
         GrpcTransport.LOG.info("{}: follower's snapshot ends at {}, right before its next index {} (leader log"
             + " starts at {}): sending entries instead of a snapshot notification", f.getName(),
             f.getSnapshotIndex(), f.getNextIndex(), getRaftLog().getStartIndex());
       }
-      return null;
+      if (!stalled) {
+        return null;
+      }
+      // WARN: rare, and the follower may install a snapshot because of it
+      GrpcTransport.LOG.warn("{}: follower answers but its match index {} has not moved while the leader's log"
+          + " ends at {}: notifying it to install a snapshot (finishes a stalled installation)", f.getName(),
+          f.getMatchIndex(), leaderNext - 1);
+      return TermIndex.valueOf(getServer().getInfo().getCurrentTerm(), leaderNext);
     }
   }
 

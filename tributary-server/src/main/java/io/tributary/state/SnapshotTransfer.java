@@ -92,6 +92,17 @@ public final class SnapshotTransfer {
     return new Received(term, index, metadataFile);
   }
 
+  /** The snapshot index a complete marker names (written as {@code term_index}). */
+  static long receivedIndex(Path marker) throws IOException {
+    String text = Files.readString(marker).trim();
+    int sep = text.indexOf('_');
+    try {
+      return Long.parseLong(text.substring(sep + 1));
+    } catch (NumberFormatException e) {
+      throw new IOException("unreadable snapshot install marker " + marker + ": " + text, e);
+    }
+  }
+
   private static void copy(DataInputStream in, OutputStream out, long len) throws IOException {
     byte[] buf = new byte[1 << 16];
     long left = len;

@@ -205,14 +205,22 @@ public final class StreamStateMachine extends BaseStateMachine {
       old.store.close();
     }
     Path installing = installingDir();
-    if (Files.exists(installing.resolve(SnapshotTransfer.COMPLETE_MARKER))) {
+    Path marker = installing.resolve(SnapshotTransfer.COMPLETE_MARKER);
+    long receivedIndex = Files.exists(marker) ? SnapshotTransfer.receivedIndex(marker) : NO_SNAPSHOT_INDEX;
+    if (receivedIndex != NO_SNAPSHOT_INDEX && snapshot != null && snapshot.getIndex() == receivedIndex) {
       // segments received from the leader replace ours (they are a deterministic prefix of the same log)
       SnapshotTransfer.deleteTree(segmentDir);
       Files.move(installing, segmentDir);
       Files.delete(segmentDir.resolve(SnapshotTransfer.COMPLETE_MARKER));
       LOG.info("group {}: installed segments received with a snapshot", group);
     } else if (Files.exists(installing)) {
-      SnapshotTransfer.deleteTree(installing); // an interrupted download
+      // an interrupted download, or one this replica overtook: while it ran, Ratis kept applying
+      // the entries this replica had and a snapshot of its own went past the received one
+      if (receivedIndex != NO_SNAPSHOT_INDEX) {
+        LOG.info("group {}: dropping segments received with snapshot index {}: the snapshot loaded is {}", group,
+            receivedIndex, snapshot == null ? "none" : snapshot.getTermIndex());
+      }
+      SnapshotTransfer.deleteTree(installing);
     }
     SegmentStore store = new SegmentStore(segmentDir, segmentBytesMax, tailCacheBytes);
     GroupState s = new GroupState(group, store, watches, coldWatches);

@@ -19,6 +19,7 @@ import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.io.MD5Hash;
+import org.apache.ratis.proto.RaftProtos;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
@@ -37,6 +38,7 @@ import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.LifeCycle;
 import org.apache.ratis.util.MD5FileUtil;
 import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
@@ -67,6 +69,13 @@ import org.junit.jupiter.api.io.TempDir;
  * machine is then given L's snapshot as its latest, its log left as it was — what a snapshot
  * download leaves behind when the node is killed before Ratis resets its log. F restarts (Ratis
  * alone: every append to F fails on a gap in its open log segment).
+ *
+ * <p>Story 3, F finishes a snapshot download nobody asks about: entries commit; F stops; L commits
+ * more and purges past F's log end. F restarts, L notifies it to install a snapshot, and F's
+ * download (held by the test) is still running when leadership moves to O, whose log still holds
+ * F's next index: O sends entries, which F refuses while installing. Then F's download finishes
+ * (leaving L's snapshot as F's latest). Ratis alone: F reloads only on a further notification,
+ * which O never sends, so F stays behind for good.
  */
 class FollowerCatchUpTest {
   private static final int ENTRIES = 10;
@@ -84,6 +93,7 @@ class FollowerCatchUpTest {
   private RaftClient client;
   private RpcType rpc;
   private boolean repair;
+  private InstallGate gate;
 
   @AfterEach
   void stopAll() throws IOException {
@@ -115,6 +125,16 @@ class FollowerCatchUpTest {
   @Test
   void ratisAloneLeavesTheFollowerWhoseSnapshotIsAheadOfItsLogBehind() throws Exception {
     assertStaysBehind(snapshotAheadOfLog(new GrpcTransport(), false), "OpenSegmentRepair");
+  }
+
+  @Test
+  void followerThatFinishesAnInstallAfterTheLeaderChangedCatchesUp() throws Exception {
+    assertCatchesUp(installFinishedUnderAnotherLeader(new GrpcTransport()));
+  }
+
+  @Test
+  void ratisAloneLeavesTheFollowerThatFinishesAnInstallAfterTheLeaderChangedBehind() throws Exception {
+    assertStaysBehind(installFinishedUnderAnotherLeader(SupportedRpcType.GRPC), "GrpcTransport's stall watch");
   }
 
   private void assertCatchesUp(Scenario s) {
@@ -182,6 +202,34 @@ class FollowerCatchUpTest {
     return new Scenario(f, l);
   }
 
+  /** Story 3 up to the end of F's download; returns F and O. */
+  private Scenario installFinishedUnderAnotherLeader(RpcType rpc) throws Exception {
+    startCluster(rpc, true);
+    int l = awaitLeader();
+    write(ENTRIES, 16);
+    awaitAllApplied(lastIndex(l));
+    int f = (l + 1) % 3;
+    int o = (l + 2) % 3;
+    long fLogEnd = lastIndex(f);
+    servers.get(f).close();
+
+    write(ENTRIES_PAST_PURGE, 1024);
+    snapshot(l);
+    await("L purged its log past F's log end").atMost(DEADLINE).pollInterval(POLL)
+        .until(() -> division(l).getRaftLog().getStartIndex() > fLogEnd + 1);
+    gate = new InstallGate(f, division(l).getStateMachine().getLatestSnapshot().getTermIndex());
+    servers.set(f, start(f));
+    gate.started.get(DEADLINE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+
+    RaftClientReply moved = client.admin().transferLeadership(servers.get(o).getId(), TIMEOUT_MS);
+    assertThat(moved.isSuccess()).as("leadership moved to O: %s", moved).isTrue();
+    await("O leads").atMost(DEADLINE).pollInterval(POLL).until(() -> isLeader(o));
+    assertThat(division(o).getRaftLog().getStartIndex()).as("O's log holds F's next index").isLessThanOrEqualTo(fLogEnd + 1);
+    write(ENTRIES, 16);
+    gate.release.complete(null);
+    return new Scenario(f, o);
+  }
+
   private void startCluster(RpcType rpc, boolean repair) throws IOException {
     this.rpc = rpc;
     this.repair = repair;
@@ -200,7 +248,7 @@ class FollowerCatchUpTest {
     RaftServer s = RaftServer.newBuilder()
         .setServerId(RaftPeerId.valueOf("s" + i))
         .setGroup(group)
-        .setStateMachine(new CountingStateMachine(repair))
+        .setStateMachine(new CountingStateMachine(repair, gate != null && gate.follower == i ? gate : null))
         .setProperties(properties(rpc, ports[i], dir.resolve("s" + i)))
         .setOption(RaftStorage.StartupOption.RECOVER)
         .build();
@@ -298,9 +346,49 @@ class FollowerCatchUpTest {
   static final class CountingStateMachine extends BaseStateMachine {
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     private final boolean repair;
+    private final InstallGate gate;
 
-    CountingStateMachine(boolean repair) {
+    CountingStateMachine(boolean repair, InstallGate gate) {
       this.repair = repair;
+      this.gate = gate;
+    }
+
+    /** With a gate: a download that ends when the test releases it, leaving the gate's snapshot as the latest. */
+    @Override
+    public CompletableFuture<TermIndex> notifyInstallSnapshotFromLeader(RaftProtos.RoleInfoProto roleInfo,
+        TermIndex firstTermIndexInLog) {
+      if (gate == null) {
+        return super.notifyInstallSnapshotFromLeader(roleInfo, firstTermIndexInLog);
+      }
+      gate.started.complete(null);
+      return gate.release.thenApply(ignored -> {
+        try {
+          writeSnapshot(storage.getSnapshotFile(gate.snapshot.getTerm(), gate.snapshot.getIndex()), gate.snapshot);
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+        return gate.snapshot;
+      });
+    }
+
+    @Override
+    public void pause() {
+      if (getLifeCycle().getCurrentState() == LifeCycle.State.RUNNING) {
+        getLifeCycle().transition(LifeCycle.State.PAUSING);
+        getLifeCycle().transition(LifeCycle.State.PAUSED);
+      }
+    }
+
+    @Override
+    public void reinitialize() throws IOException {
+      SingleFileSnapshotInfo latest = storage.loadLatestSnapshot();
+      if (latest != null) {
+        setLastAppliedTermIndex(latest.getTermIndex());
+      }
+      if (getLifeCycle().getCurrentState() == LifeCycle.State.PAUSED) {
+        getLifeCycle().transition(LifeCycle.State.STARTING);
+        getLifeCycle().transition(LifeCycle.State.RUNNING);
+      }
     }
 
     @Override
@@ -316,6 +404,8 @@ class FollowerCatchUpTest {
         }
         setLastAppliedTermIndex(latest.getTermIndex());
       }
+      getLifeCycle().transition(LifeCycle.State.STARTING);
+      getLifeCycle().transition(LifeCycle.State.RUNNING);
     }
 
     @Override
@@ -340,6 +430,19 @@ class FollowerCatchUpTest {
       Files.writeString(file.toPath(), last.toString(), StandardCharsets.UTF_8);
       MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
       return new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), last);
+    }
+  }
+
+  /** Holds follower {@code follower}'s snapshot download until {@link #release} completes. */
+  private static final class InstallGate {
+    final int follower;
+    final TermIndex snapshot;
+    final CompletableFuture<Void> started = new CompletableFuture<>();
+    final CompletableFuture<Void> release = new CompletableFuture<>();
+
+    InstallGate(int follower, TermIndex snapshot) {
+      this.follower = follower;
+      this.snapshot = snapshot;
     }
   }
 }
