@@ -180,6 +180,24 @@ class FollowerCatchUpTest {
 
   /** Story 2 up to F's restart; returns F and L. */
   private Scenario snapshotAheadOfLog(RpcType rpc, boolean repair) throws Exception {
+    Stopped s = followerStoppedBehindThePurge(rpc, repair);
+    int f = s.follower;
+    int l = s.leader;
+    TermIndex lSnapshot = division(l).getStateMachine().getLatestSnapshot().getTermIndex();
+    Path fSnapshots = dir.resolve("s" + f).resolve(group.getGroupId().getUuid().toString()).resolve("sm");
+    CountingStateMachine.writeSnapshot(new File(fSnapshots.toFile(),
+        SimpleStateMachineStorage.getSnapshotFileName(lSnapshot.getTerm(), lSnapshot.getIndex())), lSnapshot);
+    write(ENTRIES, 16); // F has entries to catch up with beyond the snapshot
+
+    servers.set(f, start(f));
+    return new Scenario(f, l);
+  }
+
+  /** Stopped follower F, leader L, and F's last log index when it stopped. */
+  private record Stopped(int follower, int leader, long followerLogEnd) {}
+
+  /** Stories 2 and 3 begin alike: F stops; L commits more and purges its log past F's log end. */
+  private Stopped followerStoppedBehindThePurge(RpcType rpc, boolean repair) throws Exception {
     startCluster(rpc, repair);
     int l = awaitLeader();
     write(ENTRIES, 16);
@@ -192,31 +210,15 @@ class FollowerCatchUpTest {
     snapshot(l);
     await("L purged its log past F's log end").atMost(DEADLINE).pollInterval(POLL)
         .until(() -> division(l).getRaftLog().getStartIndex() > fLogEnd + 1);
-    TermIndex lSnapshot = division(l).getStateMachine().getLatestSnapshot().getTermIndex();
-    Path fSnapshots = dir.resolve("s" + f).resolve(group.getGroupId().getUuid().toString()).resolve("sm");
-    CountingStateMachine.writeSnapshot(new File(fSnapshots.toFile(),
-        SimpleStateMachineStorage.getSnapshotFileName(lSnapshot.getTerm(), lSnapshot.getIndex())), lSnapshot);
-    write(ENTRIES, 16); // F has entries to catch up with beyond the snapshot
-
-    servers.set(f, start(f));
-    return new Scenario(f, l);
+    return new Stopped(f, l, fLogEnd);
   }
 
   /** Story 3 up to the end of F's download; returns F and O. */
   private Scenario installFinishedUnderAnotherLeader(RpcType rpc) throws Exception {
-    startCluster(rpc, true);
-    int l = awaitLeader();
-    write(ENTRIES, 16);
-    awaitAllApplied(lastIndex(l));
-    int f = (l + 1) % 3;
-    int o = (l + 2) % 3;
-    long fLogEnd = lastIndex(f);
-    servers.get(f).close();
-
-    write(ENTRIES_PAST_PURGE, 1024);
-    snapshot(l);
-    await("L purged its log past F's log end").atMost(DEADLINE).pollInterval(POLL)
-        .until(() -> division(l).getRaftLog().getStartIndex() > fLogEnd + 1);
+    Stopped s = followerStoppedBehindThePurge(rpc, true);
+    int f = s.follower;
+    int l = s.leader;
+    int o = 3 - f - l;
     gate = new InstallGate(f, division(l).getStateMachine().getLatestSnapshot().getTermIndex());
     servers.set(f, start(f));
     gate.started.get(DEADLINE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
@@ -224,7 +226,7 @@ class FollowerCatchUpTest {
     RaftClientReply moved = client.admin().transferLeadership(servers.get(o).getId(), TIMEOUT_MS);
     assertThat(moved.isSuccess()).as("leadership moved to O: %s", moved).isTrue();
     await("O leads").atMost(DEADLINE).pollInterval(POLL).until(() -> isLeader(o));
-    assertThat(division(o).getRaftLog().getStartIndex()).as("O's log holds F's next index").isLessThanOrEqualTo(fLogEnd + 1);
+    assertThat(division(o).getRaftLog().getStartIndex()).as("O's log holds F's next index").isLessThanOrEqualTo(s.followerLogEnd + 1);
     write(ENTRIES, 16);
     gate.release.complete(null);
     return new Scenario(f, o);
