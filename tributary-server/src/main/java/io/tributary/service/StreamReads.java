@@ -96,20 +96,30 @@ public final class StreamReads {
     }
     long end = maxBytes >= v.tail() - start ? v.tail() : start + Math.max(1, maxBytes);
     byte[] cached = range(v, start, end, true);
-    if (cached != null) {
+    if (cached != null && !splitsOneMessage(v, end, cached)) {
       return CompletableFuture.completedFuture(finish(v, start, end, cached));
     }
+    // (a message larger than the chunk is widened on the read pool: that may need the disk)
     return pool.submit(() -> finish(v, start, end, range(v, start, end, false)));
   }
 
+  /** True when a JSON read of {@code [start, end)} ends inside its first message. */
+  private static boolean splitsOneMessage(StreamView v, long end, byte[] data) {
+    return v.json() && end < v.tail() && JsonMessages.wholeMessagesLength(data, data.length) == 0;
+  }
+
+  /** The result of a read of {@code [start, end)}; JSON reads end at a message boundary. Read pool, or any thread when {@code data} holds whole messages. */
   private ReadResult finish(StreamView v, long start, long end, byte[] data) {
+    // One message larger than the chunk limit: widen the read, doubling, until it holds the whole
+    // message. A message is bounded by the body limit it was appended under, so this stays near
+    // that size instead of reading to the tail, which may be gigabytes away.
+    for (long window = end - start; splitsOneMessage(v, end, data); ) {
+      window = Math.min(window * 2, v.tail() - start);
+      end = start + window;
+      data = range(v, start, end, false);
+    }
     if (v.json() && end < v.tail()) {
       int whole = JsonMessages.wholeMessagesLength(data, data.length);
-      if (whole == 0) {
-        // one message larger than the chunk limit: return it whole (bounded by the body limit)
-        data = range(v, start, v.tail(), false);
-        whole = JsonMessages.wholeMessagesLength(data, data.length);
-      }
       if (whole < data.length) {
         data = java.util.Arrays.copyOf(data, whole);
       }
