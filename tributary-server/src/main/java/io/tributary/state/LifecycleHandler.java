@@ -1,5 +1,6 @@
 package io.tributary.state;
 
+import io.tributary.common.Offsets;
 /**
  * Applies the lifecycle commands: delete (soft while forks pin the stream), TTL touch, and fork
  * pins. A removed fork hands its own pin back to the submitter ({@link Outcome#hasRelease()}),
@@ -47,6 +48,12 @@ final class LifecycleHandler {
     if (point > e.tail) {
       return Outcome.of(Outcome.Code.BAD_REQUEST, "fork offset is beyond the source's tail");
     }
+    if (e.retainedFrom > 0) {
+      // a fork holds the source's bytes below its fork point, and those below the floor may
+      // already be released ($retention); a fork of a trimmed stream would have a hole
+      return Outcome.of(Outcome.Code.CONFLICT, "the fork source's data below its retention floor "
+          + Offsets.format(e.retainedFrom) + " was released; a trimmed stream cannot be forked");
+    }
     e.pins.put(p.pinId(), p.forkKey());
     s.markChanged(e);
     return Outcome.tail(Outcome.Code.PINNED, point, e.closed)
@@ -61,6 +68,9 @@ final class LifecycleHandler {
     s.markChanged(e);
     if (e.softDeleted && e.pins.isEmpty()) {
       return removeAndRelease(s, e, Outcome.of(Outcome.Code.UNPINNED, "source removed"));
+    }
+    if (e.pins.isEmpty() && e.retainedFrom > 0) {
+      s.trimCold(e); // retention moved while forks held the bytes below the floor: release them now
     }
     return Outcome.of(Outcome.Code.UNPINNED, null);
   }

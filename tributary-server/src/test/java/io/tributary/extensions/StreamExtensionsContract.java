@@ -204,6 +204,26 @@ public abstract class StreamExtensionsContract {
         .isEqualTo(400);
   }
 
+  @Test
+  public void forksAndRetention() throws Exception {
+    String src = path("retsrc");
+    long[] ends = jsonStream(src, 5);
+    String early = path("retfork");
+    HttpResponse<byte[]> f = send("PUT", early, "application/json", (String) null, "Stream-Forked-From", src,
+        "Stream-Fork-Offset", Offsets.format(ends[3]));
+    assertThat(f.statusCode()).as(text(f)).isEqualTo(201);
+    assertThat(send("PUT", snap(src, ends[2]), "application/x-state", "s").statusCode()).isEqualTo(204);
+    assertThat(send("PUT", src + "/$retention/" + Offsets.format(ends[1]), null, (String) null).statusCode())
+        .isEqualTo(204);
+    HttpResponse<byte[]> read = send("GET", early + "?offset=-1", null, (String) null);
+    assertThat(read.statusCode()).as("a fork made before the source was trimmed keeps its bytes").isEqualTo(200);
+    assertThat(text(read)).isEqualTo("[{\"i\":0},{\"i\":1},{\"i\":2},{\"i\":3}]");
+    HttpResponse<byte[]> late = send("PUT", path("retfork2"), "application/json", (String) null,
+        "Stream-Forked-From", src, "Stream-Fork-Offset", Offsets.format(ends[3]));
+    assertThat(late.statusCode()).as("forking a trimmed stream: " + text(late)).isEqualTo(409);
+    assertThat(text(late)).contains("retention floor");
+  }
+
   // ---------------------------------------------------------------- bootstrap
 
   @Test
