@@ -28,27 +28,49 @@ final class ForkCreation {
     StreamKey src = f.source();
     long point = f.offset();
     if (f.subOffset() > 0) {
-      // Sub-offsets count bytes (binary) or messages (JSON) past the offset; resolve them to a byte
-      // position by reading the source, and let the pin verify the source is still the same one.
-      return service.readBarrier(src).thenCompose(v -> service.reads().read(src, f.offset(), Long.MAX_VALUE))
-          .thenCompose(rr -> {
-        if (rr.status() == ReadResult.Status.NOT_FOUND) {
-          return done(WriteResult.Status.NOT_FOUND, "fork source not found");
-        }
-        if (rr.status() == ReadResult.Status.GONE) {
-          return done(WriteResult.Status.CONFLICT, "fork source was deleted");
-        }
-        if (rr.status() == ReadResult.Status.BAD_OFFSET) {
-          return done(WriteResult.Status.BAD_REQUEST, rr.reason());
-        }
-        long advance = rr.info().json() ? JsonMessages.prefixOfMessages(rr.data(), f.subOffset()) : f.subOffset();
-        if (advance < 0 || advance > rr.data().length) {
-          return done(WriteResult.Status.BAD_REQUEST, "Stream-Fork-Sub-Offset goes past the source's data");
-        }
-        return pin(f.offset() + advance, rr.info().streamId());
-      });
+      return service.readBarrier(src).thenCompose(v -> resolveSubOffset(f.offset(), f.subOffset(), -1));
     }
     return pin(point, -1);
+  }
+
+  /**
+   * Resolves a sub-offset to a byte position, one read chunk at a time (never the whole rest of the
+   * source in memory): it counts bytes (binary) or messages (JSON) past {@code at}. The pin then
+   * verifies the source is still the stream these reads saw ({@code streamId}).
+   */
+  private CompletableFuture<WriteResult> resolveSubOffset(long at, long remaining, long streamId) {
+    return service.reads().read(request.fork().source(), at, service.config().readChunkBytesMax()).thenCompose(rr -> {
+      if (rr.status() == ReadResult.Status.NOT_FOUND) {
+        return done(WriteResult.Status.NOT_FOUND, "fork source not found");
+      }
+      if (rr.status() == ReadResult.Status.GONE) {
+        return done(WriteResult.Status.CONFLICT, "fork source was deleted");
+      }
+      if (rr.status() == ReadResult.Status.BAD_OFFSET) {
+        return done(WriteResult.Status.BAD_REQUEST, rr.reason());
+      }
+      if (rr.status() != ReadResult.Status.OK) {
+        return done(WriteResult.Status.CONFLICT, rr.reason());
+      }
+      long id = rr.info().streamId();
+      if (streamId >= 0 && id != streamId) {
+        return done(WriteResult.Status.CONFLICT, "fork source was replaced while the fork was resolved");
+      }
+      if (!rr.info().json()) {
+        if (remaining > rr.info().tail() - at) {
+          return done(WriteResult.Status.BAD_REQUEST, "Stream-Fork-Sub-Offset goes past the source's data");
+        }
+        return pin(at + remaining, id);
+      }
+      long prefix = JsonMessages.prefixOfMessages(rr.data(), remaining);
+      if (prefix >= 0) {
+        return pin(at + prefix, id);
+      }
+      if (rr.upToDate() || rr.next() == at) {
+        return done(WriteResult.Status.BAD_REQUEST, "Stream-Fork-Sub-Offset goes past the source's data");
+      }
+      return resolveSubOffset(rr.next(), remaining - JsonMessages.count(rr.data()), id);
+    });
   }
 
   private CompletableFuture<WriteResult> pin(long point, long expectId) {

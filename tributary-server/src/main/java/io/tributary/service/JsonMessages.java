@@ -135,6 +135,17 @@ public final class JsonMessages {
     return 0;
   }
 
+  /** Number of whole (newline-terminated) messages in {@code framed}. */
+  public static long count(byte[] framed) {
+    long n = 0;
+    for (byte b : framed) {
+      if (b == '\n') {
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** Byte length of the first {@code n} messages, or -1 if there are fewer. */
   public static long prefixOfMessages(byte[] framed, long n) {
     long seen = 0;

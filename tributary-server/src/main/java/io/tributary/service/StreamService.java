@@ -31,6 +31,11 @@ public final class StreamService {
   /** The cold tier's admission control, or null when this node does not tier. */
   private final io.tributary.group.ColdTier tier;
 
+  /** The node's configuration (limits such as the read chunk size). */
+  TributaryConfig config() {
+    return config;
+  }
+
   /**
    * @param coldCache block cache of cold reads (tiered ranges are readable even when this node
    *     does not tier now)

@@ -2,6 +2,7 @@ package io.tributary.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tributary.common.Offsets;
 import io.tributary.testing.LocalNode;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -19,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>Method: one in-process node with 4 KiB read chunks. A 20 KiB message, then 2 MiB of small
  * messages. The first read (offset -1) must hold the large message first and stay within a few
  * times its size (before the fix it read to the tail: all 2 MiB); then follow Stream-Next-Offset
- * to the tail and compare every message.
+ * to the tail and compare every message. Then fork it 10,001 messages in (Stream-Fork-Sub-Offset,
+ * resolved a chunk at a time) and read the fork back.
  */
 class JsonReadBoundsTest {
   @TempDir
@@ -64,6 +66,26 @@ class JsonReadBoundsTest {
         upToDate = r.headers().firstValue("Stream-Up-To-Date").isPresent();
       }
       assertThat(received).containsExactlyElementsOf(sent);
+
+      // a fork point given as a message count far past one chunk is resolved chunk by chunk
+      String fork = "/v1/stream/json-bounds-fork";
+      HttpResponse<String> f = node.send("PUT", fork, "application/json", null,
+          "Stream-Forked-From", path, "Stream-Fork-Offset", Offsets.format(0),
+          "Stream-Fork-Sub-Offset", "10001");
+      assertThat(f.statusCode()).as(f.body()).isEqualTo(201);
+      List<String> forked = new ArrayList<>();
+      String at = "-1";
+      for (boolean done = false; !done; ) {
+        HttpResponse<String> r = node.send("GET", fork + "?offset=" + at, null, null);
+        forked.addAll(JsonArrays.elements(r.body()));
+        at = r.headers().firstValue("Stream-Next-Offset").orElseThrow();
+        done = r.headers().firstValue("Stream-Up-To-Date").isPresent();
+      }
+      assertThat(forked).containsExactlyElementsOf(sent.subList(0, 10_001));
+      HttpResponse<String> past = node.send("PUT", "/v1/stream/json-bounds-fork2", "application/json", null,
+          "Stream-Forked-From", path, "Stream-Fork-Offset", Offsets.format(0),
+          "Stream-Fork-Sub-Offset", String.valueOf(sent.size() + 1));
+      assertThat(past.statusCode()).as(past.body()).isEqualTo(400);
     }
   }
 

@@ -36,10 +36,15 @@ public final class LocalNode implements AutoCloseable {
     return "http://127.0.0.1:" + node.port() + path;
   }
 
-  public HttpResponse<String> send(String method, String path, String contentType, String body) throws Exception {
+  /** One request; {@code headers} are name, value pairs. */
+  public HttpResponse<String> send(String method, String path, String contentType, String body, String... headers)
+      throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url(path))).timeout(Duration.ofSeconds(10));
     if (contentType != null) {
       b.header("Content-Type", contentType);
+    }
+    for (int i = 0; i + 1 < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
     }
     b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
