@@ -26,6 +26,7 @@ public final class Settings {
   public static final Setting SEGMENT_BYTES_MAX = num("segment-bytes-max", 64 * MIB, "bytes", "size at which a data segment file is rolled", v -> v >= MIB, ">= 1 MiB");
   public static final Setting TAIL_CACHE_BYTES = num("tail-cache-bytes", 4 * MIB, "bytes", "recent data kept in memory per group (serves live readers without disk I/O)", v -> v >= 0, ">= 0");
   public static final Setting BODY_BYTES_MAX = num("body-bytes-max", 32 * MIB, "bytes", "largest request body; larger gets 413", v -> v >= KIB && v <= 256 * MIB, "1 KiB..256 MiB");
+  public static final Setting READ_CACHE_BYTES = num("read-cache-bytes", 32 * MIB, "bytes", "recently read 16 KiB blocks of segment files kept in memory per node, split over its groups: readers of nearby data at the same time (a herd reconnecting, many streams caught up at once) read each block from disk once; 0 turns it off", v -> v >= 0, ">= 0");
   public static final Setting READ_CHUNK_BYTES_MAX = num("read-chunk-bytes-max", 4 * MIB, "bytes", "largest body of one catch-up read response", v -> v >= 4 * KIB, ">= 4 KiB");
   public static final Setting APPEND_BATCH_FRAMES_MAX = num("append-batch-frames-max", 512, "count", "frames in one $append-batch request", v -> v >= 1 && v <= 65536, "1..65536");
   public static final Setting TRANSACTION_APPENDS_MAX = num("transaction-appends-max", 64, "count", "appends in one $transaction", v -> v >= 1 && v <= 4096, "1..4096");
@@ -87,7 +88,7 @@ public final class Settings {
   public static final Setting COLD_READS_WAIT_MS = num("cold-reads-wait-ms", 0, "ms", "with cold-reads-prefer: a read of bytes not yet in the object store first asks the tiering task to upload them and waits up to this long, so (almost) every read is served cold (a test knob; 0 = never wait)", v -> v >= 0 && v <= 60000, "0..60000");
 
   public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, NODE_ID, PEER_PORT, PEERS, REJOIN, GROUPS, RAFT_RPC,
-      ELECTION_TIMEOUT_MIN_MS, ELECTION_TIMEOUT_MAX_MS, SNAPSHOT_INTERVAL_ENTRIES, RAFT_SEGMENT_BYTES_MAX, RAFT_LOG_CACHE_BYTES_MAX, SEGMENT_BYTES_MAX, TAIL_CACHE_BYTES,
+      ELECTION_TIMEOUT_MIN_MS, ELECTION_TIMEOUT_MAX_MS, SNAPSHOT_INTERVAL_ENTRIES, RAFT_SEGMENT_BYTES_MAX, RAFT_LOG_CACHE_BYTES_MAX, SEGMENT_BYTES_MAX, TAIL_CACHE_BYTES, READ_CACHE_BYTES,
       BODY_BYTES_MAX, READ_CHUNK_BYTES_MAX, APPEND_BATCH_FRAMES_MAX, TRANSACTION_APPENDS_MAX, ATTRS_BYTES_MAX,
       BOOTSTRAP_BYTES_MAX, SNAPSHOT_INLINE_BYTES_MAX, BATCH_BYTES_MAX, BATCH_APPENDS_MIN, BATCH_APPENDS_MAX,
       ENTRIES_IN_FLIGHT_MAX,

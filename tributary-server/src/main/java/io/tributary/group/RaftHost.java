@@ -114,7 +114,7 @@ public final class RaftHost implements AutoCloseable {
       RaftGroupId gid = groupId(g);
       StreamStateMachine sm = new StreamStateMachine(g,
           config.dataDir().resolve("groups").resolve(String.format("g%03d", g)).resolve("segments"),
-          config.segmentBytesMax(), config.tailCacheBytes(), snapshots);
+          config.segmentBytesMax(), config.tailCacheBytes(), config.readCacheBytes() / config.groups(), snapshots);
       machines.put(gid, sm);
       RaftGroup rg = RaftGroup.valueOf(gid, peersFor(config, g));
       final int gi = g;

@@ -47,6 +47,7 @@ public final class StreamStateMachine extends BaseStateMachine {
   private final Path segmentDir;
   private final long segmentBytesMax;
   private final long tailCacheBytes;
+  private final long readCacheBytes;
   private final SnapshotSource snapshotSource;
   private final SimpleStateMachineStorage smStorage = new SimpleStateMachineStorage();
   private final WatchRegistry watches = new WatchRegistry();
@@ -64,12 +65,13 @@ public final class StreamStateMachine extends BaseStateMachine {
   }
 
   public StreamStateMachine(int group, Path segmentDir, long segmentBytesMax, long tailCacheBytes,
-      SnapshotSource snapshotSource) {
+      long readCacheBytes, SnapshotSource snapshotSource) {
     this.snapshotSource = snapshotSource;
     this.group = group;
     this.segmentDir = segmentDir;
     this.segmentBytesMax = segmentBytesMax;
     this.tailCacheBytes = tailCacheBytes;
+    this.readCacheBytes = readCacheBytes;
   }
 
   public int group() {
@@ -222,7 +224,7 @@ public final class StreamStateMachine extends BaseStateMachine {
       }
       SnapshotTransfer.deleteTree(installing);
     }
-    SegmentStore store = new SegmentStore(segmentDir, segmentBytesMax, tailCacheBytes);
+    SegmentStore store = new SegmentStore(segmentDir, segmentBytesMax, tailCacheBytes, readCacheBytes);
     GroupState s = new GroupState(group, store, watches, coldWatches);
     if (snapshot == null) {
       store.truncateTo(0);

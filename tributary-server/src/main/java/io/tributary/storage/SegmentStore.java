@@ -51,6 +51,7 @@ public final class SegmentStore implements AutoCloseable {
   private final Path dir;
   private final long segmentBytesMax;
   private final TailCache cache;
+  private final BlockReadCache blocks;
   private volatile Segment[] segments = new Segment[0];
   private final Object segmentsLock = new Object();
   /** Segment end recorded by the latest metadata snapshot: nothing reaching past it is dropped. */
@@ -71,9 +72,15 @@ public final class SegmentStore implements AutoCloseable {
   private Segment pendingSegment;
 
   public SegmentStore(Path dir, long segmentBytesMax, long tailCacheBytes) {
+    this(dir, segmentBytesMax, tailCacheBytes, 0);
+  }
+
+  /** @param readCacheBytes bound of the {@link BlockReadCache} shared by this store's disk reads (0: none) */
+  public SegmentStore(Path dir, long segmentBytesMax, long tailCacheBytes, long readCacheBytes) {
     this.dir = dir;
     this.segmentBytesMax = segmentBytesMax;
     this.cache = new TailCache(tailCacheBytes);
+    this.blocks = new BlockReadCache(readCacheBytes);
     try {
       Files.createDirectories(dir);
       List<Segment> found = new ArrayList<>();
@@ -252,6 +259,7 @@ public final class SegmentStore implements AutoCloseable {
       throw new StorageException("truncate to " + newEnd + " failed in " + dir, e);
     }
     cache.clear();
+    blocks.clear();
     end = newEnd;
     syncedEnd = Math.min(syncedEnd, newEnd);
     publishedEnd = newEnd;
@@ -267,9 +275,10 @@ public final class SegmentStore implements AutoCloseable {
 
   /**
    * Copies payload bytes of one record of {@code payloadLen} bytes into {@code dst}: from the tail
-   * cache when possible, else from disk with one positional read of the whole record (header and
-   * payload), verified. The caller knows the length from the stream's index; a header saying
-   * otherwise is corruption. May block on disk I/O.
+   * cache when possible, else the whole record (header and payload) from disk, verified: through
+   * the {@link BlockReadCache} when the record fits a block, else with one positional read. The
+   * caller knows the length from the stream's index; a header saying otherwise is corruption.
+   * May block on disk I/O.
    */
   public void read(long recordPos, long expectStreamId, int payloadLen, int payloadOffset, byte[] dst, int dstOff, int len) {
     if (readCached(recordPos, payloadOffset, dst, dstOff, len)) {
@@ -280,8 +289,14 @@ public final class SegmentStore implements AutoCloseable {
       throw new StorageException("record at " + recordPos + " in " + seg.path + ": asked for [" + payloadOffset + ", "
           + (payloadOffset + (long) len) + ") of a " + payloadLen + "-byte payload");
     }
-    ByteBuffer rec = ByteBuffer.allocate(HEADER_BYTES + payloadLen).order(ByteOrder.LITTLE_ENDIAN);
-    readFully(seg, recordPos - seg.base, rec);
+    int recordBytes = HEADER_BYTES + payloadLen;
+    ByteBuffer rec;
+    if (blocks.enabled() && recordBytes <= BlockReadCache.BLOCK_BYTES) {
+      rec = ByteBuffer.wrap(readThroughBlocks(seg, recordPos - seg.base, recordBytes)).order(ByteOrder.LITTLE_ENDIAN);
+    } else {
+      rec = ByteBuffer.allocate(recordBytes).order(ByteOrder.LITTLE_ENDIAN);
+      read(seg, recordPos - seg.base, rec, recordBytes);
+    }
     int magic = rec.getInt(0);
     int plen = rec.getInt(4);
     long sid = rec.getLong(8);
@@ -318,14 +333,51 @@ public final class SegmentStore implements AutoCloseable {
     return segs[hi];
   }
 
-  private static void readFully(Segment seg, long filePos, ByteBuffer dst) {
+  /** {@code len} bytes of a segment at {@code filePos}, assembled from cached blocks and blocks read now. */
+  private byte[] readThroughBlocks(Segment seg, long filePos, int len) {
+    byte[] out = new byte[len];
+    for (int done = 0; done < len; ) {
+      long p = filePos + done;
+      long n = p / BlockReadCache.BLOCK_BYTES;
+      int inBlock = (int) (p - n * BlockReadCache.BLOCK_BYTES);
+      int want = Math.min(len - done, BlockReadCache.BLOCK_BYTES - inBlock);
+      BlockReadCache.Block b = blocks.get(seg.base, n, inBlock + want);
+      if (b == null) {
+        b = loadBlock(seg, n, inBlock + want);
+      }
+      System.arraycopy(b.bytes(), inBlock, out, done, want);
+      done += want;
+    }
+    return out;
+  }
+
+  /** Reads block {@code n} of a segment, as far as published bytes go, and caches it. */
+  private BlockReadCache.Block loadBlock(Segment seg, long n, int minLength) {
+    long blockStart = n * BlockReadCache.BLOCK_BYTES;
+    int length = (int) Math.min(BlockReadCache.BLOCK_BYTES, publishedEnd - seg.base - blockStart);
+    ByteBuffer buf = ByteBuffer.allocate(Math.max(length, minLength));
+    int got = read(seg, blockStart, buf, minLength); // the segment's file may end before the block does
+    BlockReadCache.Block b = new BlockReadCache.Block(seg.base, n, buf.array(), got);
+    blocks.put(b);
+    return b;
+  }
+
+  /**
+   * Reads from {@code filePos} into {@code dst} until it is full or the file ends; returns the bytes
+   * read, which must be at least {@code atLeast}.
+   */
+  private static int read(Segment seg, long filePos, ByteBuffer dst, int atLeast) {
     try {
       while (dst.hasRemaining()) {
         int n = seg.channel.read(dst, filePos + dst.position());
         if (n < 0) {
-          throw new StorageException("unexpected end of " + seg.path + " at " + (filePos + dst.position()));
+          break;
         }
       }
+      if (dst.position() < atLeast) {
+        throw new StorageException("unexpected end of " + seg.path + " at " + (filePos + dst.position()));
+      }
+      return dst.position();
     } catch (java.nio.channels.ClosedChannelException e) {
       throw new SegmentGoneException("segment " + seg.path + " was dropped while being read at " + filePos);
     } catch (IOException e) {

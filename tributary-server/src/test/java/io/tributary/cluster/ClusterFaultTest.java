@@ -133,7 +133,7 @@ class ClusterFaultTest {
         "write-timeout-ms", "5000",
         "snapshot-interval-entries", "100",
         "body-bytes-max", "1MiB",
-        "tail-cache-bytes", "1MiB"), client);
+        "tail-cache-bytes", "1MiB", "groups", System.getProperty("fault.groups", "0")), client);
     ctx = "seed=" + seed + " (rerun with -Dseed=" + seed + "), logs in " + work;
     System.out.println("ClusterFaultTest: " + ctx + ", " + kills + " kills, nodes " + members);
     cluster.startAll();

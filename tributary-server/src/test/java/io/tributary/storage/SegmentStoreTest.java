@@ -11,8 +11,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Goal: records read back byte-exact from cache and from disk across segment rolls, truncation
- * drops exactly the tail, and a flipped bit on disk is detected by the CRC instead of served.
+ * Goal: records read back byte-exact from cache and from disk across segment rolls (directly and
+ * through the block read cache, including records crossing a block edge and blocks cached while
+ * still short), truncation drops exactly the tail, and a flipped bit on disk is detected by the
+ * CRC instead of served, through either path.
  */
 class SegmentStoreTest {
   @TempDir
@@ -47,6 +49,31 @@ class SegmentStoreTest {
   }
 
   @Test
+  void readsThroughTheBlockCacheByteExactWhileTheSegmentGrows() {
+    long seed = Long.getLong("seed", System.nanoTime());
+    SplittableRandom r = new SplittableRandom(seed);
+    int n = 3_000;
+    byte[][] payloads = new byte[n][];
+    long[] positions = new long[n];
+    // no tail cache, 64 KiB of blocks (4 slots: evictions), 256 KiB segments (rolls); records of up
+    // to 3,000 bytes in 16 KiB blocks: hundreds cross a block edge
+    try (SegmentStore s = new SegmentStore(dir, 256 * 1024, 0, 64 * 1024)) {
+      for (int i = 0; i < n; i++) {
+        payloads[i] = new byte[r.nextInt(1, 3_000)];
+        r.nextBytes(payloads[i]);
+        positions[i] = s.append(5, i, payloads[i], 0, payloads[i].length);
+        s.publish(); // each record readable at once: blocks get cached while the segment is shorter
+        int j = r.nextInt(i + 1); // a random earlier record, then the newest
+        for (int k : new int[] {j, i}) {
+          byte[] out = new byte[payloads[k].length];
+          s.read(positions[k], 5, payloads[k].length, 0, out, 0, out.length);
+          assertThat(out).as("record %d (after appending %d) seed %d", k, i, seed).isEqualTo(payloads[k]);
+        }
+      }
+    }
+  }
+
+  @Test
   void truncationDropsTheTailOnly() {
     try (SegmentStore s = new SegmentStore(dir, 1 << 20, 0)) {
       long p1 = s.append(1, 0, new byte[] {1, 2, 3}, 0, 3);
@@ -75,6 +102,10 @@ class SegmentStoreTest {
     try (RandomAccessFile f = new RandomAccessFile(seg.toFile(), "rw")) {
       f.seek(pos + SegmentStore.HEADER_BYTES + 4);
       f.write('X');
+    }
+    try (SegmentStore s = new SegmentStore(dir, 1 << 20, 0, 1 << 20)) {
+      assertThatThrownBy(() -> s.read(pos, 3, 11, 0, new byte[11], 0, 11)).as("through the block cache")
+          .isInstanceOf(StorageException.class).hasMessageContaining("checksum");
     }
     try (SegmentStore s = new SegmentStore(dir, 1 << 20, 0)) {
       assertThatThrownBy(() -> s.read(pos, 3, 11, 0, new byte[11], 0, 11))
