@@ -98,14 +98,15 @@ public final class GrpcTransport implements RpcType {
 
   /**
    * The watch for one follower: it may answer without progress for 6 election timeouts (at least
-   * 6 s) before it is nudged; silent for 2 election timeouts (at least 2 s), it is not answering.
+   * 6 s) before it is nudged; silent for 3 election timeouts (at least 3 s), it is not answering.
    * The appender looks right before it sends, when the last reply can be a heartbeat interval old
-   * or more (over a second under load), hence the margin.
+   * or more (seconds on a starved box: with 2 s, ClusterFaultTest saw a stalled follower nudged
+   * only after 35 s), hence the margin.
    */
   static StalledFollowerWatch stallWatch(RaftServer.Division server) {
     long electionMax = RaftServerConfigKeys.Rpc.timeoutMax(server.getRaftServer().getProperties()).toLong(TimeUnit.NANOSECONDS);
     return new StalledFollowerWatch(Math.max(TimeUnit.SECONDS.toNanos(6), 6 * electionMax),
-        Math.max(TimeUnit.SECONDS.toNanos(2), 2 * electionMax));
+        Math.max(TimeUnit.SECONDS.toNanos(3), 3 * electionMax));
   }
 
   /**

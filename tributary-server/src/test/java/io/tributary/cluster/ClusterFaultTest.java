@@ -35,8 +35,9 @@ import org.junit.jupiter.api.Timeout;
  *
  * <p>Method (seeded; {@code -Dseed=N} replays the kill schedule, stream layout and payloads;
  * thread timing still varies): three nodes run as separate JVMs ({@link ClusterNodes}), with
- * election timeouts of 500–1000 ms and snapshots every 100 Raft entries, so a node that was down
- * catches up from the leaders' logs or, once they were purged, by snapshot installation.
+ * election timeouts of 500–1000 ms, snapshots every 100 Raft entries and 1 MiB Raft log segments,
+ * so a node that was down catches up from the leaders' logs or, once they were purged, by
+ * snapshot installation. {@code -Dfault.groups=N} sets the group count (default: the cluster's).
  * {@value #WRITERS} writer threads ({@link ClusterWriter}) append to {@value #STREAMS} binary
  * streams spread over all groups, each writer the idempotent producer of its streams, each
  * attempt sent to a random node (leader or follower); an attempt with an unknown outcome (503,
@@ -133,7 +134,11 @@ class ClusterFaultTest {
         "write-timeout-ms", "5000",
         "snapshot-interval-entries", "100",
         "body-bytes-max", "1MiB",
-        "tail-cache-bytes", "1MiB", "groups", System.getProperty("fault.groups", "0")), client);
+        "tail-cache-bytes", "1MiB",
+        // small Raft log segments: only closed ones are purged, and a restart re-reads the open one
+        // (up to 16 MiB per group by default), which on this starved box made late restarts 20+ s
+        "raft-segment-bytes-max", "1MiB",
+        "groups", System.getProperty("fault.groups", "0")), client);
     ctx = "seed=" + seed + " (rerun with -Dseed=" + seed + "), logs in " + work;
     System.out.println("ClusterFaultTest: " + ctx + ", " + kills + " kills, nodes " + members);
     cluster.startAll();
