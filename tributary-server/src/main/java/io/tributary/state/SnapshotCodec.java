@@ -16,6 +16,10 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import java.util.zip.CRC32C;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import org.apache.ratis.io.MD5Hash;
+import org.apache.ratis.util.MD5FileUtil;
 import java.util.zip.CheckedInputStream;
 import java.util.zip.CheckedOutputStream;
 
@@ -40,11 +44,16 @@ final class SnapshotCodec {
 
   private SnapshotCodec() {}
 
-  /** Writes to a temp file, fsyncs, renames atomically onto {@code target}. */
-  static void write(GroupState s, long storeEnd, Path target) throws IOException {
+  /**
+   * Writes to a temp file, fsyncs, renames atomically onto {@code target}; returns the file's MD5,
+   * computed while writing (Ratis takes a snapshot file with an MD5 file beside it as complete;
+   * computing it afterwards re-read the whole file on the apply thread, 35–210 ms at 9 MB).
+   */
+  static MD5Hash write(GroupState s, long storeEnd, Path target) throws IOException {
     Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
     CRC32C crc = new CRC32C();
-    try (OutputStream fo = Files.newOutputStream(tmp);
+    MessageDigest md5 = MD5FileUtil.newMD5();
+    try (OutputStream fo = new DigestOutputStream(Files.newOutputStream(tmp), md5);
         CheckedOutputStream co = new CheckedOutputStream(new BufferedOutputStream(fo, 1 << 16), crc);
         DataOutputStream o = new DataOutputStream(co)) {
       o.writeInt(MAGIC);
@@ -72,6 +81,7 @@ final class SnapshotCodec {
       ch.force(true);
     }
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    return MD5Hash.newInstance(md5.digest());
   }
 
   private static void writeEntry(DataOutputStream o, StreamEntry e) throws IOException {

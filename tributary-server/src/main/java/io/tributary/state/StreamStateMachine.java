@@ -288,8 +288,8 @@ public final class StreamStateMachine extends BaseStateMachine {
     s.trimIndexes(); // so the snapshot lists no record this replica no longer holds
     File file = smStorage.getSnapshotFile(last.getTerm(), last.getIndex());
     long end = s.store.end();
-    SnapshotCodec.write(s, end, file.toPath());
-    MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
+    MD5Hash md5 = SnapshotCodec.write(s, end, file.toPath());
+    MD5FileUtil.saveMD5File(file, md5);
     smStorage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), last));
     s.store.markSnapshotEnd(end);
     LOG.debug("group {}: snapshot at {}", group, last);
