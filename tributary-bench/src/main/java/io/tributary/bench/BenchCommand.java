@@ -83,19 +83,12 @@ public final class BenchCommand implements Runnable {
     @Option(names = "--rate", defaultValue = "50", description = "events/s appended by the writer (default: ${DEFAULT-VALUE})")
     double rate;
 
-    @Option(names = "--writers", defaultValue = "16", description = "writer connections the events are spread over; the rate holds while ack latency < writers / rate (default: ${DEFAULT-VALUE})")
-    int writers;
-
-    @Option(names = "--payload-bytes", defaultValue = "256", description = "bytes per event (default: ${DEFAULT-VALUE})")
-    int payloadBytes;
-
-    @Option(names = "--drain-s", defaultValue = "5", description = "seconds to wait after the last event for deliveries (default: ${DEFAULT-VALUE})")
-    double drainS;
+    @Mixin PacedWriterOptions writer;
 
     @Override
     public Integer call() throws Exception {
-      return execute(common, ctx -> FanoutWorkload.run(ctx, new FanoutWorkload.Config(subscribers, rate, writers, payloadBytes,
-          common.warmup(), common.duration(), java.time.Duration.ofMillis((long) (drainS * 1000)))));
+      return execute(common, ctx -> FanoutWorkload.run(ctx, new FanoutWorkload.Config(subscribers, rate, writer.writers,
+          writer.payloadBytes, common.warmup(), common.duration(), writer.drain())));
     }
   }
 
@@ -140,7 +133,18 @@ public final class BenchCommand implements Runnable {
     @Option(names = "--rate", defaultValue = "200", description = "appends/s in total over all streams (default: ${DEFAULT-VALUE})")
     double rate;
 
-    @Option(names = "--writers", defaultValue = "16", description = "writer connections (default: ${DEFAULT-VALUE})")
+    @Mixin PacedWriterOptions writer;
+
+    @Override
+    public Integer call() throws Exception {
+      return execute(common, ctx -> LongPollWorkload.run(ctx, new LongPollWorkload.Config(streams, rate, writer.writers,
+          writer.payloadBytes, common.warmup(), common.duration(), writer.drain())));
+    }
+  }
+
+  /** The paced writer of the fanout and longpoll workloads. */
+  static final class PacedWriterOptions {
+    @Option(names = "--writers", defaultValue = "16", description = "writer connections the events are spread over; the rate holds while ack latency < writers / rate (default: ${DEFAULT-VALUE})")
     int writers;
 
     @Option(names = "--payload-bytes", defaultValue = "256", description = "bytes per event (default: ${DEFAULT-VALUE})")
@@ -149,10 +153,8 @@ public final class BenchCommand implements Runnable {
     @Option(names = "--drain-s", defaultValue = "5", description = "seconds to wait after the last event for deliveries (default: ${DEFAULT-VALUE})")
     double drainS;
 
-    @Override
-    public Integer call() throws Exception {
-      return execute(common, ctx -> LongPollWorkload.run(ctx, new LongPollWorkload.Config(streams, rate, writers,
-          payloadBytes, common.warmup(), common.duration(), java.time.Duration.ofMillis((long) (drainS * 1000)))));
+    java.time.Duration drain() {
+      return java.time.Duration.ofMillis((long) (drainS * 1000));
     }
   }
 }
