@@ -57,7 +57,9 @@ import org.junit.jupiter.api.Timeout;
  *       doubt); wait until the cluster has converged: every node agrees on every group's leader
  *       and commit index and has applied everything. Every node must still acknowledge an
  *       append to every stream (as leader or forwarding), and the cluster converge again.
- *   <li>Read every stream from every node (through each node's read barrier) and compare: the
+ *   <li>Read every stream from every node (through each node's read barrier; a 503 while a group
+ *       re-elects, which the starved box produces even after convergence, is retried for up to
+ *       30 s as a client would) and compare: the
  *       replicas byte for byte with each other, then with the ledger, then reads from sampled
  *       acknowledged end offsets ({@link ReplicaVerifier}).
  * </ol>

@@ -63,6 +63,24 @@ public final class StreamClient implements AutoCloseable {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
   }
 
+  /**
+   * {@link #read}, retrying a 503 (an election in progress) every 200 ms for at most
+   * {@link #UNAVAILABLE_FOR_AT_MOST}; returns the first other answer, or the last 503.
+   */
+  public Chunk readAvailable(String baseUrl, String stream, String offset) throws IOException, InterruptedException {
+    Chunk c = read(baseUrl, stream, offset);
+    long deadline = System.nanoTime() + UNAVAILABLE_FOR_AT_MOST.toNanos();
+    while (c.status() == 503 && System.nanoTime() < deadline) {
+      Thread.sleep(UNAVAILABLE_RETRY_MILLIS);
+      c = read(baseUrl, stream, offset);
+    }
+    return c;
+  }
+
+  /** How long {@link #readAvailable} keeps retrying a read answered 503, and how often. */
+  public static final Duration UNAVAILABLE_FOR_AT_MOST = Duration.ofSeconds(30);
+  private static final long UNAVAILABLE_RETRY_MILLIS = 200;
+
   /** One catch-up {@code GET} from {@code offset} ({@code -1} = the beginning). */
   public Chunk read(String baseUrl, String stream, String offset) throws IOException, InterruptedException {
     HttpRequest r = request(baseUrl, stream, Map.of("offset", offset)).GET().build();
@@ -73,14 +91,17 @@ public final class StreamClient implements AutoCloseable {
 
   /**
    * Reads from the beginning, following {@code Stream-Next-Offset}, until a response says
-   * {@code Stream-Up-To-Date}. Fails on any status but 200, on a response that neither advances
-   * nor reaches the tail, and after {@code maxChunks} responses.
+   * {@code Stream-Up-To-Date}. A 503 is retried as a client would (a read barrier cannot confirm
+   * the commit index while a group elects a leader, which a starved box sees even in a settled
+   * cluster), for at most {@link #UNAVAILABLE_FOR_AT_MOST} per chunk. Fails on any other status but
+   * 200, on a response that neither advances nor reaches the tail, and after {@code maxChunks}
+   * responses.
    */
   public List<Chunk> readAll(String baseUrl, String stream, int maxChunks) throws IOException, InterruptedException {
     List<Chunk> out = new ArrayList<>();
     String offset = "-1";
     while (true) {
-      Chunk c = read(baseUrl, stream, offset);
+      Chunk c = readAvailable(baseUrl, stream, offset);
       if (c.status() != 200 || c.nextOffset() == null) {
         throw new IOException("GET " + stream + "?offset=" + offset + " answered " + c.status()
             + " (Stream-Next-Offset " + c.nextOffset() + "): " + new String(c.body(), StandardCharsets.UTF_8));
