@@ -25,52 +25,68 @@ final class ForkCreation {
 
   CompletableFuture<WriteResult> run() {
     CreateRequest.Fork f = request.fork();
-    StreamKey src = f.source();
-    long point = f.offset();
     if (f.subOffset() > 0) {
-      return service.readBarrier(src).thenCompose(v -> resolveSubOffset(f.offset(), f.subOffset(), -1));
+      return service.readBarrier(f.source()).thenCompose(v -> resolveSubOffset(f.offset(), f.subOffset()));
     }
-    return pin(point, -1);
+    return pin(f.offset(), -1);
   }
 
   /**
-   * Resolves a sub-offset to a byte position, one read chunk at a time (never the whole rest of the
-   * source in memory): it counts bytes (binary) or messages (JSON) past {@code at}. The pin then
-   * verifies the source is still the stream these reads saw ({@code streamId}).
+   * Resolves a sub-offset to a byte position: bytes past the offset of a binary source (from its
+   * tail alone; nothing is read), messages past it of a JSON one ({@link #countMessages}). The pin
+   * then verifies the source is still the stream seen here.
    */
-  private CompletableFuture<WriteResult> resolveSubOffset(long at, long remaining, long streamId) {
+  private CompletableFuture<WriteResult> resolveSubOffset(long offset, long sub) {
+    StreamReads.Lookup l = service.reads().lookupForRead(request.fork().source());
+    WriteResult refused = refusal(l.status(), null);
+    if (refused != null) {
+      return CompletableFuture.completedFuture(refused);
+    }
+    StreamInfo info = l.info();
+    if (offset > info.tail()) {
+      return done(WriteResult.Status.BAD_REQUEST, "offset is beyond the stream's tail");
+    }
+    if (info.json()) {
+      return countMessages(offset, sub, info.streamId());
+    }
+    if (sub > info.tail() - offset) {
+      return done(WriteResult.Status.BAD_REQUEST, "Stream-Fork-Sub-Offset goes past the source's data");
+    }
+    return pin(offset + sub, info.streamId());
+  }
+
+  /**
+   * The position {@code remaining} JSON messages past {@code at}, counted one read chunk at a time
+   * (never the whole rest of the source in memory), then pinned.
+   */
+  private CompletableFuture<WriteResult> countMessages(long at, long remaining, long streamId) {
     return service.reads().read(request.fork().source(), at, service.config().readChunkBytesMax()).thenCompose(rr -> {
-      if (rr.status() == ReadResult.Status.NOT_FOUND) {
-        return done(WriteResult.Status.NOT_FOUND, "fork source not found");
+      WriteResult refused = refusal(rr.status(), rr.reason());
+      if (refused != null) {
+        return CompletableFuture.completedFuture(refused);
       }
-      if (rr.status() == ReadResult.Status.GONE) {
-        return done(WriteResult.Status.CONFLICT, "fork source was deleted");
-      }
-      if (rr.status() == ReadResult.Status.BAD_OFFSET) {
-        return done(WriteResult.Status.BAD_REQUEST, rr.reason());
-      }
-      if (rr.status() != ReadResult.Status.OK) {
-        return done(WriteResult.Status.CONFLICT, rr.reason());
-      }
-      long id = rr.info().streamId();
-      if (streamId >= 0 && id != streamId) {
+      if (rr.info().streamId() != streamId) {
         return done(WriteResult.Status.CONFLICT, "fork source was replaced while the fork was resolved");
-      }
-      if (!rr.info().json()) {
-        if (remaining > rr.info().tail() - at) {
-          return done(WriteResult.Status.BAD_REQUEST, "Stream-Fork-Sub-Offset goes past the source's data");
-        }
-        return pin(at + remaining, id);
       }
       long prefix = JsonMessages.prefixOfMessages(rr.data(), remaining);
       if (prefix >= 0) {
-        return pin(at + prefix, id);
+        return pin(at + prefix, streamId);
       }
       if (rr.upToDate() || rr.next() == at) {
         return done(WriteResult.Status.BAD_REQUEST, "Stream-Fork-Sub-Offset goes past the source's data");
       }
-      return resolveSubOffset(rr.next(), remaining - JsonMessages.count(rr.data()), id);
+      return countMessages(rr.next(), remaining - JsonMessages.count(rr.data()), streamId);
     });
+  }
+
+  /** What the fork answers when a lookup or read of its source did not find it; null when it did. */
+  private static WriteResult refusal(ReadResult.Status status, String reason) {
+    return switch (status) {
+      case OK -> null;
+      case NOT_FOUND -> WriteResult.of(WriteResult.Status.NOT_FOUND, "fork source not found");
+      case GONE -> WriteResult.of(WriteResult.Status.CONFLICT, "fork source was deleted");
+      case BAD_OFFSET -> WriteResult.of(WriteResult.Status.BAD_REQUEST, reason);
+    };
   }
 
   private CompletableFuture<WriteResult> pin(long point, long expectId) {
