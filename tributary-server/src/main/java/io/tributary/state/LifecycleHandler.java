@@ -69,9 +69,7 @@ final class LifecycleHandler {
     if (e.softDeleted && e.pins.isEmpty()) {
       return removeAndRelease(s, e, Outcome.of(Outcome.Code.UNPINNED, "source removed"));
     }
-    if (e.pins.isEmpty() && e.retainedFrom > 0) {
-      s.trimCold(e); // retention moved while forks held the bytes below the floor: release them now
-    }
+    s.trimCold(e); // retention may have moved while forks held the bytes below the floor: release them once none does
     return Outcome.of(Outcome.Code.UNPINNED, null);
   }
 

@@ -292,7 +292,7 @@ public final class SegmentStore implements AutoCloseable {
     int recordBytes = HEADER_BYTES + payloadLen;
     ByteBuffer rec;
     if (blocks.enabled() && recordBytes <= BlockReadCache.BLOCK_BYTES) {
-      rec = ByteBuffer.wrap(readThroughBlocks(seg, recordPos - seg.base, recordBytes)).order(ByteOrder.LITTLE_ENDIAN);
+      rec = readThroughBlocks(seg, recordPos - seg.base, recordBytes).order(ByteOrder.LITTLE_ENDIAN);
     } else {
       rec = ByteBuffer.allocate(recordBytes).order(ByteOrder.LITTLE_ENDIAN);
       read(seg, recordPos - seg.base, rec, recordBytes);
@@ -306,13 +306,14 @@ public final class SegmentStore implements AutoCloseable {
           + Integer.toHexString(magic) + ", length " + plen + " expected " + payloadLen + ", stream " + sid
           + ", expected stream " + expectStreamId + ")");
     }
+    int base = rec.arrayOffset(); // a record inside one cached block is read in place
     CRC32C c = new CRC32C();
-    c.update(rec.array(), 0, 24);
-    c.update(rec.array(), HEADER_BYTES, plen);
+    c.update(rec.array(), base, 24);
+    c.update(rec.array(), base + HEADER_BYTES, plen);
     if ((int) c.getValue() != storedCrc) {
       throw new StorageException("checksum mismatch for record at " + recordPos + " in " + seg.path);
     }
-    System.arraycopy(rec.array(), HEADER_BYTES + payloadOffset, dst, dstOff, len);
+    System.arraycopy(rec.array(), base + HEADER_BYTES + payloadOffset, dst, dstOff, len);
   }
 
   private Segment segmentAt(long pos) {
@@ -333,22 +334,34 @@ public final class SegmentStore implements AutoCloseable {
     return segs[hi];
   }
 
-  /** {@code len} bytes of a segment at {@code filePos}, assembled from cached blocks and blocks read now. */
-  private byte[] readThroughBlocks(Segment seg, long filePos, int len) {
+  /**
+   * {@code len} bytes of a segment at {@code filePos} from cached blocks and blocks read now: a view
+   * of the block when one holds them all (blocks are never written after they are cached), else
+   * a copy assembled from two.
+   */
+  private ByteBuffer readThroughBlocks(Segment seg, long filePos, int len) {
+    long first = filePos / BlockReadCache.BLOCK_BYTES;
+    int inFirst = (int) (filePos - first * BlockReadCache.BLOCK_BYTES);
+    if (inFirst + len <= BlockReadCache.BLOCK_BYTES) {
+      BlockReadCache.Block b = block(seg, first, inFirst + len);
+      return ByteBuffer.wrap(b.bytes(), inFirst, len).slice();
+    }
     byte[] out = new byte[len];
     for (int done = 0; done < len; ) {
       long p = filePos + done;
       long n = p / BlockReadCache.BLOCK_BYTES;
       int inBlock = (int) (p - n * BlockReadCache.BLOCK_BYTES);
       int want = Math.min(len - done, BlockReadCache.BLOCK_BYTES - inBlock);
-      BlockReadCache.Block b = blocks.get(seg.base, n, inBlock + want);
-      if (b == null) {
-        b = loadBlock(seg, n, inBlock + want);
-      }
-      System.arraycopy(b.bytes(), inBlock, out, done, want);
+      System.arraycopy(block(seg, n, inBlock + want).bytes(), inBlock, out, done, want);
       done += want;
     }
-    return out;
+    return ByteBuffer.wrap(out);
+  }
+
+  /** Block {@code n} of a segment holding at least {@code minLength} bytes: cached, else read now. */
+  private BlockReadCache.Block block(Segment seg, long n, int minLength) {
+    BlockReadCache.Block b = blocks.get(seg.base, n, minLength);
+    return b != null ? b : loadBlock(seg, n, minLength);
   }
 
   /** Reads block {@code n} of a segment, as far as published bytes go, and caches it. */
