@@ -50,6 +50,8 @@ public final class Settings {
   public static final Setting WRITE_TIMEOUT_MS = num("write-timeout-ms", 30000, "ms", "deadline of a round trip through Raft: an append's acknowledgement (past it 503, outcome unknown, retry with producer headers), a write or read barrier forwarded to the leader, a follower read's barrier (past it 503)", v -> v >= 100, ">= 100");
   public static final Setting READ_THREADS = num("read-threads", 2, "count", "threads for disk reads (never on event loops)", v -> v >= 1 && v <= 64, "1..64");
   public static final Setting READ_QUEUE_MAX = num("read-queue-max", 4096, "count", "queued disk reads; beyond it reads get 503", v -> v >= 1, ">= 1");
+  public static final Setting DISK_FREE_BYTES_MIN = num("disk-free-bytes-min", 256 * MIB, "bytes", "free space the data directory's file system keeps: below it appends and creates get 507 (reads go on, /readyz says why) until space returns; writes between two checks reserve twice their size against it", v -> v >= MIB, ">= 1 MiB");
+  public static final Setting DISK_CHECK_INTERVAL_MS = num("disk-check-interval-ms", 500, "ms", "how often free space is measured and the data directory write-tested (off the event loops)", v -> v >= 10 && v <= 60000, "10..60000");
   public static final Setting EVENT_LOOP_THREADS = num("event-loop-threads", 0, "count", "Netty event loops (0 = one per core)", v -> v >= 0 && v <= 256, "0..256");
 
 
@@ -94,7 +96,7 @@ public final class Settings {
       ENTRIES_IN_FLIGHT_MAX,
       PENDING_APPENDS_MAX, PENDING_BYTES_MAX, CONNECTIONS_MAX, SSE_SUBSCRIBERS_MAX, LONG_POLLS_MAX,
       LONG_POLL_TIMEOUT_MS, SSE_KEEPALIVE_MS, SSE_CONNECTION_MAX_MS, REQUEST_TIMEOUT_MS, IDLE_TIMEOUT_MS,
-      WRITE_TIMEOUT_MS, READ_THREADS, READ_QUEUE_MAX, EVENT_LOOP_THREADS,
+      WRITE_TIMEOUT_MS, READ_THREADS, READ_QUEUE_MAX, DISK_FREE_BYTES_MIN, DISK_CHECK_INTERVAL_MS, EVENT_LOOP_THREADS,
       OBJECT_STORE, OBJECT_STORE_DIR, S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_PREFIX, S3_ACCESS_KEY, S3_SECRET_KEY, S3_PATH_STYLE,
       S3_CONNECT_TIMEOUT_MS, S3_READ_TIMEOUT_MS, S3_CALL_TIMEOUT_MS, S3_ATTEMPTS_MAX, COLD_BLOCK_BYTES, COLD_CACHE_BYTES_MAX,
       COLD_PREFETCH_BLOCKS, TIERING, HOT_BYTES_MAX, UNTIERED_BYTES_MAX, TIER_BYTES_MIN, TIER_AGE_MS, TIER_CHUNK_BYTES_MAX,

@@ -58,6 +58,7 @@ public record TributaryConfig(
     int eventLoopThreads,
     ColdTierConfig cold,
     TieringConfig tiering,
+    DiskConfig disk,
     Map<String, String> effective) {
 
   /** One voter: id, host, Raft port and client HTTP port (snapshot transfer between nodes uses it). */
@@ -155,6 +156,7 @@ public record TributaryConfig(
         (int) l(eff, Settings.EVENT_LOOP_THREADS),
         cold,
         tiering(eff, cold),
+        new DiskConfig(l(eff, Settings.DISK_FREE_BYTES_MIN), l(eff, Settings.DISK_CHECK_INTERVAL_MS)),
         Map.copyOf(eff));
   }
 

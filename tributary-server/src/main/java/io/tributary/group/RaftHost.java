@@ -105,7 +105,13 @@ public final class RaftHost implements AutoCloseable {
   public record GroupHandle(int index, RaftGroup raftGroup, StreamStateMachine stateMachine, AppendBatcher batcher) {}
 
   public RaftHost(TributaryConfig config, Clock clock) throws IOException {
+    this(config, clock, io.tributary.state.ReplicaHalt.process());
+  }
+
+  /** @param halt what the node does once a replica could not apply a committed entry (see {@link io.tributary.state.ReplicaHalt}) */
+  public RaftHost(TributaryConfig config, Clock clock, io.tributary.state.ReplicaHalt halt) throws IOException {
     this.config = config;
+    io.tributary.state.ApplyFaults faults = io.tributary.state.ApplyFaults.fromSystemProperties();
     Path raftDir = config.dataDir().resolve("raft");
     Files.createDirectories(raftDir);
     Map<RaftGroupId, StreamStateMachine> machines = new HashMap<>();
@@ -114,7 +120,8 @@ public final class RaftHost implements AutoCloseable {
       RaftGroupId gid = groupId(g);
       StreamStateMachine sm = new StreamStateMachine(g,
           config.dataDir().resolve("groups").resolve(String.format("g%03d", g)).resolve("segments"),
-          config.segmentBytesMax(), config.tailCacheBytes(), config.readCacheBytes() / config.groups(), snapshots);
+          config.segmentBytesMax(), config.tailCacheBytes(), config.readCacheBytes() / config.groups(), snapshots,
+          halt, faults);
       machines.put(gid, sm);
       RaftGroup rg = RaftGroup.valueOf(gid, peersFor(config, g));
       final int gi = g;
@@ -359,20 +366,33 @@ public final class RaftHost implements AutoCloseable {
 
   /** True when every group has a ready leader here (single node) and has applied its log. */
   public boolean ready() {
+    return notReadyReasons().isEmpty();
+  }
+
+  /**
+   * Why this node cannot serve every group now (no leader known, a leader not ready yet, a
+   * replica stopped on an entry it could not apply); empty when it can. No I/O. Any thread.
+   */
+  public List<String> notReadyReasons() {
+    List<String> why = new ArrayList<>();
     for (GroupHandle h : groups) {
+      io.tributary.state.ApplyFailure f = h.stateMachine.failure();
+      if (f != null) {
+        why.add(f.describe());
+        continue;
+      }
       try {
         RaftServer.Division d = server.getDivision(h.raftGroup.getGroupId());
         if (d.getInfo().getLeaderId() == null) {
-          return false;
-        }
-        if (d.getInfo().isLeader() && !d.getInfo().isLeaderReady()) {
-          return false;
+          why.add("group " + h.index + " has no leader");
+        } else if (d.getInfo().isLeader() && !d.getInfo().isLeaderReady()) {
+          why.add("group " + h.index + ": this node is its new leader and not ready yet");
         }
       } catch (IOException e) {
-        return false;
+        why.add("group " + h.index + " is not running: " + e.getMessage());
       }
     }
-    return true;
+    return why;
   }
 
   /** Role, term, commit and applied index of one group, for /admin and /metrics. */
@@ -409,8 +429,7 @@ public final class RaftHost implements AutoCloseable {
     CompletableFuture<RaftClientReply> sent = viaForwarder(g, "forwarded write", c -> c.async().send(m));
     return sent.thenApply(reply -> {
       if (!reply.isSuccess()) {
-        throw new CompletionException(new UnavailableException(
-            "group " + g + " did not commit the forwarded write: " + describe(reply.getException()), 1));
+        throw new CompletionException(failedReply(g, "forwarded write", reply));
       }
       return new GroupReply(reply.getMessage().getContent().toByteArray(), sm.awaitApplied(reply.getLogIndex()));
     });
@@ -529,8 +548,7 @@ public final class RaftHost implements AutoCloseable {
         return forward(g, entry); // leadership moved between the check and the submission
       }
       if (!reply.isSuccess()) {
-        throw new CompletionException(new UnavailableException(
-            "group " + g + " did not commit: " + describe(reply.getException()), 1));
+        throw new CompletionException(failedReply(g, "write", reply));
       }
       return CompletableFuture.completedFuture(
           new GroupReply(reply.getMessage().getContent().toByteArray(), CompletableFuture.completedFuture(null)));
@@ -560,6 +578,22 @@ public final class RaftHost implements AutoCloseable {
       }
     }, completions);
     return out;
+  }
+
+  /**
+   * A write's failed reply as a 503. Ratis fails a reply for entries that never committed (not
+   * leader, leader not ready) and for entries that committed but whose apply failed on the
+   * replying server (a {@code StateMachineException}: that replica stopped, see
+   * {@link io.tributary.state.ReplicaHalt}); the client cannot tell which, so the answer never
+   * claims the entry did not commit: the outcome is unknown and a retry with the same producer
+   * headers answers truthfully.
+   */
+  private static UnavailableException failedReply(int g, String what, RaftClientReply reply) {
+    String why = reply.getStateMachineException() != null
+        ? "committed, but the replica that applied it stopped (" + describe(reply.getStateMachineException().getCause()) + ")"
+        : describe(reply.getException());
+    return new UnavailableException("group " + g + ": " + what + " failed, outcome unknown (retry with the same "
+        + "producer headers): " + why, 1);
   }
 
   private static String describe(Throwable t) {

@@ -84,7 +84,7 @@ final class Exchange {
     respond(Responses.error(status, reason));
   }
 
-  /** Maps a failure to a response: 400 for bad input, 413 over a bound, 503 for unavailability, else a logged 500. */
+  /** Maps a failure to a response: 400 for bad input, 413 over a bound, 503 for unavailability, 507 for low disk, else a logged 500. */
   void fail(Throwable t) {
     Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
     if (c instanceof BadRequestException b) {
@@ -93,6 +93,8 @@ final class Exchange {
       error(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, p.getMessage());
     } else if (c instanceof UnavailableException u) {
       respond(Responses.unavailable(u.getMessage(), u.retryAfterSeconds()));
+    } else if (c instanceof io.tributary.common.InsufficientStorageException s) {
+      respond(Responses.insufficientStorage(s.getMessage(), s.retryAfterSeconds()));
     } else {
       LOG.error("internal error on {} {}", method, query.uri(), c);
       respond(Responses.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error"), false);

@@ -3,7 +3,6 @@ package io.tributary.http;
 import io.tributary.config.TributaryConfig;
 import io.tributary.service.StreamService;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 
 /**
  * What every handler of one server shares: the service, the config, the cursor source, readiness
@@ -13,7 +12,8 @@ final class HttpContext {
   final StreamService service;
   final TributaryConfig config;
   final Cursors cursors;
-  final BooleanSupplier ready;
+  /** Why this node is not ready to serve; empty when it is. Must not block (called on event loops). */
+  final java.util.function.Supplier<java.util.List<String>> notReady;
   final MetricsText metrics;
   final io.tributary.service.ClusterStatus clusterStatus;
   final io.tributary.service.SnapshotExports snapshotExports;
@@ -21,14 +21,14 @@ final class HttpContext {
   final AtomicInteger longPolls = new AtomicInteger();
   final AtomicInteger connections = new AtomicInteger();
 
-  HttpContext(StreamService service, TributaryConfig config, Cursors cursors, BooleanSupplier ready, MetricsText metrics,
+  HttpContext(StreamService service, TributaryConfig config, Cursors cursors, java.util.function.Supplier<java.util.List<String>> notReady, MetricsText metrics,
       io.tributary.service.ClusterStatus clusterStatus, io.tributary.service.SnapshotExports snapshotExports) {
     this.clusterStatus = clusterStatus;
     this.snapshotExports = snapshotExports;
     this.service = service;
     this.config = config;
     this.cursors = cursors;
-    this.ready = ready;
+    this.notReady = notReady;
     this.metrics = metrics;
   }
 

@@ -24,7 +24,6 @@ import io.tributary.service.StreamService;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 /**
  * The client HTTP listener. Pipeline per connection:
@@ -45,10 +44,10 @@ public final class HttpServer implements AutoCloseable {
   private Channel channel;
 
   public HttpServer(TributaryConfig config, StreamService service, io.tributary.service.ClusterStatus clusterStatus,
-      io.tributary.service.SnapshotExports snapshotExports, Clock clock, BooleanSupplier ready,
+      io.tributary.service.SnapshotExports snapshotExports, Clock clock, java.util.function.Supplier<java.util.List<String>> notReady,
       java.util.function.Supplier<String> metrics) {
     this.config = config;
-    this.hc = new HttpContext(service, config, new Cursors(clock, n -> ThreadLocalRandom.current().nextLong(n)), ready,
+    this.hc = new HttpContext(service, config, new Cursors(clock, n -> ThreadLocalRandom.current().nextLong(n)), notReady,
         metrics::get, clusterStatus, snapshotExports);
   }
 

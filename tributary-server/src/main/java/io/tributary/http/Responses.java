@@ -54,6 +54,13 @@ final class Responses {
     return r;
   }
 
+  /** 507: the node's disk is short of space; the client may retry once it has been freed. */
+  static FullHttpResponse insufficientStorage(String reason, int retryAfterSeconds) {
+    FullHttpResponse r = error(HttpResponseStatus.INSUFFICIENT_STORAGE, reason);
+    r.headers().setInt(HttpHeaderNames.RETRY_AFTER, Math.max(1, retryAfterSeconds));
+    return r;
+  }
+
   /** Writes a response; closes the connection afterwards unless it stays alive. */
   static ChannelFuture send(ChannelHandlerContext ctx, HttpResponse r, boolean keepAlive) {
     if (!keepAlive) {

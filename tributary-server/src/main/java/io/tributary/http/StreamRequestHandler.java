@@ -211,9 +211,9 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
     if (path.equals("/healthz")) {
       x.respond(text(HttpResponseStatus.OK, "ok\n"));
     } else if (path.equals("/readyz")) {
-      boolean ready = hc.ready.getAsBoolean();
-      x.respond(ready ? text(HttpResponseStatus.OK, "ready\n")
-          : Responses.unavailable("not ready: waiting for group leaders or storage", 1));
+      java.util.List<String> why = hc.notReady.get();
+      x.respond(why.isEmpty() ? text(HttpResponseStatus.OK, "ready\n")
+          : Responses.unavailable("not ready: " + String.join("; ", why), 1));
     } else {
       FullHttpResponse r = text(HttpResponseStatus.OK, hc.metrics.scrape());
       r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");

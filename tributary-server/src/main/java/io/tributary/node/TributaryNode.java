@@ -11,7 +11,6 @@ import io.tributary.service.SnapshotExports;
 import io.tributary.service.StreamService;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +33,8 @@ public final class TributaryNode implements AutoCloseable {
   private RaftHost raft;
   private ReadPool readPool;
   private HttpServer http;
+  private io.tributary.storage.DiskSpace disk;
+  private HealthMonitor health;
   private int port;
 
   public TributaryNode(TributaryConfig config, Clock clock) {
@@ -45,6 +46,9 @@ public final class TributaryNode implements AutoCloseable {
     LOG.info("starting Tributary node {} with effective config:\n{}", config.nodeId(), config.describe());
     Files.createDirectories(config.dataDir());
     io.tributary.config.DataDirLayout.record(config.dataDir(), config.groups());
+    disk = new io.tributary.storage.DiskSpace(config.dataDir(), config.disk().freeBytesMin(), 5);
+    health = new HealthMonitor(disk);
+    health.start(config.disk().checkIntervalMillis());
     // built without I/O, so a bad cold-tier config fails at start
     objectStore = ColdStores.open(config.cold());
     coldCache = new io.tributary.cold.BlockCache(objectStore, ColdStores.cacheOptions(config.cold()));
@@ -72,26 +76,34 @@ public final class TributaryNode implements AutoCloseable {
     }
     readPool = new ReadPool(config.readThreads(), config.readQueueMax());
     service = new StreamService(raft, clock, config, () -> UUID.randomUUID().toString(), readPool, coldCache,
-        tier, shared ? objectStore : null, claims);
-    http = new HttpServer(config, service, new ClusterStatus(raft, config), new SnapshotExports(raft), clock, this::ready, this::metrics);
+        tier, shared ? objectStore : null, claims, disk);
+    http = new HttpServer(config, service, new ClusterStatus(raft, config), new SnapshotExports(raft), clock, this::notReady,
+        this::metrics);
     port = http.start();
     LOG.info("Tributary node {} listening on http://{}:{} (data in {})", config.nodeId(), config.host(), port,
         config.dataDir().toAbsolutePath());
   }
 
-  /** Ready when every local group has a leader and the data directory is writable. */
+  /**
+   * Why this node cannot serve fully (no I/O: the disk part is the health monitor's last
+   * reading); empty when every local group has a leader, no replica stopped, and the data
+   * directory is writable with space above the watermark.
+   */
+  public java.util.List<String> notReady() {
+    if (raft == null) {
+      return java.util.List.of("starting");
+    }
+    java.util.List<String> why = new java.util.ArrayList<>(raft.notReadyReasons());
+    io.tributary.storage.DiskSpace.Reading r = disk.reading();
+    if (!r.ok()) {
+      why.add(r.problem());
+    }
+    return why;
+  }
+
+  /** True when {@link #notReady()} is empty. */
   public boolean ready() {
-    if (raft == null || !raft.ready()) {
-      return false;
-    }
-    Path probe = config.dataDir().resolve(".ready-probe");
-    try {
-      Files.writeString(probe, "ok");
-      Files.deleteIfExists(probe);
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
+    return notReady().isEmpty();
   }
 
   public int port() {
@@ -113,7 +125,7 @@ public final class TributaryNode implements AutoCloseable {
   }
 
   String metrics() {
-    return Metrics.render(raft, http) + service.reads().metrics() + (tier == null ? "" : tier.metrics())
+    return Metrics.render(raft, http) + health.metrics() + service.reads().metrics() + (tier == null ? "" : tier.metrics())
         + (blobSweep == null ? "" : blobSweep.metrics());
   }
 
@@ -121,6 +133,9 @@ public final class TributaryNode implements AutoCloseable {
   public void close() {
     if (http != null) {
       http.close();
+    }
+    if (health != null) {
+      health.close();
     }
     if (tier != null) {
       tier.close();

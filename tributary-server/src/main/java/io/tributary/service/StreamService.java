@@ -30,6 +30,8 @@ public final class StreamService {
   private final BatchAppends batches;
   /** The cold tier's admission control, or null when this node does not tier. */
   private final io.tributary.group.ColdTier tier;
+  /** Admission by free space on the data directory (507 below the watermark). */
+  private final io.tributary.storage.DiskSpace disk;
 
   /** The node's configuration (limits such as the read chunk size). */
   TributaryConfig config() {
@@ -43,11 +45,13 @@ public final class StreamService {
    * @param blobStore where application snapshots above snapshot-inline-bytes-max go; null when
    *     there is no object store every replica can read (then every snapshot goes through Raft)
    * @param claims this node's uploads, shared with the tier and the orphan sweep
+   * @param disk free-space admission of writes
    */
   public StreamService(RaftHost host, Clock clock, TributaryConfig config, Supplier<String> pinIds, ReadPool readPool,
       io.tributary.cold.BlockCache coldCache, io.tributary.group.ColdTier tier, io.tributary.cold.ObjectStore blobStore,
-      io.tributary.group.UploadClaims claims) {
+      io.tributary.group.UploadClaims claims, io.tributary.storage.DiskSpace disk) {
     this.host = host;
+    this.disk = disk;
     this.tier = tier;
     this.clock = clock;
     this.config = config;
@@ -186,6 +190,13 @@ public final class StreamService {
   }
 
   CompletableFuture<Outcome> submitToGroup(int group, Command c, int bytes) {
+    if (carriesData(c) || c instanceof Command.Create || c instanceof Command.CreateBucket) {
+      // deletes, retention and the like go on while the disk is low: they are how space comes back
+      io.tributary.common.InsufficientStorageException low = disk.admit(bytes);
+      if (low != null) {
+        return CompletableFuture.failedFuture(low);
+      }
+    }
     if (tier != null && carriesData(c)) {
       UnavailableException full = tier.admit();
       if (full != null) {

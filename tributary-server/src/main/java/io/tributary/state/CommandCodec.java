@@ -176,7 +176,7 @@ public final class CommandCodec {
     Wire.In in = new Wire.In(buf);
     int v = in.u8();
     if (v != VERSION) {
-      throw new IllegalStateException("unknown command batch version " + v);
+      throw new UnknownCommandException("command batch version " + v + " (this build reads " + VERSION + ")");
     }
     long now = in.i64();
     int n = in.i32();
@@ -238,7 +238,7 @@ public final class CommandCodec {
         case UNPIN -> new Command.UnpinFork(key, in.i64(), in.str());
         case CREATE_BUCKET -> new Command.CreateBucket(key);
         case DELETE_BUCKET -> new Command.DeleteBucket(key);
-        default -> throw new IllegalStateException("unknown command type " + type);
+        default -> throw new UnknownCommandException("command type " + type + " (this build knows 1-" + NOP + ")");
       });
     }
     return new Batch(now, out);
@@ -248,7 +248,7 @@ public final class CommandCodec {
     Wire.Out o = new Wire.Out(64 * outcomes.size());
     o.u8(VERSION).i32(outcomes.size());
     for (Outcome r : outcomes) {
-      o.u8(r.code().ordinal()).i64(r.tail()).bool(r.closed()).i64(r.producerEpoch()).i64(r.producerSeq())
+      o.u8(r.code().wire()).i64(r.tail()).bool(r.closed()).i64(r.producerEpoch()).i64(r.producerSeq())
           .i64(r.expectedSeq()).i64(r.receivedSeq()).i64(r.streamId()).str(r.contentType()).i64(r.ttlSeconds())
           .str(r.expiresAt()).i64(r.expiresAtMillis());
       o.bool(r.releaseKey() != null);
@@ -274,9 +274,8 @@ public final class CommandCodec {
     }
     int n = in.i32();
     List<Outcome> out = new ArrayList<>(n);
-    Outcome.Code[] codes = Outcome.Code.values();
     for (int i = 0; i < n; i++) {
-      Outcome.Code code = codes[in.u8()];
+      Outcome.Code code = Outcome.Code.fromWire(in.u8());
       long tail = in.i64();
       boolean closed = in.bool();
       long pe = in.i64();

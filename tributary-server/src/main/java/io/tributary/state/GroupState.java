@@ -27,6 +27,9 @@ public final class GroupState {
   /** Bucket registry (used on the registry group only): name → creation time. */
   final ConcurrentSkipListMap<String, Long> buckets = new ConcurrentSkipListMap<>();
   private final List<Long> changed = new ArrayList<>();
+  /** Streams removed by the entry being applied: published (soft-deleted) with the rest of the entry. */
+  private final List<StreamEntry> removed = new ArrayList<>();
+  private final ApplyFaults faults;
   /** Streams whose view changed in a way no watcher waits for (cold ranges): republished, not fired. */
   private final List<StreamEntry> republish = new ArrayList<>();
   /** The store's first segment position at the last {@link #trimIndexes} pass. Written by the apply thread only. */
@@ -55,21 +58,34 @@ public final class GroupState {
   static final int GARBAGE_HEAD_MAX = 256;
 
   GroupState(int group, SegmentStore store, WatchRegistry watches) {
-    this(group, store, watches, new WatchRegistry());
+    this(group, store, watches, new WatchRegistry(), ApplyFaults.none());
   }
 
-  GroupState(int group, SegmentStore store, WatchRegistry watches, WatchRegistry coldWatches) {
+  GroupState(int group, SegmentStore store, WatchRegistry watches, WatchRegistry coldWatches, ApplyFaults faults) {
     this.group = group;
     this.store = store;
     this.watches = watches;
     this.coldWatches = coldWatches;
+    this.faults = faults;
   }
 
-  /** Applies one entry's commands in order; returns one outcome per command. Apply thread. */
+  /**
+   * Applies one entry's commands in order; returns one outcome per command. Apply thread.
+   *
+   * <p>All or nothing for readers: commands change the streams' private fields and append records
+   * to the store's write-behind buffer; only after every command ran and the buffer reached the
+   * segment file ({@link SegmentStore#publish}) are the streams' views republished and watchers
+   * woken. An exception on the way (a failed write, a broken invariant) leaves every view and the
+   * readable segment end as they were before the entry (only a stream the entry removed may
+   * already be gone from the key map: that removal committed, and no bytes depend on it), and the
+   * caller stops this replica: the half-changed private fields are never read again (see
+   * {@link StreamStateMachine#applyTransaction}).
+   */
   List<Outcome> apply(CommandCodec.Batch batch) {
     List<Outcome> out = new ArrayList<>(batch.commands().size());
     long now = batch.nowMillis();
     for (Command c : batch.commands()) {
+      faults.check(c);
       out.add(switch (c) {
         case Command.Create cr -> create.apply(this, cr, now);
         case Command.Append a -> append.apply(this, a, now);
@@ -103,6 +119,9 @@ public final class GroupState {
       }
     }
     store.publish();
+    for (StreamEntry e : removed) {
+      e.publish();
+    }
     for (StreamEntry e : republish) {
       e.publish();
     }
@@ -120,6 +139,7 @@ public final class GroupState {
       watches.fire(id);
     }
     changed.clear();
+    removed.clear();
     publishGarbage();
     trimIndexes();
     return out;
@@ -229,8 +249,7 @@ public final class GroupState {
   void add(StreamEntry e) {
     byKey.put(e.key, e);
     byId.put(e.streamId, e);
-    e.publish();
-    markChanged(e);
+    markChanged(e); // published with the rest of the entry: until then readers find no view
   }
 
   /**
@@ -245,7 +264,7 @@ public final class GroupState {
     byId.remove(e.streamId);
     enqueueGarbage(e, e.cold.first(), e.cold.count());
     e.softDeleted = true;
-    e.publish();
+    removed.add(e);
     changed.add(e.streamId);
   }
 

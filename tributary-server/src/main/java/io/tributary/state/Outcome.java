@@ -33,15 +33,50 @@ public record Outcome(
     long retainedFrom,
     long[] ends) {
 
-  /** What happened. */
+  /**
+   * What happened. Each code travels in Raft replies as its own fixed number ({@link #wire()}),
+   * never as its position in this list: reordering or inserting a code must not change what an
+   * older node reads. A new code takes the next unused number.
+   */
   public enum Code {
-    CREATED, EXISTS, APPENDED, BUCKET_CREATED, BUCKET_EXISTS, BUCKET_DELETED, DUPLICATE, CLOSED, DELETED, TOUCHED, PINNED, UNPINNED,
-    NOT_FOUND, GONE, CONFLICT, CONFLICT_CLOSED, CONFLICT_CONTENT_TYPE, CONFLICT_SEQ,
-    PRODUCER_STALE_EPOCH, PRODUCER_BAD_EPOCH, PRODUCER_GAP, PRECONDITION_FAILED, BAD_REQUEST,
-    SNAPSHOT_PUBLISHED, RETENTION_SET, ATTRS_SET, COMMITTED, BELOW_RETENTION,
-    COLD_PUBLISHED, COLD_IGNORED, COLD_COLLECTED,
-    // appended: replies carry the ordinal
-    UPLOAD_EXPIRED, NOP
+    CREATED(0), EXISTS(1), APPENDED(2), BUCKET_CREATED(3), BUCKET_EXISTS(4), BUCKET_DELETED(5), DUPLICATE(6), CLOSED(7),
+    DELETED(8), TOUCHED(9), PINNED(10), UNPINNED(11),
+    NOT_FOUND(12), GONE(13), CONFLICT(14), CONFLICT_CLOSED(15), CONFLICT_CONTENT_TYPE(16), CONFLICT_SEQ(17),
+    PRODUCER_STALE_EPOCH(18), PRODUCER_BAD_EPOCH(19), PRODUCER_GAP(20), PRECONDITION_FAILED(21), BAD_REQUEST(22),
+    SNAPSHOT_PUBLISHED(23), RETENTION_SET(24), ATTRS_SET(25), COMMITTED(26), BELOW_RETENTION(27),
+    COLD_PUBLISHED(28), COLD_IGNORED(29), COLD_COLLECTED(30),
+    UPLOAD_EXPIRED(31), NOP(32);
+
+    private static final Code[] BY_WIRE = new Code[256];
+
+    static {
+      for (Code c : values()) {
+        if (BY_WIRE[c.wire] != null) {
+          throw new ExceptionInInitializerError("outcome wire code " + c.wire + " used twice");
+        }
+        BY_WIRE[c.wire] = c;
+      }
+    }
+
+    private final int wire;
+
+    Code(int wire) {
+      this.wire = wire;
+    }
+
+    /** The code's number in Raft replies (0-255). */
+    public int wire() {
+      return wire;
+    }
+
+    /** The code with wire number {@code n}; {@link UnknownCommandException} for a number this build does not know. */
+    public static Code fromWire(int n) {
+      Code c = n >= 0 && n < BY_WIRE.length ? BY_WIRE[n] : null;
+      if (c == null) {
+        throw new UnknownCommandException("outcome code " + n);
+      }
+      return c;
+    }
   }
 
   public static Outcome of(Code code, String message) {

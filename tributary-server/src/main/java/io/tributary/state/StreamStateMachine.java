@@ -49,6 +49,10 @@ public final class StreamStateMachine extends BaseStateMachine {
   private final long tailCacheBytes;
   private final long readCacheBytes;
   private final SnapshotSource snapshotSource;
+  private final ReplicaHalt halt;
+  private final ApplyFaults faults;
+  /** The first entry this replica could not apply, or null; once set, nothing is applied or snapshotted again. */
+  private volatile ApplyFailure failure;
   private final SimpleStateMachineStorage smStorage = new SimpleStateMachineStorage();
   private final WatchRegistry watches = new WatchRegistry();
   private final WatchRegistry coldWatches = new WatchRegistry();
@@ -64,9 +68,15 @@ public final class StreamStateMachine extends BaseStateMachine {
     }
   }
 
+  /**
+   * @param halt what the node does after this replica stopped on an entry it could not apply
+   * @param faults injected apply faults (tests of the fail-stop path; {@link ApplyFaults#none()} otherwise)
+   */
   public StreamStateMachine(int group, Path segmentDir, long segmentBytesMax, long tailCacheBytes,
-      long readCacheBytes, SnapshotSource snapshotSource) {
+      long readCacheBytes, SnapshotSource snapshotSource, ReplicaHalt halt, ApplyFaults faults) {
     this.snapshotSource = snapshotSource;
+    this.halt = halt;
+    this.faults = faults;
     this.group = group;
     this.segmentDir = segmentDir;
     this.segmentBytesMax = segmentBytesMax;
@@ -90,6 +100,11 @@ public final class StreamStateMachine extends BaseStateMachine {
   /** Wake-ups fired when a stream's cold ranges grow (its view is republished, no bytes change). */
   public WatchRegistry coldWatches() {
     return coldWatches;
+  }
+
+  /** The entry this replica stopped at, or null while it applies normally. Any thread. */
+  public ApplyFailure failure() {
+    return failure;
   }
 
   /** Highest applied log index (published after each apply). */
@@ -225,7 +240,7 @@ public final class StreamStateMachine extends BaseStateMachine {
       SnapshotTransfer.deleteTree(installing);
     }
     SegmentStore store = new SegmentStore(segmentDir, segmentBytesMax, tailCacheBytes, readCacheBytes);
-    GroupState s = new GroupState(group, store, watches, coldWatches);
+    GroupState s = new GroupState(group, store, watches, coldWatches, faults);
     if (snapshot == null) {
       store.truncateTo(0);
       LOG.info("group {}: no snapshot; segments reset, the log will be re-applied", group);
@@ -251,18 +266,35 @@ public final class StreamStateMachine extends BaseStateMachine {
     coldWatches.fireAll();
   }
 
+  /**
+   * Applies one committed entry, or stops this replica for good.
+   *
+   * <p>Fail-stop: apply is deterministic, so an exception here is never the client's fault (their
+   * errors are outcomes): a failed write, a broken invariant, or a command this build does not
+   * know. Ratis 3.3.0 does not stop a division whose {@code applyTransaction} fails: it logs the
+   * failure and applies the next entry, which would leave this replica silently different from
+   * the others (and answer later producer retries from state whose bytes never reached disk). So
+   * the first failure is recorded, the applied index stays below the entry, every later entry is
+   * refused without being looked at, no snapshot is taken past it, and {@link ReplicaHalt} ends
+   * the node. A restart re-applies the log from the last snapshot.
+   */
   @Override
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
     LogEntryProto entry = trx.getLogEntry();
+    ApplyFailure stopped = failure;
+    if (stopped != null) {
+      return CompletableFuture.failedFuture(new ReplicaStoppedException(stopped));
+    }
     ByteBuffer data = entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer();
     List<Outcome> outcomes;
     try {
       outcomes = state.apply(CommandCodec.decode(data));
-    } catch (RuntimeException e) {
-      // Apply must be deterministic; a failure here (disk error, corrupt entry) means this replica
-      // cannot continue safely. Fail the entry loudly; Ratis stops the division.
-      LOG.error("group {}: apply failed at term {} index {}", group, entry.getTerm(), entry.getIndex(), e);
-      return CompletableFuture.failedFuture(e);
+    } catch (RuntimeException | StackOverflowError e) {
+      ApplyFailure f = new ApplyFailure(group, entry.getTerm(), entry.getIndex(), e.toString());
+      failure = f;
+      LOG.error("{}: this replica stops applying", f.describe(), e);
+      halt.halt(f);
+      return CompletableFuture.failedFuture(new ReplicaStoppedException(f));
     }
     updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
     setApplied(entry.getIndex());
@@ -273,12 +305,20 @@ public final class StreamStateMachine extends BaseStateMachine {
   /** Configuration and no-op entries do not reach applyTransaction but advance the applied index. */
   @Override
   public void notifyTermIndexUpdated(long term, long index) {
+    if (failure != null) {
+      return; // a stopped replica's applied index stays below the entry it could not apply
+    }
     super.notifyTermIndexUpdated(term, index);
     setApplied(index);
   }
 
   @Override
   public long takeSnapshot() throws IOException {
+    ApplyFailure stopped = failure;
+    if (stopped != null) {
+      // the state in memory may be half-way through the failed entry: never persist it
+      throw new IOException("no snapshot: " + stopped.describe());
+    }
     TermIndex last = getLastAppliedTermIndex();
     if (last == null || last.getIndex() < 0) {
       return NO_SNAPSHOT_INDEX;

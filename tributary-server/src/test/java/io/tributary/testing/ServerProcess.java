@@ -74,6 +74,8 @@ public final class ServerProcess implements AutoCloseable {
 
   private volatile Incarnation current;
   private int starts;
+  /** JVM arguments of the next starts on top of the builder's (fault injection in one run, then none). */
+  private volatile List<String> extraJvmArgs = List.of();
 
   /** One run of the child: its process and where it listens. */
   private record Incarnation(Process process, String baseUrl, int port) {}
@@ -236,6 +238,7 @@ public final class ServerProcess implements AutoCloseable {
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(BASE_JVM_FLAGS);
     cmd.addAll(jvmArgs);
+    cmd.addAll(extraJvmArgs);
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(MAIN_CLASS);
@@ -363,6 +366,17 @@ public final class ServerProcess implements AutoCloseable {
       throw new IllegalStateException(name + " ignored SIGTERM for " + stopTimeout + "; killed\n" + logTail(40));
     }
     return c.process.exitValue();
+  }
+
+  /** Sets the JVM arguments added to every later start (replacing earlier ones); none by default. */
+  public void setExtraJvmArgs(String... args) {
+    extraJvmArgs = List.of(args);
+  }
+
+  /** Waits up to {@code timeout} for the process to end by itself; returns its exit status, or -1 if it still runs. */
+  public int awaitExit(Duration timeout) throws InterruptedException {
+    Process p = running().process;
+    return p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) ? p.exitValue() : -1;
   }
 
   /** Starts again on the same data directory (after {@link #kill9} or {@link #stop}). */

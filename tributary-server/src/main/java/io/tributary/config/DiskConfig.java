@@ -1,0 +1,7 @@
+package io.tributary.config;
+
+/**
+ * Disk-space admission: writes are refused (507) while the data directory's file system has less
+ * than {@code freeBytesMin} free; measured every {@code checkIntervalMillis}.
+ */
+public record DiskConfig(long freeBytesMin, long checkIntervalMillis) {}
