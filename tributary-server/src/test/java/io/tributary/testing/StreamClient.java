@@ -134,6 +134,14 @@ public final class StreamClient implements AutoCloseable {
     return http.send(r, HttpResponse.BodyHandlers.ofByteArray());
   }
 
+  /** {@code PUT path} on the node with a body (e.g. a stream's {@code $attrs}), with the request timeout. */
+  public HttpResponse<byte[]> put(String baseUrl, String path, String contentType, byte[] body)
+      throws IOException, InterruptedException {
+    HttpRequest r = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(requestTimeout)
+        .header("Content-Type", contentType).PUT(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+    return http.send(r, HttpResponse.BodyHandlers.ofByteArray());
+  }
+
   private HttpRequest.Builder request(String baseUrl, String stream, Map<String, String> query) {
     StringBuilder uri = new StringBuilder(baseUrl).append(STREAM_ROOT).append(stream);
     if (query != null && !query.isEmpty()) {
