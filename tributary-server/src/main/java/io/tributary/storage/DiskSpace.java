@@ -16,8 +16,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * refused (507) while free space is below {@code freeBytesMin}, long before the disk is full.
  * Between two measurements every admitted write reserves what it may cost on disk (its bytes
  * in the log and in a segment, plus framing), so a burst cannot run past the watermark before
- * the next measurement notices. The same pass checks that the directory can be written at all
- * (a file created, written, fsync'd and removed).
+ * the next measurement notices. A measurement also counts the largest write refused since the
+ * previous one: free space that is above the watermark but too little for the writes clients are
+ * sending is reported as low too, so {@code /readyz} never says ready while every write gets 507.
+ * The same pass checks that the directory can be written at all (a file created, written,
+ * fsync'd and removed).
  *
  * <p>Threads: {@link #measure} on the node's health thread (never an event loop: it does I/O);
  * {@link #admit} and {@link #reading} on any thread, against the last published reading.
@@ -45,6 +48,8 @@ public final class DiskSpace {
   private final long freeBytesMin;
   private final int retryAfterSeconds;
   private final AtomicLong reservedBytes = new AtomicLong();
+  /** The cost of the largest write refused since the last measurement (0: none). */
+  private final AtomicLong refusedCostMax = new AtomicLong();
   private volatile Reading reading;
 
   public DiskSpace(Path dataDir, long freeBytesMin, int retryAfterSeconds) {
@@ -64,9 +69,11 @@ public final class DiskSpace {
     try {
       probe.writeTest();
       long free = probe.usableBytes();
-      r = new Reading(free, freeBytesMin, free < freeBytesMin
-          ? "data directory has " + free + " bytes free, below disk-free-bytes-min " + freeBytesMin
-              + ": appends and creates are refused until space is freed"
+      long refused = refusedCostMax.getAndSet(0);
+      r = new Reading(free, freeBytesMin, free < freeBytesMin + refused
+          ? "data directory has " + free + " bytes free, " + (free < freeBytesMin ? "below" : "too close to")
+              + " disk-free-bytes-min " + freeBytesMin + (refused > 0 ? " for the writes sent (up to " + refused
+                  + " bytes on disk each)" : "") + ": appends and creates are refused until space is freed"
           : null);
     } catch (IOException | RuntimeException e) {
       long free = reading.freeBytes();
@@ -88,13 +95,15 @@ public final class DiskSpace {
    */
   public InsufficientStorageException admit(long bytes) {
     Reading r = reading;
+    long cost = 2 * bytes + WRITE_OVERHEAD_BYTES;
     if (!r.ok()) {
+      refusedCostMax.accumulateAndGet(cost, Math::max);
       return new InsufficientStorageException(r.problem(), retryAfterSeconds);
     }
-    long cost = 2 * bytes + WRITE_OVERHEAD_BYTES;
     long reserved = reservedBytes.addAndGet(cost);
     if (r.freeBytes() - reserved < freeBytesMin) {
       reservedBytes.addAndGet(-cost);
+      refusedCostMax.accumulateAndGet(cost, Math::max);
       return new InsufficientStorageException("data directory is close to disk-free-bytes-min " + freeBytesMin
           + " (" + r.freeBytes() + " bytes free at the last check, " + (reserved - cost)
           + " reserved by writes since): retry shortly", retryAfterSeconds);

@@ -45,10 +45,15 @@ class DiskSpaceTest {
     assertThat(d.admit(MIB)).as("a third 1 MiB write would leave less than 4 MiB").isNotNull()
         .satisfies(e -> assertThat(e.retryAfterSeconds()).isEqualTo(3));
     assertThat(d.admit(0)).as("a small write still fits").isNull();
-    d.measure(); // the two writes landed: the file system now says so itself
-    probe.free = 10 * MIB - 2 * cost;
-    d.measure();
-    assertThat(d.reading().freeBytes()).isEqualTo(10 * MIB - 2 * cost);
+    probe.free = 10 * MIB - 2 * cost; // the two writes landed: the file system now says so itself
+    DiskSpace.Reading r = d.measure();
+    assertThat(r.freeBytes()).isEqualTo(10 * MIB - 2 * cost);
+    assertThat(r.ok()).as("above the watermark, but a refused 1 MiB write would not fit: %s", r).isFalse();
+    assertThat(r.problem()).contains("too close to disk-free-bytes-min");
+    assertThat(d.admit(0)).as("while low, every write is refused").isNotNull();
+    r = d.measure();
+    assertThat(r.ok()).as("the refused write was small enough to fit now: %s", r).isTrue();
+    assertThat(d.admit(0)).isNull();
   }
 
   @Test
