@@ -86,7 +86,7 @@ public final class DataDirLayout {
     }
   }
 
-  /** Records {@code groups} in {@code dataDir} unless it is recorded already (atomic rename). */
+  /** Records {@code groups} in {@code dataDir} unless it is recorded already (atomic and durable: temp file, fsync, rename, directory fsync). */
   public static void record(Path dataDir, int groups) {
     Path file = dataDir.resolve(FILE);
     if (Files.exists(file)) {
@@ -94,10 +94,8 @@ public final class DataDirLayout {
     }
     try {
       Files.createDirectories(dataDir);
-      Path tmp = dataDir.resolve(FILE + ".tmp");
-      Files.writeString(tmp, "# fixed when this data directory was created: streams are placed by hash % groups\ngroups="
-          + groups + "\n");
-      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+      io.tributary.common.DurableFiles.writeAtomically(file, ("# fixed when this data directory was created: streams "
+          + "are placed by hash % groups\ngroups=" + groups + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot record the layout of data directory " + dataDir, e);
     }

@@ -83,12 +83,13 @@ public final class SnapshotTransfer {
         ch.force(true);
       }
     }
-    Files.writeString(segmentDir.resolve(COMPLETE_MARKER), term + "_" + index);
-    try (FileChannel ch = FileChannel.open(metaTmp, StandardOpenOption.WRITE)) {
-      ch.force(true);
-    }
-    Files.move(metaTmp, metadataFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    // the marker says the segments are whole: written (atomically, with the directory fsync'd
+    // that also makes the segments' names durable) only after every segment was fsync'd
+    io.tributary.common.DurableFiles.writeAtomically(segmentDir.resolve(COMPLETE_MARKER),
+        (term + "_" + index).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    io.tributary.common.DurableFiles.fsyncDirectory(segmentDir.toAbsolutePath().getParent());
+    io.tributary.common.DurableFiles.fsync(metaTmp);
+    io.tributary.common.DurableFiles.moveDurably(metaTmp, metadataFile);
     return new Received(term, index, metadataFile);
   }
 

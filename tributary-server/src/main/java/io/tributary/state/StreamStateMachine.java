@@ -228,7 +228,9 @@ public final class StreamStateMachine extends BaseStateMachine {
       // segments received from the leader replace ours (they are a deterministic prefix of the same log)
       SnapshotTransfer.deleteTree(segmentDir);
       Files.move(installing, segmentDir);
+      io.tributary.common.DurableFiles.fsyncDirectory(segmentDir.toAbsolutePath().getParent());
       Files.delete(segmentDir.resolve(SnapshotTransfer.COMPLETE_MARKER));
+      io.tributary.common.DurableFiles.fsyncDirectory(segmentDir);
       LOG.info("group {}: installed segments received with a snapshot", group);
     } else if (Files.exists(installing)) {
       // an interrupted download, or one this replica overtook: while it ran, Ratis kept applying
@@ -330,6 +332,8 @@ public final class StreamStateMachine extends BaseStateMachine {
     long end = s.store.end();
     MD5Hash md5 = SnapshotCodec.write(s, end, file.toPath());
     MD5FileUtil.saveMD5File(file, md5);
+    // Ratis purges the log up to this snapshot once this returns: its files must survive a power loss
+    io.tributary.common.DurableFiles.fsyncDirectory(file.toPath().toAbsolutePath().getParent());
     smStorage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), last));
     s.store.markSnapshotEnd(end);
     LOG.debug("group {}: snapshot at {}", group, last);
@@ -376,8 +380,9 @@ public final class StreamStateMachine extends BaseStateMachine {
         }
         SnapshotTransfer.Received r = SnapshotTransfer.receive(in, installing, staged);
         File target = smStorage.getSnapshotFile(r.term(), r.index());
-        Files.move(staged, target.toPath(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        io.tributary.common.DurableFiles.moveDurably(staged, target.toPath());
         MD5FileUtil.computeAndSaveMd5ForFile(target);
+        io.tributary.common.DurableFiles.fsyncDirectory(target.toPath().toAbsolutePath().getParent());
         // WARN: rare and operationally significant (a replica lost data or fell far behind)
         LOG.warn("group {}: received snapshot {} from {} (first log entry there: {})", group,
             TermIndex.valueOf(r.term(), r.index()), leader, firstTermIndexInLog);

@@ -226,11 +226,11 @@ public final class SegmentStore implements AutoCloseable {
           s.channel.force(false);
         }
       }
-      Files.newByteChannel(dir).close();
+      // segment files created since the last sync are durable by name only once the directory is:
+      // the snapshot about to refer to them lets Ratis purge the log that could rewrite them
+      io.tributary.common.DurableFiles.fsyncDirectory(dir);
     } catch (IOException e) {
       throw new StorageException("fsync failed in " + dir, e);
-    } catch (UnsupportedOperationException e) {
-      // directory handles cannot be opened on some platforms; the segment fsyncs above suffice there
     }
     syncedEnd = end;
   }
@@ -255,6 +255,7 @@ public final class SegmentStore implements AutoCloseable {
       synchronized (segmentsLock) {
         segments = keep.toArray(new Segment[0]);
       }
+      io.tributary.common.DurableFiles.fsyncDirectory(dir);
     } catch (IOException e) {
       throw new StorageException("truncate to " + newEnd + " failed in " + dir, e);
     }
