@@ -97,7 +97,7 @@ public final class StreamService {
       return host.readBarrier(Buckets.REGISTRY_GROUP).thenCompose(v -> buckets.exists(r.key().bucket())
           ? createInBucket(r)
           : CompletableFuture.completedFuture(WriteResult.of(WriteResult.Status.NOT_FOUND,
-              "bucket '" + r.key().bucket() + "' does not exist (create it with PUT /ds/" + r.key().bucket() + ")")));
+              "bucket '" + r.key().bucket() + "' does not exist (create it with PUT /ds/" + r.key().bucket() + " or PUT /" + r.key().bucket() + ")")));
     }
     return createInBucket(r);
   }
