@@ -17,7 +17,8 @@ import java.util.List;
 
 /**
  * {@code GET /ds} (list buckets) and {@code PUT|GET|HEAD|DELETE /ds/{bucket}} (create, list
- * streams with {@code limit}/{@code after} paging, exists, delete when empty). Event-loop only.
+ * streams with {@code limit}/{@code after} paging, exists, delete when empty). Ursula's paths
+ * {@code /{bucket}} and {@code GET /{bucket}/streams} are the same operations. Event-loop only.
  */
 final class BucketRoutes {
   private static final JsonFactory JSON = new JsonFactory();
@@ -46,6 +47,16 @@ final class BucketRoutes {
       return;
     }
     String bucket = x.target.bucket();
+    if (x.target.kind() == RouteFamilies.Kind.BUCKET_STREAMS && !x.method.equals(HttpMethod.GET)
+        && !x.method.equals(HttpMethod.HEAD)) {
+      // Ursula reserves this stream name for the listing; a stream called "streams" lives under /ds/ only
+      FullHttpResponse r = Responses.error(HttpResponseStatus.METHOD_NOT_ALLOWED, "/" + bucket + "/"
+          + RouteFamilies.URSULA_LIST + " lists the bucket's streams (GET); '" + RouteFamilies.URSULA_LIST
+          + "' is not a stream name on this route family (use /ds/" + bucket + "/" + RouteFamilies.URSULA_LIST + ")");
+      r.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
+      x.respond(r);
+      return;
+    }
     if (x.method.equals(HttpMethod.PUT)) {
       x.onLoop(b.create(bucket), r -> x.respond(Responses.empty(r == Buckets.Result.CREATED
           ? HttpResponseStatus.CREATED : HttpResponseStatus.OK)));

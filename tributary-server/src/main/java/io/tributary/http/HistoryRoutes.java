@@ -43,7 +43,7 @@ final class HistoryRoutes {
       case "$retention" -> {
         if (m.equals(HttpMethod.PUT)) {
           long off = offsetArg(x, true);
-          x.onLoop(hc.service.history().retain(x.target.key(), off), res -> x.respond(
+          x.onLoop(hc.service.history().retain(x.target.key(), off, Incarnations.expected(x)), res -> x.respond(
               res.status() == WriteResult.Status.RETENTION_SET ? ok(res) : WriteRoutes.errorFor(res)));
         } else {
           StreamRequestHandler.methodNotAllowed(x);
@@ -59,7 +59,11 @@ final class HistoryRoutes {
               + "from its Stream-Next-Offset");
         }
         noArg(x);
-        x.onLoop(hc.service.history().bootstrap(x.target.key()), b -> x.respond(bootstrap(b)));
+        x.onLoop(hc.service.history().bootstrap(x.target.key()), b -> {
+          if (b.status() != ReadResult.Status.OK || !Incarnations.refuseRead(x, b.info())) {
+            x.respond(bootstrap(b));
+          }
+        });
       }
       case "$attrs" -> attrs(x);
       default -> throw new BadRequestException("extension " + ext + " is not a history resource");
@@ -79,7 +83,8 @@ final class HistoryRoutes {
         throw new BadRequestException("Stream-Snapshot-Match is empty (use a digest, or 'none' for no snapshot yet)");
       }
     }
-    x.onLoop(hc.service.history().publishSnapshot(x.target.key(), off, ct.trim(), x.body, match), res -> x.respond(
+    x.onLoop(hc.service.history().publishSnapshot(x.target.key(), off, ct.trim(), x.body, match,
+        Incarnations.expected(x)), res -> x.respond(
         res.status() == WriteResult.Status.SNAPSHOT_PUBLISHED ? ok(res) : WriteRoutes.errorFor(res)));
   }
 
@@ -87,7 +92,7 @@ final class HistoryRoutes {
     FullHttpResponse r = Responses.empty(HttpResponseStatus.NO_CONTENT);
     r.headers().set(ProtocolHeaders.STREAM_NEXT_OFFSET, Offsets.format(res.tail()));
     WriteRoutes.historyHeaders(r, res);
-    return r;
+    return Incarnations.set(r, res.incarnation());
   }
 
   private void readSnapshot(Exchange x) {
@@ -101,6 +106,9 @@ final class HistoryRoutes {
         } else {
           x.respond(ReadRoutes.notOk(s.status()));
         }
+        return;
+      }
+      if (Incarnations.refuseRead(x, s.info())) {
         return;
       }
       if (off < 0) {
@@ -129,6 +137,7 @@ final class HistoryRoutes {
   }
 
   private static void snapshotHeaders(FullHttpResponse r, StreamHistory.SnapshotRead s) {
+    Incarnations.set(r, s.info().streamId());
     r.headers().set(ProtocolHeaders.STREAM_SNAPSHOT_OFFSET, Offsets.format(s.snapshot().offset()));
     r.headers().set(ProtocolHeaders.STREAM_SNAPSHOT_DIGEST, s.snapshot().digest());
     r.headers().set(ProtocolHeaders.STREAM_NEXT_OFFSET, Offsets.format(s.info().tail()));
@@ -178,6 +187,7 @@ final class HistoryRoutes {
     body.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.US_ASCII));
     FullHttpResponse r = Responses.full(HttpResponseStatus.OK, body);
     r.headers().set(HttpHeaderNames.CONTENT_TYPE, "multipart/mixed; boundary=" + boundary);
+    Incarnations.set(r, b.info().streamId());
     r.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
     r.headers().set(ProtocolHeaders.STREAM_SNAPSHOT_OFFSET, b.snapshot() == null ? "-1"
         : Offsets.format(b.snapshot().offset()));

@@ -123,7 +123,7 @@ final class LongPoll {
   }
 
   private FullHttpResponse emptyResponse(boolean closed) {
-    FullHttpResponse r = Responses.empty(HttpResponseStatus.NO_CONTENT);
+    FullHttpResponse r = Incarnations.set(Responses.empty(HttpResponseStatus.NO_CONTENT), info.streamId());
     r.headers().set(ProtocolHeaders.STREAM_NEXT_OFFSET, Offsets.format(Math.max(start, info.tail())));
     r.headers().set(ProtocolHeaders.STREAM_UP_TO_DATE, "true");
     r.headers().set(io.netty.handler.codec.http.HttpHeaderNames.CACHE_CONTROL, "no-store");

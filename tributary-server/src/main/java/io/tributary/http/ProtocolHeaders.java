@@ -24,14 +24,16 @@ final class ProtocolHeaders {
   static final String STREAM_SNAPSHOT_DIGEST = "Stream-Snapshot-Digest";
   static final String STREAM_SNAPSHOT_MATCH = "Stream-Snapshot-Match";
   static final String STREAM_RETAINED_OFFSET = "Stream-Retained-Offset";
+  static final String STREAM_INCARNATION = "Stream-Incarnation";
 
   static final String EXPOSE = String.join(", ", STREAM_NEXT_OFFSET, STREAM_UP_TO_DATE, STREAM_CLOSED, STREAM_CURSOR,
       STREAM_TTL, STREAM_EXPIRES_AT, STREAM_SSE_DATA_ENCODING, PRODUCER_EPOCH, PRODUCER_SEQ, PRODUCER_EXPECTED_SEQ,
-      PRODUCER_RECEIVED_SEQ, STREAM_SNAPSHOT_OFFSET, STREAM_SNAPSHOT_DIGEST, STREAM_RETAINED_OFFSET, "ETag", "Location",
+      PRODUCER_RECEIVED_SEQ, STREAM_SNAPSHOT_OFFSET, STREAM_SNAPSHOT_DIGEST, STREAM_RETAINED_OFFSET, STREAM_INCARNATION,
+      "ETag", "Location",
       "Content-Type", "Retry-After");
   static final String ALLOW_HEADERS = String.join(", ", "Content-Type", "If-None-Match", "If-Match", STREAM_TTL,
       STREAM_EXPIRES_AT, STREAM_CLOSED, STREAM_SEQ, STREAM_FORKED_FROM, STREAM_FORK_OFFSET, STREAM_FORK_SUB_OFFSET,
-      PRODUCER_ID, PRODUCER_EPOCH, PRODUCER_SEQ, STREAM_SNAPSHOT_MATCH, "Prefer", "Authorization", "Cache-Control",
+      PRODUCER_ID, PRODUCER_EPOCH, PRODUCER_SEQ, STREAM_SNAPSHOT_MATCH, STREAM_INCARNATION, "Prefer", "Authorization", "Cache-Control",
       "Last-Event-ID");
   static final String ALLOW_METHODS = "GET, POST, PUT, DELETE, HEAD, OPTIONS";
 }

@@ -30,7 +30,10 @@ final class ReadRoutes {
       return;
     }
     StreamInfo i = l.info();
-    FullHttpResponse r = Responses.empty(HttpResponseStatus.OK);
+    if (Incarnations.refuseRead(x, i)) {
+      return;
+    }
+    FullHttpResponse r = Incarnations.set(Responses.empty(HttpResponseStatus.OK), i.streamId());
     r.headers().set(HttpHeaderNames.CONTENT_TYPE, i.contentType());
     r.headers().set(ProtocolHeaders.STREAM_NEXT_OFFSET, Offsets.format(i.tail()));
     r.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
@@ -94,6 +97,9 @@ final class ReadRoutes {
       x.respond(notOk(l.status()));
       return;
     }
+    if (Incarnations.refuseRead(x, l.info())) {
+      return;
+    }
     long start = offset == HeaderParsing.NOW ? l.info().tail() : Math.max(0, offset);
     if (start > l.info().tail()) {
       x.respond(notOk(ReadResult.Status.BAD_OFFSET));
@@ -126,7 +132,7 @@ final class ReadRoutes {
         FullHttpResponse nm = Responses.empty(HttpResponseStatus.NOT_MODIFIED);
         nm.headers().set(HttpHeaderNames.ETAG, etag);
         nm.headers().set(ProtocolHeaders.STREAM_NEXT_OFFSET, Offsets.format(res.next()));
-        x.respond(nm);
+        x.respond(Incarnations.set(nm, res.info().streamId()));
         return;
       }
       FullHttpResponse r = dataResponse(res);
@@ -147,7 +153,7 @@ final class ReadRoutes {
     if (i.closed()) {
       r.headers().set(ProtocolHeaders.STREAM_CLOSED, "true");
     }
-    return r;
+    return Incarnations.set(r, i.streamId());
   }
 
   /** A 200 carrying the read's bytes with offset, up-to-date and closed headers. */
@@ -162,7 +168,7 @@ final class ReadRoutes {
     if (res.closedAtEnd()) {
       r.headers().set(ProtocolHeaders.STREAM_CLOSED, "true");
     }
-    return r;
+    return Incarnations.set(r, res.info().streamId());
   }
 
   /** Changes with the range returned and with closure (a closed stream's final read differs). */

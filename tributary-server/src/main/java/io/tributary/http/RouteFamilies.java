@@ -2,6 +2,7 @@ package io.tributary.http;
 
 import io.tributary.common.StreamKey;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -10,10 +11,15 @@ import java.util.Set;
  *   /v1/stream/{path}          → (default, path)     Durable Streams flat namespace
  *   /ds/{bucket}/{stream...}   → (bucket, stream)    primary, bucket-scoped
  *   /streams/{id}              → (default, id)       legacy
- *   /{bucket}/{stream...}      → (bucket, stream)    Ursula-compatible
- *   /ds/{bucket}               → bucket operations
+ *   /{bucket}/{stream}         → (bucket, stream)    Ursula-compatible: one segment (or @key/name)
+ *   /ds/{bucket}, /{bucket}    → bucket operations
+ *   /{bucket}/streams          → the bucket's stream list (Ursula)
  * </pre>
- * Stateless and thread-safe.
+ * On the Ursula family a stream name is one path segment, as in Ursula, so the segments after it
+ * can be Ursula's extension paths ({@code snapshot[/{offset}]}, {@code retention/{offset}},
+ * {@code bootstrap}), mapped onto the {@code $} extensions. Any other deeper path is a 404 with a
+ * reason, never a stream whose name happens to contain {@code /snapshot/…}. Names with {@code /}
+ * stay reachable through {@code /ds/} and {@code /v1/stream/}. Stateless and thread-safe.
  */
 final class RouteFamilies {
   private RouteFamilies() {}
@@ -35,7 +41,18 @@ final class RouteFamilies {
     }
   }
 
-  enum Kind { STREAM, BUCKET, BUCKETS, SYSTEM, ADMIN, INTERNAL, SUBSCRIPTIONS, INVALID, NONE }
+  /**
+   * {@code BUCKET_STREAMS}: Ursula's {@code GET /{bucket}/streams}. {@code NONE}: no route (404);
+   * {@code error} says why when the path looks like a stream path that is not one.
+   */
+  enum Kind { STREAM, BUCKET, BUCKETS, BUCKET_STREAMS, SYSTEM, ADMIN, INTERNAL, SUBSCRIPTIONS, INVALID, NONE }
+
+  /** Ursula's extension path segments (after the one-segment stream name) and the extension each maps to. */
+  static final Map<String, String> URSULA_EXTENSIONS = Map.of("snapshot", "$snapshot", "retention", "$retention",
+      "bootstrap", "$bootstrap");
+
+  /** The stream name Ursula reserves on {@code /{bucket}/…}: {@code GET /{bucket}/streams} lists the bucket. */
+  static final String URSULA_LIST = "streams";
 
   static Target resolve(String rawPath) {
     String path;
@@ -79,11 +96,57 @@ final class RouteFamilies {
       String rest = path.substring(1);
       int slash = rest.indexOf('/');
       String first = slash < 0 ? rest : rest.substring(0, slash);
-      if (!RESERVED.contains(first) && slash > 0) {
-        return bucketOrStream(rest);
+      if (!RESERVED.contains(first)) {
+        return ursula(rest);
       }
     }
     return new Target(Kind.NONE, null, null, null);
+  }
+
+  /**
+   * {@code rest} is the path after its leading '/': {@code {bucket}[/]} (bucket operations),
+   * {@code {bucket}/streams} (list), or {@code {bucket}/{stream}[/{extension path}]}, where
+   * {@code stream} is one segment, or two when the first is an affinity key ({@code @key/name}).
+   */
+  static Target ursula(String rest) {
+    int slash = rest.indexOf('/');
+    if (slash < 0 || slash == rest.length() - 1) {
+      String bucket = slash < 0 ? rest : rest.substring(0, slash);
+      String err = bucketError(bucket);
+      // a lone segment that cannot be a bucket is just an unknown path (/HEALTHZ, /.env): 404, not 400
+      return err != null ? new Target(Kind.NONE, null, null, "no route: '" + bucket + "' is not a bucket name (" + err
+          + ")") : new Target(Kind.BUCKET, null, bucket, null);
+    }
+    String bucket = rest.substring(0, slash);
+    String err = bucketError(bucket);
+    if (err != null) {
+      return invalid(err);
+    }
+    String[] segs = rest.substring(slash + 1).split("/", -1);
+    if (java.util.Arrays.asList(segs).contains("")) {
+      return invalid("empty segment in stream path");
+    }
+    int nameSegs = segs[0].startsWith("@") && segs.length > 1 && !segs[1].startsWith("$") ? 2 : 1;
+    if (segs.length == 1 && segs[0].equals(URSULA_LIST)) {
+      return new Target(Kind.BUCKET_STREAMS, null, bucket, null);
+    }
+    if (segs.length == nameSegs || segs[nameSegs].startsWith("$")) {
+      return stream(bucket, rest.substring(slash + 1)); // the stream itself, or a '$' extension as on every family
+    }
+    String name = nameSegs == 1 ? segs[0] : segs[0] + "/" + segs[1];
+    String ext = URSULA_EXTENSIONS.get(segs[nameSegs]);
+    int argSegs = segs.length - nameSegs - 1;
+    if (ext == null || argSegs > 1) {
+      return new Target(Kind.NONE, null, bucket, "no route: on /{bucket}/{stream} a stream name is one path "
+          + "segment, followed only by snapshot[/{offset}], retention/{offset} or bootstrap (names containing '/' "
+          + "are reachable as /ds/" + bucket + "/{name})");
+    }
+    String arg = argSegs == 1 ? segs[segs.length - 1] : null;
+    if (arg != null && arg.isEmpty()) {
+      return invalid("empty segment after " + segs[nameSegs]);
+    }
+    Target t = stream(bucket, name);
+    return t.kind() != Kind.STREAM ? t : new Target(Kind.STREAM, t.key(), bucket, null, ext, arg);
   }
 
   private static Target bucketOrStream(String rest) {

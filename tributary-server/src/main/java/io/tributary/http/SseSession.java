@@ -64,6 +64,7 @@ final class SseSession {
     Responses.addCommonHeaders(head.headers());
     head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream");
     head.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
+    head.headers().set(ProtocolHeaders.STREAM_INCARNATION, Long.toString(info.streamId()));
     if (base64) {
       head.headers().set(ProtocolHeaders.STREAM_SSE_DATA_ENCODING, "base64");
     }

@@ -162,7 +162,7 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
       case INVALID -> x.error(HttpResponseStatus.BAD_REQUEST, x.target.error());
       case SYSTEM -> system(x);
       case STREAM -> stream(x);
-      case BUCKET, BUCKETS -> buckets.handle(x);
+      case BUCKET, BUCKETS, BUCKET_STREAMS -> buckets.handle(x);
       case ADMIN -> admin.handle(x);
       case INTERNAL -> {
         try {
@@ -172,7 +172,8 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
         }
       }
       case SUBSCRIPTIONS -> x.error(HttpResponseStatus.NOT_FOUND, "subscriptions are not supported by this server");
-      case NONE -> x.error(HttpResponseStatus.NOT_FOUND, "no route for " + x.query.rawPath());
+      case NONE -> x.error(HttpResponseStatus.NOT_FOUND, x.target.error() != null ? x.target.error()
+          : "no route for " + x.query.rawPath());
     }
   }
 

@@ -39,7 +39,7 @@ final class WriteRoutes {
     }
     boolean closed = HeaderParsing.isTrue(h.get(ProtocolHeaders.STREAM_CLOSED));
     CreateRequest r = new CreateRequest(key, ct == null ? null : ct.trim(), ttl, expText == null ? null : expText.trim(),
-        expMs, closed, x.body, fork);
+        expMs, closed, x.body, fork, Incarnations.expected(x));
     x.onLoop(hc.service.create(r), res -> x.respond(createResponse(x, key, res)));
   }
 
@@ -99,7 +99,7 @@ final class WriteRoutes {
         if (res.status() == WriteResult.Status.CREATED) {
           r.headers().set(HttpHeaderNames.LOCATION, location(x));
         }
-        return r;
+        return Incarnations.set(r, res.incarnation());
       }
       default -> {
         return errorFor(res);
@@ -147,7 +147,7 @@ final class WriteRoutes {
     }
     AppendRequest r = new AppendRequest(x.target.key(), ct, x.body, close, h.get(ProtocolHeaders.STREAM_SEQ),
         p == null ? null : p.id(), p == null ? -1 : p.epoch(), p == null ? -1 : p.seq(),
-        HeaderParsing.ifMatch(h.get(HttpHeaderNames.IF_MATCH)));
+        HeaderParsing.ifMatch(h.get(HttpHeaderNames.IF_MATCH)), Incarnations.expected(x));
     x.onLoop(hc.service.append(r), res -> x.respond(appendResponse(res)));
   }
 
@@ -172,11 +172,11 @@ final class WriteRoutes {
       r.headers().set(ProtocolHeaders.PRODUCER_EPOCH, Long.toString(res.producerEpoch()));
       r.headers().set(ProtocolHeaders.PRODUCER_SEQ, Long.toString(res.producerSeq()));
     }
-    return r;
+    return Incarnations.set(r, res.incarnation());
   }
 
   void delete(Exchange x) {
-    x.onLoop(hc.service.delete(x.target.key()), res -> x.respond(res.status() == WriteResult.Status.DELETED
+    x.onLoop(hc.service.delete(x.target.key(), Incarnations.expected(x)), res -> x.respond(res.status() == WriteResult.Status.DELETED
         ? Responses.empty(HttpResponseStatus.NO_CONTENT) : errorFor(res)));
   }
 
@@ -222,7 +222,7 @@ final class WriteRoutes {
         if (res.closed()) {
           c.headers().set(ProtocolHeaders.STREAM_CLOSED, "true");
         }
-        yield c;
+        yield Incarnations.set(c, res.incarnation());
       }
       case PRODUCER_GAP -> {
         FullHttpResponse c = Responses.error(HttpResponseStatus.CONFLICT, reason);

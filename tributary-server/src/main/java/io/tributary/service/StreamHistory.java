@@ -67,9 +67,10 @@ public final class StreamHistory {
 
   // ---------------------------------------------------------------- writes
 
+  /** {@code incarnation}: -1, or the only incarnation to publish for ({@code Stream-Incarnation}). */
   public CompletableFuture<WriteResult> publishSnapshot(StreamKey key, long offset, String contentType, byte[] blob,
-      String match) {
-    return current(key).thenCompose(v -> {
+      String match, long incarnation) {
+    return current(key, incarnation).thenCompose(v -> {
       if (v.status() != null) {
         return done(v.status());
       }
@@ -91,7 +92,7 @@ public final class StreamHistory {
         return new Command.PublishSnapshot(key, view.streamId(), offset, contentType, objectKey == null ? blob
             : new byte[0], digest, match, objectKey, publishByMillis);
       }).thenCompose(c -> c == null ? done(notBoundary(offset))
-          : service.submit(key, c, c.data().length).whenComplete((o, t) -> {
+          : service.submit(key, StreamService.guarded(c, incarnation), c.data().length).whenComplete((o, t) -> {
             if (c.objectKey() != null) {
               claims.releaseUpload(view.group(), view.streamId());
             }
@@ -166,8 +167,9 @@ public final class StreamHistory {
     });
   }
 
-  public CompletableFuture<WriteResult> retain(StreamKey key, long offset) {
-    return current(key).thenCompose(v -> {
+  /** {@code incarnation}: -1, or the only incarnation whose floor may move ({@code Stream-Incarnation}). */
+  public CompletableFuture<WriteResult> retain(StreamKey key, long offset, long incarnation) {
+    return current(key, incarnation).thenCompose(v -> {
       if (v.status() != null) {
         return done(v.status());
       }
@@ -180,7 +182,8 @@ public final class StreamHistory {
         return done(early);
       }
       return reads.pool().submit(() -> reads.isBoundary(view, offset)).thenCompose(ok -> !ok ? done(notBoundary(offset))
-          : service.submit(key, new Command.SetRetention(key, view.streamId(), offset), 0)
+          : service.submit(key, StreamService.guarded(new Command.SetRetention(key, view.streamId(), offset),
+              incarnation), 0)
               .thenApply(o -> StreamService.toResult(o, null)));
     });
   }
@@ -308,11 +311,15 @@ public final class StreamHistory {
   /** A confirmed-current view of the stream, or the write result that ends the request. */
   private record Current(StreamView view, WriteResult status) {}
 
-  private CompletableFuture<Current> current(StreamKey key) {
+  /** The stream's current view, or the write's answer when there is none, or not {@code incarnation} (-1: any). */
+  private CompletableFuture<Current> current(StreamKey key, long incarnation) {
     return service.readBarrier(key).thenApply(x -> {
       StreamReads.Lookup l = reads.lookup(key);
       return switch (l.status()) {
-        case OK -> new Current(l.view(), null);
+        case OK -> incarnation < 0 || l.view().streamId() == incarnation ? new Current(l.view(), null)
+            : new Current(null, withState(WriteResult.Status.PRECONDITION_FAILED, l.view(), "Stream-Incarnation: the "
+                + "stream was deleted and re-created (it is incarnation " + l.view().streamId() + ", not " + incarnation
+                + ")"));
         case GONE -> new Current(null, WriteResult.of(WriteResult.Status.GONE, "stream was deleted"));
         default -> new Current(null, WriteResult.of(WriteResult.Status.NOT_FOUND, "stream not found"));
       };
@@ -334,7 +341,7 @@ public final class StreamHistory {
   private static WriteResult withState(WriteResult.Status status, StreamView v, String reason) {
     AppSnapshot snap = v.snapshot();
     return new WriteResult(status, v.tail(), v.closed(), null, -1, -1, -1, -1, reason, -1,
-        snap == null ? -1 : snap.offset(), snap == null ? null : snap.digest(), v.retainedFrom(), null);
+        snap == null ? -1 : snap.offset(), snap == null ? null : snap.digest(), v.retainedFrom(), null, v.streamId());
   }
 
   private static WriteResult notBoundary(long offset) {

@@ -97,7 +97,7 @@ public final class StreamService {
       return host.readBarrier(Buckets.REGISTRY_GROUP).thenCompose(v -> buckets.exists(r.key().bucket())
           ? createInBucket(r)
           : CompletableFuture.completedFuture(WriteResult.of(WriteResult.Status.NOT_FOUND,
-              "bucket '" + r.key().bucket() + "' does not exist (create it with PUT /ds/" + r.key().bucket() + ")")));
+              "bucket '" + r.key().bucket() + "' does not exist (create it with PUT /ds/" + r.key().bucket() + " or PUT /" + r.key().bucket() + ")")));
     }
     return createInBucket(r);
   }
@@ -119,8 +119,8 @@ public final class StreamService {
       data = f.bytes();
       messages = f.count();
     }
-    Command.Create c = new Command.Create(r.key(), ct, ttlSeconds, expiresAt, expiresAtMillis, r.closed(), data,
-        messages, fork);
+    Command c = guarded(new Command.Create(r.key(), ct, ttlSeconds, expiresAt, expiresAtMillis, r.closed(), data,
+        messages, fork), r.incarnation());
     return submit(r.key(), c, data.length).thenApply(o -> {
       releaseIfAsked(o);
       return toResult(o, ct);
@@ -152,16 +152,17 @@ public final class StreamService {
       messages = f.count();
     }
     Command.Producer p = r.hasProducer() ? new Command.Producer(r.producerId(), r.producerEpoch(), r.producerSeq()) : null;
-    Command.Append c = new Command.Append(r.key(), r.contentType(), data, messages, r.close(), r.streamSeq(), p,
-        r.expectedTail());
+    Command c = guarded(new Command.Append(r.key(), r.contentType(), data, messages, r.close(), r.streamSeq(), p,
+        r.expectedTail()), r.incarnation());
     return submit(r.key(), c, data.length).thenApply(o -> toResult(o, null));
   }
 
   // ---------------------------------------------------------------- delete
 
-  public CompletableFuture<WriteResult> delete(StreamKey key) {
+  /** Deletes the stream; {@code incarnation} -1, or the only incarnation it may delete ({@code Stream-Incarnation}). */
+  public CompletableFuture<WriteResult> delete(StreamKey key, long incarnation) {
     StreamView before = host.groupOf(key).stateMachine().state().view(key);
-    return submit(key, new Command.Delete(key), 0).thenApply(o -> {
+    return submit(key, guarded(new Command.Delete(key), incarnation), 0).thenApply(o -> {
       releaseIfAsked(o);
       if (o.code() == Outcome.Code.DELETED && before != null) {
         history.dropSnapshotObject(before.snapshot());
@@ -184,6 +185,14 @@ public final class StreamService {
   }
 
   // ---------------------------------------------------------------- plumbing
+
+  /**
+   * {@code c} under the {@code Stream-Incarnation} precondition ({@code incarnation} -1: none).
+   * Apply checks it, so a stream deleted and re-created after this call is still refused.
+   */
+  static Command guarded(Command c, long incarnation) {
+    return incarnation < 0 ? c : new Command.IfIncarnation(c.key(), incarnation, c);
+  }
 
   CompletableFuture<Outcome> submit(StreamKey key, Command c, int bytes) {
     return submitToGroup(key.groupIndex(host.groupCount()), c, bytes);
@@ -240,7 +249,7 @@ public final class StreamService {
     boolean history = o.retainedFrom() >= 0;
     return new WriteResult(s, o.tail(), o.closed(), contentType, o.producerEpoch(), o.producerSeq(), o.expectedSeq(),
         o.receivedSeq(), o.message(), history ? -1 : o.start(), history ? o.start() : -1, o.digest(), o.retainedFrom(),
-        o.ends());
+        o.ends(), o.streamId());
   }
 
   /** Watches a stream for any change after {@code offset}; see {@link StreamReads#watch}. */

@@ -5,7 +5,8 @@ package io.tributary.service;
  * transaction), in protocol terms. {@code start} is where an append's data began (-1 unknown);
  * {@code snapshotOffset}/{@code digest}/{@code retainedFrom} describe the stream's application
  * snapshot and retention floor after the write; {@code ends} holds a transaction's per-append
- * next offsets. Immutable.
+ * next offsets; {@code incarnation} is the stream's id after a successful write (and on a 412
+ * when a stream is live), for {@code Stream-Incarnation}, else -1. Immutable.
  */
 public record WriteResult(
     Status status,
@@ -21,7 +22,8 @@ public record WriteResult(
     long snapshotOffset,
     String digest,
     long retainedFrom,
-    long[] ends) {
+    long[] ends,
+    long incarnation) {
 
   /** Outcomes a write can have; the http layer maps each to one status code. */
   public enum Status {
@@ -32,6 +34,6 @@ public record WriteResult(
   }
 
   static WriteResult of(Status s, String reason) {
-    return new WriteResult(s, -1, false, null, -1, -1, -1, -1, reason, -1, -1, null, -1, null);
+    return new WriteResult(s, -1, false, null, -1, -1, -1, -1, reason, -1, -1, null, -1, null, -1);
   }
 }

@@ -116,6 +116,25 @@ public sealed interface Command {
   record ColdGarbageCollected(StreamKey key, java.util.List<String> objectKeys) implements Command {}
 
   /**
+   * The {@code Stream-Incarnation} request precondition: {@code command} (a create, append,
+   * delete, snapshot publish or retention change of {@code key}) applies only while the live
+   * stream at {@code key} is incarnation {@code streamId} (stream ids are never reused, so a
+   * deleted and re-created stream has another). Otherwise nothing changes and the outcome is
+   * {@link Outcome.Code#PRECONDITION_FAILED} carrying the current incarnation, if any. With no
+   * live stream a create is refused (it would make a new incarnation) and the others answer as
+   * they would unwrapped (404, 410). Requests without the header are never wrapped.
+   */
+  record IfIncarnation(StreamKey key, long streamId, Command command) implements Command {
+    public IfIncarnation {
+      boolean wrappable = command instanceof Create || command instanceof Append || command instanceof Delete
+          || command instanceof PublishSnapshot || command instanceof SetRetention;
+      if (!wrappable || !command.key().equals(key) || streamId < 0) {
+        throw new IllegalArgumentException("Stream-Incarnation " + streamId + " cannot guard " + command);
+      }
+    }
+  }
+
+  /**
    * Changes nothing. Every applied entry ends with each replica's upkeep ({@link GroupState#trimIndexes}:
    * forgetting the index entries of records whose segments the replica deleted); the cold tier
    * submits this when it deleted segments of a group that applies nothing else, so the upkeep

@@ -32,6 +32,8 @@ public final class CommandCodec {
   /** {@link #COLD_PUBLISHED_BY} of a chunk with a record-start table (same fields). */
   private static final int COLD_PUBLISHED_WITH_STARTS = 18;
   private static final int NOP = 19;
+  /** {@code streamId i64} then the guarded command, encoded as in a batch (type byte, key, fields). */
+  private static final int IF_INCARNATION = 20;
 
   private CommandCodec() {}
 
@@ -42,106 +44,116 @@ public final class CommandCodec {
     Wire.Out o = new Wire.Out(sizeHint + 64);
     o.u8(VERSION).i64(nowMillis).i32(commands.size());
     for (Command c : commands) {
-      switch (c) {
-        case Command.Create cr -> {
-          o.u8(CREATE);
-          key(o, cr.key());
-          o.str(cr.contentType()).i64(cr.ttlSeconds()).str(cr.expiresAt()).i64(cr.expiresAtMillis()).bool(cr.closed())
-              .bytes(cr.data()).i32(cr.messages());
-          Command.ForkSpec f = cr.fork();
-          o.bool(f != null);
-          if (f != null) {
-            key(o, f.sourceKey());
-            o.i32(f.sourceGroup()).i64(f.sourceStreamId()).i64(f.forkPoint()).i64(f.requestedOffset()).i64(f.subOffset())
-                .str(f.pinId());
-          }
-        }
-        case Command.Append a -> {
-          o.u8(APPEND);
-          appendBody(o, a);
-        }
-        case Command.PublishSnapshot p -> {
-          o.u8(PUBLISH_SNAPSHOT_BY);
-          key(o, p.key());
-          o.i64(p.streamId()).i64(p.offset()).str(p.contentType()).bytes(p.data()).str(p.digest()).str(p.match())
-              .str(p.objectKey()).i64(p.publishByMillis());
-        }
-        case Command.SetRetention r -> {
-          o.u8(SET_RETENTION);
-          key(o, r.key());
-          o.i64(r.streamId()).i64(r.offset());
-        }
-        case Command.SetAttrs a -> {
-          o.u8(SET_ATTRS);
-          key(o, a.key());
-          o.str(a.json());
-        }
-        case Command.AppendBatch b -> {
-          o.u8(APPEND_BATCH);
-          key(o, b.key());
-          o.str(b.contentType()).bytes(b.data()).i32(b.frameEnds().length);
-          for (int end : b.frameEnds()) {
-            o.i32(end);
-          }
-          o.i32(b.messages());
-          producer(o, b.producer());
-        }
-        case Command.Transaction t -> {
-          o.u8(TRANSACTION);
-          key(o, t.key());
-          o.i32(t.appends().size());
-          for (Command.Append a : t.appends()) {
-            appendBody(o, a);
-          }
-        }
-        case Command.ColdChunksPublished p -> {
-          o.u8(p.recordStarts() ? COLD_PUBLISHED_WITH_STARTS : COLD_PUBLISHED_BY);
-          key(o, p.key());
-          o.i64(p.streamId()).i64(p.start()).i64(p.end()).i64(p.publishByMillis());
-        }
-        case Command.Nop n -> {
-          o.u8(NOP);
-          key(o, n.key());
-        }
-        case Command.ColdGarbageCollected g -> {
-          o.u8(COLD_COLLECTED);
-          key(o, g.key());
-          o.i32(g.objectKeys().size());
-          for (String k : g.objectKeys()) {
-            o.str(k);
-          }
-        }
-        case Command.Delete d -> {
-          o.u8(DELETE);
-          key(o, d.key());
-        }
-        case Command.Touch t -> {
-          o.u8(TOUCH);
-          key(o, t.key());
-          o.i64(t.streamId());
-        }
-        case Command.PinFork p -> {
-          o.u8(PIN);
-          key(o, p.key());
-          o.i64(p.forkPoint()).i64(p.expectStreamId()).str(p.pinId());
-          key(o, p.forkKey());
-        }
-        case Command.UnpinFork u -> {
-          o.u8(UNPIN);
-          key(o, u.key());
-          o.i64(u.streamId()).str(u.pinId());
-        }
-        case Command.CreateBucket b -> {
-          o.u8(CREATE_BUCKET);
-          key(o, b.key());
-        }
-        case Command.DeleteBucket b -> {
-          o.u8(DELETE_BUCKET);
-          key(o, b.key());
-        }
-      }
+      encode(o, c);
     }
     return o.toByteArray();
+  }
+
+  private static void encode(Wire.Out o, Command c) {
+    switch (c) {
+      case Command.Create cr -> {
+        o.u8(CREATE);
+        key(o, cr.key());
+        o.str(cr.contentType()).i64(cr.ttlSeconds()).str(cr.expiresAt()).i64(cr.expiresAtMillis()).bool(cr.closed())
+            .bytes(cr.data()).i32(cr.messages());
+        Command.ForkSpec f = cr.fork();
+        o.bool(f != null);
+        if (f != null) {
+          key(o, f.sourceKey());
+          o.i32(f.sourceGroup()).i64(f.sourceStreamId()).i64(f.forkPoint()).i64(f.requestedOffset()).i64(f.subOffset())
+              .str(f.pinId());
+        }
+      }
+      case Command.Append a -> {
+        o.u8(APPEND);
+        appendBody(o, a);
+      }
+      case Command.PublishSnapshot p -> {
+        o.u8(PUBLISH_SNAPSHOT_BY);
+        key(o, p.key());
+        o.i64(p.streamId()).i64(p.offset()).str(p.contentType()).bytes(p.data()).str(p.digest()).str(p.match())
+            .str(p.objectKey()).i64(p.publishByMillis());
+      }
+      case Command.SetRetention r -> {
+        o.u8(SET_RETENTION);
+        key(o, r.key());
+        o.i64(r.streamId()).i64(r.offset());
+      }
+      case Command.SetAttrs a -> {
+        o.u8(SET_ATTRS);
+        key(o, a.key());
+        o.str(a.json());
+      }
+      case Command.AppendBatch b -> {
+        o.u8(APPEND_BATCH);
+        key(o, b.key());
+        o.str(b.contentType()).bytes(b.data()).i32(b.frameEnds().length);
+        for (int end : b.frameEnds()) {
+          o.i32(end);
+        }
+        o.i32(b.messages());
+        producer(o, b.producer());
+      }
+      case Command.Transaction t -> {
+        o.u8(TRANSACTION);
+        key(o, t.key());
+        o.i32(t.appends().size());
+        for (Command.Append a : t.appends()) {
+          appendBody(o, a);
+        }
+      }
+      case Command.ColdChunksPublished p -> {
+        o.u8(p.recordStarts() ? COLD_PUBLISHED_WITH_STARTS : COLD_PUBLISHED_BY);
+        key(o, p.key());
+        o.i64(p.streamId()).i64(p.start()).i64(p.end()).i64(p.publishByMillis());
+      }
+      case Command.Nop n -> {
+        o.u8(NOP);
+        key(o, n.key());
+      }
+      case Command.ColdGarbageCollected g -> {
+        o.u8(COLD_COLLECTED);
+        key(o, g.key());
+        o.i32(g.objectKeys().size());
+        for (String k : g.objectKeys()) {
+          o.str(k);
+        }
+      }
+      case Command.Delete d -> {
+        o.u8(DELETE);
+        key(o, d.key());
+      }
+      case Command.Touch t -> {
+        o.u8(TOUCH);
+        key(o, t.key());
+        o.i64(t.streamId());
+      }
+      case Command.PinFork p -> {
+        o.u8(PIN);
+        key(o, p.key());
+        o.i64(p.forkPoint()).i64(p.expectStreamId()).str(p.pinId());
+        key(o, p.forkKey());
+      }
+      case Command.UnpinFork u -> {
+        o.u8(UNPIN);
+        key(o, u.key());
+        o.i64(u.streamId()).str(u.pinId());
+      }
+      case Command.CreateBucket b -> {
+        o.u8(CREATE_BUCKET);
+        key(o, b.key());
+      }
+      case Command.DeleteBucket b -> {
+        o.u8(DELETE_BUCKET);
+        key(o, b.key());
+      }
+      case Command.IfIncarnation g -> {
+        o.u8(IF_INCARNATION);
+        key(o, g.key());
+        o.i64(g.streamId());
+        encode(o, g.command());
+      }
+    }
   }
 
   private static void appendBody(Wire.Out o, Command.Append a) {
@@ -182,66 +194,71 @@ public final class CommandCodec {
     int n = in.i32();
     List<Command> out = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      int type = in.u8();
-      StreamKey key = key(in);
-      out.add(switch (type) {
-        case CREATE -> {
-          String ct = in.str();
-          long ttl = in.i64();
-          String exp = in.str();
-          long expMs = in.i64();
-          boolean closed = in.bool();
-          byte[] data = in.bytes();
-          int msgs = in.i32();
-          Command.ForkSpec fork = null;
-          if (in.bool()) {
-            fork = new Command.ForkSpec(key(in), in.i32(), in.i64(), in.i64(), in.i64(), in.i64(), in.str());
-          }
-          yield new Command.Create(key, ct, ttl, exp, expMs, closed, data, msgs, fork);
-        }
-        case APPEND -> appendBody(in, key);
-        case PUBLISH_SNAPSHOT, PUBLISH_SNAPSHOT_BY -> new Command.PublishSnapshot(key, in.i64(), in.i64(), in.str(), in.bytes(),
-            in.str(), in.str(), in.str(), type == PUBLISH_SNAPSHOT ? Long.MAX_VALUE : in.i64());
-        case SET_RETENTION -> new Command.SetRetention(key, in.i64(), in.i64());
-        case SET_ATTRS -> new Command.SetAttrs(key, in.str());
-        case APPEND_BATCH -> {
-          String ct = in.str();
-          byte[] data = in.bytes();
-          int[] ends = new int[in.i32()];
-          for (int j = 0; j < ends.length; j++) {
-            ends[j] = in.i32();
-          }
-          yield new Command.AppendBatch(key, ct, data, ends, in.i32(), producer(in));
-        }
-        case TRANSACTION -> {
-          int count = in.i32();
-          List<Command.Append> appends = new ArrayList<>(count);
-          for (int j = 0; j < count; j++) {
-            appends.add(appendBody(in, key(in)));
-          }
-          yield new Command.Transaction(key, appends);
-        }
-        case COLD_PUBLISHED, COLD_PUBLISHED_BY, COLD_PUBLISHED_WITH_STARTS -> new Command.ColdChunksPublished(key, in.i64(),
-            in.i64(), in.i64(), type == COLD_PUBLISHED ? Long.MAX_VALUE : in.i64(), type == COLD_PUBLISHED_WITH_STARTS);
-        case COLD_COLLECTED -> {
-          int count = in.i32();
-          List<String> keys = new ArrayList<>(count);
-          for (int j = 0; j < count; j++) {
-            keys.add(in.str());
-          }
-          yield new Command.ColdGarbageCollected(key, keys);
-        }
-        case NOP -> new Command.Nop(key);
-        case DELETE -> new Command.Delete(key);
-        case TOUCH -> new Command.Touch(key, in.i64());
-        case PIN -> new Command.PinFork(key, in.i64(), in.i64(), in.str(), key(in));
-        case UNPIN -> new Command.UnpinFork(key, in.i64(), in.str());
-        case CREATE_BUCKET -> new Command.CreateBucket(key);
-        case DELETE_BUCKET -> new Command.DeleteBucket(key);
-        default -> throw new UnknownCommandException("command type " + type + " (this build knows 1-" + NOP + ")");
-      });
+      out.add(decodeCommand(in));
     }
     return new Batch(now, out);
+  }
+
+  private static Command decodeCommand(Wire.In in) {
+    int type = in.u8();
+    StreamKey key = key(in);
+    return switch (type) {
+      case CREATE -> {
+        String ct = in.str();
+        long ttl = in.i64();
+        String exp = in.str();
+        long expMs = in.i64();
+        boolean closed = in.bool();
+        byte[] data = in.bytes();
+        int msgs = in.i32();
+        Command.ForkSpec fork = null;
+        if (in.bool()) {
+          fork = new Command.ForkSpec(key(in), in.i32(), in.i64(), in.i64(), in.i64(), in.i64(), in.str());
+        }
+        yield new Command.Create(key, ct, ttl, exp, expMs, closed, data, msgs, fork);
+      }
+      case APPEND -> appendBody(in, key);
+      case PUBLISH_SNAPSHOT, PUBLISH_SNAPSHOT_BY -> new Command.PublishSnapshot(key, in.i64(), in.i64(), in.str(), in.bytes(),
+          in.str(), in.str(), in.str(), type == PUBLISH_SNAPSHOT ? Long.MAX_VALUE : in.i64());
+      case SET_RETENTION -> new Command.SetRetention(key, in.i64(), in.i64());
+      case SET_ATTRS -> new Command.SetAttrs(key, in.str());
+      case APPEND_BATCH -> {
+        String ct = in.str();
+        byte[] data = in.bytes();
+        int[] ends = new int[in.i32()];
+        for (int j = 0; j < ends.length; j++) {
+          ends[j] = in.i32();
+        }
+        yield new Command.AppendBatch(key, ct, data, ends, in.i32(), producer(in));
+      }
+      case TRANSACTION -> {
+        int count = in.i32();
+        List<Command.Append> appends = new ArrayList<>(count);
+        for (int j = 0; j < count; j++) {
+          appends.add(appendBody(in, key(in)));
+        }
+        yield new Command.Transaction(key, appends);
+      }
+      case COLD_PUBLISHED, COLD_PUBLISHED_BY, COLD_PUBLISHED_WITH_STARTS -> new Command.ColdChunksPublished(key, in.i64(),
+          in.i64(), in.i64(), type == COLD_PUBLISHED ? Long.MAX_VALUE : in.i64(), type == COLD_PUBLISHED_WITH_STARTS);
+      case COLD_COLLECTED -> {
+        int count = in.i32();
+        List<String> keys = new ArrayList<>(count);
+        for (int j = 0; j < count; j++) {
+          keys.add(in.str());
+        }
+        yield new Command.ColdGarbageCollected(key, keys);
+      }
+      case NOP -> new Command.Nop(key);
+      case DELETE -> new Command.Delete(key);
+      case TOUCH -> new Command.Touch(key, in.i64());
+      case PIN -> new Command.PinFork(key, in.i64(), in.i64(), in.str(), key(in));
+      case UNPIN -> new Command.UnpinFork(key, in.i64(), in.str());
+      case CREATE_BUCKET -> new Command.CreateBucket(key);
+      case DELETE_BUCKET -> new Command.DeleteBucket(key);
+      case IF_INCARNATION -> new Command.IfIncarnation(key, in.i64(), decodeCommand(in));
+      default -> throw new UnknownCommandException("command type " + type + " (this build knows 1-" + IF_INCARNATION + ")");
+    };
   }
 
   public static byte[] encodeOutcomes(List<Outcome> outcomes) {

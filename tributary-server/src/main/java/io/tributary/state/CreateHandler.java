@@ -34,7 +34,7 @@ final class CreateHandler {
   }
 
   /** When the fork's pin was not used, tell the submitter to release it on the source's group. */
-  private static Outcome release(Command.Create c, Outcome o) {
+  static Outcome release(Command.Create c, Outcome o) {
     Command.ForkSpec f = c.fork();
     return f == null ? o : o.withRelease(f.sourceKey(), f.sourceStreamId(), f.pinId());
   }

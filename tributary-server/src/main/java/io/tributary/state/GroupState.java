@@ -86,24 +86,7 @@ public final class GroupState {
     long now = batch.nowMillis();
     for (Command c : batch.commands()) {
       faults.check(c);
-      out.add(switch (c) {
-        case Command.Create cr -> create.apply(this, cr, now);
-        case Command.Append a -> append.apply(this, a, now);
-        case Command.Delete d -> lifecycle.delete(this, d, now);
-        case Command.Touch t -> lifecycle.touch(this, t, now);
-        case Command.PinFork p -> lifecycle.pin(this, p, now);
-        case Command.UnpinFork u -> lifecycle.unpin(this, u);
-        case Command.CreateBucket b -> createBucket(b.key().bucket(), now);
-        case Command.DeleteBucket b -> deleteBucket(b.key().bucket());
-        case Command.PublishSnapshot p -> history.publish(this, p, now);
-        case Command.SetRetention r -> history.retain(this, r, now);
-        case Command.SetAttrs a -> history.attrs(this, a, now);
-        case Command.AppendBatch b -> append.applyBatch(this, b, now);
-        case Command.Transaction t -> append.applyTransaction(this, t, now);
-        case Command.ColdChunksPublished p -> cold.publish(this, p, now);
-        case Command.ColdGarbageCollected g -> cold.collected(this, g);
-        case Command.Nop n -> Outcome.of(Outcome.Code.NOP, null);
-      });
+      out.add(withIncarnation(c, apply(c, now)));
       if (removedFork != null) {
         int last = out.size() - 1;
         Outcome o = out.get(last);
@@ -143,6 +126,67 @@ public final class GroupState {
     publishGarbage();
     trimIndexes();
     return out;
+  }
+
+  private Outcome apply(Command c, long now) {
+    return switch (c) {
+      case Command.Create cr -> create.apply(this, cr, now);
+      case Command.Append a -> append.apply(this, a, now);
+      case Command.Delete d -> lifecycle.delete(this, d, now);
+      case Command.Touch t -> lifecycle.touch(this, t, now);
+      case Command.PinFork p -> lifecycle.pin(this, p, now);
+      case Command.UnpinFork u -> lifecycle.unpin(this, u);
+      case Command.CreateBucket b -> createBucket(b.key().bucket(), now);
+      case Command.DeleteBucket b -> deleteBucket(b.key().bucket());
+      case Command.PublishSnapshot p -> history.publish(this, p, now);
+      case Command.SetRetention r -> history.retain(this, r, now);
+      case Command.SetAttrs a -> history.attrs(this, a, now);
+      case Command.AppendBatch b -> append.applyBatch(this, b, now);
+      case Command.Transaction t -> append.applyTransaction(this, t, now);
+      case Command.ColdChunksPublished p -> cold.publish(this, p, now);
+      case Command.ColdGarbageCollected g -> cold.collected(this, g);
+      case Command.Nop n -> Outcome.of(Outcome.Code.NOP, null);
+      case Command.IfIncarnation g -> {
+        Outcome refused = incarnationRefusal(g, now);
+        yield refused != null ? refused : apply(g.command(), now);
+      }
+    };
+  }
+
+  /** Null when {@code g}'s command may apply; else its 412 (see {@link Command.IfIncarnation}). */
+  private Outcome incarnationRefusal(Command.IfIncarnation g, long now) {
+    StreamEntry e = live(g.key(), now);
+    if (e == null) {
+      return g.command() instanceof Command.Create cr ? CreateHandler.release(cr, Outcome.of(
+          Outcome.Code.PRECONDITION_FAILED, "Stream-Incarnation: incarnation " + g.streamId()
+              + " no longer exists; creating the stream would make a new one")) : null;
+    }
+    if (e.streamId == g.streamId()) {
+      return null;
+    }
+    Outcome refused = Outcome.tail(Outcome.Code.PRECONDITION_FAILED, e.tail, e.closed).withStreamId(e.streamId)
+        .withMessage("Stream-Incarnation: the stream was deleted and re-created (it is incarnation " + e.streamId
+            + ", not " + g.streamId() + ")");
+    return g.command() instanceof Command.Create cr ? CreateHandler.release(cr, refused) : refused;
+  }
+
+  /**
+   * Stamps the incarnation (stream id) of the live stream on the outcome of a stream write that
+   * succeeded, for the {@code Stream-Incarnation} response header. Reads state only: deterministic.
+   */
+  private Outcome withIncarnation(Command c, Outcome o) {
+    if (o.streamId() >= 0) {
+      return o;
+    }
+    boolean success = switch (o.code()) {
+      case CREATED, EXISTS, APPENDED, DUPLICATE, CLOSED, SNAPSHOT_PUBLISHED, RETENTION_SET, ATTRS_SET -> true;
+      default -> false;
+    };
+    if (!success || c instanceof Command.Transaction) {
+      return o;
+    }
+    StreamEntry e = byKey.get(c.key());
+    return e == null ? o : o.withStreamId(e.streamId);
   }
 
   /**

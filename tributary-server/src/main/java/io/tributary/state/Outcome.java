@@ -106,6 +106,12 @@ public record Outcome(
         expMs, releaseKey, releaseStreamId, releasePinId, message, start, digest, retainedFrom, ends);
   }
 
+  Outcome withStreamId(long id) {
+    return new Outcome(code, tail, closed, producerEpoch, producerSeq, expectedSeq, receivedSeq, id, contentType,
+        ttlSeconds, expiresAt, expiresAtMillis, releaseKey, releaseStreamId, releasePinId, message, start, digest,
+        retainedFrom, ends);
+  }
+
   Outcome withMessage(String m) {
     return new Outcome(code, tail, closed, producerEpoch, producerSeq, expectedSeq, receivedSeq, streamId, contentType,
         ttlSeconds, expiresAt, expiresAtMillis, releaseKey, releaseStreamId, releasePinId, m, start, digest,

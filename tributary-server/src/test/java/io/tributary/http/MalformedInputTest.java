@@ -269,14 +269,14 @@ class MalformedInputTest {
     expect(port, "POST", "/malb/closed", " world", 204, "Content-Type: text/plain", "Stream-Closed: true");
     s.put("closed", stream(port, "text/plain", "/ds/malb/closed", "/malb/closed"));
 
-    expect(port, "PUT", "/ds/malb/prod/p", null, 201, "Content-Type: text/plain");
+    expect(port, "PUT", "/ds/malb/prod-p", null, 201, "Content-Type: text/plain");
     String[] seqs = {"j", "k", "l", MalformedRequests.LAST_STREAM_SEQ};
     for (int seq = 0; seq <= MalformedRequests.PRODUCER_LAST_SEQ; seq++) {
-      expect(port, "POST", "/malb/prod/p", "message " + seq + "\n", 200, "Content-Type: text/plain",
+      expect(port, "POST", "/malb/prod-p", "message " + seq + "\n", 200, "Content-Type: text/plain",
           "Producer-Id: " + MalformedRequests.PRODUCER, "Producer-Epoch: " + MalformedRequests.PRODUCER_EPOCH,
           "Producer-Seq: " + seq, "Stream-Seq: " + seqs[seq]);
     }
-    s.put("prod", stream(port, "text/plain", "/ds/malb/prod/p", "/malb/prod/p"));
+    s.put("prod", stream(port, "text/plain", "/ds/malb/prod-p", "/malb/prod-p"));
 
     expect(port, "PUT", "/v1/stream/mal-ttl", "ttl", 201, "Content-Type: text/plain", "Stream-TTL: 3600");
     s.put("ttl", stream(port, "text/plain", "/v1/stream/mal-ttl", "/streams/mal-ttl"));

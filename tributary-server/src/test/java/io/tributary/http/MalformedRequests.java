@@ -340,9 +340,11 @@ final class MalformedRequests {
         "/ds/_x/y", "/ds/.x/y", "/Upper/x", "/b%C3%A9/x", "/ds/a*b/y", "/a:b/c");
     List<String> emptyNames = List.of("/v1/stream/", "/streams/", "/v1/stream//x", "/v1/stream/a//b", "/streams//x",
         "/ds/malb//x", "/malb//x", "/v1/stream/x//");
-    List<String> unknown = List.of("/", "/nope", "/favicon.ico", "/v1", "/v1/", "/v1/streams/x", "/healthz/x",
-        "/HEALTHZ", "/index.html", "/.env", "/wp-login.php", "/admin/x", "/metrics/x", "/v1/stream/__ds/x",
-        "/v1/stream/__ds", "/streams", "*", "/v1/stream");
+    List<String> unknown = List.of("/", "/v1", "/v1/", "/v1/streams/x", "/healthz/x", "/HEALTHZ", "/.env",
+        "/admin/x", "/metrics/x", "/v1/stream/__ds/x", "/v1/stream/__ds", "/streams", "*", "/v1/stream",
+        "/malb/s/x/y", "/malb/s/snapshot/x/y");
+    // one segment that is a valid bucket name is Ursula's bucket route: only PUT creates it
+    List<String> missingBuckets = List.of("/nope", "/favicon.ico", "/index.html", "/wp-login.php");
     List<Runnable> variants = List.of(
         () -> {
           String m = pick(List.of("GET", "HEAD", "PUT", "POST", "DELETE"));
@@ -371,6 +373,10 @@ final class MalformedRequests {
           String m = pick(List.of("GET", "HEAD", "PUT", "POST", "DELETE"));
           add(m + " unknown route", NOT_FOUND, request(m, pick(unknown), m.equals("POST") ? "x" : null,
               "Content-Type: text/plain"));
+        },
+        () -> {
+          String m = pick(List.of("GET", "HEAD", "DELETE"));
+          add(m + " missing bucket", NOT_FOUND, request(m, pick(missingBuckets), null));
         },
         () -> {
           String m = pick(List.of("GET", "HEAD"));
@@ -436,9 +442,9 @@ final class MalformedRequests {
             + "Transfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n0\r\n\r\n",
         "PUT /v1/stream/" + "never-ct-nul HTTP/1.1\r\nHost: x\r\nContent-Type: text/pl\u0000ain\r\n\r\n",
         "PUT /v1/stream/" + "never-ct-cr HTTP/1.1\r\nHost: x\r\nContent-Type: text/pl\rain\r\n\r\n",
-        "POST /ds/malb/prod/p HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nProducer-Id: p\u0000x\r\n"
+        "POST /ds/malb/prod-p HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nProducer-Id: p\u0000x\r\n"
             + "Producer-Epoch: 0\r\nProducer-Seq: 0\r\nContent-Length: 1\r\n\r\nx",
-        "POST /ds/malb/prod/p HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nStream-Seq: z\u0001\r\n"
+        "POST /ds/malb/prod-p HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nStream-Seq: z\u0001\r\n"
             + "Content-Length: 1\r\n\r\nx",
         "GET /v1/stream/mal-bin HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"a\u0000b\"\r\n\r\n");
     neverCreated.add("/v1/stream/never-ct-nul");

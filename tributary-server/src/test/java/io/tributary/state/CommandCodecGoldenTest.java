@@ -69,6 +69,20 @@ class CommandCodecGoldenTest {
         .as("decode then encode is the identity").isEqualTo(golden("commands-v1.hex"));
   }
 
+  /** Type 20, the Stream-Incarnation precondition, around each command it may guard. */
+  @Test
+  void incarnationGuardEncodesToItsGoldenBytes() throws IOException {
+    List<Command> guarded = everyCommand().stream().filter(c -> c instanceof Command.Create cr && cr.fork() == null
+        || c instanceof Command.Append || c instanceof Command.Delete || c instanceof Command.PublishSnapshot
+        || c instanceof Command.SetRetention).map(c -> (Command) new Command.IfIncarnation(c.key(), 11, c)).toList();
+    assertThat(guarded).hasSize(5);
+    byte[] entry = CommandCodec.encode(1_700_000_000_000L, guarded, 0);
+    assertThat(HEX.formatHex(entry)).as("entry of guarded commands").isEqualTo(golden("commands-v1-type-20.hex"));
+    CommandCodec.Batch back = CommandCodec.decode(ByteBuffer.wrap(entry));
+    assertThat(back.commands()).allSatisfy(c -> assertThat(c).isInstanceOf(Command.IfIncarnation.class));
+    assertThat(HEX.formatHex(CommandCodec.encode(back.nowMillis(), back.commands(), 0))).isEqualTo(HEX.formatHex(entry));
+  }
+
   /** Types 9 (snapshot) and 14 (cold chunk) were written before the publish deadline existed. */
   @Test
   void olderCommandEncodingsStillDecode() throws IOException {

@@ -40,6 +40,37 @@ class GroupStateTest {
     return new Command.Append(S, "text/plain", body.getBytes(), 0, false, null, p);
   }
 
+  /**
+   * Stream-Incarnation: successful writes name the stream's id, and a guarded command (encoded and
+   * decoded like any entry) applies only to the incarnation it names, changing nothing otherwise.
+   */
+  @Test
+  void incarnationGuardAppliesOnlyToTheIncarnationItNames() {
+    GroupState g = replica("inc");
+    Command.Create create = new Command.Create(S, "text/plain", -1, null, -1, false, new byte[0], 0, null);
+    long first = one(g, 1, create).streamId();
+    assertThat(first).isPositive();
+    Outcome guarded = one(g, 2, new Command.IfIncarnation(S, first, append("a", null)));
+    assertThat(guarded.code()).isEqualTo(Outcome.Code.APPENDED);
+    assertThat(guarded.streamId()).isEqualTo(first);
+
+    assertThat(one(g, 3, new Command.Delete(S)).code()).isEqualTo(Outcome.Code.DELETED);
+    Outcome recreate = one(g, 4, new Command.IfIncarnation(S, first, create));
+    assertThat(recreate.code()).as("a create cannot bring back a gone incarnation")
+        .isEqualTo(Outcome.Code.PRECONDITION_FAILED);
+    long second = one(g, 5, create).streamId();
+    assertThat(second).isNotEqualTo(first);
+
+    Outcome stale = one(g, 6, new Command.IfIncarnation(S, first, append("b", null)));
+    assertThat(stale.code()).isEqualTo(Outcome.Code.PRECONDITION_FAILED);
+    assertThat(stale.streamId()).isEqualTo(second);
+    assertThat(stale.tail()).isZero();
+    assertThat(one(g, 7, new Command.IfIncarnation(S, first, new Command.Delete(S))).code())
+        .isEqualTo(Outcome.Code.PRECONDITION_FAILED);
+    assertThat(g.view(S).streamId()).isEqualTo(second);
+    assertThat(g.view(S).tail()).isZero();
+  }
+
   @Test
   void producerRulesFollowTheProtocolTable() {
     GroupState g = replica("a");

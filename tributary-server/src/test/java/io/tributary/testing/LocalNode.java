@@ -39,6 +39,22 @@ public final class LocalNode implements AutoCloseable {
   /** One request; {@code headers} are name, value pairs. */
   public HttpResponse<String> send(String method, String path, String contentType, String body, String... headers)
       throws Exception {
+    return http.send(request(method, path, contentType, body, headers), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** {@link #send} answering the body as bytes (multipart responses). */
+  public HttpResponse<byte[]> sendForBytes(String method, String path, String contentType, String body,
+      String... headers) throws Exception {
+    return http.send(request(method, path, contentType, body, headers), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  /** {@link #send} without waiting: for requests that must race. */
+  public java.util.concurrent.CompletableFuture<HttpResponse<String>> sendAsync(String method, String path,
+      String contentType, String body, String... headers) {
+    return http.sendAsync(request(method, path, contentType, body, headers), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private HttpRequest request(String method, String path, String contentType, String body, String... headers) {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url(path))).timeout(Duration.ofSeconds(10));
     if (contentType != null) {
       b.header("Content-Type", contentType);
@@ -47,7 +63,7 @@ public final class LocalNode implements AutoCloseable {
       b.header(headers[i], headers[i + 1]);
     }
     b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return b.build();
   }
 
   @Override
