@@ -1,0 +1,53 @@
+package io.tributary.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tributary.testing.LocalNode;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Goal: state that grows with client input is bounded, and a request past a bound gets a 4xx with
+ * a reason, never a 500 or a dropped connection (the "bounded state" items of the fail-stop issue).
+ * Method: one in-process node with small bounds; each test pushes one input to just inside and
+ * just past its bound and checks the status and the reason.
+ */
+class InputBoundsTest {
+  @TempDir
+  static Path dir;
+  static LocalNode node;
+
+  @BeforeAll
+  static void start() throws Exception {
+    node = new LocalNode(dir, Map.of());
+  }
+
+  @AfterAll
+  static void stop() {
+    node.close();
+  }
+
+  private static String path(String name) {
+    return "/v1/stream/bounds-" + name + "-" + Long.toHexString(System.nanoTime());
+  }
+
+  @Test
+  void expiriesThatCannotBeRepresentedAreBadRequests() throws Exception {
+    for (String v : new String[] {"+999999999-12-31T23:59:59Z", "+10000-01-01T00:00:00Z", "1969-12-31T23:59:59Z"}) {
+      HttpResponse<String> r = node.send("PUT", path("exp"), "text/plain", null, "Stream-Expires-At", v);
+      assertThat(r.statusCode()).as(v).isEqualTo(400);
+      assertThat(r.body()).as(v).contains("9999-12-31T23:59:59Z");
+    }
+    assertThat(node.send("PUT", path("exp"), "text/plain", null, "Stream-Expires-At", "9999-12-31T23:59:59Z")
+        .statusCode()).isEqualTo(201);
+    assertThat(node.send("PUT", path("ttl"), "text/plain", null, "Stream-TTL", "9999999999999").statusCode())
+        .isEqualTo(400);
+    assertThat(node.send("PUT", path("ttl"), "text/plain", null, "Stream-TTL", "999999999999").statusCode())
+        .isEqualTo(201);
+  }
+}
