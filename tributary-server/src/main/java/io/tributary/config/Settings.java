@@ -52,6 +52,10 @@ public final class Settings {
   public static final Setting READ_QUEUE_MAX = num("read-queue-max", 4096, "count", "queued disk reads; beyond it reads get 503", v -> v >= 1, ">= 1");
   public static final Setting EVENT_LOOP_THREADS = num("event-loop-threads", 0, "count", "Netty event loops (0 = one per core)", v -> v >= 0 && v <= 256, "0..256");
 
+  // bounds of state grown by client input (see docs/operations.md, "Bounded state")
+  public static final Setting PRODUCER_ID_BYTES_MAX = num("producer-id-bytes-max", 256, "bytes", "longest Producer-Id (UTF-8); a longer one gets 400 (every producer's id is kept in the stream table and in every snapshot)", v -> v >= 1 && v <= 4096, "1..4096");
+  public static final Setting STREAM_SEQ_BYTES_MAX = num("stream-seq-bytes-max", 256, "bytes", "longest Stream-Seq (UTF-8); a longer one gets 400", v -> v >= 1 && v <= 4096, "1..4096");
+
 
   // cold tier: the object store and the block cache of cold reads (see docs/operations.md, "Cold tier and S3")
   public static final Setting OBJECT_STORE = str("object-store", "dir", "cold-tier object store: dir (a directory, --object-store-dir) or s3 (--s3-*)");
@@ -95,6 +99,7 @@ public final class Settings {
       PENDING_APPENDS_MAX, PENDING_BYTES_MAX, CONNECTIONS_MAX, SSE_SUBSCRIBERS_MAX, LONG_POLLS_MAX,
       LONG_POLL_TIMEOUT_MS, SSE_KEEPALIVE_MS, SSE_CONNECTION_MAX_MS, REQUEST_TIMEOUT_MS, IDLE_TIMEOUT_MS,
       WRITE_TIMEOUT_MS, READ_THREADS, READ_QUEUE_MAX, EVENT_LOOP_THREADS,
+      PRODUCER_ID_BYTES_MAX, STREAM_SEQ_BYTES_MAX,
       OBJECT_STORE, OBJECT_STORE_DIR, S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_PREFIX, S3_ACCESS_KEY, S3_SECRET_KEY, S3_PATH_STYLE,
       S3_CONNECT_TIMEOUT_MS, S3_READ_TIMEOUT_MS, S3_CALL_TIMEOUT_MS, S3_ATTEMPTS_MAX, COLD_BLOCK_BYTES, COLD_CACHE_BYTES_MAX,
       COLD_PREFETCH_BLOCKS, TIERING, HOT_BYTES_MAX, UNTIERED_BYTES_MAX, TIER_BYTES_MIN, TIER_AGE_MS, TIER_CHUNK_BYTES_MAX,

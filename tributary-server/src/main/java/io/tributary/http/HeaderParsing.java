@@ -62,6 +62,17 @@ final class HeaderParsing {
     return millis;
   }
 
+  /**
+   * 400 when {@code v} is longer than {@code maxBytes} in UTF-8: identifiers a stream keeps (producer
+   * ids, its last {@code Stream-Seq}) live in the stream table and in every snapshot.
+   */
+  static void checkLength(String name, String v, int maxBytes, String setting) {
+    // Netty decodes header bytes one char each; a char above U+007F takes two bytes in UTF-8
+    if (v.length() > maxBytes || v.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > maxBytes) {
+      throw new BadRequestException(name + " is longer than " + setting + " (" + maxBytes + " bytes)");
+    }
+  }
+
   /** Producer epoch/seq: decimal digits, at most 2^53-1. */
   static long producerNumber(String name, String v) {
     if (v == null || !UINT.matcher(v.trim()).matches()) {

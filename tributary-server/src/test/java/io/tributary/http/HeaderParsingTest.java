@@ -36,4 +36,12 @@ class HeaderParsingTest {
       assertThatThrownBy(() -> HeaderParsing.ttlSeconds(v)).as(v).isInstanceOf(BadRequestException.class);
     }
   }
+
+  @Test
+  void identifierLengthsAreCountedInUtf8Bytes() {
+    HeaderParsing.checkLength("Producer-Id", "p".repeat(16), 16, "producer-id-bytes-max");
+    // a header byte above 0x7f arrives as one char and is kept as two UTF-8 bytes
+    assertThatThrownBy(() -> HeaderParsing.checkLength("Producer-Id", "\u00e9".repeat(9), 16, "producer-id-bytes-max"))
+        .isInstanceOf(BadRequestException.class).hasMessage("Producer-Id is longer than producer-id-bytes-max (16 bytes)");
+  }
 }

@@ -24,7 +24,7 @@ class InputBoundsTest {
 
   @BeforeAll
   static void start() throws Exception {
-    node = new LocalNode(dir, Map.of());
+    node = new LocalNode(dir, Map.of("producer-id-bytes-max", "16", "stream-seq-bytes-max", "8"));
   }
 
   @AfterAll
@@ -49,5 +49,24 @@ class InputBoundsTest {
         .isEqualTo(400);
     assertThat(node.send("PUT", path("ttl"), "text/plain", null, "Stream-TTL", "999999999999").statusCode())
         .isEqualTo(201);
+  }
+
+  @Test
+  void producerIdsAndStreamSeqsLongerThanTheirBoundAreBadRequests() throws Exception {
+    String p = path("ids");
+    assertThat(node.send("PUT", p, "text/plain", null).statusCode()).isEqualTo(201);
+    HttpResponse<String> longId = node.send("POST", p, "text/plain", "x", "Producer-Id", "p".repeat(17),
+        "Producer-Epoch", "0", "Producer-Seq", "0");
+    assertThat(longId.statusCode()).isEqualTo(400);
+    assertThat(longId.body()).contains("producer-id-bytes-max (16 bytes)");
+    assertThat(node.send("POST", p, "text/plain", "x", "Producer-Id", "p".repeat(16), "Producer-Epoch", "0",
+        "Producer-Seq", "0").statusCode()).isEqualTo(200);
+    HttpResponse<String> longSeq = node.send("POST", p, "text/plain", "x", "Stream-Seq", "s".repeat(9));
+    assertThat(longSeq.statusCode()).isEqualTo(400);
+    assertThat(longSeq.body()).contains("stream-seq-bytes-max (8 bytes)");
+    assertThat(node.send("POST", p, "text/plain", "x", "Stream-Seq", "s".repeat(8)).statusCode()).isEqualTo(204);
+    HttpResponse<String> batch = node.send("POST", p + "/$append-batch", "text/plain", "x", "Producer-Id",
+        "q".repeat(17), "Producer-Epoch", "0", "Producer-Seq", "0");
+    assertThat(batch.statusCode()).isEqualTo(400);
   }
 }
