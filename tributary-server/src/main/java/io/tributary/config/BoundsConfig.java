@@ -6,4 +6,6 @@ package io.tributary.config;
  */
 public record BoundsConfig(
     int producerIdBytesMax,
-    int streamSeqBytesMax) {}
+    int streamSeqBytesMax,
+    int producersPerStreamMax,
+    long producerIdleExpiryMillis) {}

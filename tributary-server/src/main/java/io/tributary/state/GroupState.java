@@ -31,6 +31,8 @@ public final class GroupState {
   private final List<StreamEntry> republish = new ArrayList<>();
   /** The store's first segment position at the last {@link #trimIndexes} pass. Written by the apply thread only. */
   private volatile long trimmedBelowPosition;
+  /** The bounds stamped into the entry being applied (see {@link Limits}). Apply thread. */
+  Limits limits = Limits.UNSTAMPED;
   /** Pin of a fork removed while applying the current command, to hand back to the submitter. */
   private StreamEntry removedFork;
 
@@ -69,6 +71,7 @@ public final class GroupState {
   List<Outcome> apply(CommandCodec.Batch batch) {
     List<Outcome> out = new ArrayList<>(batch.commands().size());
     long now = batch.nowMillis();
+    limits = batch.limits();
     for (Command c : batch.commands()) {
       out.add(switch (c) {
         case Command.Create cr -> create.apply(this, cr, now);

@@ -41,7 +41,9 @@ public record Outcome(
     SNAPSHOT_PUBLISHED, RETENTION_SET, ATTRS_SET, COMMITTED, BELOW_RETENTION,
     COLD_PUBLISHED, COLD_IGNORED, COLD_COLLECTED,
     // appended: replies carry the ordinal
-    UPLOAD_EXPIRED, NOP
+    UPLOAD_EXPIRED, NOP,
+    /** A bound of client-grown state (producers per stream, ...) is reached; the message names it. */
+    LIMIT_REACHED
   }
 
   public static Outcome of(Code code, String message) {

@@ -24,7 +24,8 @@ class InputBoundsTest {
 
   @BeforeAll
   static void start() throws Exception {
-    node = new LocalNode(dir, Map.of("producer-id-bytes-max", "16", "stream-seq-bytes-max", "8"));
+    node = new LocalNode(dir, Map.of("producer-id-bytes-max", "16", "stream-seq-bytes-max", "8",
+        "producers-per-stream-max", "2"));
   }
 
   @AfterAll
@@ -68,5 +69,22 @@ class InputBoundsTest {
     HttpResponse<String> batch = node.send("POST", p + "/$append-batch", "text/plain", "x", "Producer-Id",
         "q".repeat(17), "Producer-Epoch", "0", "Producer-Seq", "0");
     assertThat(batch.statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void aNewProducerBeyondTheStreamsBoundIsTooManyRequests() throws Exception {
+    String p = path("producers");
+    assertThat(node.send("PUT", p, "text/plain", null).statusCode()).isEqualTo(201);
+    for (String id : new String[] {"a", "b"}) {
+      assertThat(node.send("POST", p, "text/plain", id, "Producer-Id", id, "Producer-Epoch", "0", "Producer-Seq", "0")
+          .statusCode()).isEqualTo(200);
+    }
+    HttpResponse<String> third = node.send("POST", p, "text/plain", "c", "Producer-Id", "c", "Producer-Epoch", "0",
+        "Producer-Seq", "0");
+    assertThat(third.statusCode()).isEqualTo(429);
+    assertThat(third.body()).contains("producers-per-stream-max (2)");
+    assertThat(node.send("POST", p, "text/plain", "a", "Producer-Id", "a", "Producer-Epoch", "0", "Producer-Seq", "1")
+        .statusCode()).as("a known producer goes on").isEqualTo(200);
+    assertThat(node.send("POST", p, "text/plain", "plain").statusCode()).as("appends without a producer too").isEqualTo(204);
   }
 }
