@@ -8,4 +8,6 @@ public record BoundsConfig(
     int producerIdBytesMax,
     int streamSeqBytesMax,
     int producersPerStreamMax,
-    long producerIdleExpiryMillis) {}
+    long producerIdleExpiryMillis,
+    int bucketStreamsMax,
+    int bucketsMax) {}

@@ -579,7 +579,7 @@ public final class RaftHost implements AutoCloseable {
   /** The bounds apply enforces, as every entry this node encodes carries them. */
   static io.tributary.state.Limits limits(TributaryConfig config) {
     return new io.tributary.state.Limits(config.bounds().producersPerStreamMax(),
-        config.bounds().producerIdleExpiryMillis());
+        config.bounds().producerIdleExpiryMillis(), config.bounds().bucketStreamsMax(), config.bounds().bucketsMax());
   }
 
 }

@@ -191,6 +191,7 @@ final class SnapshotCodec {
         StreamEntry e = readEntry(in, s.group, version);
         s.byId.put(e.streamId, e);
         s.byKey.put(e.key, e);
+        s.countStream(e.key, 1);
         e.publish();
       }
       if (version >= 3) {

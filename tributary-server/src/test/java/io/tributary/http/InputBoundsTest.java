@@ -25,7 +25,7 @@ class InputBoundsTest {
   @BeforeAll
   static void start() throws Exception {
     node = new LocalNode(dir, Map.of("producer-id-bytes-max", "16", "stream-seq-bytes-max", "8",
-        "producers-per-stream-max", "2"));
+        "producers-per-stream-max", "2", "bucket-streams-max", "20", "buckets-max", "2"));
   }
 
   @AfterAll
@@ -86,5 +86,29 @@ class InputBoundsTest {
     assertThat(node.send("POST", p, "text/plain", "a", "Producer-Id", "a", "Producer-Epoch", "0", "Producer-Seq", "1")
         .statusCode()).as("a known producer goes on").isEqualTo(200);
     assertThat(node.send("POST", p, "text/plain", "plain").statusCode()).as("appends without a producer too").isEqualTo(204);
+  }
+
+  /** One node has one group: bucket-streams-max is the bucket's bound here. */
+  @Test
+  void bucketsAndStreamsPerBucketAreBounded() throws Exception {
+    assertThat(node.send("PUT", "/ds/first", null, null).statusCode()).isEqualTo(201);
+    assertThat(node.send("PUT", "/ds/second", null, null).statusCode()).isEqualTo(201);
+    HttpResponse<String> third = node.send("PUT", "/ds/third", null, null);
+    assertThat(third.statusCode()).isEqualTo(429);
+    assertThat(third.body()).contains("buckets-max (2)");
+    assertThat(node.send("PUT", "/ds/second", null, null).statusCode()).as("an existing bucket").isEqualTo(200);
+
+    for (int i = 0; i < 20; i++) {
+      assertThat(node.send("PUT", "/ds/first/s" + i, "text/plain", null).statusCode()).isEqualTo(201);
+    }
+    HttpResponse<String> full = node.send("PUT", "/ds/first/s20", "text/plain", null);
+    assertThat(full.statusCode()).isEqualTo(429);
+    assertThat(full.body()).contains("bucket-streams-max (20)");
+    HttpResponse<String> fork = node.send("PUT", "/ds/first/fork", null, null, "Stream-Forked-From", "/ds/first/s0");
+    assertThat(fork.statusCode()).as("a fork counts too").isEqualTo(429);
+    assertThat(node.send("PUT", "/ds/first/s0", "text/plain", null).statusCode()).as("an identical re-create").isEqualTo(200);
+    assertThat(node.send("DELETE", "/ds/first/s0", null, null).statusCode()).isEqualTo(204);
+    assertThat(node.send("PUT", "/ds/first/s20", "text/plain", null).statusCode()).as("room again").isEqualTo(201);
+    assertThat(node.send("PUT", "/ds/second/s0", "text/plain", null).statusCode()).as("per bucket").isEqualTo(201);
   }
 }

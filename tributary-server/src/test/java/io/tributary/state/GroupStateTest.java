@@ -111,6 +111,48 @@ class GroupStateTest {
   }
 
   /**
+   * A group holds at most bucket-streams-max streams of one bucket (deleted streams that forks
+   * still read count, removed ones free their room, snapshots restore the count) and the registry
+   * at most buckets-max buckets; entries without limits bound neither.
+   */
+  @Test
+  void streamsPerBucketAndBucketsAreBounded() throws Exception {
+    Limits limits = new Limits(10, 1000, 2, 1);
+    GroupState g = replica("buckets");
+    StreamKey a = new StreamKey("b", "a");
+    StreamKey b = new StreamKey("b", "b");
+    StreamKey c = new StreamKey("b", "c");
+    for (StreamKey k : List.of(a, b)) {
+      assertThat(one(g, 1, limits, new Command.Create(k, "text/plain", -1, null, -1, false, new byte[0], 0, null)).code())
+          .isEqualTo(Outcome.Code.CREATED);
+    }
+    Outcome full = one(g, 2, limits, new Command.Create(c, "text/plain", -1, null, -1, false, new byte[0], 0, null));
+    assertThat(full.code()).isEqualTo(Outcome.Code.LIMIT_REACHED);
+    assertThat(full.message()).contains("bucket-streams-max (2)");
+    assertThat(one(g, 2, limits, new Command.Create(new StreamKey("other", "c"), "text/plain", -1, null, -1, false,
+        new byte[0], 0, null)).code()).as("another bucket").isEqualTo(Outcome.Code.CREATED);
+    assertThat(one(g, 3, limits, new Command.Create(a, "text/plain", -1, null, -1, false, new byte[0], 0, null)).code())
+        .as("an identical re-create").isEqualTo(Outcome.Code.EXISTS);
+    assertThat(one(g, 4, limits, new Command.Delete(a)).code()).isEqualTo(Outcome.Code.DELETED);
+
+    GroupState restored = roundTrip(g, "buckets");
+    for (GroupState replica : List.of(g, restored)) {
+      assertThat(one(replica, 5, limits, new Command.Create(c, "text/plain", -1, null, -1, false, new byte[0], 0, null))
+          .code()).isEqualTo(Outcome.Code.CREATED);
+      assertThat(one(replica, 6, limits, new Command.Create(a, "text/plain", -1, null, -1, false, new byte[0], 0, null))
+          .code()).isEqualTo(Outcome.Code.LIMIT_REACHED);
+      assertThat(one(replica, 6, new Command.Create(a, "text/plain", -1, null, -1, false, new byte[0], 0, null)).code())
+          .as("unstamped").isEqualTo(Outcome.Code.CREATED);
+    }
+
+    assertThat(one(g, 7, limits, new Command.CreateBucket(new StreamKey("x", ""))).code()).isEqualTo(Outcome.Code.BUCKET_CREATED);
+    assertThat(one(g, 7, limits, new Command.CreateBucket(new StreamKey("y", ""))).code()).isEqualTo(Outcome.Code.LIMIT_REACHED);
+    assertThat(one(g, 7, limits, new Command.CreateBucket(new StreamKey("x", ""))).code()).isEqualTo(Outcome.Code.BUCKET_EXISTS);
+    assertThat(one(g, 8, limits, new Command.DeleteBucket(new StreamKey("x", ""))).code()).isEqualTo(Outcome.Code.BUCKET_DELETED);
+    assertThat(one(g, 9, limits, new Command.CreateBucket(new StreamKey("y", ""))).code()).isEqualTo(Outcome.Code.BUCKET_CREATED);
+  }
+
+  /**
    * Entries written before limits existed (batch version 1) bound nothing and record no producer
    * time; producers restored without a time count as active when a stamped entry first needs room.
    */
