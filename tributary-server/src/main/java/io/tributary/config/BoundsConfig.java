@@ -10,4 +10,5 @@ public record BoundsConfig(
     int producersPerStreamMax,
     long producerIdleExpiryMillis,
     int bucketStreamsMax,
-    int bucketsMax) {}
+    int bucketsMax,
+    int forkDepthMax) {}

@@ -196,7 +196,7 @@ public record TributaryConfig(
   private static BoundsConfig bounds(Map<String, String> eff) {
     return new BoundsConfig((int) l(eff, Settings.PRODUCER_ID_BYTES_MAX), (int) l(eff, Settings.STREAM_SEQ_BYTES_MAX),
         (int) l(eff, Settings.PRODUCERS_PER_STREAM_MAX), l(eff, Settings.PRODUCER_IDLE_EXPIRY_MS),
-        (int) l(eff, Settings.BUCKET_STREAMS_MAX), (int) l(eff, Settings.BUCKETS_MAX));
+        (int) l(eff, Settings.BUCKET_STREAMS_MAX), (int) l(eff, Settings.BUCKETS_MAX), (int) l(eff, Settings.FORK_DEPTH_MAX));
   }
 
   private static ColdTierConfig cold(Map<String, String> eff, Path dataDir) {

@@ -1,10 +1,12 @@
 package io.tributary.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.tributary.testing.LocalNode;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,7 +27,8 @@ class InputBoundsTest {
   @BeforeAll
   static void start() throws Exception {
     node = new LocalNode(dir, Map.of("producer-id-bytes-max", "16", "stream-seq-bytes-max", "8",
-        "producers-per-stream-max", "2", "bucket-streams-max", "20", "buckets-max", "2"));
+        "producers-per-stream-max", "2", "bucket-streams-max", "20", "buckets-max", "2",
+        "fork-depth-max", "8"));
   }
 
   @AfterAll
@@ -110,5 +113,35 @@ class InputBoundsTest {
     assertThat(node.send("DELETE", "/ds/first/s0", null, null).statusCode()).isEqualTo(204);
     assertThat(node.send("PUT", "/ds/first/s20", "text/plain", null).statusCode()).as("room again").isEqualTo(201);
     assertThat(node.send("PUT", "/ds/second/s0", "text/plain", null).statusCode()).as("per bucket").isEqualTo(201);
+  }
+
+  /** Each fork of the chain adds one byte; reading the deepest walks all eight links. */
+  @Test
+  void aForkChainAtItsDepthBoundReadsBackAndADeeperForkIsRefused() throws Exception {
+    String root = path("chain");
+    assertThat(node.send("PUT", root, "application/octet-stream", "r").statusCode()).isEqualTo(201);
+    StringBuilder expected = new StringBuilder("r");
+    String chainEnd = root;
+    for (int depth = 1; depth <= 8; depth++) {
+      String fork = root + "-f" + depth;
+      assertThat(node.send("PUT", fork, null, null, "Stream-Forked-From", chainEnd).statusCode()).as("depth %d", depth)
+          .isEqualTo(201);
+      String b = Integer.toString(depth);
+      assertThat(node.send("POST", fork, "application/octet-stream", b).statusCode()).isEqualTo(204);
+      expected.append(b);
+      chainEnd = fork;
+    }
+    String source = chainEnd;
+    HttpResponse<String> read = node.send("GET", source + "?offset=-1", null, null);
+    assertThat(read.statusCode()).isEqualTo(200);
+    assertThat(read.body()).isEqualTo(expected.toString());
+    HttpResponse<String> deeper = node.send("PUT", root + "-f9", null, null, "Stream-Forked-From", source);
+    assertThat(deeper.statusCode()).isEqualTo(400);
+    assertThat(deeper.body()).contains("fork-depth-max");
+    assertThat(node.send("HEAD", root + "-f9", null, null).statusCode()).as("nothing created").isEqualTo(404);
+    assertThat(node.send("DELETE", source, null, null).statusCode()).isEqualTo(204);
+    // with a pin left the deleted source would stay, answering 410: the refused fork's pin was released
+    await().atMost(Duration.ofSeconds(10)).until(() -> node.send("HEAD", source, null, null).statusCode() == 404);
+    assertThat(node.send("GET", root + "-f7?offset=-1", null, null).body()).isEqualTo(expected.substring(0, 8));
   }
 }
