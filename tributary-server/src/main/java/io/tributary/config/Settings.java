@@ -54,6 +54,15 @@ public final class Settings {
   public static final Setting DISK_CHECK_INTERVAL_MS = num("disk-check-interval-ms", 500, "ms", "how often free space is measured and the data directory write-tested (off the event loops)", v -> v >= 10 && v <= 60000, "10..60000");
   public static final Setting EVENT_LOOP_THREADS = num("event-loop-threads", 0, "count", "Netty event loops (0 = one per core)", v -> v >= 0 && v <= 256, "0..256");
 
+  // bounds of state grown by client input (see docs/operations.md, "Bounded state")
+  public static final Setting PRODUCER_ID_BYTES_MAX = num("producer-id-bytes-max", 256, "bytes", "longest Producer-Id (UTF-8); a longer one gets 400 (every producer's id is kept in the stream table and in every snapshot)", v -> v >= 1 && v <= 4096, "1..4096");
+  public static final Setting PRODUCERS_PER_STREAM_MAX = num("producers-per-stream-max", 1000, "count", "producers one stream keeps for exactly-once deduplication; a new producer beyond it, once idle ones are dropped, gets 429 (the value of the node that submits the write applies: it travels in the Raft entry)", v -> v >= 1 && v <= 1_000_000, "1..1000000");
+  public static final Setting PRODUCER_IDLE_EXPIRY_MS = num("producer-idle-expiry-ms", 86_400_000, "ms", "a producer with no accepted append for this long is forgotten: its next append counts as a new producer's (must start at seq 0), so a retry after that is not deduplicated", v -> v >= 1000 && v <= 31_536_000_000L, "1000..31536000000");
+  public static final Setting BUCKET_STREAMS_MAX = num("bucket-streams-max", 1_000_000, "count", "streams of one bucket that one group holds (live, or deleted while forks read them); a create beyond it gets 429. A bucket's streams spread over the groups by name hash (an affinity key's share one group), so a bucket holds up to groups x this", v -> v >= 1 && v <= 1_000_000_000, "1..1000000000");
+  public static final Setting BUCKETS_MAX = num("buckets-max", 10_000, "count", "buckets besides default; creating one more gets 429", v -> v >= 1 && v <= 1_000_000, "1..1000000");
+  public static final Setting FORK_DEPTH_MAX = num("fork-depth-max", 64, "count", "forks in a chain from its root stream (a fork of a fork ... ); creating a deeper one gets 400", v -> v >= 1 && v <= 10_000, "1..10000");
+  public static final Setting STREAM_SEQ_BYTES_MAX = num("stream-seq-bytes-max", 256, "bytes", "longest Stream-Seq (UTF-8); a longer one gets 400", v -> v >= 1 && v <= 4096, "1..4096");
+
 
   // cold tier: the object store and the block cache of cold reads (see docs/operations.md, "Cold tier and S3")
   public static final Setting OBJECT_STORE = str("object-store", "dir", "cold-tier object store: dir (a directory, --object-store-dir) or s3 (--s3-*)");
@@ -97,6 +106,8 @@ public final class Settings {
       PENDING_APPENDS_MAX, PENDING_BYTES_MAX, CONNECTIONS_MAX, SSE_SUBSCRIBERS_MAX, LONG_POLLS_MAX,
       LONG_POLL_TIMEOUT_MS, SSE_KEEPALIVE_MS, SSE_CONNECTION_MAX_MS, REQUEST_TIMEOUT_MS, IDLE_TIMEOUT_MS,
       WRITE_TIMEOUT_MS, READ_THREADS, READ_QUEUE_MAX, DISK_FREE_BYTES_MIN, DISK_CHECK_INTERVAL_MS, EVENT_LOOP_THREADS,
+      PRODUCER_ID_BYTES_MAX, STREAM_SEQ_BYTES_MAX, PRODUCERS_PER_STREAM_MAX, PRODUCER_IDLE_EXPIRY_MS,
+      BUCKET_STREAMS_MAX, BUCKETS_MAX, FORK_DEPTH_MAX,
       OBJECT_STORE, OBJECT_STORE_DIR, S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_PREFIX, S3_ACCESS_KEY, S3_SECRET_KEY, S3_PATH_STYLE,
       S3_CONNECT_TIMEOUT_MS, S3_READ_TIMEOUT_MS, S3_CALL_TIMEOUT_MS, S3_ATTEMPTS_MAX, COLD_BLOCK_BYTES, COLD_CACHE_BYTES_MAX,
       COLD_PREFETCH_BLOCKS, TIERING, HOT_BYTES_MAX, UNTIERED_BYTES_MAX, TIER_BYTES_MIN, TIER_AGE_MS, TIER_CHUNK_BYTES_MAX,

@@ -11,7 +11,8 @@ import java.util.Map;
 /**
  * The effective configuration of one node: typed, validated once at start, immutable afterwards.
  * Every field corresponds to one {@link Setting} (same name in kebab case); see {@link Settings}.
- * The cold-tier settings are grouped in {@link ColdTierConfig} ({@link #cold}).
+ * The cold-tier settings are grouped in {@link ColdTierConfig} ({@link #cold}), the bounds of
+ * client-grown state in {@link BoundsConfig} ({@link #bounds}).
  */
 public record TributaryConfig(
     String host,
@@ -56,6 +57,7 @@ public record TributaryConfig(
     int readThreads,
     int readQueueMax,
     int eventLoopThreads,
+    BoundsConfig bounds,
     ColdTierConfig cold,
     TieringConfig tiering,
     DiskConfig disk,
@@ -154,6 +156,7 @@ public record TributaryConfig(
         (int) l(eff, Settings.READ_THREADS),
         (int) l(eff, Settings.READ_QUEUE_MAX),
         (int) l(eff, Settings.EVENT_LOOP_THREADS),
+        bounds(eff),
         cold,
         tiering(eff, cold),
         new DiskConfig(l(eff, Settings.DISK_FREE_BYTES_MIN), l(eff, Settings.DISK_CHECK_INTERVAL_MS)),
@@ -190,6 +193,12 @@ public record TributaryConfig(
   @Override
   public String toString() {
     return "TributaryConfig[\n" + describe() + "]";
+  }
+
+  private static BoundsConfig bounds(Map<String, String> eff) {
+    return new BoundsConfig((int) l(eff, Settings.PRODUCER_ID_BYTES_MAX), (int) l(eff, Settings.STREAM_SEQ_BYTES_MAX),
+        (int) l(eff, Settings.PRODUCERS_PER_STREAM_MAX), l(eff, Settings.PRODUCER_IDLE_EXPIRY_MS),
+        (int) l(eff, Settings.BUCKET_STREAMS_MAX), (int) l(eff, Settings.BUCKETS_MAX), (int) l(eff, Settings.FORK_DEPTH_MAX));
   }
 
   private static ColdTierConfig cold(Map<String, String> eff, Path dataDir) {

@@ -4,6 +4,7 @@ import io.tributary.common.Clock;
 import io.tributary.common.UnavailableException;
 import io.tributary.state.Command;
 import io.tributary.state.CommandCodec;
+import io.tributary.state.Limits;
 import io.tributary.state.Outcome;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -45,6 +46,8 @@ public final class AppendBatcher {
   /** Batches handed to Ratis and not yet answered, oldest first. */
   private final ArrayDeque<List<Pending>> sent = new ArrayDeque<>();
   private final long writeTimeoutMillis;
+  /** Stamped into every entry with its time: apply decides the state bounds with them. */
+  private final Limits limits;
   private long queuedBytes;
   private int inFlight;
   private long entriesSubmitted;
@@ -56,7 +59,8 @@ public final class AppendBatcher {
    */
   public AppendBatcher(int group, Clock clock, GroupMetrics metrics, Function<byte[], CompletableFuture<GroupReply>> submitter,
       long batchBytesMax, int batchAppendsMin, int batchAppendsMax, int entriesInFlightMax, int pendingMax,
-      long pendingBytesMax, long writeTimeoutMillis) {
+      long pendingBytesMax, long writeTimeoutMillis, Limits limits) {
+    this.limits = limits;
     this.batchAppendsMin = batchAppendsMin;
     this.group = group;
     this.writeTimeoutMillis = writeTimeoutMillis;
@@ -123,7 +127,7 @@ public final class AppendBatcher {
     }
     CompletableFuture<GroupReply> reply;
     try {
-      reply = submitter.apply(CommandCodec.encode(clock.nowMillis(), commands, bytes));
+      reply = submitter.apply(CommandCodec.encode(clock.nowMillis(), limits, commands, bytes));
     } catch (RuntimeException e) {
       reply = CompletableFuture.failedFuture(e);
     }

@@ -128,7 +128,7 @@ public final class RaftHost implements AutoCloseable {
       barriers.add(new ReadBarrier(() -> readIndex(gi)));
       AppendBatcher batcher = new AppendBatcher(g, clock, metrics, entry -> submit(gi, entry), config.batchBytesMax(),
           config.batchAppendsMin(), config.batchAppendsMax(), config.entriesInFlightMax(), config.pendingAppendsMax(), config.pendingBytesMax(),
-          config.writeTimeoutMillis());
+          config.writeTimeoutMillis(), limits(config));
       groups.add(new GroupHandle(g, rg, sm, batcher));
     }
     RaftProperties p = properties(config, raftDir);
@@ -609,4 +609,11 @@ public final class RaftHost implements AutoCloseable {
     server.close();
     completions.shutdown();
   }
+
+  /** The bounds apply enforces, as every entry this node encodes carries them. */
+  static io.tributary.state.Limits limits(TributaryConfig config) {
+    return new io.tributary.state.Limits(config.bounds().producersPerStreamMax(),
+        config.bounds().producerIdleExpiryMillis(), config.bounds().bucketStreamsMax(), config.bounds().bucketsMax());
+  }
+
 }

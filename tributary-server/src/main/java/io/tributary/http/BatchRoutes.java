@@ -41,7 +41,7 @@ final class BatchRoutes {
     if (ct == null || ct.isBlank()) {
       throw new BadRequestException("Content-Type (the stream's) is required");
     }
-    ProducerIds p = WriteRoutes.producer(x.headers);
+    ProducerIds p = WriteRoutes.producer(x.headers, hc.config.bounds());
     boolean minimal = "return=minimal".equalsIgnoreCase(String.valueOf(x.headers.get("Prefer")).trim());
     x.onLoop(hc.service.batches().appendBatch(x.target.key(), ct.trim(), x.body, p), b -> {
       WriteResult res = b.result();

@@ -58,8 +58,12 @@ final class BucketRoutes {
       return;
     }
     if (x.method.equals(HttpMethod.PUT)) {
-      x.onLoop(b.create(bucket), r -> x.respond(Responses.empty(r == Buckets.Result.CREATED
-          ? HttpResponseStatus.CREATED : HttpResponseStatus.OK)));
+      x.onLoop(b.create(bucket), r -> x.respond(switch (r) {
+        case CREATED -> Responses.empty(HttpResponseStatus.CREATED);
+        case LIMIT_REACHED -> Responses.error(HttpResponseStatus.TOO_MANY_REQUESTS,
+            "buckets-max (" + hc.config.bounds().bucketsMax() + ") buckets exist; delete one first");
+        default -> Responses.empty(HttpResponseStatus.OK);
+      }));
     } else if (x.method.equals(HttpMethod.DELETE)) {
       x.onLoop(b.delete(bucket), r -> x.respond(switch (r) {
         case DELETED -> Responses.empty(HttpResponseStatus.NO_CONTENT);

@@ -12,7 +12,13 @@ import java.util.regex.Pattern;
 final class HeaderParsing {
   private HeaderParsing() {}
 
+  /**
+   * At most 12 digits (under 31,710 years): {@code ttlSeconds * 1000} plus any access time in
+   * epoch milliseconds stays far from {@link Long#MAX_VALUE}, so expiry arithmetic cannot overflow.
+   */
   private static final Pattern TTL = Pattern.compile("0|[1-9][0-9]{0,11}");
+  /** The latest representable {@code Stream-Expires-At}: RFC 3339 has four-digit years. */
+  static final long EXPIRES_AT_MILLIS_MAX = java.time.Instant.parse("9999-12-31T23:59:59.999Z").toEpochMilli();
   private static final Pattern UINT = Pattern.compile("[0-9]{1,16}");
   static final long MAX_SAFE_INTEGER = (1L << 53) - 1;
 
@@ -31,11 +37,39 @@ final class HeaderParsing {
     return Long.parseLong(v);
   }
 
+  /**
+   * An RFC 3339 timestamp as epoch milliseconds. Instants outside 1970-01-01T00:00:00Z ..
+   * 9999-12-31T23:59:59.999Z are refused: RFC 3339 years have four digits (Java also parses
+   * {@code +999999999-12-31T23:59:59Z}, whose milliseconds overflow a long), and the stream table
+   * stores "no expiry" as a negative number.
+   */
   static long expiresAtMillis(String v) {
+    OffsetDateTime t;
     try {
-      return OffsetDateTime.parse(v.trim(), DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant().toEpochMilli();
+      t = OffsetDateTime.parse(v.trim(), DateTimeFormatter.ISO_OFFSET_DATE_TIME);
     } catch (DateTimeParseException e) {
       throw new BadRequestException("Stream-Expires-At must be an RFC 3339 timestamp");
+    }
+    long millis;
+    try {
+      millis = t.toInstant().toEpochMilli();
+    } catch (ArithmeticException e) {
+      millis = Long.MAX_VALUE; // beyond a long either way: refused below
+    }
+    if (millis < 0 || millis > EXPIRES_AT_MILLIS_MAX) {
+      throw new BadRequestException("Stream-Expires-At must lie between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z");
+    }
+    return millis;
+  }
+
+  /**
+   * 400 when {@code v} is longer than {@code maxBytes} in UTF-8: identifiers a stream keeps (producer
+   * ids, its last {@code Stream-Seq}) live in the stream table and in every snapshot.
+   */
+  static void checkLength(String name, String v, int maxBytes, String setting) {
+    // Netty decodes header bytes one char each; a char above U+007F takes two bytes in UTF-8
+    if (v.length() > maxBytes || v.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > maxBytes) {
+      throw new BadRequestException(name + " is longer than " + setting + " (" + maxBytes + " bytes)");
     }
   }
 

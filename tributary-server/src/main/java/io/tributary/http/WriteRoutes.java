@@ -5,6 +5,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.tributary.common.Offsets;
 import io.tributary.common.StreamKey;
+import io.tributary.config.BoundsConfig;
 import io.tributary.service.AppendRequest;
 import io.tributary.service.BadRequestException;
 import io.tributary.service.CreateRequest;
@@ -115,8 +116,11 @@ final class WriteRoutes {
     return "http://" + host + x.query.rawPath();
   }
 
-  /** The producer triple of a request, or null when it has none; 400 when it is incomplete or malformed. */
-  static ProducerIds producer(io.netty.handler.codec.http.HttpHeaders h) {
+  /**
+   * The producer triple of a request, or null when it has none; 400 when it is incomplete,
+   * malformed, or its id is longer than {@code producer-id-bytes-max}.
+   */
+  static ProducerIds producer(io.netty.handler.codec.http.HttpHeaders h, BoundsConfig bounds) {
     String pid = h.get(ProtocolHeaders.PRODUCER_ID);
     String pe = h.get(ProtocolHeaders.PRODUCER_EPOCH);
     String ps = h.get(ProtocolHeaders.PRODUCER_SEQ);
@@ -130,13 +134,14 @@ final class WriteRoutes {
     if (pid.isEmpty()) {
       throw new BadRequestException("Producer-Id is empty");
     }
+    HeaderParsing.checkLength("Producer-Id", pid, bounds.producerIdBytesMax(), "producer-id-bytes-max");
     return new ProducerIds(pid, HeaderParsing.producerNumber("Producer-Epoch", pe),
         HeaderParsing.producerNumber("Producer-Seq", ps));
   }
 
   void append(Exchange x) {
     var h = x.headers;
-    ProducerIds p = producer(h);
+    ProducerIds p = producer(h, hc.config.bounds());
     boolean close = HeaderParsing.isTrue(h.get(ProtocolHeaders.STREAM_CLOSED));
     String ct = h.get(HttpHeaderNames.CONTENT_TYPE);
     if (x.body.length == 0 && !close) {
@@ -145,7 +150,11 @@ final class WriteRoutes {
     if (x.body.length > 0 && (ct == null || ct.isBlank())) {
       throw new BadRequestException("Content-Type is required with a body");
     }
-    AppendRequest r = new AppendRequest(x.target.key(), ct, x.body, close, h.get(ProtocolHeaders.STREAM_SEQ),
+    String seq = h.get(ProtocolHeaders.STREAM_SEQ);
+    if (seq != null) {
+      HeaderParsing.checkLength("Stream-Seq", seq, hc.config.bounds().streamSeqBytesMax(), "stream-seq-bytes-max");
+    }
+    AppendRequest r = new AppendRequest(x.target.key(), ct, x.body, close, seq,
         p == null ? null : p.id(), p == null ? -1 : p.epoch(), p == null ? -1 : p.seq(),
         HeaderParsing.ifMatch(h.get(HttpHeaderNames.IF_MATCH)), Incarnations.expected(x));
     x.onLoop(hc.service.append(r), res -> x.respond(appendResponse(res)));
@@ -216,6 +225,7 @@ final class WriteRoutes {
         yield c;
       }
       case PRODUCER_BAD_EPOCH, BAD_REQUEST -> Responses.error(HttpResponseStatus.BAD_REQUEST, reason);
+      case LIMIT_REACHED -> Responses.error(HttpResponseStatus.TOO_MANY_REQUESTS, reason);
       case PRECONDITION_FAILED -> {
         FullHttpResponse c = Responses.error(HttpResponseStatus.PRECONDITION_FAILED, reason);
         c.headers().set(ProtocolHeaders.STREAM_NEXT_OFFSET, Offsets.format(res.tail()));

@@ -29,7 +29,7 @@ public final class Buckets {
   }
 
   /** Bucket operation results. */
-  public enum Result { CREATED, EXISTS, DELETED, NOT_FOUND, NOT_EMPTY }
+  public enum Result { CREATED, EXISTS, DELETED, NOT_FOUND, NOT_EMPTY, LIMIT_REACHED }
 
   /** One stream in a listing. */
   public record Entry(String name, String contentType, long tail, boolean closed) {}
@@ -55,7 +55,11 @@ public final class Buckets {
       return CompletableFuture.completedFuture(Result.EXISTS);
     }
     return service.submitToGroup(REGISTRY_GROUP, new Command.CreateBucket(new StreamKey(bucket, "")), 0)
-        .thenApply(o -> o.code() == Outcome.Code.BUCKET_CREATED ? Result.CREATED : Result.EXISTS);
+        .thenApply(o -> switch (o.code()) {
+          case BUCKET_CREATED -> Result.CREATED;
+          case LIMIT_REACHED -> Result.LIMIT_REACHED;
+          default -> Result.EXISTS;
+        });
   }
 
   public CompletableFuture<Result> delete(String bucket) {

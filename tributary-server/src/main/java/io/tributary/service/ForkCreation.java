@@ -4,6 +4,7 @@ import io.tributary.common.StreamKey;
 import io.tributary.state.Command;
 import io.tributary.common.ContentTypes;
 import io.tributary.state.Outcome;
+import io.tributary.state.StreamView;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
@@ -11,7 +12,8 @@ import java.util.concurrent.CompletableFuture;
  * Creates a fork in two replicated steps, because source and fork may live in different groups:
  * (1) pin the source at the fork point on the source's group (validates the point, keeps the
  * source's data alive through a delete), then (2) create the fork on its own group referring to
- * the pin. A pin that ends up unused (conflict, identical re-PUT) is released again.
+ * the pin. A pin that ends up unused (conflict, identical re-PUT, a chain deeper than
+ * {@code fork-depth-max}) is released again.
  * Runs on whatever thread completes each step; holds only the request.
  */
 final class ForkCreation {
@@ -100,6 +102,24 @@ final class ForkCreation {
     if (pinned.code() != Outcome.Code.PINNED) {
       return CompletableFuture.completedFuture(StreamService.toResult(pinned, null));
     }
+    int srcGroup = request.fork().source().groupIndex(service.host().groupCount());
+    StreamView local = service.reads().viewById(srcGroup, pinned.streamId());
+    CompletableFuture<StreamView> source = local != null ? CompletableFuture.completedFuture(local)
+        : service.readBarrier(request.fork().source()).thenApply(v -> service.reads().viewById(srcGroup, pinned.streamId()));
+    return source.thenCompose(src -> {
+      int max = service.config().bounds().forkDepthMax();
+      // the pinned incarnation's chain never changes; a source this replica cannot see (removed
+      // meanwhile) leaves the depth to the read, which would fail anyway
+      if (src != null && service.reads().forkDepth(src, max) + 1 > max) {
+        release(pinned, pinId);
+        return done(WriteResult.Status.BAD_REQUEST, "the fork source is already " + max
+            + " forks deep (fork-depth-max); fork its source or an earlier stream instead");
+      }
+      return create(pinned, pinId);
+    });
+  }
+
+  private CompletableFuture<WriteResult> create(Outcome pinned, String pinId) {
     CreateRequest.Fork f = request.fork();
     String ct = pinned.contentType();
     if (request.contentType() != null

@@ -128,32 +128,52 @@ public final class StreamReads {
     return new ReadResult(ReadResult.Status.OK, info(v), data, start, next, next == v.tail(), null);
   }
 
-  /** Bytes {@code [from, to)} of a stream, following fork links; null if cachedOnly and not all cached. */
+  /**
+   * Bytes {@code [from, to)} of a stream, following fork links; null if cachedOnly and not all
+   * cached. Walks the chain in a loop (chains made before fork-depth-max existed may be thousands
+   * deep): each stream contributes its own bytes of the range, the rest comes from its source.
+   */
   private byte[] range(StreamView v, long from, long to, boolean cachedOnly) {
     if (from >= to) {
       return new byte[0];
     }
-    long own = v.ownStart();
-    if (from >= own) {
-      return ownRange(v, from, to, cachedOnly);
+    java.util.ArrayDeque<byte[]> parts = new java.util.ArrayDeque<>(); // lowest offsets first
+    int length = 0;
+    long end = to;
+    for (StreamView cur = v; ; cur = sourceOf(cur)) {
+      long own = cur.ownStart();
+      if (end > own) {
+        byte[] part = ownRange(cur, Math.max(from, own), end, cachedOnly);
+        if (part == null) {
+          return null;
+        }
+        parts.addFirst(part);
+        length += part.length;
+        end = own;
+      }
+      if (from >= own) {
+        break;
+      }
     }
-    StreamView.Fork f = v.fork();
-    StreamView src = host.group(f.sourceGroup()).stateMachine().state().viewById(f.sourceStreamId());
-    if (src == null) {
-      throw new StorageException("fork " + v.key() + " lost its source stream " + f.sourceStreamId());
+    if (parts.size() == 1) {
+      return parts.getFirst();
     }
-    byte[] head = range(src, from, Math.min(to, own), cachedOnly);
-    if (head == null || to <= own) {
-      return head;
+    byte[] out = new byte[length];
+    int at = 0;
+    for (byte[] part : parts) {
+      System.arraycopy(part, 0, out, at, part.length);
+      at += part.length;
     }
-    byte[] tail = ownRange(v, own, to, cachedOnly);
-    if (tail == null) {
-      return null;
-    }
-    byte[] out = new byte[head.length + tail.length];
-    System.arraycopy(head, 0, out, 0, head.length);
-    System.arraycopy(tail, 0, out, head.length, tail.length);
     return out;
+  }
+
+  /** The source of a fork, which must still be held (its pin keeps it). */
+  private StreamView sourceOf(StreamView v) {
+    StreamView src = source(v);
+    if (src == null) {
+      throw new StorageException("fork " + v.key() + " lost its source stream " + v.fork().sourceStreamId());
+    }
+    return src;
   }
 
   /**
@@ -270,26 +290,27 @@ public final class StreamReads {
    * view of the same incarnation.
    */
   boolean isBoundary(StreamView v, long off) {
-    if (off == v.tail() || off == 0 || off == v.ownStart() || off == v.retainedFrom()) {
-      return true;
-    }
-    if (off < 0 || off > v.tail()) {
-      return false;
-    }
-    if (v.json()) {
-      return range(v, off - 1, off, false)[0] == '\n';
-    }
-    if (off >= v.ownStart()) {
-      StreamIndex.View idx = v.index();
-      if (off < idx.start()) {
-        // a tiered record whose index entry this replica forgot: the chunk's record-start table knows
-        return cold.recordStarts(v, v.cold(), off, off + 1).contains(off);
+    for (StreamView cur = v; cur != null; cur = source(cur)) { // up the fork chain, in a loop
+      if (off == cur.tail() || off == 0 || off == cur.ownStart() || off == cur.retainedFrom()) {
+        return true;
       }
-      int i = idx.locate(off);
-      return i >= 0 && idx.offsets()[i] == off;
+      if (off < 0 || off > cur.tail()) {
+        return false;
+      }
+      if (cur.json()) {
+        return range(cur, off - 1, off, false)[0] == '\n';
+      }
+      if (off >= cur.ownStart()) {
+        StreamIndex.View idx = cur.index();
+        if (off < idx.start()) {
+          // a tiered record whose index entry this replica forgot: the chunk's record-start table knows
+          return cold.recordStarts(cur, cur.cold(), off, off + 1).contains(off);
+        }
+        int i = idx.locate(off);
+        return i >= 0 && idx.offsets()[i] == off;
+      }
     }
-    StreamView src = source(v);
-    return src != null && isBoundary(src, off);
+    return false;
   }
 
   /**
@@ -297,31 +318,43 @@ public final class StreamReads {
    * chunk objects (record starts the index forgot): call it on the read pool.
    */
   java.util.List<Long> recordStarts(StreamView v, long from, long to) {
-    java.util.List<Long> out = new java.util.ArrayList<>();
-    long own = v.ownStart();
-    if (from < own) {
-      StreamView src = source(v);
-      if (src != null) {
-        out.addAll(recordStarts(src, from, Math.min(to, own)));
+    // each stream of the fork chain (walked in a loop) lists its own starts of the range; a
+    // source's lie below its fork's, so the parts are joined lowest first
+    java.util.ArrayDeque<java.util.List<Long>> parts = new java.util.ArrayDeque<>();
+    long end = to;
+    for (StreamView cur = v; cur != null; cur = source(cur)) {
+      long own = cur.ownStart();
+      if (end > own) {
+        parts.addFirst(ownRecordStarts(cur, from, end));
       }
-      // the fork point itself comes from the fork's own records below (its first one starts there)
+      if (from >= own) {
+        break;
+      }
+      // the fork point itself comes from the fork's own records (its first one starts there)
+      end = Math.min(end, own);
     }
-    if (to > own) {
-      StreamIndex.View idx = v.index();
-      long lo = Math.max(from, own);
-      if (lo < idx.start() && idx.count() > 0) {
-        // records the index forgot (tiered, local copy gone): from the chunks' record-start tables
-        for (long s : cold.recordStarts(v, v.cold(), lo, Math.min(to, idx.start()))) {
-          if (s > from) {
-            out.add(s);
-          }
+    java.util.List<Long> out = new java.util.ArrayList<>();
+    parts.forEach(out::addAll);
+    return out;
+  }
+
+  /** Record starts strictly inside {@code (from, to)} among {@code v}'s own records ({@code to > v.ownStart()}). */
+  private java.util.List<Long> ownRecordStarts(StreamView v, long from, long to) {
+    java.util.List<Long> out = new java.util.ArrayList<>();
+    StreamIndex.View idx = v.index();
+    long lo = Math.max(from, v.ownStart());
+    if (lo < idx.start() && idx.count() > 0) {
+      // records the index forgot (tiered, local copy gone): from the chunks' record-start tables
+      for (long s : cold.recordStarts(v, v.cold(), lo, Math.min(to, idx.start()))) {
+        if (s > from) {
+          out.add(s);
         }
       }
-      int i = Math.max(0, idx.locate(lo));
-      for (; i < idx.count() && idx.offsets()[i] < to; i++) {
-        if (idx.offsets()[i] > from) {
-          out.add(idx.offsets()[i]);
-        }
+    }
+    int i = Math.max(0, idx.locate(lo));
+    for (; i < idx.count() && idx.offsets()[i] < to; i++) {
+      if (idx.offsets()[i] > from) {
+        out.add(idx.offsets()[i]);
       }
     }
     return out;
@@ -353,6 +386,23 @@ public final class StreamReads {
 
   ReadPool pool() {
     return pool;
+  }
+
+  /** This replica's view of stream {@code streamId} of group {@code group}, or null. */
+  StreamView viewById(int group, long streamId) {
+    return host.group(group).stateMachine().state().viewById(streamId);
+  }
+
+  /**
+   * Fork links from {@code v} to the root of its chain (0 for a stream that is no fork), counted
+   * on this replica's views and at most {@code stopAbove} + 1 (the walk stops there).
+   */
+  int forkDepth(StreamView v, int stopAbove) {
+    int depth = 0;
+    for (StreamView cur = v; cur != null && cur.fork() != null && depth <= stopAbove; cur = source(cur)) {
+      depth++;
+    }
+    return depth;
   }
 
   private StreamView source(StreamView v) {

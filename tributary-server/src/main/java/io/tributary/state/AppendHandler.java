@@ -85,7 +85,7 @@ final class AppendHandler {
     if (e.goneAt(now)) {
       return new Checked(null, Outcome.of(Outcome.Code.GONE, "stream was deleted"));
     }
-    StreamEntry.ProducerState ps = p == null ? null : e.producers.get(p.id());
+    StreamEntry.ProducerState ps = p == null ? null : ProducerTable.lookup(e, p.id(), now, s.limits);
     if (ps != null && p.epoch() < ps.epoch) {
       return new Checked(null, Outcome.of(Outcome.Code.PRODUCER_STALE_EPOCH, "producer epoch is stale")
           .withProducer(ps.epoch, ps.lastSeq));
@@ -116,6 +116,10 @@ final class AppendHandler {
         }
         return new Checked(null, rejected);
       }
+      Outcome full = ps == null ? ProducerTable.admit(e, now, s.limits) : null;
+      if (full != null) {
+        return new Checked(null, full);
+      }
     }
     if (expectedTail >= 0 && expectedTail != e.tail) {
       // after producer dedup: a retried conditional append that already committed answers 204, not 412
@@ -135,14 +139,7 @@ final class AppendHandler {
       e.lastStreamSeq = streamSeq;
     }
     if (p != null) {
-      StreamEntry.ProducerState ps = e.producers.get(p.id());
-      if (ps == null) {
-        e.producers.put(p.id(), new StreamEntry.ProducerState(p.epoch(), p.seq(), start));
-      } else {
-        ps.epoch = p.epoch();
-        ps.lastSeq = p.seq();
-        ps.lastStart = start;
-      }
+      ProducerTable.accepted(e, p, start, now, s.limits);
     }
     if (close) {
       e.closed = true;

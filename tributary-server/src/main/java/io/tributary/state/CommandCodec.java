@@ -11,6 +11,8 @@ import java.util.List;
  */
 public final class CommandCodec {
   static final int VERSION = 1;
+  /** Batch version 2: version 1 plus the {@link Limits} after {@code nowMillis}. Version 1 batches are still read. */
+  private static final int BATCH_VERSION_LIMITS = 2;
   private static final int CREATE = 1;
   private static final int APPEND = 2;
   private static final int DELETE = 3;
@@ -37,12 +39,25 @@ public final class CommandCodec {
 
   private CommandCodec() {}
 
-  /** A decoded entry: the leader's clock at submission and the commands in order. */
-  public record Batch(long nowMillis, List<Command> commands) {}
+  /**
+   * A decoded entry: the clock and the limits of the node that encoded it, and the commands in
+   * order ({@link Limits#UNSTAMPED} for entries written before limits existed).
+   */
+  public record Batch(long nowMillis, Limits limits, List<Command> commands) {}
 
+  /** An entry without bounds (tests that exercise no limit). */
   public static byte[] encode(long nowMillis, List<Command> commands, int sizeHint) {
-    Wire.Out o = new Wire.Out(sizeHint + 64);
-    o.u8(VERSION).i64(nowMillis).i32(commands.size());
+    return encode(nowMillis, Limits.UNSTAMPED, commands, sizeHint);
+  }
+
+  public static byte[] encode(long nowMillis, Limits limits, List<Command> commands, int sizeHint) {
+    long[] bounds = limits.toArray();
+    Wire.Out o = new Wire.Out(sizeHint + 64 + 8 * bounds.length);
+    o.u8(BATCH_VERSION_LIMITS).i64(nowMillis).i32(bounds.length);
+    for (long b : bounds) {
+      o.i64(b);
+    }
+    o.i32(commands.size());
     for (Command c : commands) {
       encode(o, c);
     }
@@ -187,16 +202,25 @@ public final class CommandCodec {
   public static Batch decode(ByteBuffer buf) {
     Wire.In in = new Wire.In(buf);
     int v = in.u8();
-    if (v != VERSION) {
-      throw new UnknownCommandException("command batch version " + v + " (this build reads " + VERSION + ")");
+    if (v != VERSION && v != BATCH_VERSION_LIMITS) {
+      throw new UnknownCommandException("command batch version " + v + " (this build reads " + VERSION + " and "
+          + BATCH_VERSION_LIMITS + ")");
     }
     long now = in.i64();
+    Limits limits = Limits.UNSTAMPED;
+    if (v == BATCH_VERSION_LIMITS) {
+      long[] bounds = new long[in.i32()];
+      for (int i = 0; i < bounds.length; i++) {
+        bounds[i] = in.i64();
+      }
+      limits = Limits.fromArray(bounds);
+    }
     int n = in.i32();
     List<Command> out = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       out.add(decodeCommand(in));
     }
-    return new Batch(now, out);
+    return new Batch(now, limits, out);
   }
 
   private static Command decodeCommand(Wire.In in) {

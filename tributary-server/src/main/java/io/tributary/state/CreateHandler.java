@@ -19,6 +19,10 @@ final class CreateHandler {
       }
       return release(c, Outcome.of(Outcome.Code.CONFLICT, "stream exists with a different configuration"));
     }
+    if (s.bucketStreams(c.key().bucket()) >= s.limits.bucketStreamsMax()) {
+      return release(c, Outcome.of(Outcome.Code.LIMIT_REACHED, "bucket '" + c.key().bucket() + "' holds bucket-streams-max ("
+          + s.limits.bucketStreamsMax() + ") streams in this stream's group; delete some first"));
+    }
     Command.ForkSpec f = c.fork();
     StreamView.Fork fork = f == null ? null
         : new StreamView.Fork(f.sourceKey(), f.sourceGroup(), f.sourceStreamId(), f.forkPoint());

@@ -24,6 +24,8 @@ public final class GroupState {
   final ConcurrentSkipListMap<StreamKey, StreamEntry> byKey = new ConcurrentSkipListMap<>();
   final ConcurrentHashMap<Long, StreamEntry> byId = new ConcurrentHashMap<>();
   long nextStreamId = 1;
+  /** Streams per bucket in {@link #byKey} (live, or soft-deleted while pinned), for bucket-streams-max. Apply thread. */
+  private final Map<String, Integer> bucketStreams = new java.util.HashMap<>();
   /** Bucket registry (used on the registry group only): name → creation time. */
   final ConcurrentSkipListMap<String, Long> buckets = new ConcurrentSkipListMap<>();
   private final List<Long> changed = new ArrayList<>();
@@ -34,6 +36,8 @@ public final class GroupState {
   private final List<StreamEntry> republish = new ArrayList<>();
   /** The store's first segment position at the last {@link #trimIndexes} pass. Written by the apply thread only. */
   private volatile long trimmedBelowPosition;
+  /** The bounds stamped into the entry being applied (see {@link Limits}). Apply thread. */
+  Limits limits = Limits.UNSTAMPED;
   /** Pin of a fork removed while applying the current command, to hand back to the submitter. */
   private StreamEntry removedFork;
 
@@ -84,6 +88,7 @@ public final class GroupState {
   List<Outcome> apply(CommandCodec.Batch batch) {
     List<Outcome> out = new ArrayList<>(batch.commands().size());
     long now = batch.nowMillis();
+    limits = batch.limits();
     for (Command c : batch.commands()) {
       faults.check(c);
       out.add(withIncarnation(c, apply(c, now)));
@@ -256,10 +261,25 @@ public final class GroupState {
   }
 
   private Outcome createBucket(String name, long now) {
-    if (buckets.putIfAbsent(name, now) != null) {
+    if (buckets.containsKey(name)) {
       return Outcome.of(Outcome.Code.BUCKET_EXISTS, null);
     }
+    if (buckets.size() >= limits.bucketsMax()) {
+      return Outcome.of(Outcome.Code.LIMIT_REACHED, "there are buckets-max (" + limits.bucketsMax()
+          + ") buckets; delete one first");
+    }
+    buckets.put(name, now);
     return Outcome.of(Outcome.Code.BUCKET_CREATED, null);
+  }
+
+  /** Streams of {@code bucket} this group holds (live, or deleted while forks read them). */
+  int bucketStreams(String bucket) {
+    return bucketStreams.getOrDefault(bucket, 0);
+  }
+
+  /** Keeps {@link #bucketStreams} in step with {@link #byKey}: every put and remove of a key passes here. */
+  void countStream(StreamKey key, int delta) {
+    bucketStreams.merge(key.bucket(), delta, (a, b) -> a + b == 0 ? null : a + b);
   }
 
   private Outcome deleteBucket(String name) {
@@ -291,7 +311,9 @@ public final class GroupState {
   }
 
   void add(StreamEntry e) {
-    byKey.put(e.key, e);
+    if (byKey.put(e.key, e) == null) {
+      countStream(e.key, 1);
+    }
     byId.put(e.streamId, e);
     markChanged(e); // published with the rest of the entry: until then readers find no view
   }
@@ -304,7 +326,9 @@ public final class GroupState {
     if (e.fork != null) {
       removedFork = e;
     }
-    byKey.remove(e.key, e);
+    if (byKey.remove(e.key, e)) {
+      countStream(e.key, -1);
+    }
     byId.remove(e.streamId);
     enqueueGarbage(e, e.cold.first(), e.cold.count());
     e.softDeleted = true;

@@ -45,7 +45,9 @@ public record Outcome(
     PRODUCER_STALE_EPOCH(18), PRODUCER_BAD_EPOCH(19), PRODUCER_GAP(20), PRECONDITION_FAILED(21), BAD_REQUEST(22),
     SNAPSHOT_PUBLISHED(23), RETENTION_SET(24), ATTRS_SET(25), COMMITTED(26), BELOW_RETENTION(27),
     COLD_PUBLISHED(28), COLD_IGNORED(29), COLD_COLLECTED(30),
-    UPLOAD_EXPIRED(31), NOP(32);
+    UPLOAD_EXPIRED(31), NOP(32),
+    /** A bound of client-grown state (producers per stream, ...) is reached; the message names it. */
+    LIMIT_REACHED(33);
 
     private static final Code[] BY_WIRE = new Code[256];
 

@@ -32,8 +32,13 @@ import java.util.zip.CheckedOutputStream;
  */
 final class SnapshotCodec {
   private static final int MAGIC = 0x54525353; // "TRSS"
-  /** Version 4: an index may start after the stream's first record; the cold index says which chunks list record starts. */
-  private static final int VERSION = 4;
+  /** Version 5: each producer carries the time of its latest accepted append ({@code lastMillis}). */
+  private static final int VERSION = 5;
+  /**
+   * Version 4 (an index may start after the stream's first record; the cold index says which chunks
+   * list record starts) lacks producer times; still read (times unknown, see {@link ProducerTable#admit}).
+   */
+  private static final int VERSION_WITHOUT_PRODUCER_TIMES = 4;
   /** Version 3 lists every record and has no {@code coldTablesFrom}; still read (every chunk then lacks a record-start table). */
   private static final int VERSION_FULL_INDEX = 3;
   /**
@@ -118,6 +123,7 @@ final class SnapshotCodec {
       o.writeLong(p.getValue().epoch);
       o.writeLong(p.getValue().lastSeq);
       o.writeLong(p.getValue().lastStart);
+      o.writeLong(p.getValue().lastMillis);
     }
     o.writeInt(e.pins.size());
     for (Map.Entry<String, StreamKey> p : e.pins.entrySet()) {
@@ -165,7 +171,8 @@ final class SnapshotCodec {
         throw new IOException("not a Tributary snapshot: " + file);
       }
       int version = in.readInt();
-      if (version != VERSION && version != VERSION_FULL_INDEX && version != VERSION_WITHOUT_COLD) {
+      if (version != VERSION && version != VERSION_WITHOUT_PRODUCER_TIMES && version != VERSION_FULL_INDEX
+          && version != VERSION_WITHOUT_COLD) {
         throw new IOException("unsupported snapshot version " + version + " in " + file);
       }
       int group = in.readInt();
@@ -183,6 +190,7 @@ final class SnapshotCodec {
         StreamEntry e = readEntry(in, s.group, version);
         s.byId.put(e.streamId, e);
         s.byKey.put(e.key, e);
+        s.countStream(e.key, 1);
         e.publish();
       }
       if (version >= 3) {
@@ -228,7 +236,8 @@ final class SnapshotCodec {
     int np = in.readInt();
     java.util.Map<String, StreamEntry.ProducerState> producers = new java.util.HashMap<>();
     for (int i = 0; i < np; i++) {
-      producers.put(str(in), new StreamEntry.ProducerState(in.readLong(), in.readLong(), in.readLong()));
+      producers.put(str(in), new StreamEntry.ProducerState(in.readLong(), in.readLong(), in.readLong(),
+          version >= 5 ? in.readLong() : StreamEntry.ProducerState.UNKNOWN_MILLIS));
     }
     int pins = in.readInt();
     java.util.LinkedHashMap<String, StreamKey> pinMap = new java.util.LinkedHashMap<>();

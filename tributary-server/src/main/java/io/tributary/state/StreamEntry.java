@@ -14,15 +14,20 @@ import java.util.Map;
 final class StreamEntry {
   /** Per-producer state: epoch and highest accepted seq. */
   static final class ProducerState {
+    /** {@link #lastMillis} of a producer last active before activity times were kept (see {@link Limits#UNSTAMPED}). */
+    static final long UNKNOWN_MILLIS = Long.MIN_VALUE;
     long epoch;
     long lastSeq;
     /** Where the data of {@link #lastSeq} began: a retry of it learns its original offsets. */
     long lastStart;
+    /** Entry time of the producer's latest accepted append, or {@link #UNKNOWN_MILLIS}. */
+    long lastMillis;
 
-    ProducerState(long epoch, long lastSeq, long lastStart) {
+    ProducerState(long epoch, long lastSeq, long lastStart, long lastMillis) {
       this.epoch = epoch;
       this.lastSeq = lastSeq;
       this.lastStart = lastStart;
+      this.lastMillis = lastMillis;
     }
   }
 

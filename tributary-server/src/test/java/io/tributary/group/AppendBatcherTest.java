@@ -36,7 +36,8 @@ class AppendBatcherTest {
       CompletableFuture<GroupReply> f = new CompletableFuture<>();
       replies.add(f);
       return f;
-    }, 1 << 20, 3, 2048, inFlightMax, pendingMax, 64L << 20, TIMEOUT_MILLIS);
+    }, 1 << 20, 3, 2048, inFlightMax, pendingMax, 64L << 20, TIMEOUT_MILLIS,
+        io.tributary.state.Limits.UNSTAMPED);
   }
 
   private static Command append(int i) {

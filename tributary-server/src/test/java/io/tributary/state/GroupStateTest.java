@@ -36,6 +36,11 @@ class GroupStateTest {
     return g.apply(CommandCodec.decode(ByteBuffer.wrap(entry))).get(0);
   }
 
+  private static Outcome one(GroupState g, long now, Limits limits, Command c) {
+    byte[] entry = CommandCodec.encode(now, limits, List.of(c), 64);
+    return g.apply(CommandCodec.decode(ByteBuffer.wrap(entry))).get(0);
+  }
+
   private static Command.Append append(String body, Command.Producer p) {
     return new Command.Append(S, "text/plain", body.getBytes(), 0, false, null, p);
   }
@@ -102,6 +107,125 @@ class GroupStateTest {
   }
 
   /**
+   * A stream keeps at most producers-per-stream-max producers; one idle for producer-idle-expiry-ms
+   * is forgotten (its next append starts over at seq 0) and makes room for a new one. The table
+   * survives a snapshot round trip with its activity times, and a replica restored from it decides
+   * the next appends exactly as the replica that wrote it.
+   */
+  @Test
+  void producersAreBoundedAndIdleOnesExpire() throws Exception {
+    Limits limits = new Limits(2, 1000);
+    GroupState g = replica("producers");
+    assertThat(one(g, 0, limits, new Command.Create(S, "text/plain", -1, null, -1, false, new byte[0], 0, null)).code())
+        .isEqualTo(Outcome.Code.CREATED);
+    assertThat(one(g, 100, limits, append("a", new Command.Producer("a", 0, 0))).code()).isEqualTo(Outcome.Code.APPENDED);
+    assertThat(one(g, 200, limits, append("b", new Command.Producer("b", 0, 0))).code()).isEqualTo(Outcome.Code.APPENDED);
+    Outcome full = one(g, 300, limits, append("c", new Command.Producer("c", 0, 0)));
+    assertThat(full.code()).as("a third producer while both are active").isEqualTo(Outcome.Code.LIMIT_REACHED);
+    assertThat(full.message()).contains("producers-per-stream-max (2)").contains("in about 1 s");
+    assertThat(one(g, 300, limits, append("a", new Command.Producer("a", 0, 1))).code())
+        .as("known producers go on").isEqualTo(Outcome.Code.APPENDED);
+    assertThat(one(g, 1199, limits, append("b", new Command.Producer("b", 0, 0))).code())
+        .as("b's retry just before its expiry is still deduplicated").isEqualTo(Outcome.Code.DUPLICATE);
+
+    GroupState restored = roundTrip(g, "producers");
+    for (GroupState replica : List.of(g, restored)) {
+      Outcome gap = one(replica, 1200, limits, append("b", new Command.Producer("b", 0, 1)));
+      assertThat(gap.code()).as("b idle for the expiry: forgotten, must start at seq 0").isEqualTo(Outcome.Code.PRODUCER_GAP);
+      assertThat(gap.expectedSeq()).isZero();
+      assertThat(one(replica, 1200, limits, append("c", new Command.Producer("c", 0, 0))).code())
+          .as("c takes b's room").isEqualTo(Outcome.Code.APPENDED);
+      assertThat(one(replica, 1250, limits, append("b", new Command.Producer("b", 0, 0))).code())
+          .as("b back, a and c active").isEqualTo(Outcome.Code.LIMIT_REACHED);
+    }
+    assertThat(snapshotBytes(restored, "r2")).as("both replicas ended identical").isEqualTo(snapshotBytes(g, "g2"));
+  }
+
+  /**
+   * A group holds at most bucket-streams-max streams of one bucket (deleted streams that forks
+   * still read count, removed ones free their room, snapshots restore the count) and the registry
+   * at most buckets-max buckets; entries without limits bound neither.
+   */
+  @Test
+  void streamsPerBucketAndBucketsAreBounded() throws Exception {
+    Limits limits = new Limits(10, 1000, 2, 1);
+    GroupState g = replica("buckets");
+    StreamKey a = new StreamKey("b", "a");
+    StreamKey b = new StreamKey("b", "b");
+    StreamKey c = new StreamKey("b", "c");
+    for (StreamKey k : List.of(a, b)) {
+      assertThat(one(g, 1, limits, new Command.Create(k, "text/plain", -1, null, -1, false, new byte[0], 0, null)).code())
+          .isEqualTo(Outcome.Code.CREATED);
+    }
+    Outcome full = one(g, 2, limits, new Command.Create(c, "text/plain", -1, null, -1, false, new byte[0], 0, null));
+    assertThat(full.code()).isEqualTo(Outcome.Code.LIMIT_REACHED);
+    assertThat(full.message()).contains("bucket-streams-max (2)");
+    assertThat(one(g, 2, limits, new Command.Create(new StreamKey("other", "c"), "text/plain", -1, null, -1, false,
+        new byte[0], 0, null)).code()).as("another bucket").isEqualTo(Outcome.Code.CREATED);
+    assertThat(one(g, 3, limits, new Command.Create(a, "text/plain", -1, null, -1, false, new byte[0], 0, null)).code())
+        .as("an identical re-create").isEqualTo(Outcome.Code.EXISTS);
+    assertThat(one(g, 4, limits, new Command.Delete(a)).code()).isEqualTo(Outcome.Code.DELETED);
+
+    GroupState restored = roundTrip(g, "buckets");
+    for (GroupState replica : List.of(g, restored)) {
+      assertThat(one(replica, 5, limits, new Command.Create(c, "text/plain", -1, null, -1, false, new byte[0], 0, null))
+          .code()).isEqualTo(Outcome.Code.CREATED);
+      assertThat(one(replica, 6, limits, new Command.Create(a, "text/plain", -1, null, -1, false, new byte[0], 0, null))
+          .code()).isEqualTo(Outcome.Code.LIMIT_REACHED);
+      assertThat(one(replica, 6, new Command.Create(a, "text/plain", -1, null, -1, false, new byte[0], 0, null)).code())
+          .as("unstamped").isEqualTo(Outcome.Code.CREATED);
+    }
+
+    assertThat(one(g, 7, limits, new Command.CreateBucket(new StreamKey("x", ""))).code()).isEqualTo(Outcome.Code.BUCKET_CREATED);
+    assertThat(one(g, 7, limits, new Command.CreateBucket(new StreamKey("y", ""))).code()).isEqualTo(Outcome.Code.LIMIT_REACHED);
+    assertThat(one(g, 7, limits, new Command.CreateBucket(new StreamKey("x", ""))).code()).isEqualTo(Outcome.Code.BUCKET_EXISTS);
+    assertThat(one(g, 8, limits, new Command.DeleteBucket(new StreamKey("x", ""))).code()).isEqualTo(Outcome.Code.BUCKET_DELETED);
+    assertThat(one(g, 9, limits, new Command.CreateBucket(new StreamKey("y", ""))).code()).isEqualTo(Outcome.Code.BUCKET_CREATED);
+  }
+
+  /**
+   * Entries written before limits existed (batch version 1) bound nothing and record no producer
+   * time; producers restored without a time count as active when a stamped entry first needs room.
+   */
+  @Test
+  void producersFromBeforeLimitsExpireOneIdlePeriodAfterTheFirstStampedEntryNeedingRoom() {
+    GroupState g = replica("legacy");
+    assertThat(one(g, 0, new Command.Create(S, "text/plain", -1, null, -1, false, new byte[0], 0, null)).code())
+        .isEqualTo(Outcome.Code.CREATED);
+    for (int i = 0; i < 5; i++) {
+      assertThat(one(g, 10, append("x", new Command.Producer("old" + i, 0, 0))).code()).isEqualTo(Outcome.Code.APPENDED);
+    }
+    Limits limits = new Limits(5, 1000);
+    assertThat(one(g, 1_000_000, limits, append("y", new Command.Producer("new", 0, 0))).code())
+        .as("times unknown: taken as now, so none expired").isEqualTo(Outcome.Code.LIMIT_REACHED);
+    assertThat(one(g, 1_001_000, limits, append("y", new Command.Producer("new", 0, 0))).code())
+        .as("one idle period later").isEqualTo(Outcome.Code.APPENDED);
+  }
+
+  /** A second replica: a copy of {@code g}'s segments plus its snapshot, as a follower sent one would have. */
+  private GroupState roundTrip(GroupState g, String name) throws Exception {
+    g.store.sync();
+    Path file = dir.resolve(name + ".snap");
+    SnapshotCodec.write(g, g.store.end(), file);
+    Path copy = Files.createDirectories(dir.resolve(name + "-copy"));
+    try (var segments = Files.list(dir.resolve(name))) {
+      for (Path seg : segments.toList()) {
+        Files.copy(seg, copy.resolve(seg.getFileName()));
+      }
+    }
+    GroupState restored = new GroupState(0, new SegmentStore(copy, 1 << 20, 0), new WatchRegistry());
+    SnapshotCodec.read(file, restored);
+    return restored;
+  }
+
+  private byte[] snapshotBytes(GroupState g, String name) throws Exception {
+    g.store.sync();
+    Path file = dir.resolve(name + ".snap");
+    SnapshotCodec.write(g, g.store.end(), file);
+    return Files.readAllBytes(file);
+  }
+
+  /**
    * The orphan sweep deletes unreferenced objects older than the grace; a publish naming an object
    * must therefore commit within the publish window of its upload, or be refused, on every replica
    * alike (the deadline travels in the command, the time in the entry). Entries written before the
@@ -162,13 +286,14 @@ class GroupStateTest {
           default -> {
             byte[] data = new byte[r.nextInt(1, 3000)];
             r.nextBytes(data);
-            Command.Producer p = r.nextBoolean() ? new Command.Producer("p" + r.nextInt(2), r.nextInt(2), r.nextInt(4)) : null;
+            Command.Producer p = r.nextBoolean() ? new Command.Producer("p" + r.nextInt(5), r.nextInt(2), r.nextInt(4)) : null;
             yield new Command.Append(key, "application/octet-stream", data, 0, false,
                 r.nextInt(4) == 0 ? Integer.toString(r.nextInt(100)) : null, p);
           }
         });
       }
-      byte[] entry = CommandCodec.encode(step * 100L, batch, 4096);
+      // small producer bounds so that expiry and refusals happen (entries are 100 ms apart)
+      byte[] entry = CommandCodec.encode(step * 100L, new Limits(3, 500), batch, 4096);
       List<Outcome> oa = a.apply(CommandCodec.decode(ByteBuffer.wrap(entry)));
       List<Outcome> ob = b.apply(CommandCodec.decode(ByteBuffer.wrap(entry)));
       assertThat(ob).as("step %d seed %d", step, seed).isEqualTo(oa);

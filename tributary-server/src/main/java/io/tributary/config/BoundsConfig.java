@@ -1,0 +1,14 @@
+package io.tributary.config;
+
+/**
+ * The part of {@link TributaryConfig} that bounds state grown by client input: identifiers kept per
+ * stream. Each field is the {@link Setting} of the same name. Immutable.
+ */
+public record BoundsConfig(
+    int producerIdBytesMax,
+    int streamSeqBytesMax,
+    int producersPerStreamMax,
+    long producerIdleExpiryMillis,
+    int bucketStreamsMax,
+    int bucketsMax,
+    int forkDepthMax) {}
