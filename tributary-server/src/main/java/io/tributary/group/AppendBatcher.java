@@ -48,6 +48,8 @@ public final class AppendBatcher {
   private final long writeTimeoutMillis;
   /** Stamped into every entry with its time: apply decides the state bounds with them. */
   private final Limits limits;
+  /** The cluster's feature level: which entry format every voter can apply (see {@link io.tributary.state.FeatureLevel}). */
+  private final java.util.function.IntSupplier featureLevel;
   private long queuedBytes;
   private int inFlight;
   private long entriesSubmitted;
@@ -60,7 +62,16 @@ public final class AppendBatcher {
   public AppendBatcher(int group, Clock clock, GroupMetrics metrics, Function<byte[], CompletableFuture<GroupReply>> submitter,
       long batchBytesMax, int batchAppendsMin, int batchAppendsMax, int entriesInFlightMax, int pendingMax,
       long pendingBytesMax, long writeTimeoutMillis, Limits limits) {
+    this(group, clock, metrics, submitter, batchBytesMax, batchAppendsMin, batchAppendsMax, entriesInFlightMax, pendingMax,
+        pendingBytesMax, writeTimeoutMillis, limits, () -> io.tributary.state.FeatureLevel.CURRENT);
+  }
+
+  /** @param featureLevel the cluster's feature level, read once per entry: the format the entry is written in */
+  public AppendBatcher(int group, Clock clock, GroupMetrics metrics, Function<byte[], CompletableFuture<GroupReply>> submitter,
+      long batchBytesMax, int batchAppendsMin, int batchAppendsMax, int entriesInFlightMax, int pendingMax,
+      long pendingBytesMax, long writeTimeoutMillis, Limits limits, java.util.function.IntSupplier featureLevel) {
     this.limits = limits;
+    this.featureLevel = featureLevel;
     this.batchAppendsMin = batchAppendsMin;
     this.group = group;
     this.writeTimeoutMillis = writeTimeoutMillis;
@@ -127,7 +138,7 @@ public final class AppendBatcher {
     }
     CompletableFuture<GroupReply> reply;
     try {
-      reply = submitter.apply(CommandCodec.encode(clock.nowMillis(), limits, commands, bytes));
+      reply = submitter.apply(CommandCodec.encode(clock.nowMillis(), featureLevel.getAsInt(), limits, commands, bytes));
     } catch (RuntimeException e) {
       reply = CompletableFuture.failedFuture(e);
     }

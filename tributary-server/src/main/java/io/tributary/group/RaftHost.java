@@ -128,7 +128,7 @@ public final class RaftHost implements AutoCloseable {
       barriers.add(new ReadBarrier(() -> readIndex(gi)));
       AppendBatcher batcher = new AppendBatcher(g, clock, metrics, entry -> submit(gi, entry), config.batchBytesMax(),
           config.batchAppendsMin(), config.batchAppendsMax(), config.entriesInFlightMax(), config.pendingAppendsMax(), config.pendingBytesMax(),
-          config.writeTimeoutMillis(), limits(config));
+          config.writeTimeoutMillis(), limits(config), this::clusterFeatureLevel);
       groups.add(new GroupHandle(g, rg, sm, batcher));
     }
     RaftProperties p = properties(config, raftDir);
@@ -172,6 +172,9 @@ public final class RaftHost implements AutoCloseable {
       }
     }
     LOG.info("Ratis server {} hosts {} groups ({} transport)", server.getId(), groups.size(), config.raftRpc());
+    // announce this build's feature level until the registry group has it (once per start, or
+    // again if a snapshot from an older leader replaced the record)
+    writeTimeouts.scheduleWithFixedDelay(this::announceIfNeeded, 0, 1000, TimeUnit.MILLISECONDS);
     if (config.rejoin() && config.peers().size() > 1) {
       Thread t = new Thread(this::rejoin, "tributary-rejoin");
       t.setDaemon(true);
@@ -375,6 +378,10 @@ public final class RaftHost implements AutoCloseable {
    */
   public List<String> notReadyReasons() {
     List<String> why = new ArrayList<>();
+    int own = io.tributary.state.FeatureLevel.supported();
+    if (announcedFeatureLevel() != own) {
+      why.add("feature level " + own + " of this node not yet recorded by the registry group");
+    }
     for (GroupHandle h : groups) {
       io.tributary.state.ApplyFailure f = h.stateMachine.failure();
       if (f != null) {
@@ -393,6 +400,61 @@ public final class RaftHost implements AutoCloseable {
       }
     }
     return why;
+  }
+
+  /** The registry group: buckets and the nodes' feature levels live in its state. */
+  public static final int REGISTRY_GROUP = 0;
+
+  /**
+   * The feature level every voter announced (the lowest; a voter that has not announced counts as
+   * {@link io.tributary.state.FeatureLevel#BASE}), as this replica of the registry group knows it;
+   * a single node needs nobody else's word. Entries are written in the format this level allows.
+   * Levels only rise in a correctly run upgrade (downgrades are not supported), so a stale view
+   * errs on the old, readable side. Any thread; no I/O.
+   */
+  public int clusterFeatureLevel() {
+    int own = io.tributary.state.FeatureLevel.supported();
+    if (config.peers().size() <= 1) {
+      return own;
+    }
+    io.tributary.state.GroupState registry = groups.get(REGISTRY_GROUP).stateMachine.state();
+    java.util.Map<String, Integer> levels = registry == null ? Map.of() : registry.features();
+    int level = own;
+    for (TributaryConfig.Peer p : config.peers()) {
+      level = Math.min(level, levels.getOrDefault(p.id(), io.tributary.state.FeatureLevel.BASE));
+    }
+    return level;
+  }
+
+  /** The level this node announced, as the registry group recorded it (0: not yet). Any thread. */
+  public int announcedFeatureLevel() {
+    io.tributary.state.GroupState registry = groups.get(REGISTRY_GROUP).stateMachine.state();
+    return registry == null ? 0 : registry.features().getOrDefault(config.nodeId(), 0);
+  }
+
+  private final java.util.concurrent.atomic.AtomicBoolean announcing = new java.util.concurrent.atomic.AtomicBoolean();
+
+  /** One announcement at a time, only while the registry's record differs from this build's level. */
+  private void announceIfNeeded() {
+    int own = io.tributary.state.FeatureLevel.supported();
+    if (announcedFeatureLevel() == own || !announcing.compareAndSet(false, true)) {
+      return;
+    }
+    announceFeatureLevel().whenComplete((v, t) -> {
+      announcing.set(false);
+      if (t == null) {
+        LOG.info("announced feature level {}; the cluster is at level {}", own, clusterFeatureLevel());
+      } else {
+        LOG.debug("feature level announcement not acknowledged yet ({}); retrying", t.toString());
+      }
+    });
+  }
+
+  /** Records this node's feature level in the registry group's log. */
+  public CompletableFuture<Void> announceFeatureLevel() {
+    io.tributary.state.Command c = new io.tributary.state.Command.AnnounceFeatures(
+        new io.tributary.common.StreamKey("", ""), config.nodeId(), io.tributary.state.FeatureLevel.supported());
+    return groups.get(REGISTRY_GROUP).batcher.submit(c, 64).thenApply(o -> null);
   }
 
   /** Role, term, commit and applied index of one group, for /admin and /metrics. */

@@ -36,6 +36,9 @@ final class Metrics {
         sb.append("tributary_group_segment_bytes").append(g).append(' ').append(state.store().diskBytes()).append('\n');
       }
     }
+    sb.append("# HELP tributary_cluster_feature_level the entry format every voter can apply (docs/operations.md, Rolling upgrades)\n")
+        .append("# TYPE tributary_cluster_feature_level gauge\ntributary_cluster_feature_level ")
+        .append(raft.clusterFeatureLevel()).append('\n');
     sb.append(raft.metrics().scrape());
     return sb.toString();
   }

@@ -18,7 +18,7 @@ import java.util.concurrent.CompletableFuture;
  * its bucket; it stays addressable and is listed under its bucket name). Thread-safe.
  */
 public final class Buckets {
-  static final int REGISTRY_GROUP = 0;
+  static final int REGISTRY_GROUP = io.tributary.group.RaftHost.REGISTRY_GROUP;
 
   private final StreamService service;
   private final RaftHost host;

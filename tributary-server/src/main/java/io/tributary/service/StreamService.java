@@ -199,6 +199,11 @@ public final class StreamService {
   }
 
   CompletableFuture<Outcome> submitToGroup(int group, Command c, int bytes) {
+    if (c instanceof Command.IfIncarnation && host.clusterFeatureLevel() < io.tributary.state.FeatureLevel.LIMITS_AND_INCARNATION) {
+      return CompletableFuture.failedFuture(new UnavailableException("Stream-Incarnation needs every node at feature "
+          + "level " + io.tributary.state.FeatureLevel.LIMITS_AND_INCARNATION + " (a rolling upgrade is under way, or a "
+          + "node has not announced its level yet): retry without the header, or once the upgrade is done", 5));
+    }
     if (carriesData(c) || c instanceof Command.Create || c instanceof Command.CreateBucket) {
       // deletes, retention and the like go on while the disk is low: they are how space comes back
       io.tributary.common.InsufficientStorageException low = disk.admit(bytes);

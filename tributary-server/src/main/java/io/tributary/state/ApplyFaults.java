@@ -45,6 +45,23 @@ public final class ApplyFaults {
     return new ApplyFaults(stream, Set.of());
   }
 
+  /**
+   * A node run as an older build ({@link FeatureLevel#supported()} below the current level) cannot
+   * read what that build could not: batch version 2 (stamped limits) and the {@code Stream-Incarnation}
+   * guard. The feature-level gate must keep such entries from it; if one arrives anyway, this
+   * node refuses it as the older build would. Apply thread.
+   */
+  static void checkReadable(CommandCodec.Batch batch) {
+    if (FeatureLevel.supported() >= FeatureLevel.LIMITS_AND_INCARNATION) {
+      return;
+    }
+    if (batch.limits() != Limits.UNSTAMPED
+        || batch.commands().stream().anyMatch(c -> c instanceof Command.IfIncarnation)) {
+      throw new UnknownCommandException("batch version 2 or command type 20 (this node runs as feature level "
+          + FeatureLevel.supported() + ")");
+    }
+  }
+
   /** Throws the injected fault if {@code c} is affected. Apply thread. */
   void check(Command c) {
     if (this == NONE) {

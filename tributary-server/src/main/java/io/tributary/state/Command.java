@@ -141,4 +141,11 @@ public sealed interface Command {
    * does not wait for the next write. Key: ("", "").
    */
   record Nop(StreamKey key) implements Command {}
+
+  /**
+   * Node {@code nodeId} runs a build that applies entries up to feature level {@code level}
+   * ({@link FeatureLevel}). Recorded by the registry group (key ("", "")); the cluster writes
+   * newer formats only once every voter's recorded level allows them.
+   */
+  record AnnounceFeatures(StreamKey key, String nodeId, int level) implements Command {}
 }

@@ -36,6 +36,7 @@ public final class CommandCodec {
   private static final int NOP = 19;
   /** {@code streamId i64} then the guarded command, encoded as in a batch (type byte, key, fields). */
   private static final int IF_INCARNATION = 20;
+  private static final int ANNOUNCE_FEATURES = 21;
 
   private CommandCodec() {}
 
@@ -51,11 +52,31 @@ public final class CommandCodec {
   }
 
   public static byte[] encode(long nowMillis, Limits limits, List<Command> commands, int sizeHint) {
+    return encode(nowMillis, FeatureLevel.CURRENT, limits, commands, sizeHint);
+  }
+
+  /**
+   * An entry as a cluster at {@code featureLevel} may write it: below
+   * {@link FeatureLevel#LIMITS_AND_INCARNATION} in batch version 1 (no limits: the replicas that
+   * cannot read them must not be sent them) and without {@code Stream-Incarnation} guards (the
+   * submitter refuses those first; one here is a programming error).
+   */
+  public static byte[] encode(long nowMillis, int featureLevel, Limits limits, List<Command> commands, int sizeHint) {
     long[] bounds = limits.toArray();
     Wire.Out o = new Wire.Out(sizeHint + 64 + 8 * bounds.length);
-    o.u8(BATCH_VERSION_LIMITS).i64(nowMillis).i32(bounds.length);
-    for (long b : bounds) {
-      o.i64(b);
+    if (featureLevel >= FeatureLevel.LIMITS_AND_INCARNATION) {
+      o.u8(BATCH_VERSION_LIMITS).i64(nowMillis).i32(bounds.length);
+      for (long b : bounds) {
+        o.i64(b);
+      }
+    } else {
+      for (Command c : commands) {
+        if (c instanceof Command.IfIncarnation) {
+          throw new IllegalArgumentException("Stream-Incarnation needs feature level "
+              + FeatureLevel.LIMITS_AND_INCARNATION + "; the cluster is at " + featureLevel);
+        }
+      }
+      o.u8(VERSION).i64(nowMillis);
     }
     o.i32(commands.size());
     for (Command c : commands) {
@@ -167,6 +188,11 @@ public final class CommandCodec {
         key(o, g.key());
         o.i64(g.streamId());
         encode(o, g.command());
+      }
+      case Command.AnnounceFeatures a -> {
+        o.u8(ANNOUNCE_FEATURES);
+        key(o, a.key());
+        o.str(a.nodeId()).i32(a.level());
       }
     }
   }
@@ -281,7 +307,8 @@ public final class CommandCodec {
       case CREATE_BUCKET -> new Command.CreateBucket(key);
       case DELETE_BUCKET -> new Command.DeleteBucket(key);
       case IF_INCARNATION -> new Command.IfIncarnation(key, in.i64(), decodeCommand(in));
-      default -> throw new UnknownCommandException("command type " + type + " (this build knows 1-" + IF_INCARNATION + ")");
+      case ANNOUNCE_FEATURES -> new Command.AnnounceFeatures(key, in.str(), in.i32());
+      default -> throw new UnknownCommandException("command type " + type + " (this build knows 1-" + ANNOUNCE_FEATURES + ")");
     };
   }
 

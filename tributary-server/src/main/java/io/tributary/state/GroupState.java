@@ -26,6 +26,9 @@ public final class GroupState {
   long nextStreamId = 1;
   /** Streams per bucket in {@link #byKey} (live, or soft-deleted while pinned), for bucket-streams-max. Apply thread. */
   private final Map<String, Integer> bucketStreams = new java.util.HashMap<>();
+  /** Feature levels announced by nodes (registry group only): node id → level. Apply thread. */
+  final java.util.TreeMap<String, Integer> features = new java.util.TreeMap<>();
+  private volatile java.util.Map<String, Integer> featuresView = java.util.Map.of();
   /** Bucket registry (used on the registry group only): name → creation time. */
   final ConcurrentSkipListMap<String, Long> buckets = new ConcurrentSkipListMap<>();
   private final List<Long> changed = new ArrayList<>();
@@ -89,6 +92,7 @@ public final class GroupState {
     List<Outcome> out = new ArrayList<>(batch.commands().size());
     long now = batch.nowMillis();
     limits = batch.limits();
+    ApplyFaults.checkReadable(batch);
     for (Command c : batch.commands()) {
       faults.check(c);
       out.add(withIncarnation(c, apply(c, now)));
@@ -151,6 +155,7 @@ public final class GroupState {
       case Command.ColdChunksPublished p -> cold.publish(this, p, now);
       case Command.ColdGarbageCollected g -> cold.collected(this, g);
       case Command.Nop n -> Outcome.of(Outcome.Code.NOP, null);
+      case Command.AnnounceFeatures a -> announce(a.nodeId(), a.level());
       case Command.IfIncarnation g -> {
         Outcome refused = incarnationRefusal(g, now);
         yield refused != null ? refused : apply(g.command(), now);
@@ -280,6 +285,23 @@ public final class GroupState {
   /** Keeps {@link #bucketStreams} in step with {@link #byKey}: every put and remove of a key passes here. */
   void countStream(StreamKey key, int delta) {
     bucketStreams.merge(key.bucket(), delta, (a, b) -> a + b == 0 ? null : a + b);
+  }
+
+  /** Records a node's feature level (registry group) and republishes the map. */
+  private Outcome announce(String nodeId, int level) {
+    features.put(nodeId, level);
+    featuresView = java.util.Map.copyOf(features);
+    return Outcome.of(Outcome.Code.FEATURES_RECORDED, null);
+  }
+
+  /** Loads one recorded level from a snapshot (apply thread, before the state is published). */
+  void restoreFeature(String nodeId, int level) {
+    announce(nodeId, level);
+  }
+
+  /** Feature level per node id, as announced through this group's log (registry group). Any thread. */
+  public java.util.Map<String, Integer> features() {
+    return featuresView;
   }
 
   private Outcome deleteBucket(String name) {

@@ -47,7 +47,9 @@ public record Outcome(
     COLD_PUBLISHED(28), COLD_IGNORED(29), COLD_COLLECTED(30),
     UPLOAD_EXPIRED(31), NOP(32),
     /** A bound of client-grown state (producers per stream, ...) is reached; the message names it. */
-    LIMIT_REACHED(33);
+    LIMIT_REACHED(33),
+    /** A node's feature level was recorded ({@link Command.AnnounceFeatures}). */
+    FEATURES_RECORDED(34);
 
     private static final Code[] BY_WIRE = new Code[256];
 

@@ -32,8 +32,10 @@ import java.util.zip.CheckedOutputStream;
  */
 final class SnapshotCodec {
   private static final int MAGIC = 0x54525353; // "TRSS"
-  /** Version 5: each producer carries the time of its latest accepted append ({@code lastMillis}). */
-  private static final int VERSION = 5;
+  /** Version 6: the announced feature level of each node ({@link FeatureLevel}) follows the garbage queue. */
+  private static final int VERSION = 6;
+  /** Version 5: each producer carries the time of its latest accepted append ({@code lastMillis}); still read (no levels). */
+  private static final int VERSION_WITHOUT_FEATURES = 5;
   /**
    * Version 4 (an index may start after the stream's first record; the cold index says which chunks
    * list record starts) lacks producer times; still read (times unknown, see {@link ProducerTable#admit}).
@@ -79,6 +81,11 @@ final class SnapshotCodec {
       o.writeInt(s.coldGarbage.size());
       for (String k : s.coldGarbage) {
         str(o, k);
+      }
+      o.writeInt(s.features.size());
+      for (java.util.Map.Entry<String, Integer> f : s.features.entrySet()) {
+        str(o, f.getKey());
+        o.writeInt(f.getValue());
       }
       o.flush();
       o.writeInt((int) crc.getValue());
@@ -171,7 +178,7 @@ final class SnapshotCodec {
         throw new IOException("not a Tributary snapshot: " + file);
       }
       int version = in.readInt();
-      if (version != VERSION && version != VERSION_WITHOUT_PRODUCER_TIMES && version != VERSION_FULL_INDEX
+      if (version != VERSION && version != VERSION_WITHOUT_FEATURES && version != VERSION_WITHOUT_PRODUCER_TIMES && version != VERSION_FULL_INDEX
           && version != VERSION_WITHOUT_COLD) {
         throw new IOException("unsupported snapshot version " + version + " in " + file);
       }
@@ -200,6 +207,12 @@ final class SnapshotCodec {
         }
         s.garbageChanged = true;
         s.publishGarbage();
+      }
+      if (version >= VERSION) {
+        int levels = in.readInt();
+        for (int i = 0; i < levels; i++) {
+          s.restoreFeature(str(in), in.readInt());
+        }
       }
       int expected = (int) crc.getValue();
       int stored = in.readInt();

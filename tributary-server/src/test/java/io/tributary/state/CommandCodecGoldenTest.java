@@ -102,6 +102,25 @@ class CommandCodecGoldenTest {
     }
   }
 
+  /**
+   * A cluster with a voter still at feature level 1 writes exactly what a level-1 build wrote
+   * (batch version 1, no limits), and never a {@code Stream-Incarnation} guard.
+   */
+  @Test
+  void atFeatureLevel1EntriesAreWrittenAsVersion1() throws IOException {
+    byte[] entry = CommandCodec.encode(NOW, FeatureLevel.BASE, LIMITS, everyCommand(), 0);
+    assertThat(HEX.formatHex(entry)).isEqualTo(golden("commands-v1.hex"));
+    assertThatThrownBy(() -> CommandCodec.encode(NOW, FeatureLevel.BASE, LIMITS, guarded(), 0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("feature level");
+    byte[] announce = CommandCodec.encode(NOW, FeatureLevel.BASE, LIMITS,
+        List.of(new Command.AnnounceFeatures(new StreamKey("", ""), "n1", 2)), 0);
+    assertThat(HEX.formatHex(announce)).as("type 21 at level 1").isEqualTo(golden("commands-v1-type-21.hex"));
+    Command.AnnounceFeatures back = (Command.AnnounceFeatures) CommandCodec.decode(ByteBuffer.wrap(announce))
+        .commands().get(0);
+    assertThat(back.nodeId()).isEqualTo("n1");
+    assertThat(back.level()).isEqualTo(2);
+  }
+
   /** Types 9 (snapshot) and 14 (cold chunk) were written before the publish deadline existed. */
   @Test
   void olderCommandEncodingsStillDecode() throws IOException {

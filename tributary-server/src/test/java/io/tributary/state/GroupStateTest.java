@@ -202,6 +202,19 @@ class GroupStateTest {
         .as("one idle period later").isEqualTo(Outcome.Code.APPENDED);
   }
 
+  /** Feature levels are replicated state: recorded in apply, kept across a snapshot, replaced by a newer announcement. */
+  @Test
+  void featureLevelsAreRecordedAndSurviveASnapshot() throws Exception {
+    GroupState g = replica("features");
+    StreamKey registry = new StreamKey("", "");
+    assertThat(one(g, 1, new Command.AnnounceFeatures(registry, "n1", 1)).code())
+        .isEqualTo(Outcome.Code.FEATURES_RECORDED);
+    one(g, 2, new Command.AnnounceFeatures(registry, "n2", 2));
+    one(g, 3, new Command.AnnounceFeatures(registry, "n1", 2));
+    assertThat(g.features()).containsExactlyInAnyOrderEntriesOf(java.util.Map.of("n1", 2, "n2", 2));
+    assertThat(roundTrip(g, "features").features()).isEqualTo(g.features());
+  }
+
   /** A second replica: a copy of {@code g}'s segments plus its snapshot, as a follower sent one would have. */
   private GroupState roundTrip(GroupState g, String name) throws Exception {
     g.store.sync();
