@@ -174,7 +174,7 @@ public final class RaftHost implements AutoCloseable {
     LOG.info("Ratis server {} hosts {} groups ({} transport)", server.getId(), groups.size(), config.raftRpc());
     // announce this build's feature level until the registry group has it (once per start, or
     // again if a snapshot from an older leader replaced the record)
-    writeTimeouts.scheduleWithFixedDelay(this::announceIfNeeded, 0, 1000, TimeUnit.MILLISECONDS);
+    writeTimeouts.scheduleWithFixedDelay(this::announceIfNeeded, 0, 200, TimeUnit.MILLISECONDS);
     if (config.rejoin() && config.peers().size() > 1) {
       Thread t = new Thread(this::rejoin, "tributary-rejoin");
       t.setDaemon(true);
@@ -437,7 +437,10 @@ public final class RaftHost implements AutoCloseable {
   /** One announcement at a time, only while the registry's record differs from this build's level. */
   private void announceIfNeeded() {
     int own = io.tributary.state.FeatureLevel.supported();
-    if (announcedFeatureLevel() == own || !announcing.compareAndSet(false, true)) {
+    RaftPeerId leader = knownLeader(REGISTRY_GROUP);
+    boolean writable = leader != null && (!leader.equals(server.getId()) || isLeader(REGISTRY_GROUP));
+    if (announcedFeatureLevel() == own || !writable || !announcing.compareAndSet(false, true)) {
+      // before the registry group has a ready leader, a submission would wait out the whole write timeout
       return;
     }
     announceFeatureLevel().whenComplete((v, t) -> {

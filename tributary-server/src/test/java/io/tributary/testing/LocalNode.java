@@ -24,7 +24,8 @@ public final class LocalNode implements AutoCloseable {
     s.putAll(settings);
     node = new TributaryNode(TributaryConfig.defaults().with(s), Clock.SYSTEM);
     node.start();
-    Awaitility.await().atMost(Duration.ofSeconds(30)).until(node::ready);
+    // asserted, so a timeout prints why the node is not ready
+    Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> org.assertj.core.api.Assertions.assertThat(node.notReady()).as("why %s is not ready", dataDir).isEmpty());
   }
 
   /** The node itself, for tests that inject faults into its parts. */
