@@ -2,7 +2,7 @@ package io.tributary.config;
 
 /**
  * The part of {@link TributaryConfig} that bounds state grown by client input: identifiers kept per
- * stream. Each field is the {@link Setting} of the same name. Immutable.
+ * stream, and the sweep that removes expired streams. Each field is the {@link Setting} of the same name. Immutable.
  */
 public record BoundsConfig(
     int producerIdBytesMax,
@@ -11,4 +11,6 @@ public record BoundsConfig(
     long producerIdleExpiryMillis,
     int bucketStreamsMax,
     int bucketsMax,
-    int forkDepthMax) {}
+    int forkDepthMax,
+    long expirySweepIntervalMillis,
+    int expirySweepProbesMax) {}

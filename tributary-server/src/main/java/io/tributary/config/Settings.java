@@ -60,6 +60,8 @@ public final class Settings {
   public static final Setting PRODUCER_IDLE_EXPIRY_MS = num("producer-idle-expiry-ms", 86_400_000, "ms", "a producer with no accepted append for this long is forgotten: its next append counts as a new producer's (must start at seq 0), so a retry after that is not deduplicated", v -> v >= 1000 && v <= 31_536_000_000L, "1000..31536000000");
   public static final Setting BUCKET_STREAMS_MAX = num("bucket-streams-max", 1_000_000, "count", "streams of one bucket that one group holds (live, or deleted while forks read them); a create beyond it gets 429. A bucket's streams spread over the groups by name hash (an affinity key's share one group), so a bucket holds up to groups x this", v -> v >= 1 && v <= 1_000_000_000, "1..1000000000");
   public static final Setting BUCKETS_MAX = num("buckets-max", 10_000, "count", "buckets besides default; creating one more gets 429", v -> v >= 1 && v <= 1_000_000, "1..1000000");
+  public static final Setting EXPIRY_SWEEP_INTERVAL_MS = num("expiry-sweep-interval-ms", 60_000, "ms", "how often each group's leader looks for expired streams nobody asked for and removes them through the log", v -> v >= 100 && v <= 86_400_000, "100..86400000");
+  public static final Setting EXPIRY_SWEEP_PROBES_MAX = num("expiry-sweep-probes-max", 1000, "count", "expired streams one sweep pass removes (the rest wait for the next pass)", v -> v >= 1 && v <= 100_000, "1..100000");
   public static final Setting FORK_DEPTH_MAX = num("fork-depth-max", 64, "count", "forks in a chain from its root stream (a fork of a fork ... ); creating a deeper one gets 400", v -> v >= 1 && v <= 10_000, "1..10000");
   public static final Setting STREAM_SEQ_BYTES_MAX = num("stream-seq-bytes-max", 256, "bytes", "longest Stream-Seq (UTF-8); a longer one gets 400", v -> v >= 1 && v <= 4096, "1..4096");
 
@@ -107,7 +109,7 @@ public final class Settings {
       LONG_POLL_TIMEOUT_MS, SSE_KEEPALIVE_MS, SSE_CONNECTION_MAX_MS, REQUEST_TIMEOUT_MS, IDLE_TIMEOUT_MS,
       WRITE_TIMEOUT_MS, READ_THREADS, READ_QUEUE_MAX, DISK_FREE_BYTES_MIN, DISK_CHECK_INTERVAL_MS, EVENT_LOOP_THREADS,
       PRODUCER_ID_BYTES_MAX, STREAM_SEQ_BYTES_MAX, PRODUCERS_PER_STREAM_MAX, PRODUCER_IDLE_EXPIRY_MS,
-      BUCKET_STREAMS_MAX, BUCKETS_MAX, FORK_DEPTH_MAX,
+      BUCKET_STREAMS_MAX, BUCKETS_MAX, FORK_DEPTH_MAX, EXPIRY_SWEEP_INTERVAL_MS, EXPIRY_SWEEP_PROBES_MAX,
       OBJECT_STORE, OBJECT_STORE_DIR, S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_PREFIX, S3_ACCESS_KEY, S3_SECRET_KEY, S3_PATH_STYLE,
       S3_CONNECT_TIMEOUT_MS, S3_READ_TIMEOUT_MS, S3_CALL_TIMEOUT_MS, S3_ATTEMPTS_MAX, COLD_BLOCK_BYTES, COLD_CACHE_BYTES_MAX,
       COLD_PREFETCH_BLOCKS, TIERING, HOT_BYTES_MAX, UNTIERED_BYTES_MAX, TIER_BYTES_MIN, TIER_AGE_MS, TIER_CHUNK_BYTES_MAX,

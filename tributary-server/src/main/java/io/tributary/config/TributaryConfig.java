@@ -198,7 +198,8 @@ public record TributaryConfig(
   private static BoundsConfig bounds(Map<String, String> eff) {
     return new BoundsConfig((int) l(eff, Settings.PRODUCER_ID_BYTES_MAX), (int) l(eff, Settings.STREAM_SEQ_BYTES_MAX),
         (int) l(eff, Settings.PRODUCERS_PER_STREAM_MAX), l(eff, Settings.PRODUCER_IDLE_EXPIRY_MS),
-        (int) l(eff, Settings.BUCKET_STREAMS_MAX), (int) l(eff, Settings.BUCKETS_MAX), (int) l(eff, Settings.FORK_DEPTH_MAX));
+        (int) l(eff, Settings.BUCKET_STREAMS_MAX), (int) l(eff, Settings.BUCKETS_MAX), (int) l(eff, Settings.FORK_DEPTH_MAX),
+        l(eff, Settings.EXPIRY_SWEEP_INTERVAL_MS), (int) l(eff, Settings.EXPIRY_SWEEP_PROBES_MAX));
   }
 
   private static ColdTierConfig cold(Map<String, String> eff, Path dataDir) {

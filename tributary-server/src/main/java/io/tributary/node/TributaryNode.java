@@ -77,6 +77,7 @@ public final class TributaryNode implements AutoCloseable {
     readPool = new ReadPool(config.readThreads(), config.readQueueMax());
     service = new StreamService(raft, clock, config, () -> UUID.randomUUID().toString(), readPool, coldCache,
         tier, shared ? objectStore : null, claims, disk);
+    service.start();
     http = new HttpServer(config, service, new ClusterStatus(raft, config), new SnapshotExports(raft), clock, this::notReady,
         this::metrics);
     port = http.start();
@@ -125,7 +126,7 @@ public final class TributaryNode implements AutoCloseable {
   }
 
   String metrics() {
-    return Metrics.render(raft, http) + health.metrics() + service.reads().metrics() + (tier == null ? "" : tier.metrics())
+    return Metrics.render(raft, http) + health.metrics() + service.reads().metrics() + service.expirySweep().metrics() + (tier == null ? "" : tier.metrics())
         + (blobSweep == null ? "" : blobSweep.metrics());
   }
 
@@ -136,6 +137,9 @@ public final class TributaryNode implements AutoCloseable {
     }
     if (health != null) {
       health.close();
+    }
+    if (service != null) {
+      service.close();
     }
     if (tier != null) {
       tier.close();

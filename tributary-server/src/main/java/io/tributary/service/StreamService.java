@@ -30,6 +30,7 @@ public final class StreamService {
   private final BatchAppends batches;
   /** The cold tier's admission control, or null when this node does not tier. */
   private final io.tributary.group.ColdTier tier;
+  private final ExpirySweep expirySweep;
   /** Admission by free space on the data directory (507 below the watermark). */
   private final io.tributary.storage.DiskSpace disk;
 
@@ -57,12 +58,27 @@ public final class StreamService {
     this.config = config;
     this.pinIds = pinIds;
     this.ttl = new TtlTracker(clock, this::touch);
+    this.expirySweep = new ExpirySweep(host, clock, ttl, config.bounds().expirySweepProbesMax());
     this.reads = new StreamReads(host, clock, readPool, ttl, new ColdReads(coldCache, config.tiering().coldReadsPrefer(),
         tier == null ? 0 : config.tiering().coldReadsWaitMillis(), tier),
         blobStore);
     this.buckets = new Buckets(this, host);
     this.history = new StreamHistory(this, reads, config, blobStore, claims);
     this.batches = new BatchAppends(this, host, config);
+  }
+
+  /** Starts the background work the service owns (the expiry sweep). */
+  public void start() {
+    expirySweep.start(config.bounds().expirySweepIntervalMillis());
+  }
+
+  /** The sweep of expired streams (its metrics; tests run a pass directly). */
+  public ExpirySweep expirySweep() {
+    return expirySweep;
+  }
+
+  public void close() {
+    expirySweep.close();
   }
 
   public StreamHistory history() {

@@ -42,8 +42,16 @@ public sealed interface Command {
   /** DELETE. */
   record Delete(StreamKey key) implements Command {}
 
-  /** Renews a sliding TTL (reads renew it; the read itself is not replicated). */
-  record Touch(StreamKey key, long streamId) implements Command {}
+  /**
+   * Renews a sliding TTL (reads renew it; the read itself is not replicated). With
+   * {@link #EXPIRY_PROBE} as the stream id it renews nothing: like every command it first removes
+   * the stream if it is expired at the entry's time (and no fork pins it), so the expiry sweep
+   * removes expired streams through the log, decided by the entry's time on every replica.
+   */
+  record Touch(StreamKey key, long streamId) implements Command {
+    /** The stream id of a sweep probe (ids are never negative). */
+    public static final long EXPIRY_PROBE = -1;
+  }
 
   /**
    * Pins the source of a new fork so its data outlives a delete: validates the fork point against
