@@ -285,6 +285,16 @@ public final class RaftHost implements AutoCloseable {
     return metrics;
   }
 
+  /**
+   * A read found a damaged record in group {@code g}'s local segments. Returns true when a repair
+   * from a healthy peer is under way (the read may be retried), false when this node has no peer
+   * to repair from. Any thread.
+   */
+  public boolean reportDamage(int g, io.tributary.storage.CorruptRecordException e) {
+    metrics.damagedRead(g);
+    return false;
+  }
+
   public int groupCount() {
     return groups.size();
   }

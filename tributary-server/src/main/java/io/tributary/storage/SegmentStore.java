@@ -303,16 +303,17 @@ public final class SegmentStore implements AutoCloseable {
     long sid = rec.getLong(8);
     int storedCrc = rec.getInt(24);
     if (magic != MAGIC || plen != payloadLen || sid != expectStreamId) {
-      throw new StorageException("corrupt record header at " + recordPos + " in " + seg.path + " (magic "
-          + Integer.toHexString(magic) + ", length " + plen + " expected " + payloadLen + ", stream " + sid
-          + ", expected stream " + expectStreamId + ")");
+      throw new CorruptRecordException(seg.path, recordPos, expectStreamId, CorruptRecordException.UNKNOWN,
+          CorruptRecordException.UNKNOWN, "header says magic " + Integer.toHexString(magic) + ", length " + plen
+          + " (expected " + payloadLen + "), stream " + sid);
     }
     int base = rec.arrayOffset(); // a record inside one cached block is read in place
     CRC32C c = new CRC32C();
     c.update(rec.array(), base, 24);
     c.update(rec.array(), base + HEADER_BYTES, plen);
     if ((int) c.getValue() != storedCrc) {
-      throw new StorageException("checksum mismatch for record at " + recordPos + " in " + seg.path);
+      throw new CorruptRecordException(seg.path, recordPos, expectStreamId, CorruptRecordException.UNKNOWN,
+          CorruptRecordException.UNKNOWN, "checksum mismatch");
     }
     System.arraycopy(rec.array(), base + HEADER_BYTES + payloadOffset, dst, dstOff, len);
   }

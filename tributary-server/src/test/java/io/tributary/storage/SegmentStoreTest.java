@@ -114,4 +114,42 @@ class SegmentStoreTest {
           .isInstanceOf(StorageException.class); // "unexpected end" here; "length 11 expected 12" mid-file
     }
   }
+
+  /**
+   * One flipped byte damages one record: the read of it fails with the typed failure naming the
+   * segment, the position and (through the stream reader) the stream bytes it held; the records
+   * before and after it read back intact, so the caller can keep serving them.
+   */
+  @Test
+  void aDamagedRecordIsNamedAndItsNeighboursStayReadable() throws Exception {
+    StreamIndex index = new StreamIndex();
+    long[] pos = new long[3];
+    try (SegmentStore s = new SegmentStore(dir, 1 << 20, 0)) {
+      for (int i = 0; i < 3; i++) {
+        pos[i] = s.append(7, i * 10L, "0123456789".getBytes(), 0, 10);
+        index.add(i * 10L, pos[i]);
+      }
+    }
+    Path seg;
+    try (var files = Files.list(dir)) {
+      seg = files.filter(p -> p.toString().endsWith(".seg")).findFirst().orElseThrow();
+    }
+    try (RandomAccessFile f = new RandomAccessFile(seg.toFile(), "rw")) {
+      f.seek(pos[1] + SegmentStore.HEADER_BYTES + 3);
+      f.write('X');
+    }
+    try (SegmentStore s = new SegmentStore(dir, 1 << 20, 0, 1 << 20)) {
+      assertThatThrownBy(() -> StreamReader.read(s, 7, index.view(), 30, 0, 30, false))
+          .isInstanceOfSatisfying(CorruptRecordException.class, e -> {
+            assertThat(e.position()).isEqualTo(pos[1]);
+            assertThat(e.segment()).isEqualTo(seg);
+            assertThat(e.streamId()).isEqualTo(7);
+            assertThat(e.streamFrom()).isEqualTo(10);
+            assertThat(e.streamTo()).isEqualTo(20);
+            assertThat(e.getMessage()).contains("checksum", "[10, 20)", seg.getFileName().toString());
+          });
+      assertThat(new String(StreamReader.read(s, 7, index.view(), 30, 0, 10, false))).isEqualTo("0123456789");
+      assertThat(new String(StreamReader.read(s, 7, index.view(), 30, 20, 30, false))).isEqualTo("0123456789");
+    }
+  }
 }
