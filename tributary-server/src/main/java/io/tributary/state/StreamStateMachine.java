@@ -342,7 +342,11 @@ public final class StreamStateMachine extends BaseStateMachine {
 
   private static final long NO_SNAPSHOT_INDEX = -1;
 
-  /** The latest snapshot with the segment bytes it refers to, for a lagging replica; null if none. Any thread. */
+  /**
+   * The latest snapshot with the segment bytes it refers to, for a lagging replica, every record
+   * verified ({@link io.tributary.storage.CorruptRecordException} if one is damaged); null if none.
+   * Any thread but an event loop: it reads every byte it will send.
+   */
   public SnapshotTransfer.Export exportLatestSnapshot() throws IOException {
     SingleFileSnapshotInfo snap = smStorage.getLatestSnapshot();
     GroupState s = state;
@@ -350,11 +354,7 @@ public final class StreamStateMachine extends BaseStateMachine {
       return null;
     }
     Path meta = snap.getFile().getPath();
-    long end;
-    try (var in = new java.io.DataInputStream(Files.newInputStream(meta))) {
-      in.skipNBytes(12); // magic, version, group
-      end = in.readLong();
-    }
+    long end = SnapshotCodec.segmentEnd(meta);
     return SnapshotTransfer.export(snap.getTerm(), snap.getIndex(), meta, s.store.ranges(end));
   }
 
