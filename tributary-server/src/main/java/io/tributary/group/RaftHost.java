@@ -271,7 +271,13 @@ public final class RaftHost implements AutoCloseable {
     RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, false);
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, c.snapshotIntervalEntries());
+    // Two snapshots, and the log behind the older one: a newest snapshot that fails its CRC at
+    // load is set aside and the group starts from the previous one plus the log (SnapshotFallback).
+    // Ratis purges up to the snapshot index but keeps at least this many entries before the log's
+    // end: two intervals keep everything after the previous snapshot unless the log ran more than
+    // an interval ahead of the applied index (a far-behind follower); then the fallback refuses.
     RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+    RaftServerConfigKeys.Log.setPurgePreservationLogNum(p, 2L * c.snapshotIntervalEntries());
     // the leader answers the read barrier's query only after confirming it still leads (read index)
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
     // within its lease (a fraction of the election timeout since the last majority ack) the leader

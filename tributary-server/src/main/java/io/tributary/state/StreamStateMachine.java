@@ -38,7 +38,9 @@ import org.slf4j.LoggerFactory;
  * recorded, and Ratis then re-applies the log after the snapshot index, which rewrites exactly the
  * bytes that followed. Without a snapshot the segments are truncated to zero and the whole log is
  * re-applied. A snapshot downloaded from the leader just before a crash may be ahead of the Raft
- * log; {@link OpenSegmentRepair} then drops the log's open segment before Ratis reads it.
+ * log; {@link OpenSegmentRepair} then drops the log's open segment before Ratis reads it. A
+ * newest snapshot that fails its CRC is moved aside first ({@link SnapshotFallback}): the group
+ * then starts from the previous one and re-applies the log behind it.
  */
 public final class StreamStateMachine extends BaseStateMachine {
   private static final Logger LOG = LoggerFactory.getLogger(StreamStateMachine.class);
@@ -183,6 +185,7 @@ public final class StreamStateMachine extends BaseStateMachine {
   @Override
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
     super.initialize(server, groupId, raftStorage);
+    SnapshotFallback.setAsideDamaged(raftStorage, group); // before Ratis caches the newest snapshot
     smStorage.init(raftStorage);
     SingleFileSnapshotInfo latest = smStorage.getLatestSnapshot();
     if (latest != null) {
