@@ -43,6 +43,24 @@ public final class GroupMetrics {
       .labelNames("group")
       .register(registry);
 
+  private final Counter scrubBytes = Counter.builder()
+      .name("tributary_scrub_bytes_verified_total")
+      .help("segment bytes the background scrub re-read and found intact or damaged (scrub-bytes-per-second)")
+      .register(registry);
+  private final Counter scrubErrors = Counter.builder()
+      .name("tributary_scrub_errors_total")
+      .help("damaged records the background scrub found (each logged with group, segment and position)")
+      .labelNames("group")
+      .register(registry);
+
+  void scrubVerified(long bytes) {
+    scrubBytes.inc(bytes);
+  }
+
+  void scrubError(int group) {
+    scrubErrors.labelValues(Integer.toString(group)).inc();
+  }
+
   void damagedRead(int group) {
     damagedReads.labelValues(Integer.toString(group)).inc();
   }

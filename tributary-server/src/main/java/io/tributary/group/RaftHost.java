@@ -76,6 +76,7 @@ public final class RaftHost implements AutoCloseable {
   private final Map<Integer, RaftClient> forwarders = new java.util.concurrent.ConcurrentHashMap<>();
   private final List<ReadBarrier> barriers = new ArrayList<>();
   private final GroupMetrics metrics = new GroupMetrics();
+  private Scrub scrub;
   /**
    * Every future this class hands out completes on this thread, never on a Ratis thread. Ratis
    * completes a client reply while it holds the client's sliding-window lock; a callback that then
@@ -172,6 +173,9 @@ public final class RaftHost implements AutoCloseable {
       }
     }
     LOG.info("Ratis server {} hosts {} groups ({} transport)", server.getId(), groups.size(), config.raftRpc());
+    scrub = new Scrub(groups.size(), g -> groups.get(g).stateMachine().state(), config.disk().scrubBytesPerSecond(),
+        metrics, (g, e) -> reportDamage(g, e));
+    scrub.start();
     if (config.rejoin() && config.peers().size() > 1) {
       Thread t = new Thread(this::rejoin, "tributary-rejoin");
       t.setDaemon(true);
@@ -622,6 +626,9 @@ public final class RaftHost implements AutoCloseable {
       c.close();
     }
     writeTimeouts.shutdownNow();
+    if (scrub != null) {
+      scrub.close();
+    }
     server.close();
     completions.shutdown();
   }

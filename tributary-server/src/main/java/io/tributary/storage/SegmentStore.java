@@ -488,7 +488,7 @@ public final class SegmentStore implements AutoCloseable {
    */
   public static long verifyFile(Path file, long base, long length) {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-      return verify(ch, file, base, 0, length, null);
+      return verify(ch, file, base, 0, length, null, null);
     } catch (IOException e) {
       throw new StorageException("cannot verify " + file, e);
     }
@@ -501,9 +501,12 @@ public final class SegmentStore implements AutoCloseable {
 
   /**
    * Verifies the records of {@code [from, to)} of an open segment channel (file offsets, {@code from}
-   * on a record boundary); returns the bytes verified.
+   * on a record boundary); returns the bytes walked. A damaged record throws, or with
+   * {@code onDamage} is reported and skipped when its header still says how long it is (else the
+   * walk stops there: the rest of the range cannot be framed).
    */
-  static long verify(FileChannel ch, Path file, long base, long from, long to, Pacer pacer) throws IOException {
+  static long verify(FileChannel ch, Path file, long base, long from, long to, Pacer pacer,
+      java.util.function.Consumer<CorruptRecordException> onDamage) throws IOException {
     ByteBuffer head = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
     ByteBuffer payload = ByteBuffer.allocate(64 * 1024);
     CRC32C c = new CRC32C();
@@ -519,8 +522,13 @@ public final class SegmentStore implements AutoCloseable {
       int len = head.getInt(4);
       long sid = head.getLong(8);
       if (magic != MAGIC || len <= 0 || len > RECORD_PAYLOAD_MAX || at + HEADER_BYTES + len > to) {
-        throw new CorruptRecordException(file, base + at, sid, CorruptRecordException.UNKNOWN,
+        CorruptRecordException e = new CorruptRecordException(file, base + at, sid, CorruptRecordException.UNKNOWN,
             CorruptRecordException.UNKNOWN, "header says magic " + Integer.toHexString(magic) + ", length " + len);
+        if (onDamage == null) {
+          throw e;
+        }
+        onDamage.accept(e);
+        return at - from;
       }
       c.reset();
       c.update(head.array(), 0, 24);
@@ -532,8 +540,12 @@ public final class SegmentStore implements AutoCloseable {
         left -= payload.limit();
       }
       if ((int) c.getValue() != head.getInt(24)) {
-        throw new CorruptRecordException(file, base + at, sid, head.getLong(16), head.getLong(16) + len,
-            "checksum mismatch");
+        CorruptRecordException e = new CorruptRecordException(file, base + at, sid, head.getLong(16),
+            head.getLong(16) + len, "checksum mismatch");
+        if (onDamage == null) {
+          throw e;
+        }
+        onDamage.accept(e);
       }
       at += HEADER_BYTES + len;
       if (pacer != null) {
@@ -546,6 +558,51 @@ public final class SegmentStore implements AutoCloseable {
       }
     }
     return at - from;
+  }
+
+  /**
+   * Scrub step: verifies the records from global position {@code from} (a record boundary, as a
+   * previous step returned, or 0) for at least {@code bytesMax} bytes or to the published end,
+   * reporting each damaged record to {@code onDamage}; returns the position to continue from
+   * ({@link #publishedEnd()} or beyond when the pass is complete). A position below the first
+   * segment starts at it; a segment dropped meanwhile is skipped. Any thread (reads only bytes
+   * below the published end, which are never rewritten); blocks on disk I/O and in {@code pacer}.
+   */
+  public long scrub(long from, long bytesMax, Pacer pacer, java.util.function.Consumer<CorruptRecordException> onDamage)
+      throws java.io.InterruptedIOException {
+    long limit = publishedEnd;
+    long at = Math.max(from, firstPosition());
+    long done = 0;
+    for (Segment seg : segments) {
+      if (done >= bytesMax || at >= limit) {
+        break;
+      }
+      long segEnd;
+      try {
+        segEnd = Math.min(seg.base + seg.channel.size(), limit);
+      } catch (java.nio.channels.ClosedChannelException e) {
+        continue; // dropped after tiering meanwhile
+      } catch (IOException e) {
+        throw new StorageException("cannot size " + seg.path, e);
+      }
+      if (segEnd <= at) {
+        continue;
+      }
+      long start = Math.max(at, seg.base);
+      try {
+        long walked = verify(seg.channel, seg.path, seg.base, start - seg.base, segEnd - seg.base, pacer, onDamage);
+        done += walked;
+        // a walk that stopped short (a header that cannot be framed) resumes at the next segment
+        at = segEnd;
+      } catch (java.io.InterruptedIOException e) {
+        throw e;
+      } catch (java.nio.channels.ClosedChannelException e) {
+        at = segEnd;
+      } catch (IOException e) {
+        throw new StorageException("scrub read failed in " + seg.path, e);
+      }
+    }
+    return at;
   }
 
   private static void readFully(FileChannel ch, ByteBuffer dst, long filePos, Path file) throws IOException {
