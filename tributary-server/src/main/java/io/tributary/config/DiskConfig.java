@@ -2,6 +2,7 @@ package io.tributary.config;
 
 /**
  * Disk-space admission: writes are refused (507) while the data directory's file system has less
- * than {@code freeBytesMin} free; measured every {@code checkIntervalMillis}.
+ * than {@code freeBytesMin} free; measured every {@code checkIntervalMillis}. The background scrub
+ * re-reads local segments at {@code scrubBytesPerSecond} (0 = off).
  */
-public record DiskConfig(long freeBytesMin, long checkIntervalMillis) {}
+public record DiskConfig(long freeBytesMin, long checkIntervalMillis, long scrubBytesPerSecond) {}

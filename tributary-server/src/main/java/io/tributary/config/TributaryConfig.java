@@ -159,7 +159,8 @@ public record TributaryConfig(
         bounds(eff),
         cold,
         tiering(eff, cold),
-        new DiskConfig(l(eff, Settings.DISK_FREE_BYTES_MIN), l(eff, Settings.DISK_CHECK_INTERVAL_MS)),
+        new DiskConfig(l(eff, Settings.DISK_FREE_BYTES_MIN), l(eff, Settings.DISK_CHECK_INTERVAL_MS),
+            l(eff, Settings.SCRUB_BYTES_PER_SECOND)),
         Map.copyOf(eff));
   }
 

@@ -1,5 +1,6 @@
 package io.tributary.group;
 
+import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -36,6 +37,33 @@ public final class GroupMetrics {
       .classicUpperBounds(256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 33554432)
       .classicOnly()
       .register(registry);
+  private final Counter damagedReads = Counter.builder()
+      .name("tributary_damaged_reads_total")
+      .help("reads that reached a local record failing its checksum (answered 500/503, never with the bytes)")
+      .labelNames("group")
+      .register(registry);
+
+  private final Counter scrubBytes = Counter.builder()
+      .name("tributary_scrub_bytes_verified_total")
+      .help("segment bytes the background scrub re-read and found intact or damaged (scrub-bytes-per-second)")
+      .register(registry);
+  private final Counter scrubErrors = Counter.builder()
+      .name("tributary_scrub_errors_total")
+      .help("damaged records the background scrub found (each logged with group, segment and position)")
+      .labelNames("group")
+      .register(registry);
+
+  void scrubVerified(long bytes) {
+    scrubBytes.inc(bytes);
+  }
+
+  void scrubError(int group) {
+    scrubErrors.labelValues(Integer.toString(group)).inc();
+  }
+
+  void damagedRead(int group) {
+    damagedReads.labelValues(Integer.toString(group)).inc();
+  }
 
   void entry(int group, int commands, int bytes) {
     String g = Integer.toString(group);

@@ -76,6 +76,7 @@ public final class RaftHost implements AutoCloseable {
   private final Map<Integer, RaftClient> forwarders = new java.util.concurrent.ConcurrentHashMap<>();
   private final List<ReadBarrier> barriers = new ArrayList<>();
   private final GroupMetrics metrics = new GroupMetrics();
+  private Scrub scrub;
   /**
    * Every future this class hands out completes on this thread, never on a Ratis thread. Ratis
    * completes a client reply while it holds the client's sliding-window lock; a callback that then
@@ -175,6 +176,9 @@ public final class RaftHost implements AutoCloseable {
     // announce this build's feature level until the registry group has it (once per start, or
     // again if a snapshot from an older leader replaced the record)
     writeTimeouts.scheduleWithFixedDelay(this::announceIfNeeded, 0, 200, TimeUnit.MILLISECONDS);
+    scrub = new Scrub(groups.size(), g -> groups.get(g).stateMachine().state(), config.disk().scrubBytesPerSecond(),
+        metrics, (g, e) -> reportDamage(g, e));
+    scrub.start();
     if (config.rejoin() && config.peers().size() > 1) {
       Thread t = new Thread(this::rejoin, "tributary-rejoin");
       t.setDaemon(true);
@@ -274,7 +278,13 @@ public final class RaftHost implements AutoCloseable {
     RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, false);
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, c.snapshotIntervalEntries());
+    // Two snapshots, and the log behind the older one: a newest snapshot that fails its CRC at
+    // load is set aside and the group starts from the previous one plus the log (SnapshotFallback).
+    // Ratis purges up to the snapshot index but keeps at least this many entries before the log's
+    // end: two intervals keep everything after the previous snapshot unless the log ran more than
+    // an interval ahead of the applied index (a far-behind follower); then the fallback refuses.
     RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+    RaftServerConfigKeys.Log.setPurgePreservationLogNum(p, 2L * c.snapshotIntervalEntries());
     // the leader answers the read barrier's query only after confirming it still leads (read index)
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
     // within its lease (a fraction of the election timeout since the last majority ack) the leader
@@ -286,6 +296,16 @@ public final class RaftHost implements AutoCloseable {
 
   public GroupMetrics metrics() {
     return metrics;
+  }
+
+  /**
+   * A read found a damaged record in group {@code g}'s local segments. Returns true when a repair
+   * from a healthy peer is under way (the read may be retried), false when this node has no peer
+   * to repair from. Any thread.
+   */
+  public boolean reportDamage(int g, io.tributary.storage.CorruptRecordException e) {
+    metrics.damagedRead(g);
+    return false;
   }
 
   public int groupCount() {
@@ -671,6 +691,9 @@ public final class RaftHost implements AutoCloseable {
       c.close();
     }
     writeTimeouts.shutdownNow();
+    if (scrub != null) {
+      scrub.close();
+    }
     server.close();
     completions.shutdown();
   }

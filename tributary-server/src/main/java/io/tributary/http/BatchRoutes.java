@@ -98,7 +98,7 @@ final class BatchRoutes {
       StringBuilder sb = new StringBuilder("{\"appends\":[");
       for (int i = 0; i < t.appends().size(); i++) {
         BatchAppends.TxAppend a = t.appends().get(i);
-        sb.append(i == 0 ? "" : ",").append("{\"stream\":").append(jsonString(a.key().stream()))
+        sb.append(i == 0 ? "" : ",").append("{\"stream\":").append(JsonText.string(a.key().stream()))
             .append(",\"offset\":\"").append(Offsets.format(a.offset())).append("\",\"nextOffset\":\"")
             .append(Offsets.format(a.nextOffset())).append("\"}");
       }
@@ -108,20 +108,5 @@ final class BatchRoutes {
       r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
       x.respond(r);
     });
-  }
-
-  private static String jsonString(String s) {
-    StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c == '"' || c == '\\') {
-        sb.append('\\').append(c);
-      } else if (c < 0x20) {
-        sb.append(String.format("\\u%04x", (int) c));
-      } else {
-        sb.append(c);
-      }
-    }
-    return sb.append('"').toString();
   }
 }

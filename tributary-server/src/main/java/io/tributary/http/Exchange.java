@@ -84,7 +84,7 @@ final class Exchange {
     respond(Responses.error(status, reason));
   }
 
-  /** Maps a failure to a response: 400 for bad input, 413 over a bound, 503 for unavailability, 507 for low disk, else a logged 500. */
+  /** Maps a failure to a response: 400 for bad input, 413 over a bound, 503 for unavailability, 507 for low disk, 500/503 naming a damaged range, else a logged 500. */
   void fail(Throwable t) {
     Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
     if (c instanceof BadRequestException b) {
@@ -93,6 +93,10 @@ final class Exchange {
       error(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, p.getMessage());
     } else if (c instanceof UnavailableException u) {
       respond(Responses.unavailable(u.getMessage(), u.retryAfterSeconds()));
+    } else if (c instanceof io.tributary.service.DamagedRangeException d) {
+      // logged where it was found, with the range; never a generic "internal error"
+      respond(d.repairing() ? Responses.unavailable(d.getMessage(), d.retryAfterSeconds())
+          : Responses.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, d.getMessage()));
     } else if (c instanceof io.tributary.common.InsufficientStorageException s) {
       respond(Responses.insufficientStorage(s.getMessage(), s.retryAfterSeconds()));
     } else {

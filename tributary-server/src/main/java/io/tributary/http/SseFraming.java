@@ -34,6 +34,17 @@ public final class SseFraming {
     return out;
   }
 
+  /**
+   * The {@code error} event a subscriber gets before the response ends because a read failed:
+   * {@code event: error} with a JSON object naming the reason, whether a retry may succeed and the
+   * offset to resume from. Without it the client saw a 200 that just stopped, indistinguishable
+   * from the server's planned end of a response ({@code sse-connection-max-ms}).
+   */
+  public static String errorEvent(String reason, boolean retryable, String nextOffset) {
+    return "event: error\ndata:{\"error\":" + JsonText.string(reason) + ",\"retryable\":" + retryable
+        + ",\"streamNextOffset\":" + JsonText.string(nextOffset) + "}\n\n";
+  }
+
   /** {@code data:<line>\n} for each line of {@code payload}, split at CR, LF and CRLF. */
   static void writeLines(ByteBuf out, byte[] payload) {
     int lineStart = 0;

@@ -27,10 +27,12 @@ import java.util.concurrent.TimeUnit;
  * event, and parks on a stream watch when caught up. It stops pulling while the channel is not
  * writable (Netty's water marks) and resumes on writability. Keep-alive comments while idle; the
  * response ends (the connection stays open for the next request) after
- * {@code sse-connection-max-ms} or when the stream is closed and fully sent.
+ * {@code sse-connection-max-ms} or when the stream is closed and fully sent; a failed read ends it
+ * after an {@code error} event (never silently).
  * Counted against {@code sse-subscribers-max}. Event-loop only.
  */
 final class SseSession {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SseSession.class);
   private static final byte[] KEEPALIVE = ": keep-alive\n\n".getBytes(StandardCharsets.US_ASCII);
 
   private final HttpContext hc;
@@ -106,7 +108,7 @@ final class SseSession {
           x.ctx.executor().execute(() -> {
             reading = false;
             if (err != null || res.status() != ReadResult.Status.OK) {
-              end(true);
+              fail(err, res);
               return;
             }
             writeChunk(res);
@@ -139,6 +141,33 @@ final class SseSession {
     if (atEnd && res.closedAtEnd()) {
       end(true);
     }
+  }
+
+  /**
+   * A read failed (a damaged range, an overloaded read pool, the stream gone or cut short): the
+   * subscriber gets an {@code error} event saying why and where to resume, then the response ends.
+   */
+  private void fail(Throwable err, ReadResult res) {
+    Throwable c = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
+        ? err.getCause() : err;
+    String reason;
+    boolean retryable;
+    if (c == null) {
+      reason = res.reason() != null ? res.reason() : res.status().toString();
+      retryable = false;
+    } else if (c instanceof io.tributary.service.DamagedRangeException d) {
+      reason = d.getMessage(); // logged with the range where it was found
+      retryable = d.repairing();
+    } else if (c instanceof io.tributary.common.UnavailableException u) {
+      reason = u.getMessage();
+      retryable = true;
+    } else {
+      LOG.error("SSE read of {} at {} failed", info.key(), pos, c);
+      reason = "internal error";
+      retryable = false;
+    }
+    write(SseFraming.errorEvent(reason, retryable, Offsets.format(pos)));
+    end(true);
   }
 
   private void writeControl(boolean upToDate, boolean closed) {

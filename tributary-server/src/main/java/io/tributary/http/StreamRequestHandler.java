@@ -164,13 +164,7 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
       case STREAM -> stream(x);
       case BUCKET, BUCKETS, BUCKET_STREAMS -> buckets.handle(x);
       case ADMIN -> admin.handle(x);
-      case INTERNAL -> {
-        try {
-          internal.handle(x);
-        } catch (java.io.IOException e) {
-          x.fail(new io.tributary.common.UnavailableException("snapshot export failed: " + e.getMessage(), 1));
-        }
-      }
+      case INTERNAL -> internal.handle(x);
       case SUBSCRIPTIONS -> x.error(HttpResponseStatus.NOT_FOUND, "subscriptions are not supported by this server");
       case NONE -> x.error(HttpResponseStatus.NOT_FOUND, x.target.error() != null ? x.target.error()
           : "no route for " + x.query.rawPath());

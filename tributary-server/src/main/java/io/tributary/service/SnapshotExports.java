@@ -2,17 +2,36 @@ package io.tributary.service;
 
 import io.tributary.group.RaftHost;
 import io.tributary.state.SnapshotTransfer;
+import io.tributary.common.UnavailableException;
+import io.tributary.storage.CorruptRecordException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
-/** A group's latest snapshot as a byte stream description, for peers that must install it. Thread-safe. */
+/**
+ * A group's latest snapshot as a byte stream description, for peers that must install it.
+ * Preparing one verifies every record it will send (O(data), so on this class's own thread, never
+ * an event loop); a damaged record refuses the export with a 500 naming it (the peer's download
+ * fails and Ratis asks again) and asks for this replica's repair. Thread-safe.
+ */
 public final class SnapshotExports {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SnapshotExports.class);
+  /** Exports waiting to be verified; Ratis runs at most one installation per follower and group. */
+  private static final int QUEUED_MAX = 1024;
+
   private final RaftHost host;
+  private final java.util.concurrent.ThreadPoolExecutor verifier = new java.util.concurrent.ThreadPoolExecutor(1, 1,
+      60, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.ArrayBlockingQueue<>(QUEUED_MAX), r -> {
+        Thread t = new Thread(r, "tributary-snapshot-export");
+        t.setDaemon(true);
+        return t;
+      });
 
   public SnapshotExports(RaftHost host) {
     this.host = host;
+    verifier.allowCoreThreadTimeOut(true);
   }
 
   /** Bytes to send: {@code header}, then each part's prefix followed by a file range. */
@@ -21,11 +40,33 @@ public final class SnapshotExports {
   /** A small prefix, then {@code length} bytes of {@code file} from {@code offset}. */
   public record Part(byte[] prefix, Path file, long offset, long length) {}
 
-  /** The stream for group {@code g}, or null when that group has no snapshot yet. */
-  public Stream export(int g) throws IOException {
+  /** The verified stream for group {@code g}, or null when that group has no snapshot yet. */
+  public CompletableFuture<Stream> export(int g) {
     if (g < 0 || g >= host.groupCount()) {
-      throw new BadRequestException("no group " + g);
+      return CompletableFuture.failedFuture(new BadRequestException("no group " + g));
     }
+    try {
+      return CompletableFuture.supplyAsync(() -> {
+        try {
+          return prepare(g);
+        } catch (IOException e) {
+          throw new UnavailableException("snapshot export failed: " + e.getMessage(), 1);
+        } catch (CorruptRecordException e) {
+          boolean repairing = host.reportDamage(g, e);
+          String reason = "group " + g + ": snapshot not exported, its segments hold a damaged record (segment "
+              + e.segment().getFileName() + ", position " + e.position() + ": " + e.problem() + ")"
+              + (repairing ? "; being repaired from a peer" : "");
+          LOG.error("{}", reason);
+          // a 500, not a 503: the follower takes a 503 for "no snapshot yet" and waits for the log
+          throw new DamagedRangeException(reason, false);
+        }
+      }, verifier);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      return CompletableFuture.failedFuture(new UnavailableException(QUEUED_MAX + " snapshot exports queued", 1));
+    }
+  }
+
+  private Stream prepare(int g) throws IOException {
     SnapshotTransfer.Export e = host.group(g).stateMachine().exportLatestSnapshot();
     if (e == null) {
       return null;

@@ -24,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
  * Thread-safe; no mutable state of its own.
  */
 public final class StreamReads {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StreamReads.class);
   private final RaftHost host;
   private final Clock clock;
   private final ReadPool pool;
@@ -214,6 +215,8 @@ public final class StreamReads {
           cold.countHot();
         }
         return h;
+      } catch (io.tributary.storage.CorruptRecordException e) {
+        throw damaged(v, e);
       } catch (io.tributary.storage.SegmentGoneException e) {
         if (attempt >= 2) {
           throw new io.tributary.common.UnavailableException("stream " + v.key() + ": local copy of [" + from + ", " + to
@@ -221,6 +224,21 @@ public final class StreamReads {
         }
       }
     }
+  }
+
+  /**
+   * The failure a read of a damaged record answers: names the stream range, the group and where in
+   * its segments, and asks for a repair from a peer (when there is one). Logged here, once per
+   * failed read, so the operator's log names what the client was told.
+   */
+  private DamagedRangeException damaged(StreamView v, io.tributary.storage.CorruptRecordException e) {
+    boolean repairing = host.reportDamage(v.group(), e);
+    String reason = "stream " + v.key() + ": bytes [" + e.streamFrom() + ", " + e.streamTo()
+        + ") are damaged on this replica (group " + v.group() + ", segment " + e.segment().getFileName()
+        + ", position " + e.position() + ": " + e.problem() + ")"
+        + (repairing ? "; being repaired from a peer, retry" : "; no peer to repair from on this node");
+    LOG.error("{}", reason);
+    return new DamagedRangeException(reason, repairing);
   }
 
   /**

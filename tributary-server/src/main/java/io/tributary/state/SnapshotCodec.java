@@ -168,6 +168,49 @@ final class SnapshotCodec {
     o.writeLong(c.tablesFrom());
   }
 
+  /**
+   * Checks a metadata snapshot file without loading it: its magic and the CRC32C trailer over
+   * everything before it. Throws {@link IOException} naming the file when either is wrong. Used on
+   * a snapshot received from a peer before it is installed, and before one is exported.
+   */
+  static void verify(Path file) throws IOException {
+    long size = Files.size(file);
+    if (size < 12) {
+      throw new IOException("metadata snapshot " + file + " is " + size + " bytes: too short");
+    }
+    CRC32C crc = new CRC32C();
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+      byte[] buf = new byte[1 << 16];
+      long left = size - 4;
+      byte[] first = in.readNBytes(4);
+      crc.update(first);
+      left -= 4;
+      if (java.nio.ByteBuffer.wrap(first).getInt() != MAGIC) {
+        throw new IOException("not a Tributary metadata snapshot: " + file);
+      }
+      while (left > 0) {
+        int r = in.read(buf, 0, (int) Math.min(buf.length, left));
+        if (r < 0) {
+          throw new IOException("metadata snapshot " + file + " ended early");
+        }
+        crc.update(buf, 0, r);
+        left -= r;
+      }
+      int stored = java.nio.ByteBuffer.wrap(in.readNBytes(4)).getInt();
+      if (stored != (int) crc.getValue()) {
+        throw new IOException("metadata snapshot checksum mismatch in " + file);
+      }
+    }
+  }
+
+  /** The segment end a metadata snapshot file refers to, from its header (no other check). */
+  static long segmentEnd(Path file) throws IOException {
+    try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 64))) {
+      in.skipNBytes(12); // magic, version, group
+      return in.readLong();
+    }
+  }
+
   /** Restores into an empty {@code s}; returns the segment end the snapshot refers to. */
   static long read(Path file, GroupState s) throws IOException {
     CRC32C crc = new CRC32C();

@@ -18,8 +18,14 @@ import java.util.List;
  * transfer is turned off because it needs an MD5 of every file at snapshot time (O(data)).
  *
  * <p>Stream format (big endian): {@code magic i32 "TRSX" | version i32 | term i64 | index i64 |
- * segmentCount i32 | metadataLength i64 | metadata | (base i64 | length i64 | bytes)*}. Records
- * carry CRCs and the metadata its own, so corruption is caught when the replica reads them.
+ * segmentCount i32 | metadataLength i64 | metadata | (base i64 | length i64 | bytes)*}.
+ *
+ * <p>Nothing unverified crosses: the sender checks the metadata's CRC and every record's before it
+ * sends (a damaged copy is refused, never shipped: the follower's download fails and Ratis asks
+ * again, by which time this replica may have repaired it), and the receiver checks them all again
+ * after writing them (a byte changed in flight or on its disk rejects the download; nothing of it
+ * is installed). Verification reads every byte: {@link #export} and {@link #receive} block on disk
+ * I/O and never run on an event loop.
  */
 public final class SnapshotTransfer {
   static final int MAGIC = 0x54525358;
@@ -36,6 +42,10 @@ public final class SnapshotTransfer {
   public record Part(byte[] prefix, Path file, long offset, long length) {}
 
   static Export export(long term, long index, Path metadata, List<SegmentStore.FileRange> ranges) throws IOException {
+    SnapshotCodec.verify(metadata);
+    for (SegmentStore.FileRange r : ranges) {
+      SegmentStore.verifyFile(r.path(), r.base(), r.length()); // a damaged record throws: nothing is sent
+    }
     long metaLen = Files.size(metadata);
     byte[] header = new Wire.Out(64).i32(MAGIC).i32(VERSION).i64(term).i64(index).i32(ranges.size()).i64(metaLen)
         .toByteArray();
@@ -58,7 +68,15 @@ public final class SnapshotTransfer {
    * complete) and the metadata into {@code metadataFile}.
    */
   static Received receive(InputStream raw, Path segmentDir, Path metadataFile) throws IOException {
-    DataInputStream in = new DataInputStream(raw);
+    try {
+      return receiveVerified(new DataInputStream(raw), segmentDir, metadataFile);
+    } catch (IOException | io.tributary.storage.StorageException e) {
+      // no marker was written and the metadata was not moved into place: nothing of it can be installed
+      throw new IOException("snapshot download rejected: " + e.getMessage(), e);
+    }
+  }
+
+  private static Received receiveVerified(DataInputStream in, Path segmentDir, Path metadataFile) throws IOException {
     if (in.readInt() != MAGIC || in.readInt() != VERSION) {
       throw new IOException("not a Tributary snapshot stream");
     }
@@ -70,11 +88,19 @@ public final class SnapshotTransfer {
     try (OutputStream o = Files.newOutputStream(metaTmp)) {
       copy(in, o, metaLen);
     }
+    SnapshotCodec.verify(metaTmp);
+    long end = SnapshotCodec.segmentEnd(metaTmp);
     deleteTree(segmentDir);
     Files.createDirectories(segmentDir);
+    long next = -1;
     for (int i = 0; i < n; i++) {
       long base = in.readLong();
       long len = in.readLong();
+      if ((next >= 0 && base != next) || base < 0 || len < 0 || base + len > end) {
+        throw new IOException("segment " + i + " of " + n + " claims [" + base + ", " + (base + len)
+            + "), not contiguous from " + next + " within the metadata's end " + end);
+      }
+      next = base + len;
       Path f = segmentDir.resolve(SegmentStore.fileName(base));
       try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
           OutputStream o = java.nio.channels.Channels.newOutputStream(ch)) {
@@ -82,9 +108,13 @@ public final class SnapshotTransfer {
         o.flush();
         ch.force(true);
       }
+      SegmentStore.verifyFile(f, base, len);
+    }
+    if (n > 0 && next != end) {
+      throw new IOException("segments end at " + next + " but the metadata refers to " + end);
     }
     // the marker says the segments are whole: written (atomically, with the directory fsync'd
-    // that also makes the segments' names durable) only after every segment was fsync'd
+    // that also makes the segments' names durable) only after every segment was fsync'd and verified
     io.tributary.common.DurableFiles.writeAtomically(segmentDir.resolve(COMPLETE_MARKER),
         (term + "_" + index).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
     io.tributary.common.DurableFiles.fsyncDirectory(segmentDir.toAbsolutePath().getParent());

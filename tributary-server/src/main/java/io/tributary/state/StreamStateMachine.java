@@ -38,7 +38,9 @@ import org.slf4j.LoggerFactory;
  * recorded, and Ratis then re-applies the log after the snapshot index, which rewrites exactly the
  * bytes that followed. Without a snapshot the segments are truncated to zero and the whole log is
  * re-applied. A snapshot downloaded from the leader just before a crash may be ahead of the Raft
- * log; {@link OpenSegmentRepair} then drops the log's open segment before Ratis reads it.
+ * log; {@link OpenSegmentRepair} then drops the log's open segment before Ratis reads it. A
+ * newest snapshot that fails its CRC is moved aside first ({@link SnapshotFallback}): the group
+ * then starts from the previous one and re-applies the log behind it.
  */
 public final class StreamStateMachine extends BaseStateMachine {
   private static final Logger LOG = LoggerFactory.getLogger(StreamStateMachine.class);
@@ -183,6 +185,7 @@ public final class StreamStateMachine extends BaseStateMachine {
   @Override
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
     super.initialize(server, groupId, raftStorage);
+    SnapshotFallback.setAsideDamaged(raftStorage, group); // before Ratis caches the newest snapshot
     smStorage.init(raftStorage);
     SingleFileSnapshotInfo latest = smStorage.getLatestSnapshot();
     if (latest != null) {
@@ -342,7 +345,11 @@ public final class StreamStateMachine extends BaseStateMachine {
 
   private static final long NO_SNAPSHOT_INDEX = -1;
 
-  /** The latest snapshot with the segment bytes it refers to, for a lagging replica; null if none. Any thread. */
+  /**
+   * The latest snapshot with the segment bytes it refers to, for a lagging replica, every record
+   * verified ({@link io.tributary.storage.CorruptRecordException} if one is damaged); null if none.
+   * Any thread but an event loop: it reads every byte it will send.
+   */
   public SnapshotTransfer.Export exportLatestSnapshot() throws IOException {
     SingleFileSnapshotInfo snap = smStorage.getLatestSnapshot();
     GroupState s = state;
@@ -350,11 +357,7 @@ public final class StreamStateMachine extends BaseStateMachine {
       return null;
     }
     Path meta = snap.getFile().getPath();
-    long end;
-    try (var in = new java.io.DataInputStream(Files.newInputStream(meta))) {
-      in.skipNBytes(12); // magic, version, group
-      end = in.readLong();
-    }
+    long end = SnapshotCodec.segmentEnd(meta);
     return SnapshotTransfer.export(snap.getTerm(), snap.getIndex(), meta, s.store.ranges(end));
   }
 

@@ -303,16 +303,17 @@ public final class SegmentStore implements AutoCloseable {
     long sid = rec.getLong(8);
     int storedCrc = rec.getInt(24);
     if (magic != MAGIC || plen != payloadLen || sid != expectStreamId) {
-      throw new StorageException("corrupt record header at " + recordPos + " in " + seg.path + " (magic "
-          + Integer.toHexString(magic) + ", length " + plen + " expected " + payloadLen + ", stream " + sid
-          + ", expected stream " + expectStreamId + ")");
+      throw new CorruptRecordException(seg.path, recordPos, expectStreamId, CorruptRecordException.UNKNOWN,
+          CorruptRecordException.UNKNOWN, "header says magic " + Integer.toHexString(magic) + ", length " + plen
+          + " (expected " + payloadLen + "), stream " + sid);
     }
     int base = rec.arrayOffset(); // a record inside one cached block is read in place
     CRC32C c = new CRC32C();
     c.update(rec.array(), base, 24);
     c.update(rec.array(), base + HEADER_BYTES, plen);
     if ((int) c.getValue() != storedCrc) {
-      throw new StorageException("checksum mismatch for record at " + recordPos + " in " + seg.path);
+      throw new CorruptRecordException(seg.path, recordPos, expectStreamId, CorruptRecordException.UNKNOWN,
+          CorruptRecordException.UNKNOWN, "checksum mismatch");
     }
     System.arraycopy(rec.array(), base + HEADER_BYTES + payloadOffset, dst, dstOff, len);
   }
@@ -474,6 +475,142 @@ public final class SegmentStore implements AutoCloseable {
       out.add(new FileRange(s.path, s.base, len));
     }
     return out;
+  }
+
+  /**
+   * Checks every record in {@code [0, length)} of a segment file whose first byte is at global
+   * position {@code base}: magic, a payload length that fits the range, and the CRC32C. The range
+   * must end on a record boundary. Returns the bytes verified; throws
+   * {@link CorruptRecordException} at the first record that fails (stream range unknown: the
+   * header that would say it is not trusted). Reads the file sequentially with a bounded buffer;
+   * blocks on disk I/O, so never on an event loop. Used before a snapshot's segments are sent,
+   * after they are received, and by the scrub.
+   */
+  public static long verifyFile(Path file, long base, long length) {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      return verify(ch, file, base, 0, length, null, null);
+    } catch (IOException e) {
+      throw new StorageException("cannot verify " + file, e);
+    }
+  }
+
+  /** Pacing of a long verification: called with the bytes of each record verified (the scrub sleeps in it). */
+  public interface Pacer {
+    void verified(long bytes) throws InterruptedException;
+  }
+
+  /**
+   * Verifies the records of {@code [from, to)} of an open segment channel (file offsets, {@code from}
+   * on a record boundary); returns the bytes walked. A damaged record throws, or with
+   * {@code onDamage} is reported and skipped when its header still says how long it is (else the
+   * walk stops there: the rest of the range cannot be framed).
+   */
+  static long verify(FileChannel ch, Path file, long base, long from, long to, Pacer pacer,
+      java.util.function.Consumer<CorruptRecordException> onDamage) throws IOException {
+    ByteBuffer head = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer payload = ByteBuffer.allocate(64 * 1024);
+    CRC32C c = new CRC32C();
+    long at = from;
+    while (at < to) {
+      if (to - at < HEADER_BYTES) {
+        throw new CorruptRecordException(file, base + at, -1, CorruptRecordException.UNKNOWN,
+            CorruptRecordException.UNKNOWN, "range ends " + (to - at) + " bytes into a record header");
+      }
+      head.clear();
+      readFully(ch, head, at, file);
+      int magic = head.getInt(0);
+      int len = head.getInt(4);
+      long sid = head.getLong(8);
+      if (magic != MAGIC || len <= 0 || len > RECORD_PAYLOAD_MAX || at + HEADER_BYTES + len > to) {
+        CorruptRecordException e = new CorruptRecordException(file, base + at, sid, CorruptRecordException.UNKNOWN,
+            CorruptRecordException.UNKNOWN, "header says magic " + Integer.toHexString(magic) + ", length " + len);
+        if (onDamage == null) {
+          throw e;
+        }
+        onDamage.accept(e);
+        return at - from;
+      }
+      c.reset();
+      c.update(head.array(), 0, 24);
+      for (long p = at + HEADER_BYTES, left = len; left > 0; ) {
+        payload.clear().limit((int) Math.min(payload.capacity(), left));
+        readFully(ch, payload, p, file);
+        c.update(payload.array(), 0, payload.limit());
+        p += payload.limit();
+        left -= payload.limit();
+      }
+      if ((int) c.getValue() != head.getInt(24)) {
+        CorruptRecordException e = new CorruptRecordException(file, base + at, sid, head.getLong(16),
+            head.getLong(16) + len, "checksum mismatch");
+        if (onDamage == null) {
+          throw e;
+        }
+        onDamage.accept(e);
+      }
+      at += HEADER_BYTES + len;
+      if (pacer != null) {
+        try {
+          pacer.verified(HEADER_BYTES + len);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new java.io.InterruptedIOException("verification of " + file + " interrupted at " + (base + at));
+        }
+      }
+    }
+    return at - from;
+  }
+
+  /**
+   * Scrub step: verifies the records from global position {@code from} (a record boundary, as a
+   * previous step returned, or 0) for at least {@code bytesMax} bytes or to the published end,
+   * reporting each damaged record to {@code onDamage}; returns the position to continue from
+   * ({@link #publishedEnd()} or beyond when the pass is complete). A position below the first
+   * segment starts at it; a segment dropped meanwhile is skipped. Any thread (reads only bytes
+   * below the published end, which are never rewritten); blocks on disk I/O and in {@code pacer}.
+   */
+  public long scrub(long from, long bytesMax, Pacer pacer, java.util.function.Consumer<CorruptRecordException> onDamage)
+      throws java.io.InterruptedIOException {
+    long limit = publishedEnd;
+    long at = Math.max(from, firstPosition());
+    long done = 0;
+    for (Segment seg : segments) {
+      if (done >= bytesMax || at >= limit) {
+        break;
+      }
+      long segEnd;
+      try {
+        segEnd = Math.min(seg.base + seg.channel.size(), limit);
+      } catch (java.nio.channels.ClosedChannelException e) {
+        continue; // dropped after tiering meanwhile
+      } catch (IOException e) {
+        throw new StorageException("cannot size " + seg.path, e);
+      }
+      if (segEnd <= at) {
+        continue;
+      }
+      long start = Math.max(at, seg.base);
+      try {
+        long walked = verify(seg.channel, seg.path, seg.base, start - seg.base, segEnd - seg.base, pacer, onDamage);
+        done += walked;
+        // a walk that stopped short (a header that cannot be framed) resumes at the next segment
+        at = segEnd;
+      } catch (java.io.InterruptedIOException e) {
+        throw e;
+      } catch (java.nio.channels.ClosedChannelException e) {
+        at = segEnd;
+      } catch (IOException e) {
+        throw new StorageException("scrub read failed in " + seg.path, e);
+      }
+    }
+    return at;
+  }
+
+  private static void readFully(FileChannel ch, ByteBuffer dst, long filePos, Path file) throws IOException {
+    while (dst.hasRemaining()) {
+      if (ch.read(dst, filePos + dst.position()) < 0) {
+        throw new StorageException("unexpected end of " + file + " at " + (filePos + dst.position()));
+      }
+    }
   }
 
   /** Name of the segment file starting at global position {@code base}. */

@@ -43,7 +43,11 @@ public final class StreamReader {
           return null;
         }
       } else {
-        store.read(pos, streamId, (int) (recEnd - recStart), inRecord, out, written, n);
+        try {
+          store.read(pos, streamId, (int) (recEnd - recStart), inRecord, out, written, n);
+        } catch (CorruptRecordException e) {
+          throw e.inStreamRange(recStart, recEnd);
+        }
       }
       written += n;
       cur += n;

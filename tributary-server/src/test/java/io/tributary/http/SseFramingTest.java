@@ -44,4 +44,12 @@ class SseFramingTest {
     byte[] bin = {0, (byte) 0xff, '\n', '\r', 42};
     assertThat(frame(bin, false, true)).isEqualTo("event: data\ndata:" + Base64.getEncoder().encodeToString(bin) + "\n\n");
   }
+
+  /** A failed read ends the response with one error event; the reason cannot break out of its JSON string or line. */
+  @Test
+  void anErrorEventNamesTheReasonOnOneLine() {
+    assertThat(SseFraming.errorEvent("bytes [10, 20) are \"damaged\"\nevent: data", true, "0000000000000010"))
+        .isEqualTo("event: error\ndata:{\"error\":\"bytes [10, 20) are \\\"damaged\\\"\\u000aevent: data\","
+            + "\"retryable\":true,\"streamNextOffset\":\"0000000000000010\"}\n\n");
+  }
 }

@@ -114,4 +114,106 @@ class SegmentStoreTest {
           .isInstanceOf(StorageException.class); // "unexpected end" here; "length 11 expected 12" mid-file
     }
   }
+
+  /**
+   * One flipped byte damages one record: the read of it fails with the typed failure naming the
+   * segment, the position and (through the stream reader) the stream bytes it held; the records
+   * before and after it read back intact, so the caller can keep serving them.
+   */
+  @Test
+  void aDamagedRecordIsNamedAndItsNeighboursStayReadable() throws Exception {
+    StreamIndex index = new StreamIndex();
+    long[] pos = new long[3];
+    try (SegmentStore s = new SegmentStore(dir, 1 << 20, 0)) {
+      for (int i = 0; i < 3; i++) {
+        pos[i] = s.append(7, i * 10L, "0123456789".getBytes(), 0, 10);
+        index.add(i * 10L, pos[i]);
+      }
+    }
+    Path seg;
+    try (var files = Files.list(dir)) {
+      seg = files.filter(p -> p.toString().endsWith(".seg")).findFirst().orElseThrow();
+    }
+    try (RandomAccessFile f = new RandomAccessFile(seg.toFile(), "rw")) {
+      f.seek(pos[1] + SegmentStore.HEADER_BYTES + 3);
+      f.write('X');
+    }
+    try (SegmentStore s = new SegmentStore(dir, 1 << 20, 0, 1 << 20)) {
+      assertThatThrownBy(() -> StreamReader.read(s, 7, index.view(), 30, 0, 30, false))
+          .isInstanceOfSatisfying(CorruptRecordException.class, e -> {
+            assertThat(e.position()).isEqualTo(pos[1]);
+            assertThat(e.segment()).isEqualTo(seg);
+            assertThat(e.streamId()).isEqualTo(7);
+            assertThat(e.streamFrom()).isEqualTo(10);
+            assertThat(e.streamTo()).isEqualTo(20);
+            assertThat(e.getMessage()).contains("checksum", "[10, 20)", seg.getFileName().toString());
+          });
+      assertThat(new String(StreamReader.read(s, 7, index.view(), 30, 0, 10, false))).isEqualTo("0123456789");
+      assertThat(new String(StreamReader.read(s, 7, index.view(), 30, 20, 30, false))).isEqualTo("0123456789");
+    }
+  }
+
+  /**
+   * The scrub walks every published record across segment rolls, paced by byte counts, reports a
+   * damaged payload (with the position and, from its intact header, the stream range) and goes on
+   * past it; a header it cannot frame ends that segment's walk and the next segment is still checked.
+   */
+  @Test
+  void scrubReportsDamageAndKeepsWalking() throws Exception {
+    long[] pos = new long[40];
+    try (SegmentStore s = new SegmentStore(dir, 1 << 20, 0)) {
+      byte[] body = new byte[100_000];
+      for (int i = 0; i < pos.length; i++) {
+        pos[i] = s.append(9, i * 100_000L, body, 0, body.length);
+      }
+    }
+    try (var files = Files.list(dir)) {
+      assertThat(files.filter(p -> p.toString().endsWith(".seg")).count()).as("several segments").isGreaterThan(2);
+    }
+    flip(pos[3] + SegmentStore.HEADER_BYTES + 77); // a payload byte: the header still frames it
+    flip(pos[12] + 1); // the magic: the rest of that segment cannot be framed
+    try (SegmentStore s = new SegmentStore(dir, 1 << 20, 0)) {
+      java.util.List<CorruptRecordException> found = new java.util.ArrayList<>();
+      long[] paced = {0};
+      long at = 0;
+      for (int steps = 0; at < s.publishedEnd(); steps++) {
+        assertThat(steps).as("one segment per step").isLessThan(20);
+        at = s.scrub(at, 1, b -> paced[0] += b, found::add);
+      }
+      assertThat(found).extracting(CorruptRecordException::position).containsExactly(pos[3], pos[12]);
+      assertThat(found.get(0).streamFrom()).isEqualTo(300_000);
+      assertThat(found.get(0).problem()).contains("checksum");
+      long lostToFraming = segmentEndAfter(s, pos[12]) - pos[12];
+      assertThat(paced[0]).isEqualTo(s.publishedEnd() - lostToFraming);
+    }
+  }
+
+  private static long segmentEndAfter(SegmentStore s, long position) {
+    for (SegmentStore.FileRange r : s.ranges(s.publishedEnd())) {
+      if (r.base() <= position && position < r.base() + r.length()) {
+        return r.base() + r.length();
+      }
+    }
+    throw new AssertionError("no segment holds " + position);
+  }
+
+  private void flip(long globalPos) throws Exception {
+    Path seg = null;
+    long base = -1;
+    try (var files = Files.list(dir)) {
+      for (Path p : files.filter(p -> p.toString().endsWith(".seg")).sorted().toList()) {
+        long b = Long.parseLong(p.getFileName().toString().replace(".seg", ""));
+        if (b <= globalPos) {
+          seg = p;
+          base = b;
+        }
+      }
+    }
+    try (RandomAccessFile f = new RandomAccessFile(seg.toFile(), "rw")) {
+      f.seek(globalPos - base);
+      int v = f.read();
+      f.seek(globalPos - base);
+      f.write(v ^ 0x04);
+    }
+  }
 }
