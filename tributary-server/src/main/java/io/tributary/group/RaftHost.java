@@ -61,7 +61,7 @@ import org.slf4j.LoggerFactory;
  * <p>Threads: built and started on the main thread; {@link #submit} from any thread. Ratis runs
  * its own threads per division (log worker, state-machine updater, heartbeats).
  */
-public final class RaftHost implements AutoCloseable {
+public final class RaftHost implements Replication, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RaftHost.class);
 
   private final TributaryConfig config;
@@ -303,11 +303,24 @@ public final class RaftHost implements AutoCloseable {
    * from a healthy peer is under way (the read may be retried), false when this node has no peer
    * to repair from. Any thread.
    */
+  @Override
   public boolean reportDamage(int g, io.tributary.storage.CorruptRecordException e) {
     metrics.damagedRead(g);
     return false;
   }
 
+  @Override
+  public io.tributary.state.Replica replica(int group) {
+    return groups.get(group).stateMachine;
+  }
+
+  @Override
+  public CompletableFuture<io.tributary.state.Outcome> submit(int group, io.tributary.state.Command command, int bytes) {
+    // the batcher fails it with a 503 after write-timeout-ms (start() sweeps every batcher)
+    return groups.get(group).batcher.submit(command, bytes + 64);
+  }
+
+  @Override
   public int groupCount() {
     return groups.size();
   }
@@ -330,6 +343,7 @@ public final class RaftHost implements AutoCloseable {
    * {@code write-timeout-ms} — the leader is unreachable (this node may be cut off), or this
    * replica does not receive what the leader committed.
    */
+  @Override
   public CompletableFuture<Void> readBarrier(int g) {
     if (isLeader(g)) {
       return CompletableFuture.completedFuture(null);
@@ -360,6 +374,7 @@ public final class RaftHost implements AutoCloseable {
   }
 
   /** True when this node leads group {@code g} and may submit to it. Any thread. */
+  @Override
   public boolean leads(int g) {
     return isLeader(g);
   }
@@ -396,6 +411,7 @@ public final class RaftHost implements AutoCloseable {
    * Why this node cannot serve every group now (no leader known, a leader not ready yet, a
    * replica stopped on an entry it could not apply); empty when it can. No I/O. Any thread.
    */
+  @Override
   public List<String> notReadyReasons() {
     List<String> why = new ArrayList<>();
     int own = io.tributary.state.FeatureLevel.supported();
@@ -422,8 +438,6 @@ public final class RaftHost implements AutoCloseable {
     return why;
   }
 
-  /** The registry group: buckets and the nodes' feature levels live in its state. */
-  public static final int REGISTRY_GROUP = 0;
 
   /**
    * The feature level every voter announced (the lowest; a voter that has not announced counts as
@@ -432,6 +446,7 @@ public final class RaftHost implements AutoCloseable {
    * Levels only rise in a correctly run upgrade (downgrades are not supported), so a stale view
    * errs on the old, readable side. Any thread; no I/O.
    */
+  @Override
   public int clusterFeatureLevel() {
     int own = io.tributary.state.FeatureLevel.supported();
     if (config.peers().size() <= 1) {
@@ -481,17 +496,16 @@ public final class RaftHost implements AutoCloseable {
   }
 
   /** Role, term, commit and applied index of one group, for /admin and /metrics. */
-  public record GroupStatus(int index, String role, String leaderId, long term, long commitIndex, long appliedIndex) {}
-
+  @Override
   public GroupStatus status(int index) {
     GroupHandle h = groups.get(index);
     try {
       RaftServer.Division d = server.getDivision(h.raftGroup.getGroupId());
       var info = d.getInfo();
       return new GroupStatus(index, info.getCurrentRole().name(), String.valueOf(info.getLeaderId()),
-          info.getCurrentTerm(), d.getRaftLog().getLastCommittedIndex(), info.getLastAppliedIndex());
+          info.getCurrentTerm(), d.getRaftLog().getLastCommittedIndex(), info.getLastAppliedIndex(), h.batcher.queued());
     } catch (IOException e) {
-      return new GroupStatus(index, "UNKNOWN", "null", -1, -1, -1);
+      return new GroupStatus(index, "UNKNOWN", "null", -1, -1, -1, h.batcher.queued());
     }
   }
 

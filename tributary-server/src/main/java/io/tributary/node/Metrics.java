@@ -19,7 +19,7 @@ final class Metrics {
         .append("# TYPE tributary_group_appends_total counter\n# TYPE tributary_group_streams gauge\n")
         .append("# TYPE tributary_group_segment_bytes gauge\n");
     for (RaftHost.GroupHandle h : raft.groups()) {
-      RaftHost.GroupStatus s = raft.status(h.index());
+      io.tributary.group.GroupStatus s = raft.status(h.index());
       String g = "{group=\"" + h.index() + "\"}";
       sb.append("tributary_group_term").append(g).append(' ').append(s.term()).append('\n');
       sb.append("tributary_group_commit_index").append(g).append(' ').append(s.commitIndex()).append('\n');

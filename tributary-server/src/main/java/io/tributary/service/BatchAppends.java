@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tributary.common.Offsets;
 import io.tributary.common.StreamKey;
 import io.tributary.config.TributaryConfig;
-import io.tributary.group.RaftHost;
+import io.tributary.group.Replication;
 import io.tributary.state.Command;
 import io.tributary.state.StreamView;
 import java.nio.ByteBuffer;
@@ -27,10 +27,10 @@ import java.util.concurrent.CompletableFuture;
 public final class BatchAppends {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final StreamService service;
-  private final RaftHost host;
+  private final Replication host;
   private final TributaryConfig config;
 
-  BatchAppends(StreamService service, RaftHost host, TributaryConfig config) {
+  BatchAppends(StreamService service, Replication host, TributaryConfig config) {
     this.service = service;
     this.host = host;
     this.config = config;
@@ -183,7 +183,7 @@ public final class BatchAppends {
       throw new BadRequestException("append " + i + ": stream " + key.stream() + " is not under affinity key "
           + affinityKey.stream());
     }
-    StreamView v = host.groupOf(key).stateMachine().state().view(key);
+    StreamView v = host.replica(key).view(key);
     JsonNode ctNode = item.get("contentType");
     String ct = ctNode != null && ctNode.isTextual() ? ctNode.asText() : v != null ? v.contentType() : null;
     if (ct == null) {

@@ -1,7 +1,7 @@
 package io.tributary.service;
 
 import io.tributary.common.StreamKey;
-import io.tributary.group.RaftHost;
+import io.tributary.group.Replication;
 import io.tributary.state.Command;
 import io.tributary.state.GroupState;
 import io.tributary.state.Outcome;
@@ -18,12 +18,12 @@ import java.util.concurrent.CompletableFuture;
  * its bucket; it stays addressable and is listed under its bucket name). Thread-safe.
  */
 public final class Buckets {
-  static final int REGISTRY_GROUP = io.tributary.group.RaftHost.REGISTRY_GROUP;
+  static final int REGISTRY_GROUP = Replication.REGISTRY_GROUP;
 
   private final StreamService service;
-  private final RaftHost host;
+  private final Replication host;
 
-  Buckets(StreamService service, RaftHost host) {
+  Buckets(StreamService service, Replication host) {
     this.service = service;
     this.host = host;
   }
@@ -77,8 +77,9 @@ public final class Buckets {
   public List<Entry> list(String bucket, String after, int limit) {
     List<StreamView> all = new ArrayList<>();
     long now = service.clock().nowMillis();
-    for (RaftHost.GroupHandle h : host.groups()) {
-      for (StreamView v : h.stateMachine().state().list(bucket, after, limit)) {
+    for (int g = 0; g < host.groupCount(); g++) {
+      io.tributary.state.GroupState state = host.replica(g).state();
+      for (StreamView v : state == null ? java.util.List.<StreamView>of() : state.list(bucket, after, limit)) {
         if (!v.expiredAt(now, Long.MIN_VALUE)) {
           all.add(v);
         }
@@ -93,6 +94,6 @@ public final class Buckets {
   }
 
   private GroupState registry() {
-    return host.group(REGISTRY_GROUP).stateMachine().state();
+    return host.replica(REGISTRY_GROUP).state();
   }
 }

@@ -1,16 +1,16 @@
 package io.tributary.service;
 
 import io.tributary.config.TributaryConfig;
-import io.tributary.group.RaftHost;
+import io.tributary.group.Replication;
 import java.util.ArrayList;
 import java.util.List;
 
 /** Read-only cluster inspection for /admin: peers and per-group Raft status. Thread-safe. */
 public final class ClusterStatus {
-  private final RaftHost host;
+  private final Replication host;
   private final TributaryConfig config;
 
-  public ClusterStatus(RaftHost host, TributaryConfig config) {
+  public ClusterStatus(Replication host, TributaryConfig config) {
     this.host = host;
     this.config = config;
   }
@@ -36,11 +36,11 @@ public final class ClusterStatus {
 
   public List<Group> groups() {
     List<Group> out = new ArrayList<>();
-    for (RaftHost.GroupHandle h : host.groups()) {
-      RaftHost.GroupStatus s = host.status(h.index());
-      var state = h.stateMachine().state();
-      out.add(new Group(h.index(), s.role(), s.leaderId(), s.term(), s.commitIndex(), s.appliedIndex(),
-          Math.max(0, s.commitIndex() - s.appliedIndex()), h.batcher().queued(), state == null ? 0 : state.streamCount()));
+    for (int g = 0; g < host.groupCount(); g++) {
+      io.tributary.group.GroupStatus s = host.status(g);
+      var state = host.replica(g).state();
+      out.add(new Group(g, s.role(), s.leaderId(), s.term(), s.commitIndex(), s.appliedIndex(),
+          Math.max(0, s.commitIndex() - s.appliedIndex()), s.pendingAppends(), state == null ? 0 : state.streamCount()));
     }
     return out;
   }

@@ -2,7 +2,7 @@ package io.tributary.service;
 
 import io.tributary.common.Clock;
 import io.tributary.common.StreamKey;
-import io.tributary.group.RaftHost;
+import io.tributary.group.Replication;
 import io.tributary.state.Command;
 import io.tributary.state.GroupState;
 import io.tributary.state.StreamView;
@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ExpirySweep implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ExpirySweep.class);
-  private final RaftHost host;
+  private final Replication host;
   private final Clock clock;
   private final TtlTracker ttl;
   private final int probesMax;
@@ -44,7 +44,7 @@ public final class ExpirySweep implements AutoCloseable {
     return t;
   });
 
-  ExpirySweep(RaftHost host, Clock clock, TtlTracker ttl, int probesMax) {
+  ExpirySweep(Replication host, Clock clock, TtlTracker ttl, int probesMax) {
     this.host = host;
     this.clock = clock;
     this.ttl = ttl;
@@ -58,24 +58,24 @@ public final class ExpirySweep implements AutoCloseable {
   /** One pass over the groups this node leads; returns the number of probes submitted. */
   public int pass() {
     int submitted = 0;
-    for (RaftHost.GroupHandle h : host.groups()) {
-      if (!host.leads(h.index())) {
+    for (int g = 0; g < host.groupCount(); g++) {
+      if (!host.leads(g)) {
         continue;
       }
-      GroupState state = h.stateMachine().state();
+      GroupState state = host.replica(g).state();
       if (state == null) {
         continue;
       }
       List<StreamKey> expired = expired(state, probesMax - submitted);
       List<CompletableFuture<?>> probes = new ArrayList<>(expired.size());
       for (StreamKey k : expired) {
-        probes.add(h.batcher().submit(new Command.Touch(k, Command.Touch.EXPIRY_PROBE), 64));
+        probes.add(host.submit(g, new Command.Touch(k, Command.Touch.EXPIRY_PROBE), 0));
       }
       submitted += probes.size();
       try {
         CompletableFuture.allOf(probes.toArray(new CompletableFuture<?>[0])).join();
       } catch (RuntimeException e) {
-        LOG.debug("group {}: expiry probes not all applied ({}); the next pass retries", h.index(), e.toString());
+        LOG.debug("group {}: expiry probes not all applied ({}); the next pass retries", g, e.toString());
       }
       if (submitted >= probesMax) {
         break;

@@ -1,6 +1,6 @@
 package io.tributary.service;
 
-import io.tributary.group.RaftHost;
+import io.tributary.group.Replication;
 import io.tributary.state.SnapshotTransfer;
 import io.tributary.common.UnavailableException;
 import io.tributary.storage.CorruptRecordException;
@@ -21,7 +21,7 @@ public final class SnapshotExports {
   /** Exports waiting to be verified; Ratis runs at most one installation per follower and group. */
   private static final int QUEUED_MAX = 1024;
 
-  private final RaftHost host;
+  private final Replication host;
   private final java.util.concurrent.ThreadPoolExecutor verifier = new java.util.concurrent.ThreadPoolExecutor(1, 1,
       60, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.ArrayBlockingQueue<>(QUEUED_MAX), r -> {
         Thread t = new Thread(r, "tributary-snapshot-export");
@@ -29,7 +29,7 @@ public final class SnapshotExports {
         return t;
       });
 
-  public SnapshotExports(RaftHost host) {
+  public SnapshotExports(Replication host) {
     this.host = host;
     verifier.allowCoreThreadTimeOut(true);
   }
@@ -67,7 +67,7 @@ public final class SnapshotExports {
   }
 
   private Stream prepare(int g) throws IOException {
-    SnapshotTransfer.Export e = host.group(g).stateMachine().exportLatestSnapshot();
+    SnapshotTransfer.Export e = host.replica(g).exportLatestSnapshot();
     if (e == null) {
       return null;
     }

@@ -6,7 +6,7 @@ import io.tributary.cold.ObjectStoreUnavailableException;
 import io.tributary.common.Clock;
 import io.tributary.common.UnavailableException;
 import io.tributary.common.StreamKey;
-import io.tributary.group.RaftHost;
+import io.tributary.group.Replication;
 import io.tributary.state.AppSnapshot;
 import io.tributary.state.ColdIndex;
 import io.tributary.state.GroupState;
@@ -25,7 +25,7 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class StreamReads {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StreamReads.class);
-  private final RaftHost host;
+  private final Replication host;
   private final Clock clock;
   private final ReadPool pool;
   private final TtlTracker ttl;
@@ -33,7 +33,7 @@ public final class StreamReads {
   /** Where blobs above snapshot-inline-bytes-max live; null when no store every replica can read. */
   private final ObjectStore blobStore;
 
-  StreamReads(RaftHost host, Clock clock, ReadPool pool, TtlTracker ttl, ColdReads cold, ObjectStore blobStore) {
+  StreamReads(Replication host, Clock clock, ReadPool pool, TtlTracker ttl, ColdReads cold, ObjectStore blobStore) {
     this.blobStore = blobStore;
     this.host = host;
     this.clock = clock;
@@ -47,7 +47,7 @@ public final class StreamReads {
 
   /** Resolves a key without renewing its TTL (HEAD). */
   public Lookup lookup(StreamKey key) {
-    StreamView v = host.groupOf(key).stateMachine().state().view(key);
+    StreamView v = host.replica(key).view(key);
     if (v == null) {
       return new Lookup(ReadResult.Status.NOT_FOUND, null, null);
     }
@@ -184,7 +184,7 @@ public final class StreamReads {
    * cold index, which by then covers it; null if {@code cachedOnly} and the object store is needed.
    */
   private byte[] ownRange(StreamView v, long from, long to, boolean cachedOnly) {
-    var state = host.group(v.group()).stateMachine().state();
+    var state = host.replica(v.group()).state();
     var store = state.store();
     for (int attempt = 0; ; attempt++) {
       StreamView latest = state.viewById(v.streamId());
@@ -248,7 +248,7 @@ public final class StreamReads {
    * is registered before the cold end is checked, so a publish in between is not missed.
    */
   private ColdIndex.View awaitTiered(GroupState state, StreamView v, long to, ColdIndex.View seen) {
-    var watches = host.group(v.group()).stateMachine().coldWatches();
+    var watches = host.replica(v.group()).coldWatches();
     long deadlineNanos = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(cold.waitMillis());
     ColdIndex.View ci = seen;
     while (ci.end() < to) {
@@ -393,7 +393,7 @@ public final class StreamReads {
         throw new UnavailableException("object store unavailable: " + e.getMessage(), 5);
       }
     }
-    return StreamReader.read(host.group(v.group()).stateMachine().state().store(), snap.blobId(), snap.index(),
+    return StreamReader.read(host.replica(v.group()).state().store(), snap.blobId(), snap.index(),
         snap.length(), 0, snap.length(), false);
   }
 
@@ -408,7 +408,7 @@ public final class StreamReads {
 
   /** This replica's view of stream {@code streamId} of group {@code group}, or null. */
   StreamView viewById(int group, long streamId) {
-    return host.group(group).stateMachine().state().viewById(streamId);
+    return host.replica(group).viewById(streamId);
   }
 
   /**
@@ -425,7 +425,7 @@ public final class StreamReads {
 
   private StreamView source(StreamView v) {
     StreamView.Fork f = v.fork();
-    return f == null ? null : host.group(f.sourceGroup()).stateMachine().state().viewById(f.sourceStreamId());
+    return f == null ? null : host.replica(f.sourceGroup()).viewById(f.sourceStreamId());
   }
 
   /**
@@ -433,7 +433,7 @@ public final class StreamReads {
    * changes; runs it at once if the stream already moved past {@code offset}, closed or vanished.
    */
   public Watch watch(StreamInfo info, long offset, Runnable wake) {
-    var sm = host.groupOf(info.key()).stateMachine();
+    var sm = host.replica(info.key());
     WatchRegistry.Handle h = sm.watches().register(info.streamId(), wake);
     StreamView now = sm.state().viewById(info.streamId());
     if (now == null || now.tail() > offset || now.closed() || now.softDeleted()) {

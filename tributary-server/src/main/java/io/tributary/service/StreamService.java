@@ -4,7 +4,7 @@ import io.tributary.common.Clock;
 import io.tributary.common.StreamKey;
 import io.tributary.common.UnavailableException;
 import io.tributary.config.TributaryConfig;
-import io.tributary.group.RaftHost;
+import io.tributary.group.Replication;
 import io.tributary.state.Command;
 import io.tributary.common.ContentTypes;
 import io.tributary.state.Outcome;
@@ -19,7 +19,7 @@ import java.util.function.Supplier;
  * Ratis or read-pool threads; holds no mutable state of its own beyond {@link TtlTracker}.
  */
 public final class StreamService {
-  private final RaftHost host;
+  private final Replication host;
   private final Clock clock;
   private final TributaryConfig config;
   private final Supplier<String> pinIds;
@@ -48,7 +48,7 @@ public final class StreamService {
    * @param claims this node's uploads, shared with the tier and the orphan sweep
    * @param disk free-space admission of writes
    */
-  public StreamService(RaftHost host, Clock clock, TributaryConfig config, Supplier<String> pinIds, ReadPool readPool,
+  public StreamService(Replication host, Clock clock, TributaryConfig config, Supplier<String> pinIds, ReadPool readPool,
       io.tributary.cold.BlockCache coldCache, io.tributary.group.ColdTier tier, io.tributary.cold.ObjectStore blobStore,
       io.tributary.group.UploadClaims claims, io.tributary.storage.DiskSpace disk) {
     this.host = host;
@@ -155,7 +155,7 @@ public final class StreamService {
     if (!ContentTypes.isJson(contentType)) {
       return false;
     }
-    StreamView v = host.groupOf(key).stateMachine().state().view(key);
+    StreamView v = host.replica(key).view(key);
     return v == null || v.json();
   }
 
@@ -177,7 +177,7 @@ public final class StreamService {
 
   /** Deletes the stream; {@code incarnation} -1, or the only incarnation it may delete ({@code Stream-Incarnation}). */
   public CompletableFuture<WriteResult> delete(StreamKey key, long incarnation) {
-    StreamView before = host.groupOf(key).stateMachine().state().view(key);
+    StreamView before = host.replica(key).view(key);
     return submit(key, guarded(new Command.Delete(key), incarnation), 0).thenApply(o -> {
       releaseIfAsked(o);
       if (o.code() == Outcome.Code.DELETED && before != null) {
@@ -233,8 +233,7 @@ public final class StreamService {
         return CompletableFuture.failedFuture(full);
       }
     }
-    // the batcher fails it with a 503 after write-timeout-ms (RaftHost sweeps every batcher)
-    return host.group(group).batcher().submit(c, bytes + 64);
+    return host.submit(group, c, bytes);
   }
 
   /** Commands that add stream bytes: refused while the hot tier is full (see {@link io.tributary.group.ColdTier#admit}). */
@@ -253,7 +252,7 @@ public final class StreamService {
     return pinIds;
   }
 
-  RaftHost host() {
+  Replication host() {
     return host;
   }
 

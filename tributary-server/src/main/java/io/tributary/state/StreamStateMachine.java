@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * newest snapshot that fails its CRC is moved aside first ({@link SnapshotFallback}): the group
  * then starts from the previous one and re-applies the log behind it.
  */
-public final class StreamStateMachine extends BaseStateMachine {
+public final class StreamStateMachine extends BaseStateMachine implements Replica {
   private static final Logger LOG = LoggerFactory.getLogger(StreamStateMachine.class);
 
   private final int group;
@@ -86,35 +86,42 @@ public final class StreamStateMachine extends BaseStateMachine {
     this.readCacheBytes = readCacheBytes;
   }
 
+  @Override
   public int group() {
     return group;
   }
 
   /** The current state; replaced only when a snapshot is (re)loaded. */
+  @Override
   public GroupState state() {
     return state;
   }
 
+  @Override
   public WatchRegistry watches() {
     return watches;
   }
 
   /** Wake-ups fired when a stream's cold ranges grow (its view is republished, no bytes change). */
+  @Override
   public WatchRegistry coldWatches() {
     return coldWatches;
   }
 
   /** The entry this replica stopped at, or null while it applies normally. Any thread. */
+  @Override
   public ApplyFailure failure() {
     return failure;
   }
 
   /** Highest applied log index (published after each apply). */
+  @Override
   public long appliedIndex() {
     return appliedIndex;
   }
 
   /** Completes once this replica has applied {@code index} (at once if it already has). Any thread. */
+  @Override
   public CompletableFuture<Void> awaitApplied(long index) {
     if (appliedIndex >= index) {
       return CompletableFuture.completedFuture(null);
@@ -350,6 +357,7 @@ public final class StreamStateMachine extends BaseStateMachine {
    * verified ({@link io.tributary.storage.CorruptRecordException} if one is damaged); null if none.
    * Any thread but an event loop: it reads every byte it will send.
    */
+  @Override
   public SnapshotTransfer.Export exportLatestSnapshot() throws IOException {
     SingleFileSnapshotInfo snap = smStorage.getLatestSnapshot();
     GroupState s = state;
