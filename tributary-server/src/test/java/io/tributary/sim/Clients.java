@@ -40,7 +40,8 @@ final class Clients {
   /** Cleared when the run heals: no new requests, outstanding ones are still retried to the end. */
   boolean working = true;
   long duplicateDeliveries;
-  long unknownOutcomes;
+  /** Attempts answered with a failure: an unknown outcome (timeout, end of a term) or a refusal (no leader). */
+  long failedAttempts;
   long duplicateAnswers;
 
   Clients(GroupSimulation sim, Scheduler scheduler) {
@@ -130,7 +131,7 @@ final class Clients {
         return;
       }
       if (e != null) {
-        unknownOutcomes++;
+        failedAttempts++;
         scheduler.after(scheduler.between(5, 40), "retry " + what, () -> {
           if (current == c) {
             send();

@@ -107,7 +107,7 @@ final class GroupSimulation {
   }
 
   /** What a run did, for the test's summary line. */
-  record Summary(long events, long entries, int acknowledged, long duplicateDeliveries, long unknownOutcomes,
+  record Summary(long events, long entries, int acknowledged, long duplicateDeliveries, long failedAttempts,
       long duplicateAnswers, Map<String, Integer> faults, long fingerprint) {}
 
   Summary run() {
@@ -144,7 +144,7 @@ final class GroupSimulation {
       }
       settle("after the final restart");
       return new Summary(scheduler.events(), log.lastIndex(), invariants.acknowledgedCount(),
-          clients.duplicateDeliveries, clients.unknownOutcomes, clients.duplicateAnswers, faults,
+          clients.duplicateDeliveries, clients.failedAttempts, clients.duplicateAnswers, faults,
           scheduler.fingerprint());
     } catch (RuntimeException | AssertionError e) {
       throw new AssertionError("simulation seed " + seed + " failed at event " + scheduler.events() + " ("

@@ -130,7 +130,7 @@ final class Invariants {
     return writtenAt.get(tag);
   }
 
-  /** A replica recovered from its snapshot: its bytes are compared again from the start, every ack up to it re-checked. */
+  /** A replica recovered from its snapshot: its bytes are compared again from the start, every ack re-checked. */
   void restarted(Replica r) {
     compared.get(r.id).clear();
     checkedAt[r.id] = 0;
@@ -230,7 +230,8 @@ final class Invariants {
   }
 
   private static String decode(byte[] outcomes) {
-    return CommandCodec.decodeOutcomes(ByteBuffer.wrap(outcomes)).stream().map(o -> o.code().name()).toList().toString();
+    return CommandCodec.decodeOutcomes(ByteBuffer.wrap(outcomes)).stream().map(o -> o.code().name()).toList()
+        .toString();
   }
 
   void check(boolean ok, String message) {

@@ -91,7 +91,7 @@ final class ReplicatedLog {
     return votes >= MAJORITY;
   }
 
-  /** {@code candidate} won a vote: a new term, entries past its log dropped, its no-op appended; returns how many were dropped. */
+  /** {@code candidate} won a vote: a new term, entries past its log dropped (returns how many), its no-op appended. */
   long elect(int candidate) {
     long keep = match[candidate];
     check(keep >= commitIndex, "elected replica " + candidate + " lacks committed entries (log " + keep

@@ -56,7 +56,7 @@ public final class SimulatedReplica implements AutoCloseable {
     return end;
   }
 
-  /** The snapshot bytes of the current state (not written anywhere): equal on replicas that applied the same entries. */
+  /** The snapshot bytes of the current state (written nowhere): equal on replicas that applied the same entries. */
   public byte[] metadata() {
     metadata.reset();
     try {
