@@ -27,7 +27,9 @@ import java.util.function.Function;
  * they enter the log in queue order. The queue is bounded by count and bytes; a full queue is a
  * 503. A command not answered within {@code write-timeout-ms} is failed by {@link #expire} (one
  * sweep for all commands, rather than a timer per append: a per-future {@code orTimeout} cost
- * about a tenth of the server's CPU in scheduling and wake-ups).
+ * about a tenth of the server's CPU in scheduling and wake-ups). Queue times come from
+ * {@link Clock#nanoTime()}, the clock {@link #expire} is given times of, so a test can run the
+ * batcher in virtual time.
  */
 public final class AppendBatcher {
   private record Pending(Command command, int bytes, CompletableFuture<Outcome> future, long queuedNanos) {}
@@ -93,7 +95,7 @@ public final class AppendBatcher {
         return CompletableFuture.failedFuture(new UnavailableException(
             "group " + group + " has too many pending writes (" + queue.size() + " queued)", 1));
       }
-      queue.add(new Pending(command, bytes, f, System.nanoTime()));
+      queue.add(new Pending(command, bytes, f, clock.nanoTime()));
       queuedBytes += bytes;
     }
     drain();
@@ -173,7 +175,7 @@ public final class AppendBatcher {
         outcomes = null;
       }
       if (outcomes != null && outcomes.size() == batch.size()) {
-        long now = System.nanoTime();
+        long now = clock.nanoTime();
         for (int i = 0; i < batch.size(); i++) {
           metrics.completed(group, now - batch.get(i).queuedNanos);
           batch.get(i).future.complete(outcomes.get(i));

@@ -65,6 +65,8 @@ public final class RaftHost implements Replication, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RaftHost.class);
 
   private final TributaryConfig config;
+  /** Stamps entries (wall clock) and times the batchers' queues (elapsed time). */
+  private final Clock clock;
   private final RaftServer server;
   private final List<GroupHandle> groups = new ArrayList<>();
   private final ClientId clientId = ClientId.randomId();
@@ -112,6 +114,7 @@ public final class RaftHost implements Replication, AutoCloseable {
   /** @param halt what the node does once a replica could not apply a committed entry (see {@link io.tributary.state.ReplicaHalt}) */
   public RaftHost(TributaryConfig config, Clock clock, io.tributary.state.ReplicaHalt halt) throws IOException {
     this.config = config;
+    this.clock = clock;
     io.tributary.state.ApplyFaults faults = io.tributary.state.ApplyFaults.fromSystemProperties();
     Path raftDir = config.dataDir().resolve("raft");
     Files.createDirectories(raftDir);
@@ -155,7 +158,7 @@ public final class RaftHost implements Replication, AutoCloseable {
   public void start() throws IOException {
     long sweepMillis = Math.max(10, Math.min(250, config.writeTimeoutMillis() / 10));
     writeTimeouts.scheduleWithFixedDelay(() -> {
-      long now = System.nanoTime();
+      long now = clock.nanoTime(); // the batchers' queue clock
       for (GroupHandle h : groups) {
         h.batcher().expire(now);
       }

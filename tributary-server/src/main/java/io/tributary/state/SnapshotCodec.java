@@ -59,10 +59,21 @@ final class SnapshotCodec {
    */
   static MD5Hash write(GroupState s, long storeEnd, Path target) throws IOException {
     Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
-    CRC32C crc = new CRC32C();
     MessageDigest md5 = MD5FileUtil.newMD5();
-    try (OutputStream fo = new DigestOutputStream(Files.newOutputStream(tmp), md5);
-        CheckedOutputStream co = new CheckedOutputStream(new BufferedOutputStream(fo, 1 << 16), crc);
+    write(s, storeEnd, new BufferedOutputStream(new DigestOutputStream(Files.newOutputStream(tmp), md5), 1 << 16));
+    io.tributary.common.DurableFiles.fsync(tmp);
+    io.tributary.common.DurableFiles.moveDurably(tmp, target);
+    return MD5Hash.newInstance(md5.digest());
+  }
+
+  /**
+   * Writes the snapshot's bytes to {@code out} (unbuffered; closed on return): what {@link
+   * #write(GroupState, long, Path)} puts in the file. Also the replicas' canonical state for
+   * comparisons in tests.
+   */
+  static void write(GroupState s, long storeEnd, OutputStream out) throws IOException {
+    CRC32C crc = new CRC32C();
+    try (CheckedOutputStream co = new CheckedOutputStream(out, crc);
         DataOutputStream o = new DataOutputStream(co)) {
       o.writeInt(MAGIC);
       o.writeInt(VERSION);
@@ -90,9 +101,6 @@ final class SnapshotCodec {
       o.flush();
       o.writeInt((int) crc.getValue());
     }
-    io.tributary.common.DurableFiles.fsync(tmp);
-    io.tributary.common.DurableFiles.moveDurably(tmp, target);
-    return MD5Hash.newInstance(md5.digest());
   }
 
   private static void writeEntry(DataOutputStream o, StreamEntry e) throws IOException {

@@ -252,30 +252,47 @@ public final class StreamStateMachine extends BaseStateMachine implements Replic
       SnapshotTransfer.deleteTree(installing);
     }
     SegmentStore store = new SegmentStore(segmentDir, segmentBytesMax, tailCacheBytes, readCacheBytes);
-    GroupState s = new GroupState(group, store, watches, coldWatches, faults);
+    GroupState s = recover(new GroupState(group, store, watches, coldWatches, faults),
+        snapshot == null ? null : snapshot.getFile().getPath(), snapshot == null ? "" : snapshot.getTermIndex().toString());
     if (snapshot == null) {
-      store.truncateTo(0);
       LOG.info("group {}: no snapshot; segments reset, the log will be re-applied", group);
     } else {
-      Path file = snapshot.getFile().getPath();
-      long end = SnapshotCodec.read(file, s);
-      if (store.end() < end && store.firstPosition() < store.end()) {
-        // (a store with no segments at all had every one dropped after tiering: nothing is missing)
-        throw new IOException("group " + group + ": segments end at " + store.end() + " but snapshot "
-            + snapshot.getTermIndex() + " needs " + end + " (data directory damaged)");
-      }
-      store.truncateTo(end);
-      store.markSnapshotEnd(end);
-      s.trimIndexes(); // segments deleted after this snapshot was written: forget their records too
       setLastAppliedTermIndex(snapshot.getTermIndex());
       setApplied(snapshot.getIndex());
       LOG.info("group {}: loaded snapshot {} with {} streams, segments end {}", group, snapshot.getTermIndex(),
-          s.streamCount(), end);
+          s.streamCount(), s.store.end());
     }
     state = s;
     // a reloaded snapshot may change any stream: wake every live reader so it re-checks
     watches.fireAll();
     coldWatches.fireAll();
+  }
+
+  /**
+   * Brings an empty {@code s} to the state of the snapshot in {@code snapshotFile} (null: no
+   * snapshot, the empty state): reads the metadata and truncates the segments to the end it
+   * records, so re-applying the log after the snapshot's index rewrites exactly the bytes that
+   * followed. Returns {@code s}. Package-private so the deterministic simulation recovers
+   * replicas through this same code.
+   *
+   * @param snapshotName the snapshot's term and index, for messages
+   */
+  static GroupState recover(GroupState s, Path snapshotFile, String snapshotName) throws IOException {
+    SegmentStore store = s.store;
+    if (snapshotFile == null) {
+      store.truncateTo(0);
+      return s;
+    }
+    long end = SnapshotCodec.read(snapshotFile, s);
+    if (store.end() < end && store.firstPosition() < store.end()) {
+      // (a store with no segments at all had every one dropped after tiering: nothing is missing)
+      throw new IOException("group " + s.group + ": segments end at " + store.end() + " but snapshot "
+          + snapshotName + " needs " + end + " (data directory damaged)");
+    }
+    store.truncateTo(end);
+    store.markSnapshotEnd(end);
+    s.trimIndexes(); // segments deleted after this snapshot was written: forget their records too
+    return s;
   }
 
   /**
