@@ -2,6 +2,7 @@ package io.tributary.tiering;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tributary.testing.NodeProbe;
 import io.tributary.testing.S3ProxyServer;
 import io.tributary.testing.ServerProcess;
 import io.tributary.testing.StreamClient;
@@ -23,8 +24,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -168,7 +167,7 @@ class ColdMemoryBench {
           Thread.sleep(20);
         }
         System.out.printf("BENCH restart: process start to /readyz 200 in %d ms with %.1f MiB stored (newest metadata"
-            + " snapshots: %d bytes)%n", (System.nanoTime() - start) / 1_000_000, total / (double) MIB, snapshotBytes(node.dataDir()));
+            + " snapshots: %d bytes)%n", (System.nanoTime() - start) / 1_000_000, total / (double) MIB, NodeProbe.snapshotBytes(node.dataDir()));
         report("after restart", node, url);
         verifyAll(client, url, appendsPerStream, streamBytes, "after restart");
       }
@@ -293,80 +292,21 @@ class ColdMemoryBench {
         bytes / (double) MIB / s);
   }
 
-  private static final Pattern USED = Pattern.compile("used (\\d+)K");
-
   /** Prints heap used (as found, then after a full GC), RSS and the tier's gauges. */
   private static void report(String when, ServerProcess node, String url) {
     try {
-      long used = heapUsedKib(node.pid());
-      jcmd(node.pid(), "GC.run");
-      long live = heapUsedKib(node.pid());
-      long rss = 0;
-      for (String line : Files.readAllLines(Path.of("/proc/" + node.pid() + "/status"))) {
-        if (line.startsWith("VmRSS:")) {
-          rss = Long.parseLong(line.replaceAll("[^0-9]", ""));
-        }
-      }
+      long used = NodeProbe.heapUsedKib(node.pid());
+      long live = NodeProbe.liveHeapKib(node.pid());
+      long rss = NodeProbe.rssKib(node.pid());
       HttpClient h = HttpClient.newHttpClient();
       System.out.printf("BENCH memory %-26s heap used %4d MiB, after full GC %4d MiB, RSS %4d MiB | hot %5.0f MiB, cold %5.0f MiB,"
           + " untiered %5.0f MiB | indexed records %,.0f, long[] %.1f MiB, newest metadata snapshots %,d B%n", when + ":", used / 1024,
           live / 1024, rss / 1024, TierNodes.metric(h, url, "tributary_group_hot_bytes") / MIB,
           TierNodes.metric(h, url, "tributary_group_cold_bytes") / MIB, TierNodes.metric(h, url, "tributary_group_untiered_bytes") / MIB,
-          TierNodes.metric(h, url, "tributary_group_index_records"), longArrayBytes(node.pid()) / (double) MIB,
-          snapshotBytes(node.dataDir()));
+          TierNodes.metric(h, url, "tributary_group_index_records"), NodeProbe.longArrayBytes(node.pid()) / (double) MIB,
+          NodeProbe.snapshotBytes(node.dataDir()));
     } catch (Exception e) {
       System.out.println("BENCH memory " + when + ": could not measure: " + e);
     }
   }
-
-  private static final Pattern LONG_ARRAYS = Pattern.compile("(?m)^\\s*\\d+:\\s+\\d+\\s+(\\d+)\\s+\\[J\\b");
-
-  /** Bytes of live {@code long[]} instances (the record index is two of them per stream) from a class histogram. */
-  private static long longArrayBytes(long pid) throws Exception {
-    Matcher m = LONG_ARRAYS.matcher(jcmd(pid, "GC.class_histogram"));
-    return m.find() ? Long.parseLong(m.group(1)) : -1;
-  }
-
-  private static long heapUsedKib(long pid) throws Exception {
-    Matcher m = USED.matcher(jcmd(pid, "GC.heap_info"));
-    long kib = 0;
-    if (m.find()) {
-      kib = Long.parseLong(m.group(1));
-    }
-    return kib;
-  }
-
-  private static String jcmd(long pid, String command) throws Exception {
-    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(), Long.toString(pid), command)
-        .redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    p.waitFor();
-    return out;
-  }
-
-  private static final Pattern SNAPSHOT_FILE = Pattern.compile("snapshot\\.(\\d+)_(\\d+)");
-
-  /** Bytes of the newest metadata snapshot of each group ({@code raft/<group>/sm/snapshot.<term>_<index>}), summed. */
-  private static long snapshotBytes(Path dataDir) throws IOException {
-    Map<Path, Path> newest = new HashMap<>();
-    try (var files = Files.walk(dataDir)) {
-      for (Path f : files.filter(Files::isRegularFile).toList()) {
-        Matcher m = SNAPSHOT_FILE.matcher(f.getFileName().toString());
-        if (m.matches()) {
-          newest.merge(f.getParent(), f, (a, b) -> index(a) >= index(b) ? a : b);
-        }
-      }
-    }
-    long sum = 0;
-    for (Path f : newest.values()) {
-      sum += Files.size(f);
-    }
-    return sum;
-  }
-
-  private static long index(Path snapshotFile) {
-    Matcher m = SNAPSHOT_FILE.matcher(snapshotFile.getFileName().toString());
-    return m.matches() ? Long.parseLong(m.group(2)) : -1;
-  }
-
 }

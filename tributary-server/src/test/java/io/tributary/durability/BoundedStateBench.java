@@ -1,0 +1,186 @@
+package io.tributary.durability;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.tributary.testing.NodeProbe;
+import io.tributary.testing.ServerProcess;
+import io.tributary.testing.StreamClient;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Goal: state that client input grows comes back to its bounds by itself: expired streams nobody
+ * asks for, and producers beyond the per-stream bound once they are idle; and how much disk the
+ * data of deleted streams keeps. Not part of the default run (the name does not match surefire's
+ * patterns); run it with
+ * {@code ./mvnw -B -ntp -o test -pl tributary-server -Dtest=BoundedStateBench -Dsurefire.failIfNoSpecifiedTests=false}
+ * (sizes: {@code -Dbench.expiredStreams} (100,000), {@code -Dbench.producers} (10,000),
+ * {@code -Dbench.deletedBytes} (1 GiB)). Results are lines starting with {@code BENCH}.
+ *
+ * <p>Method: one node out of process ({@code -Xmx512m}, one group, tiering off) with a sweep every
+ * 200 ms, at most 1,000 producers per stream and a 2 s producer expiry. (1) Create the expired
+ * streams with a 1 s TTL, 64 requests in flight; measure heap after a full GC, the newest
+ * metadata snapshot and the stream count; wait until the sweep removed them; write enough
+ * entries for a new snapshot; measure again. (2) Producers append one record each to one
+ * stream, 1,000 at a time (the bound), the next thousand 2.5 s later, when the previous ones have
+ * expired; each wave must be accepted whole; snapshot and heap at the end. (3) Write the deleted
+ * bytes into 64 streams, delete them, write a little more so a snapshot follows; disk of the data
+ * directory before and after.
+ */
+class BoundedStateBench {
+  private static final int EXPIRED = Integer.getInteger("bench.expiredStreams", 100_000);
+  private static final int PRODUCERS = Integer.getInteger("bench.producers", 10_000);
+  private static final long DELETED = Long.getLong("bench.deletedBytes", 1L << 30);
+  private static final int WAVE = 1000;
+  private static final long MIB = 1 << 20;
+
+  @TempDir
+  Path dir;
+
+  private final HttpClient http = HttpClient.newBuilder().executor(Executors.newVirtualThreadPerTaskExecutor()).build();
+  private final StreamClient client = new StreamClient(Duration.ofSeconds(30));
+  private ServerProcess node;
+
+  @Test
+  void clientGrownStateReturnsToItsBounds() throws Exception {
+    node = ServerProcess.builder(dir.resolve("data")).name("bounds-bench").logDir(dir).settings(Map.of(
+        "expiry-sweep-interval-ms", "200", "expiry-sweep-probes-max", "10000",
+        "producers-per-stream-max", Integer.toString(WAVE), "producer-idle-expiry-ms", "2000",
+        "snapshot-interval-entries", "200", "segment-bytes-max", "64MiB", "tiering", "off")).build();
+    node.start();
+    try {
+      expiredStreams();
+      producers();
+      deletedData();
+    } finally {
+      node.close();
+      client.close();
+    }
+  }
+
+  private void expiredStreams() throws Exception {
+    long t0 = System.nanoTime();
+    parallel(EXPIRED, i -> send("PUT", "/v1/stream/ttl-" + i, "", "Stream-TTL", "1"), 201);
+    report(String.format("%,d TTL streams created in %.1f s", EXPIRED, (System.nanoTime() - t0) / 1e9));
+    long t1 = System.nanoTime();
+    await("the sweep removes them").atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(500))
+        .until(() -> metric("tributary_group_streams{group=\"0\"}") == 0);
+    double sweptS = (System.nanoTime() - t1) / 1e9;
+    snapshotSoon();
+    report(String.format("swept in %.1f s, %,d probes", sweptS, metric("tributary_expiry_probes_total")));
+  }
+
+  private void producers() throws Exception {
+    assertThat(client.create(node.baseUrl(), "producers", "text/plain").statusCode()).isEqualTo(201);
+    long t0 = System.nanoTime();
+    for (int wave = 0; wave * WAVE < PRODUCERS; wave++) {
+      int base = wave * WAVE;
+      if (wave > 0) {
+        Thread.sleep(2500); // the workload: a new wave of producers after the previous ones went idle
+      }
+      parallel(Math.min(WAVE, PRODUCERS - base), i -> send("POST", "/v1/stream/producers", "x", "Producer-Id",
+          "producer-" + (base + i), "Producer-Epoch", "0", "Producer-Seq", "0"), 200);
+    }
+    snapshotSoon();
+    report(String.format("%,d producers in waves of %,d (%.1f s)", PRODUCERS, WAVE, (System.nanoTime() - t0) / 1e9));
+  }
+
+  private void deletedData() throws Exception {
+    int streams = 64;
+    byte[] chunk = new byte[(int) MIB];
+    long per = DELETED / streams;
+    for (int s = 0; s < streams; s++) {
+      assertThat(client.create(node.baseUrl(), "doomed-" + s, "application/octet-stream").statusCode()).isEqualTo(201);
+    }
+    parallel(streams, s -> {
+      for (long written = 0; written < per; written += chunk.length) {
+        int status = client.append(node.baseUrl(), "doomed-" + s, "application/octet-stream", chunk, null).statusCode();
+        if (status != 204 && status != 200) {
+          return status;
+        }
+      }
+      return 204;
+    }, 204);
+    long before = NodeProbe.diskBytes(node.dataDir());
+    parallel(streams, s -> send("DELETE", "/v1/stream/doomed-" + s, null), 204);
+    snapshotSoon();
+    Thread.sleep(2000); // the workload: time for any background reclamation
+    System.out.printf("BENCH deleted %.0f MiB in %d streams: data directory %.0f MiB before the deletes, %.0f MiB after%n",
+        DELETED / (double) MIB, streams, before / (double) MIB, NodeProbe.diskBytes(node.dataDir()) / (double) MIB);
+  }
+
+  /** Writes enough small entries for the next metadata snapshot (every 200 entries here). */
+  private void snapshotSoon() throws Exception {
+    client.create(node.baseUrl(), "filler", "text/plain");
+    for (int i = 0; i < 250; i++) {
+      client.append(node.baseUrl(), "filler", "text/plain", new byte[] {'.'}, null);
+    }
+  }
+
+  private void report(String when) throws Exception {
+    System.out.printf("BENCH %-48s streams %,d | heap after full GC %,d MiB, RSS %,d MiB | newest metadata snapshot %,d KiB%n",
+        when + ":", metric("tributary_group_streams{group=\"0\"}"), NodeProbe.liveHeapKib(node.pid()) / 1024,
+        NodeProbe.rssKib(node.pid()) / 1024, NodeProbe.snapshotBytes(node.dataDir()) / 1024);
+  }
+
+  private interface Call {
+    int run(int i) throws Exception;
+  }
+
+  /** Runs {@code call} for 0..n-1 with 64 in flight; every one must answer {@code expect}. */
+  private static void parallel(int n, Call call, int expect) throws Exception {
+    AtomicLong next = new AtomicLong();
+    try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+      List<Future<?>> workers = new ArrayList<>();
+      for (int w = 0; w < 64; w++) {
+        workers.add(pool.submit(() -> {
+          for (long i = next.getAndIncrement(); i < n; i = next.getAndIncrement()) {
+            int status = call.run((int) i);
+            assertThat(status).as("request %d", i).isEqualTo(expect);
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : workers) {
+        f.get();
+      }
+    }
+  }
+
+  private int send(String method, String path, String body, String... headers) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(node.baseUrl() + path)).timeout(Duration.ofSeconds(30))
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    if (body != null) {
+      b.header("Content-Type", "text/plain");
+    }
+    for (int i = 0; i < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+  }
+
+  private long metric(String name) throws Exception {
+    String text = new String(client.get(node.baseUrl(), "/metrics").body(), StandardCharsets.UTF_8);
+    for (String line : text.split("\n")) {
+      if (line.startsWith(name + " ")) {
+        return Long.parseLong(line.substring(name.length() + 1).trim());
+      }
+    }
+    throw new AssertionError("no " + name + " in /metrics");
+  }
+}
