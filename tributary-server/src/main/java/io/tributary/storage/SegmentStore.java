@@ -95,9 +95,7 @@ public final class SegmentStore implements AutoCloseable {
       List<Segment> found = new ArrayList<>();
       try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.seg")) {
         for (Path p : ds) {
-          String name = p.getFileName().toString();
-          long base = Long.parseLong(name.substring(0, name.length() - 4));
-          found.add(new Segment(base, p, FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE)));
+          found.add(new Segment(baseOf(p), p, FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE)));
         }
       }
       found.sort((a, b) -> Long.compare(a.base, b.base));
@@ -721,6 +719,12 @@ public final class SegmentStore implements AutoCloseable {
     }
     blocks.forget(seg.base, from - seg.base, to - seg.base);
     return rewritten;
+  }
+
+  /** Global position of the first byte of a segment file, from its name (see {@link #fileName}). */
+  public static long baseOf(Path segmentFile) {
+    String name = segmentFile.getFileName().toString();
+    return Long.parseLong(name.substring(0, name.length() - ".seg".length()));
   }
 
   /** Name of the segment file starting at global position {@code base}. */
