@@ -84,7 +84,7 @@ class CorruptionClusterTest {
     List<ProducerLedger> streams = new ArrayList<>();
     for (int i = 0; i < STREAMS; i++) {
       ProducerLedger s = new ProducerLedger(seed, i, "damaged-" + i, 1);
-      create(cluster.member(i % 3), s.name);
+      cluster.create(cluster.member(i % 3), s.name, DEADLINE, ctx);
       streams.add(s);
     }
     ClusterWriter writer = new ClusterWriter(0, streams, cluster.members(), client, progress, seed, ctx);
@@ -229,23 +229,6 @@ class CorruptionClusterTest {
     String text = new String(client.get(node.baseUrl(), "/metrics").body(), StandardCharsets.UTF_8);
     return text.lines().filter(l -> l.startsWith(name + " "))
         .mapToDouble(l -> Double.parseDouble(l.substring(name.length() + 1).trim())).sum();
-  }
-
-  private void create(ClusterNodes.Member via, String name) {
-    await("PUT " + name + " via " + via.id() + " [" + ctx + "]").atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
-        .until(() -> {
-          HttpResponse<byte[]> r;
-          try {
-            r = client.create(via.baseUrl(), name, ProducerLedger.CONTENT_TYPE);
-          } catch (IOException e) {
-            return false;
-          }
-          if (r.statusCode() == 503) {
-            return false;
-          }
-          assertThat(r.statusCode()).as("PUT %s via %s [%s]", name, via.id(), ctx).isIn(200, 201);
-          return true;
-        });
   }
 
   @AfterEach
