@@ -53,6 +53,17 @@ public final class GroupMetrics {
       .labelNames("group")
       .register(registry);
 
+  private final Counter repairs = Counter.builder()
+      .name("tributary_repairs_total")
+      .help("repairs of damaged segment records from a peer, by result: repaired, intact (nothing left to repair), "
+          + "gone (segment dropped after tiering), failed (an attempt no peer could serve; retried), abandoned")
+      .labelNames("group", "result")
+      .register(registry);
+
+  void repair(int group, String result) {
+    repairs.labelValues(Integer.toString(group), result).inc();
+  }
+
   void scrubVerified(long bytes) {
     scrubBytes.inc(bytes);
   }

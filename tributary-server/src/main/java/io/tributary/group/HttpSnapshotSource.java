@@ -16,15 +16,17 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.LoggerFactory;
 
 /**
- * Fetches a group's snapshot stream from a peer's {@code GET /internal/snapshot/{group}}. Runs on
- * the installing group's download thread (blocking I/O is fine there).
+ * Fetches from a peer's node-to-node routes: a group's snapshot stream
+ * ({@code GET /internal/snapshot/{group}}) for an installing follower, and a verified segment
+ * range ({@code GET /internal/segment/{group}?from=&to=}) for {@link SegmentRepair}. Runs on the
+ * installing group's download thread or the repair thread (blocking I/O is fine on both).
  *
  * <p>Every wait is bounded by {@code request-timeout-ms}: the response head, and then each stretch
  * without body bytes ({@link IdleDeadline}). A download that hangs (the peer is cut off, not dead)
  * would otherwise keep the group's snapshot installation in progress for good, and Ratis refuses
  * every append to a follower while it is; failing it lets the next notification start afresh.
  */
-final class HttpSnapshotSource implements SnapshotSource {
+final class HttpSnapshotSource implements SnapshotSource, SegmentRepair.PeerRanges {
   private final TributaryConfig config;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final Duration stallMax;
@@ -36,19 +38,46 @@ final class HttpSnapshotSource implements SnapshotSource {
 
   @Override
   public InputStream open(String peerId, int group) throws IOException {
+    // null on a 503: the peer has no snapshot yet, and the follower is sent the log instead
+    return get(peerId, "/internal/snapshot/" + group, -1);
+  }
+
+  @Override
+  public InputStream open(String peerId, int group, long from, long to) throws IOException {
+    InputStream in = get(peerId, "/internal/segment/" + group + "?from=" + from + "&to=" + to, to - from);
+    if (in == null) {
+      throw new IOException(peerId + " is busy (503) serving segment range [" + from + ", " + to + ")");
+    }
+    return in;
+  }
+
+  /**
+   * The body of a 200 from the peer's {@code pathAndQuery} (its length checked when
+   * {@code expectBytes >= 0}), null on a 503, else an {@link IOException} naming the status and
+   * the peer's reason.
+   */
+  private InputStream get(String peerId, String pathAndQuery, long expectBytes) throws IOException {
     TributaryConfig.Peer peer = config.peers().stream().filter(p -> p.id().equals(peerId)).findFirst()
         .orElseThrow(() -> new IOException("unknown peer " + peerId));
-    URI uri = URI.create("http://" + peer.host() + ":" + peer.clientPort() + "/internal/snapshot/" + group);
+    URI uri = URI.create("http://" + peer.host() + ":" + peer.clientPort() + pathAndQuery);
     try {
       HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(uri).timeout(stallMax).GET().build(),
           HttpResponse.BodyHandlers.ofInputStream());
       if (r.statusCode() == 503) {
         r.body().close();
-        return null; // the peer has no snapshot yet: the follower is sent the log instead
+        return null;
       }
       if (r.statusCode() != 200) {
+        String reason;
+        try (InputStream body = r.body()) {
+          reason = new String(body.readNBytes(512), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        throw new IOException(uri + " answered " + r.statusCode() + ": " + reason);
+      }
+      long length = r.headers().firstValueAsLong("content-length").orElse(-1);
+      if (expectBytes >= 0 && length != expectBytes) {
         r.body().close();
-        throw new IOException(uri + " answered " + r.statusCode());
+        throw new IOException(uri + " announced " + length + " bytes, not " + expectBytes);
       }
       return new IdleDeadline(r.body(), stallMax, uri.toString());
     } catch (HttpTimeoutException e) {

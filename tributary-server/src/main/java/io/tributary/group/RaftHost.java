@@ -79,6 +79,8 @@ public final class RaftHost implements Replication, AutoCloseable {
   private final List<ReadBarrier> barriers = new ArrayList<>();
   private final GroupMetrics metrics = new GroupMetrics();
   private Scrub scrub;
+  /** Repairs damaged records from a peer; null on a single node (no peer to repair from). */
+  private final SegmentRepair repair;
   /**
    * Every future this class hands out completes on this thread, never on a Ratis thread. Ratis
    * completes a client reply while it holds the client's sliding-window lock; a callback that then
@@ -135,6 +137,10 @@ public final class RaftHost implements Replication, AutoCloseable {
           config.writeTimeoutMillis(), limits(config), this::clusterFeatureLevel);
       groups.add(new GroupHandle(g, rg, sm, batcher));
     }
+    this.repair = config.peers().size() > 1
+        ? new SegmentRepair(this::storeOf, this::repairPeers, snapshots, config.dataDir().resolve("repair"), metrics,
+            System::nanoTime)
+        : null;
     RaftProperties p = properties(config, raftDir);
     this.properties = p;
     this.forwarderProperties = new RaftProperties(p);
@@ -179,8 +185,15 @@ public final class RaftHost implements Replication, AutoCloseable {
     // announce this build's feature level until the registry group has it (once per start, or
     // again if a snapshot from an older leader replaced the record)
     writeTimeouts.scheduleWithFixedDelay(this::announceIfNeeded, 0, 200, TimeUnit.MILLISECONDS);
+    if (repair != null) {
+      repair.start();
+    }
     scrub = new Scrub(groups.size(), g -> groups.get(g).stateMachine().state(), config.disk().scrubBytesPerSecond(),
-        metrics, (g, e) -> reportDamage(g, e));
+        metrics, (g, e) -> {
+          if (repair != null) {
+            repair.request(g, e);
+          }
+        });
     scrub.start();
     if (config.rejoin() && config.peers().size() > 1) {
       Thread t = new Thread(this::rejoin, "tributary-rejoin");
@@ -302,14 +315,36 @@ public final class RaftHost implements Replication, AutoCloseable {
   }
 
   /**
-   * A read found a damaged record in group {@code g}'s local segments. Returns true when a repair
-   * from a healthy peer is under way (the read may be retried), false when this node has no peer
-   * to repair from. Any thread.
+   * A read found a damaged record in group {@code g}'s local segments: counts it and asks for the
+   * repair of its segment from a peer ({@link SegmentRepair}). Returns true while that repair is
+   * under way (the read may be retried), false when this node has no peer to repair from or no
+   * peer could serve a good copy so far. Any thread; no I/O.
    */
   @Override
   public boolean reportDamage(int g, io.tributary.storage.CorruptRecordException e) {
     metrics.damagedRead(g);
-    return false;
+    return repair != null && repair.request(g, e);
+  }
+
+  /** Group {@code g}'s current segment store, or null while it is not loaded. */
+  private io.tributary.storage.SegmentStore storeOf(int g) {
+    io.tributary.state.GroupState s = groups.get(g).stateMachine().state();
+    return s == null ? null : s.store();
+  }
+
+  /** The peers a repair of group {@code g} asks, in order: its leader (it has the most), then the others. */
+  private List<String> repairPeers(int g) {
+    List<String> out = new ArrayList<>();
+    RaftPeerId leader = knownLeader(g);
+    if (leader != null && !leader.equals(server.getId())) {
+      out.add(leader.toString());
+    }
+    for (TributaryConfig.Peer p : config.peers()) {
+      if (!p.id().equals(config.nodeId()) && !out.contains(p.id())) {
+        out.add(p.id());
+      }
+    }
+    return out;
   }
 
   @Override
@@ -710,6 +745,9 @@ public final class RaftHost implements Replication, AutoCloseable {
     writeTimeouts.shutdownNow();
     if (scrub != null) {
       scrub.close();
+    }
+    if (repair != null) {
+      repair.close();
     }
     server.close();
     completions.shutdown();

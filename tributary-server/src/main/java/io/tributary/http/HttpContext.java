@@ -17,14 +17,17 @@ final class HttpContext {
   final MetricsText metrics;
   final io.tributary.service.ClusterStatus clusterStatus;
   final io.tributary.service.SnapshotExports snapshotExports;
+  final io.tributary.service.SegmentExports segmentExports;
   final AtomicInteger sseSubscribers = new AtomicInteger();
   final AtomicInteger longPolls = new AtomicInteger();
   final AtomicInteger connections = new AtomicInteger();
 
   HttpContext(StreamService service, TributaryConfig config, Cursors cursors, java.util.function.Supplier<java.util.List<String>> notReady, MetricsText metrics,
-      io.tributary.service.ClusterStatus clusterStatus, io.tributary.service.SnapshotExports snapshotExports) {
+      io.tributary.service.ClusterStatus clusterStatus, io.tributary.service.SnapshotExports snapshotExports,
+      io.tributary.service.SegmentExports segmentExports) {
     this.clusterStatus = clusterStatus;
     this.snapshotExports = snapshotExports;
+    this.segmentExports = segmentExports;
     this.service = service;
     this.config = config;
     this.cursors = cursors;

@@ -44,11 +44,11 @@ public final class HttpServer implements AutoCloseable {
   private Channel channel;
 
   public HttpServer(TributaryConfig config, StreamService service, io.tributary.service.ClusterStatus clusterStatus,
-      io.tributary.service.SnapshotExports snapshotExports, Clock clock, java.util.function.Supplier<java.util.List<String>> notReady,
+      io.tributary.service.SnapshotExports snapshotExports, io.tributary.service.SegmentExports segmentExports, Clock clock, java.util.function.Supplier<java.util.List<String>> notReady,
       java.util.function.Supplier<String> metrics) {
     this.config = config;
     this.hc = new HttpContext(service, config, new Cursors(clock, n -> ThreadLocalRandom.current().nextLong(n)), notReady,
-        metrics::get, clusterStatus, snapshotExports);
+        metrics::get, clusterStatus, snapshotExports, segmentExports);
   }
 
   /** Binds and returns the bound port. */

@@ -9,28 +9,83 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.tributary.service.SegmentExports;
 import io.tributary.service.SnapshotExports;
 
 /**
- * Node-to-node routes: {@code GET /internal/snapshot/{group}} streams the group's latest snapshot
- * (metadata + segments, zero-copy file regions) to a replica installing it, once every record in it
- * was verified (off the loop); a damaged one is a 500 naming it. Event-loop only; the file regions
- * are sent by the transport without blocking the loop on reads.
+ * Node-to-node routes, each sent only once every record in it was verified (off the loop; a
+ * damaged one is a 500 naming it):
+ * <ul>
+ *   <li>{@code GET /internal/snapshot/{group}} streams the group's latest snapshot (metadata +
+ *       segments) to a replica installing it;
+ *   <li>{@code GET /internal/segment/{group}?from=<pos>&to=<pos>} streams this replica's segment
+ *       bytes of that global range to a replica repairing a damaged record in it; 404 when the
+ *       range is not held here (dropped after tiering), 409 when it reaches past this replica's end.
+ * </ul>
+ * Event-loop only; file bytes go out as zero-copy file regions, which the transport sends without
+ * blocking the loop on reads.
  */
 final class InternalRoutes {
+  private static final String SNAPSHOT = "/internal/snapshot/";
+  private static final String SEGMENT = "/internal/segment/";
   private final SnapshotExports exports;
+  private final SegmentExports segments;
 
-  InternalRoutes(SnapshotExports exports) {
+  InternalRoutes(SnapshotExports exports, SegmentExports segments) {
     this.exports = exports;
+    this.segments = segments;
   }
 
   void handle(Exchange x) {
     String path = x.query.rawPath();
-    if (!x.method.equals(HttpMethod.GET) || !path.matches("/internal/snapshot/[0-9]{1,3}")) {
+    if (x.method.equals(HttpMethod.GET) && path.matches(SNAPSHOT + "[0-9]{1,3}")) {
+      x.onLoop(exports.export(Integer.parseInt(path.substring(SNAPSHOT.length()))), s -> send(x, s));
+    } else if (x.method.equals(HttpMethod.GET) && path.matches(SEGMENT + "[0-9]{1,3}")) {
+      long from = position(x, "from");
+      long to = position(x, "to");
+      if (from < 0 || to < 0) {
+        x.error(HttpResponseStatus.BAD_REQUEST, "from and to must be segment positions (decimal, >= 0)");
+        return;
+      }
+      x.onLoop(segments.export(Integer.parseInt(path.substring(SEGMENT.length())), from, to), o -> send(x, o));
+    } else {
       x.error(HttpResponseStatus.NOT_FOUND, "no internal route " + path);
-      return;
     }
-    x.onLoop(exports.export(Integer.parseInt(path.substring("/internal/snapshot/".length()))), s -> send(x, s));
+  }
+
+  /** A query parameter as a position, or -1 when missing or not a non-negative decimal. */
+  private static long position(Exchange x, String name) {
+    String v = x.param(name);
+    if (v == null || !v.matches("[0-9]{1,18}")) {
+      return -1;
+    }
+    return Long.parseLong(v);
+  }
+
+  private static void send(Exchange x, SegmentExports.Outcome o) {
+    switch (o) {
+      case SegmentExports.NotHeld n -> x.error(HttpResponseStatus.NOT_FOUND, n.reason());
+      case SegmentExports.Beyond b -> x.error(HttpResponseStatus.CONFLICT, b.reason());
+      case SegmentExports.Verified v -> {
+        streamHead(x, v.totalBytes());
+        for (SegmentExports.Part p : v.parts()) {
+          x.ctx.write(new DefaultFileRegion(p.file().toFile(), p.offset(), p.length()));
+        }
+        streamEnd(x);
+      }
+    }
+  }
+
+  private static void streamHead(Exchange x, long contentLength) {
+    HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+    Responses.addCommonHeaders(head.headers());
+    head.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream");
+    head.headers().set(HttpHeaderNames.CONTENT_LENGTH, contentLength);
+    x.ctx.write(head);
+  }
+
+  private static void streamEnd(Exchange x) {
+    x.ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(f -> x.finished());
   }
 
   private static void send(Exchange x, SnapshotExports.Stream s) {
@@ -38,11 +93,7 @@ final class InternalRoutes {
       x.respond(Responses.unavailable("no snapshot yet", 1));
       return;
     }
-    HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-    Responses.addCommonHeaders(head.headers());
-    head.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream");
-    head.headers().set(HttpHeaderNames.CONTENT_LENGTH, s.totalBytes());
-    x.ctx.write(head);
+    streamHead(x, s.totalBytes());
     x.ctx.write(Unpooled.wrappedBuffer(s.header()));
     for (SnapshotExports.Part p : s.parts()) {
       if (p.prefix().length > 0) {
@@ -52,6 +103,6 @@ final class InternalRoutes {
         x.ctx.write(new DefaultFileRegion(p.file().toFile(), p.offset(), p.length()));
       }
     }
-    x.ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(f -> x.finished());
+    streamEnd(x);
   }
 }

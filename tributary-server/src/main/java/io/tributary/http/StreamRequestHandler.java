@@ -39,7 +39,7 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
     this.reads = new ReadRoutes(hc);
     this.buckets = new BucketRoutes(hc);
     this.admin = new AdminRoutes(hc.clusterStatus);
-    this.internal = new InternalRoutes(hc.snapshotExports);
+    this.internal = new InternalRoutes(hc.snapshotExports, hc.segmentExports);
     this.history = new HistoryRoutes(hc);
     this.batches = new BatchRoutes(hc);
   }

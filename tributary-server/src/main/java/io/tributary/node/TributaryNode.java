@@ -78,7 +78,8 @@ public final class TributaryNode implements AutoCloseable {
     service = new StreamService(raft, clock, config, () -> UUID.randomUUID().toString(), readPool, coldCache,
         tier, shared ? objectStore : null, claims, disk);
     service.start();
-    http = new HttpServer(config, service, new ClusterStatus(raft, config), new SnapshotExports(raft), clock, this::notReady,
+    http = new HttpServer(config, service, new ClusterStatus(raft, config), new SnapshotExports(raft),
+        new io.tributary.service.SegmentExports(raft, config.segmentBytesMax()), clock, this::notReady,
         this::metrics);
     port = http.start();
     LOG.info("Tributary node {} listening on http://{}:{} (data in {})", config.nodeId(), config.host(), port,

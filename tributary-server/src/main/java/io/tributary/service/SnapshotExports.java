@@ -22,16 +22,11 @@ public final class SnapshotExports {
   private static final int QUEUED_MAX = 1024;
 
   private final Replication host;
-  private final java.util.concurrent.ThreadPoolExecutor verifier = new java.util.concurrent.ThreadPoolExecutor(1, 1,
-      60, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.ArrayBlockingQueue<>(QUEUED_MAX), r -> {
-        Thread t = new Thread(r, "tributary-snapshot-export");
-        t.setDaemon(true);
-        return t;
-      });
+  private final java.util.concurrent.ThreadPoolExecutor verifier =
+      VerifierThreads.single("tributary-snapshot-export", QUEUED_MAX);
 
   public SnapshotExports(Replication host) {
     this.host = host;
-    verifier.allowCoreThreadTimeOut(true);
   }
 
   /** Bytes to send: {@code header}, then each part's prefix followed by a file range. */

@@ -33,16 +33,23 @@ import java.util.zip.CRC32C;
  * left). A read of a dropped record throws {@link SegmentGoneException}; the caller reads the
  * cold copy instead.
  *
+ * <p>Repair ({@link #patch}): a record below the published end that fails its check is rewritten
+ * in place with a peer's verified copy (positions and bytes are identical on every replica). It
+ * is the only write below the published end besides truncation, which re-writes the same bytes.
+ *
  * <p>Threads: {@link #append}, {@link #sync}, {@link #truncateTo} on the group's apply thread only;
  * {@link #dropBelow} on the cold tier's thread; the segment array is replaced under
- * {@code segmentsLock} by both. {@link #read}/{@link #readCached} on any thread for positions below
- * {@link #publishedEnd()}.
+ * {@code segmentsLock} by both. {@link #patch} on the repair thread: its positional writes land
+ * below the published end, apart from apply's (at or above it) on the same channel, and
+ * {@code rewriteLock} orders it with truncation and with closing a dropped segment, so a patch
+ * never writes past a truncation or into a closed channel unnoticed. {@link #read}/{@link #readCached}
+ * on any thread for positions below {@link #publishedEnd()}.
  */
 public final class SegmentStore implements AutoCloseable {
   public static final int HEADER_BYTES = 32;
   /** Records hold at most this much payload; larger appends become several records. */
   public static final int RECORD_PAYLOAD_MAX = 1024 * 1024;
-  private static final int MAGIC = 0x54524231; // "TRB1"
+  static final int MAGIC = 0x54524231; // "TRB1"
   /** Write-behind buffer for appended records (off-heap, one per group); larger records bypass it. */
   static final int PENDING_BYTES_MAX = 128 * 1024;
 
@@ -54,6 +61,8 @@ public final class SegmentStore implements AutoCloseable {
   private final BlockReadCache blocks;
   private volatile Segment[] segments = new Segment[0];
   private final Object segmentsLock = new Object();
+  /** Held by {@link #patch}, {@link #truncateTo} and while {@link #dropBelow} closes a segment (rare, all three). */
+  private final Object rewriteLock = new Object();
   /** Segment end recorded by the latest metadata snapshot: nothing reaching past it is dropped. */
   private volatile long snapshotEnd;
   private long end;
@@ -86,9 +95,7 @@ public final class SegmentStore implements AutoCloseable {
       List<Segment> found = new ArrayList<>();
       try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.seg")) {
         for (Path p : ds) {
-          String name = p.getFileName().toString();
-          long base = Long.parseLong(name.substring(0, name.length() - 4));
-          found.add(new Segment(base, p, FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE)));
+          found.add(new Segment(baseOf(p), p, FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE)));
         }
       }
       found.sort((a, b) -> Long.compare(a.base, b.base));
@@ -237,6 +244,12 @@ public final class SegmentStore implements AutoCloseable {
 
   /** Drops every byte at or after {@code newEnd} (restart after a crash, or install-snapshot). */
   public void truncateTo(long newEnd) {
+    synchronized (rewriteLock) {
+      truncateLocked(newEnd);
+    }
+  }
+
+  private void truncateLocked(long newEnd) {
     flush();
     try {
       List<Segment> keep = new ArrayList<>();
@@ -371,9 +384,10 @@ public final class SegmentStore implements AutoCloseable {
     long blockStart = n * BlockReadCache.BLOCK_BYTES;
     int length = (int) Math.min(BlockReadCache.BLOCK_BYTES, publishedEnd - seg.base - blockStart);
     ByteBuffer buf = ByteBuffer.allocate(Math.max(length, minLength));
+    long epoch = blocks.epoch();
     int got = read(seg, blockStart, buf, minLength); // the segment's file may end before the block does
     BlockReadCache.Block b = new BlockReadCache.Block(seg.base, n, buf.array(), got);
-    blocks.put(b);
+    blocks.put(b, epoch);
     return b;
   }
 
@@ -447,8 +461,10 @@ public final class SegmentStore implements AutoCloseable {
         segments = Arrays.copyOfRange(segs, 1, segs.length);
       }
       try {
-        victim.channel.close();
-        Files.deleteIfExists(victim.path);
+        synchronized (rewriteLock) { // a patch that found the segment before it left the array finishes first
+          victim.channel.close();
+          Files.deleteIfExists(victim.path);
+        }
       } catch (IOException e) {
         throw new StorageException("cannot drop segment " + victim.path, e);
       }
@@ -605,12 +621,110 @@ public final class SegmentStore implements AutoCloseable {
     return at;
   }
 
-  private static void readFully(FileChannel ch, ByteBuffer dst, long filePos, Path file) throws IOException {
+  static void readFully(FileChannel ch, ByteBuffer dst, long filePos, Path file) throws IOException {
     while (dst.hasRemaining()) {
       if (ch.read(dst, filePos + dst.position()) < 0) {
         throw new StorageException("unexpected end of " + file + " at " + (filePos + dst.position()));
       }
     }
+  }
+
+  /**
+   * The damage in the segment holding position {@code pos}, as far as it is published: every
+   * record that fails its check, and the range a repair must rewrite (from the first damaged
+   * record to the end of the last one, or to the segment's published end when a damaged header
+   * hides where the records after it start). Any thread; reads the whole segment, so never on an
+   * event loop. Throws {@link SegmentGoneException} when no segment holds {@code pos} (dropped).
+   */
+  public RecordPatch.Damage damageAround(long pos) {
+    Segment seg = segmentAt(pos);
+    try {
+      long end = Math.min(seg.base + seg.channel.size(), publishedEnd);
+      return RecordPatch.scan(seg.channel, seg.path, seg.base, end);
+    } catch (java.nio.channels.ClosedChannelException e) {
+      throw new SegmentGoneException("segment " + seg.path + " was dropped while being checked");
+    } catch (IOException e) {
+      throw new StorageException("cannot check " + seg.path, e);
+    }
+  }
+
+  /** Bytes {@code [offset, offset + length)} of one segment file, the global range {@code [from, to)}. */
+  public record FilePart(Path file, long offset, long length, long from, long to) {}
+
+  /**
+   * The local segment bytes of {@code [from, to)} for a peer repairing its copy, once every record
+   * in them passed its check ({@code from} must be a record boundary; a peer asks for the position
+   * of its damaged record, identical here). Throws {@link SegmentGoneException} when the range
+   * starts below the oldest segment (dropped after tiering), {@link IllegalArgumentException} when
+   * it reaches beyond the published end, {@link CorruptRecordException} when this copy is damaged
+   * too. Any thread; reads every byte, so never on an event loop.
+   */
+  public List<FilePart> verifiedParts(long from, long to) {
+    if (from < 0 || to <= from || to > publishedEnd) {
+      throw new IllegalArgumentException("range [" + from + ", " + to + ") is not below the published end "
+          + publishedEnd);
+    }
+    if (from < firstPosition()) {
+      throw new SegmentGoneException("range [" + from + ", " + to + ") starts below the first segment held here ("
+          + firstPosition() + ", the rest was dropped after tiering)");
+    }
+    List<FilePart> parts = new ArrayList<>();
+    for (Segment seg : segments) {
+      try {
+        long segEnd = Math.min(seg.base + seg.channel.size(), to);
+        long start = Math.max(from, seg.base);
+        if (segEnd <= start) {
+          continue;
+        }
+        verify(seg.channel, seg.path, seg.base, start - seg.base, segEnd - seg.base, null, null);
+        parts.add(new FilePart(seg.path, start - seg.base, segEnd - start, start, segEnd));
+      } catch (java.nio.channels.ClosedChannelException e) {
+        throw new SegmentGoneException("segment " + seg.path + " was dropped while being verified");
+      } catch (IOException e) {
+        throw new StorageException("cannot verify " + seg.path, e);
+      }
+    }
+    return parts;
+  }
+
+  /**
+   * Rewrites the damaged records of {@code [from, to)} (one segment's range, below the published
+   * end) with the bytes of {@code received}, a peer's copy of exactly that range, and fsyncs them;
+   * returns the number of records rewritten. Every received record must pass its check, and every
+   * local record that passes its own must equal the peer's byte for byte (else the replicas
+   * diverge: nothing is written and a {@link StorageException} says where). Drops the cached read
+   * blocks of the range. Repair thread; blocks on disk I/O.
+   */
+  public int patch(Path received, long from, long to) {
+    verifyFile(received, from, to - from);
+    Segment seg;
+    int rewritten;
+    synchronized (rewriteLock) {
+      seg = segmentAt(from);
+      try {
+        long segEnd = seg.base + seg.channel.size();
+        if (to > publishedEnd || to > segEnd) {
+          throw new IllegalArgumentException("patch [" + from + ", " + to + ") reaches past " + seg.path
+              + " (ends at " + segEnd + ") or the published end " + publishedEnd);
+        }
+        rewritten = RecordPatch.apply(seg.channel, seg.path, seg.base, received, from, to);
+        if (rewritten > 0) {
+          seg.channel.force(false);
+        }
+      } catch (java.nio.channels.ClosedChannelException e) {
+        throw new SegmentGoneException("segment " + seg.path + " was dropped before it could be repaired");
+      } catch (IOException e) {
+        throw new StorageException("repair of [" + from + ", " + to + ") in " + seg.path + " failed", e);
+      }
+    }
+    blocks.forget(seg.base, from - seg.base, to - seg.base);
+    return rewritten;
+  }
+
+  /** Global position of the first byte of a segment file, from its name (see {@link #fileName}). */
+  public static long baseOf(Path segmentFile) {
+    String name = segmentFile.getFileName().toString();
+    return Long.parseLong(name.substring(0, name.length() - ".seg".length()));
   }
 
   /** Name of the segment file starting at global position {@code base}. */

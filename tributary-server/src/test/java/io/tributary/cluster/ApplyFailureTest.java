@@ -1,7 +1,6 @@
 package io.tributary.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import io.tributary.testing.LoadMonitor;
 import io.tributary.testing.ServerProcess;
@@ -75,12 +74,12 @@ class ApplyFailureTest {
     // 1. a disk-like failure on n2
     ProducerLedger poison = new ProducerLedger(seed, 0, "poison", 1);
     ProducerLedger other = new ProducerLedger(seed, 1, "other", 1);
-    create(n1, poison.name);
+    cluster.create(n1, poison.name, DEADLINE, ctx);
     assertThat(cluster.process(1).awaitExit(DEADLINE)).as("n2's exit status after it could not apply [%s]", ctx)
         .isEqualTo(70);
     assertThat(stderr(1)).as("n2 says where it stopped [%s]", ctx).containsPattern("halting: group \\d+ stopped at "
         + "term \\d+ index \\d+: .*injected apply fault on stream poison");
-    create(n3, other.name);
+    cluster.create(n3, other.name, DEADLINE, ctx);
     ClusterWriter writer = new ClusterWriter(0, List.of(poison, other), List.of(n1, n3), client, progress, seed, ctx);
     for (int i = 0; i < APPENDS; i++) {
       writer.appendThrough(poison, i % 2 == 0 ? n1 : n3, DEADLINE);
@@ -121,24 +120,6 @@ class ApplyFailureTest {
       cluster.close();
     }
     client.close();
-  }
-
-  /** Creates a binary stream through {@code via}, retrying while the answer is 503 (an election, a halted leader). */
-  private void create(ClusterNodes.Member via, String name) {
-    await("PUT " + name + " via " + via.id() + " [" + ctx + "]").atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
-        .until(() -> {
-          HttpResponse<byte[]> r;
-          try {
-            r = client.create(via.baseUrl(), name, ProducerLedger.CONTENT_TYPE);
-          } catch (IOException e) {
-            return false;
-          }
-          if (r.statusCode() == 503) {
-            return false;
-          }
-          assertThat(r.statusCode()).as("PUT %s via %s: %s [%s]", name, via.id(), body(r), ctx).isIn(200, 201);
-          return true;
-        });
   }
 
   private String stderr(int i) throws IOException {

@@ -220,6 +220,29 @@ final class ClusterNodes implements AutoCloseable {
     }
   }
 
+  /**
+   * Creates a binary stream through {@code via}, retrying while the answer is 503 or the node does
+   * not answer (an election, a halted leader), until {@code deadline}; any answer but 200/201/503 fails.
+   */
+  void create(Member via, String name, Duration deadline, String context) {
+    await("PUT " + name + " via " + via.id() + " [" + context + "]").atMost(deadline).pollInterval(POLL).until(() -> {
+      HttpResponse<byte[]> r;
+      try {
+        r = client.create(via.baseUrl(), name, ProducerLedger.CONTENT_TYPE);
+      } catch (IOException e) {
+        return false;
+      }
+      if (r.statusCode() == 503) {
+        return false;
+      }
+      if (r.statusCode() != 200 && r.statusCode() != 201) {
+        throw new AssertionError("PUT " + name + " via " + via.id() + ": " + r.statusCode() + " "
+            + new String(r.body(), StandardCharsets.UTF_8) + " [" + context + "]");
+      }
+      return true;
+    });
+  }
+
   /** The node's groups, or null if it does not answer. */
   List<GroupView> groups(int i) throws InterruptedException {
     try {
