@@ -367,6 +367,18 @@ int fdatasync(int fd) {
   return rc;
 }
 
+/* Notes a call whose durability the image does not model (see below). */
+static void note_unsupported(const char *call) {
+  if (!enabled) {
+    return;
+  }
+  int saved_errno = errno;
+  pthread_mutex_lock(&lock);
+  append_journal("unsupported %s\n", call);
+  pthread_mutex_unlock(&lock);
+  errno = saved_errno;
+}
+
 /*
  * Calls whose durability this library does not model. Nothing under test uses them (the JDK's
  * FileChannel.force is fsync/fdatasync; nothing forces a MappedByteBuffer); the journal says so
@@ -374,36 +386,20 @@ int fdatasync(int fd) {
  */
 int msync(void *addr, size_t length, int flags) {
   int rc = real_msync(addr, length, flags);
-  if (enabled && (flags & MS_SYNC) != 0) {
-    int saved_errno = errno;
-    pthread_mutex_lock(&lock);
-    append_journal("unsupported msync\n");
-    pthread_mutex_unlock(&lock);
-    errno = saved_errno;
+  if ((flags & MS_SYNC) != 0) {
+    note_unsupported("msync");
   }
   return rc;
 }
 
 int syncfs(int fd) {
   int rc = real_syncfs(fd);
-  if (enabled) {
-    int saved_errno = errno;
-    pthread_mutex_lock(&lock);
-    append_journal("unsupported syncfs\n");
-    pthread_mutex_unlock(&lock);
-    errno = saved_errno;
-  }
+  note_unsupported("syncfs");
   return rc;
 }
 
 int sync_file_range(int fd, off64_t offset, off64_t nbytes, unsigned int flags) {
   int rc = real_sync_file_range(fd, offset, nbytes, flags);
-  if (enabled) {
-    int saved_errno = errno;
-    pthread_mutex_lock(&lock);
-    append_journal("unsupported sync_file_range\n");
-    pthread_mutex_unlock(&lock);
-    errno = saved_errno;
-  }
+  note_unsupported("sync_file_range");
   return rc;
 }

@@ -7,7 +7,6 @@ import io.tributary.testing.LoadMonitor;
 import io.tributary.testing.ServerProcess;
 import io.tributary.testing.StreamClient;
 import java.io.IOException;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,9 +67,6 @@ class PowerLossTest {
   private final Path work = ServerProcess.defaultLogDir().resolveSibling("power-loss")
       .resolve("seed-" + seed + "-" + System.currentTimeMillis());
   private final Path dataDir = work.resolve("data");
-  private final LoadMonitor monitor = new LoadMonitor();
-  private final List<AppendWriter> writers = new ArrayList<>();
-  private final List<Thread> threads = new ArrayList<>();
   private final StreamClient client = new StreamClient(REQUEST_TIMEOUT);
   private final List<String> journals = new ArrayList<>();
   private PowerLossDisk disk;
@@ -79,6 +75,8 @@ class PowerLossTest {
   private ServerProcess server;
   private String ctx;
   private StreamVerifier verifier;
+  private ProducerLoad load;
+  private LoadMonitor monitor;
   private List<ProducerStream> streams;
   private ServerGate gate;
   private long bytesDiscarded;
@@ -102,8 +100,9 @@ class PowerLossTest {
 
   @AfterEach
   void stopEverything() {
-    writers.forEach(AppendWriter::requestStop);
-    threads.forEach(Thread::interrupt);
+    if (load != null) {
+      load.abort();
+    }
     if (server != null) {
       server.close();
     }
@@ -128,15 +127,10 @@ class PowerLossTest {
     verifier = new StreamVerifier(client, ctx);
     server.start();
     awaitReady();
-    streams = new ArrayList<>();
-    for (int i = 0; i < STREAMS; i++) {
-      ProducerStream.Kind kind = i % 2 == 0 ? ProducerStream.Kind.BINARY : ProducerStream.Kind.JSON;
-      String name = String.format("power-%s-%02d", kind == ProducerStream.Kind.BINARY ? "bin" : "json", i);
-      ProducerStream s = new ProducerStream(seed, i, name, kind, 1 + random.nextInt(3), false);
-      HttpResponse<byte[]> res = client.create(server.baseUrl(), name, kind.contentType);
-      assertThat(res.statusCode()).as("PUT %s [%s]", name, ctx).isEqualTo(201);
-      streams.add(s);
-    }
+    load = new ProducerLoad(client, seed, ctx);
+    load.createStreams(server.baseUrl(), "power", STREAMS, 0, random);
+    monitor = load.monitor;
+    streams = load.streams;
   }
 
   /**
@@ -151,19 +145,8 @@ class PowerLossTest {
   }
 
   private void startWriters() {
-    gate = new ServerGate(server.baseUrl());
-    for (int w = 0; w < WRITERS; w++) {
-      List<ProducerStream> own = new ArrayList<>();
-      for (int i = w; i < streams.size(); i += WRITERS) {
-        own.add(streams.get(i));
-      }
-      AppendWriter writer = new AppendWriter(w, own, gate, client, monitor, seed, ctx);
-      Thread t = new Thread(writer, "power-loss-writer-" + w);
-      t.setDaemon(true);
-      writers.add(writer);
-      threads.add(t);
-    }
-    threads.forEach(Thread::start);
+    load.startWriters(WRITERS, server.baseUrl(), "power-loss-writer");
+    gate = load.gate();
   }
 
   /**
@@ -173,18 +156,8 @@ class PowerLossTest {
    */
   private void powerLossUnderLoadRestartAndCheck(int k) throws Exception {
     long acksBefore = monitor.acks();
-    String how;
-    if (random.nextInt(3) == 0) {
-      long burst = 30 + random.nextInt(170);
-      assertThat(monitor.awaitAcks(acksBefore + burst, LOAD_PHASE_TIMEOUT))
-          .as("a burst of %d acks within %s (load stalled?) [%s]", burst, LOAD_PHASE_TIMEOUT, ctx).isTrue();
-      how = "right after a burst of " + burst + " acks";
-    } else {
-      long delayMillis = 200 + random.nextInt(1800);
-      monitor.awaitDelayOrFailure(Duration.ofMillis(delayMillis));
-      how = "after " + delayMillis + " ms of load";
-    }
-    assertThat(monitor.failures()).as("writer failures before power loss %d [%s]", k, ctx).isEmpty();
+    String how = random.nextInt(3) == 0 ? load.awaitKillMoment(30 + random.nextInt(170), 0, LOAD_PHASE_TIMEOUT)
+        : load.awaitKillMoment(0, 200 + random.nextInt(1800), LOAD_PHASE_TIMEOUT);
     server.kill9();
     long acksAtKill = monitor.acks();
     gate.hold(WRITERS_LEAVE_TIMEOUT);
@@ -208,14 +181,7 @@ class PowerLossTest {
 
   /** The writers settle the appends the last crash left unknown and 50 more, then stop between appends. */
   private void settleAndStopWriters() throws InterruptedException {
-    assertThat(monitor.awaitAcks(monitor.acks() + 50, LOAD_PHASE_TIMEOUT))
-        .as("50 more acks after the last restart [%s]", ctx).isTrue();
-    writers.forEach(AppendWriter::requestStop);
-    for (Thread t : threads) {
-      t.join(WRITERS_LEAVE_TIMEOUT);
-      assertThat(t.isAlive()).as("%s stopped within %s [%s]", t.getName(), WRITERS_LEAVE_TIMEOUT, ctx).isFalse();
-    }
-    assertThat(monitor.failures()).as("writer failures [%s]", ctx).isEmpty();
+    load.settleAndStop(LOAD_PHASE_TIMEOUT, WRITERS_LEAVE_TIMEOUT);
   }
 
   /** A power loss with nothing in flight: exactly the acknowledged appends, each ending at its acknowledged offset. */
