@@ -24,6 +24,25 @@ public final class DurableFiles {
     }
   }
 
+  /**
+   * Creates {@code dir} and its missing parents so that they survive a power loss: each directory
+   * this call creates has its parent fsync'd after it (an existing {@code dir} costs one check).
+   */
+  public static void createDirectories(Path dir) throws IOException {
+    Path d = dir.toAbsolutePath();
+    java.util.ArrayDeque<Path> missing = new java.util.ArrayDeque<>();
+    for (Path p = d; p != null && !Files.isDirectory(p); p = p.getParent()) {
+      missing.push(p);
+    }
+    if (missing.isEmpty()) {
+      return;
+    }
+    Files.createDirectories(d);
+    for (Path created : missing) {
+      fsyncDirectory(created.getParent());
+    }
+  }
+
   /** Fsyncs {@code file}'s bytes. */
   public static void fsync(Path file) throws IOException {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {

@@ -1,13 +1,13 @@
 package io.tributary.group;
 
 import io.tributary.common.Clock;
+import io.tributary.common.DurableFiles;
 import io.tributary.common.StreamKey;
 import io.tributary.common.UnavailableException;
 import io.tributary.config.TributaryConfig;
 import io.tributary.state.StreamStateMachine;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -119,7 +119,7 @@ public final class RaftHost implements Replication, AutoCloseable {
     this.clock = clock;
     io.tributary.state.ApplyFaults faults = io.tributary.state.ApplyFaults.fromSystemProperties();
     Path raftDir = config.dataDir().resolve("raft");
-    Files.createDirectories(raftDir);
+    DurableFiles.createDirectories(raftDir);
     Map<RaftGroupId, StreamStateMachine> machines = new HashMap<>();
     HttpSnapshotSource snapshots = new HttpSnapshotSource(config);
     for (int g = 0; g < config.groups(); g++) {

@@ -56,6 +56,8 @@ public final class StreamStateMachine extends BaseStateMachine implements Replic
   /** The first entry this replica could not apply, or null; once set, nothing is applied or snapshotted again. */
   private volatile ApplyFailure failure;
   private final SimpleStateMachineStorage smStorage = new SimpleStateMachineStorage();
+  /** Set by {@link #initialize}; used by {@link #flush} on Ratis's log worker. */
+  private volatile RaftLogDirectorySync logDirectory;
   private final WatchRegistry watches = new WatchRegistry();
   private final WatchRegistry coldWatches = new WatchRegistry();
   private volatile GroupState state;
@@ -194,6 +196,7 @@ public final class StreamStateMachine extends BaseStateMachine implements Replic
     super.initialize(server, groupId, raftStorage);
     SnapshotFallback.setAsideDamaged(raftStorage, group); // before Ratis caches the newest snapshot
     smStorage.init(raftStorage);
+    logDirectory = new RaftLogDirectorySync(raftStorage.getStorageDir().getCurrentDir().toPath());
     SingleFileSnapshotInfo latest = smStorage.getLatestSnapshot();
     if (latest != null) {
       // Ratis reads its log after this returns; a snapshot installed just before a crash may be ahead of it
@@ -202,6 +205,21 @@ public final class StreamStateMachine extends BaseStateMachine implements Replic
           "group " + group);
     }
     getLifeCycle().startAndTransition(() -> load(latest), IOException.class);
+  }
+
+  /**
+   * Called by Ratis's log worker before it fsyncs the log, and waited for before the entries count
+   * as flushed: makes the log directory's names durable ({@link RaftLogDirectorySync}).
+   */
+  @Override
+  public CompletableFuture<Void> flush(long logIndex) {
+    try {
+      logDirectory.syncIfChanged();
+      return CompletableFuture.completedFuture(null);
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(new IOException("group " + group + ": cannot fsync the Raft log directory"
+          + " before flushing index " + logIndex, e));
+    }
   }
 
   /** Ratis pauses the state machine before it reloads it after a snapshot installation. */

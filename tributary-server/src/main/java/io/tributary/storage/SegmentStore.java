@@ -91,7 +91,7 @@ public final class SegmentStore implements AutoCloseable {
     this.cache = new TailCache(tailCacheBytes);
     this.blocks = new BlockReadCache(readCacheBytes);
     try {
-      Files.createDirectories(dir);
+      io.tributary.common.DurableFiles.createDirectories(dir);
       List<Segment> found = new ArrayList<>();
       try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.seg")) {
         for (Path p : ds) {

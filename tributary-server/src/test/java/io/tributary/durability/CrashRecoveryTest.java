@@ -67,13 +67,12 @@ class CrashRecoveryTest {
   private final Path work = ServerProcess.defaultLogDir().resolveSibling("crash-recovery")
       .resolve("seed-" + seed + "-" + System.currentTimeMillis());
   private final Path dataDir = work.resolve("data");
-  private final LoadMonitor monitor = new LoadMonitor();
-  private final List<AppendWriter> writers = new ArrayList<>();
-  private final List<Thread> threads = new ArrayList<>();
   private final StreamClient client = new StreamClient(REQUEST_TIMEOUT);
   private ServerProcess server;
   private String ctx;
   private StreamVerifier verifier;
+  private ProducerLoad load;
+  private LoadMonitor monitor;
   private List<ProducerStream> streams;
   private ServerGate gate;
   private int pendingApplied;
@@ -98,8 +97,9 @@ class CrashRecoveryTest {
 
   @AfterEach
   void stopEverything() {
-    writers.forEach(AppendWriter::requestStop);
-    threads.forEach(Thread::interrupt);
+    if (load != null) {
+      load.abort();
+    }
     if (server != null) {
       server.close();
     }
@@ -120,32 +120,16 @@ class CrashRecoveryTest {
     verifier = new StreamVerifier(client, ctx);
     server.start();
     awaitReady();
-    streams = new ArrayList<>();
-    for (int i = 0; i < STREAMS; i++) {
-      ProducerStream.Kind kind = i % 2 == 0 ? ProducerStream.Kind.BINARY : ProducerStream.Kind.JSON;
-      String name = String.format("crash-%s-%02d", kind == ProducerStream.Kind.BINARY ? "bin" : "json", i);
-      ProducerStream s = new ProducerStream(seed, i, name, kind, 1 + random.nextInt(3), i < 2);
-      HttpResponse<byte[]> res = client.create(server.baseUrl(), name, kind.contentType);
-      assertThat(res.statusCode()).as("PUT %s [%s]", name, ctx).isEqualTo(201);
-      streams.add(s);
-    }
+    load = new ProducerLoad(client, seed, ctx);
+    load.createStreams(server.baseUrl(), "crash", STREAMS, 2, random);
+    monitor = load.monitor;
+    streams = load.streams;
   }
 
   /** Concurrent load: writer w owns streams w, w + WRITERS, ... */
   private void startWriters() {
-    gate = new ServerGate(server.baseUrl());
-    for (int w = 0; w < WRITERS; w++) {
-      List<ProducerStream> own = new ArrayList<>();
-      for (int i = w; i < streams.size(); i += WRITERS) {
-        own.add(streams.get(i));
-      }
-      AppendWriter writer = new AppendWriter(w, own, gate, client, monitor, seed, ctx);
-      Thread t = new Thread(writer, "crash-writer-" + w);
-      t.setDaemon(true);
-      writers.add(writer);
-      threads.add(t);
-    }
-    threads.forEach(Thread::start);
+    load.startWriters(WRITERS, server.baseUrl(), "crash-writer");
+    gate = load.gate();
   }
 
   /**
@@ -154,18 +138,8 @@ class CrashRecoveryTest {
    */
   private void killUnderLoadRestartAndCheck(int k, boolean afterBurst) throws Exception {
     long acksBefore = monitor.acks();
-    String how;
-    if (afterBurst) {
-      long burst = 100 + random.nextInt(300);
-      assertThat(monitor.awaitAcks(acksBefore + burst, LOAD_PHASE_TIMEOUT))
-          .as("a burst of %d acks within %s (load stalled?) [%s]", burst, LOAD_PHASE_TIMEOUT, ctx).isTrue();
-      how = "right after a burst of " + burst + " acks";
-    } else {
-      long delayMillis = 150 + random.nextInt(2350);
-      monitor.awaitDelayOrFailure(Duration.ofMillis(delayMillis));
-      how = "after " + delayMillis + " ms";
-    }
-    assertThat(monitor.failures()).as("writer failures before kill %d [%s]", k, ctx).isEmpty();
+    String how = afterBurst ? load.awaitKillMoment(100 + random.nextInt(300), 0, LOAD_PHASE_TIMEOUT)
+        : load.awaitKillMoment(0, 150 + random.nextInt(2350), LOAD_PHASE_TIMEOUT);
     server.kill9();
     long acksAtKill = monitor.acks();
     gate.hold(WRITERS_LEAVE_TIMEOUT);
@@ -194,14 +168,7 @@ class CrashRecoveryTest {
 
   /** The writers settle every append the last kill left unknown, then stop between appends. */
   private void settleAndStopWriters() throws InterruptedException {
-    assertThat(monitor.awaitAcks(monitor.acks() + 50, LOAD_PHASE_TIMEOUT))
-        .as("50 more acks after the last restart [%s]", ctx).isTrue();
-    writers.forEach(AppendWriter::requestStop);
-    for (Thread t : threads) {
-      t.join(WRITERS_LEAVE_TIMEOUT);
-      assertThat(t.isAlive()).as("%s stopped within %s [%s]", t.getName(), WRITERS_LEAVE_TIMEOUT, ctx).isFalse();
-    }
-    assertThat(monitor.failures()).as("writer failures [%s]", ctx).isEmpty();
+    load.settleAndStop(LOAD_PHASE_TIMEOUT, WRITERS_LEAVE_TIMEOUT);
   }
 
   /** One more SIGKILL with nothing in flight: exactly the acknowledged appends, at their offsets. */

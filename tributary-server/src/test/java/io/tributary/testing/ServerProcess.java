@@ -39,7 +39,7 @@ import java.util.regex.Pattern;
  *
  * <p>Diagnosis: the child's stderr (its log) is appended to {@code <logDir>/<name>.stderr.log}
  * and its stdout to {@code <name>.stdout.log}; each start first writes a marker line with the
- * start number, pid and arguments, so one file tells the story of every restart. The default log
+ * start number, pid, arguments and added environment, so one file tells the story of every restart. The default log
  * directory is {@code target/server-logs} of the module under test.
  *
  * <p>Signals: {@link #kill9} sends SIGKILL ({@link Process#destroyForcibly}, which on Linux is
@@ -66,6 +66,7 @@ public final class ServerProcess implements AutoCloseable {
   private final Path dataDir;
   private final Map<String, String> settings;
   private final List<String> jvmArgs;
+  private final Map<String, String> env;
   private final Duration startTimeout;
   private final Duration stopTimeout;
   private final Path stderrLog;
@@ -85,6 +86,7 @@ public final class ServerProcess implements AutoCloseable {
     this.dataDir = b.dataDir;
     this.settings = new LinkedHashMap<>(b.settings);
     this.jvmArgs = List.copyOf(b.jvmArgs);
+    this.env = Map.copyOf(b.env);
     this.startTimeout = b.startTimeout;
     this.stopTimeout = b.stopTimeout;
     this.stderrLog = b.logDir.resolve(name + ".stderr.log");
@@ -117,6 +119,7 @@ public final class ServerProcess implements AutoCloseable {
      */
     private final List<String> jvmArgs = new ArrayList<>(List.of("-Xmx512m", "-XX:+ExitOnOutOfMemoryError",
         "-XX:TieredStopAtLevel=1"));
+    private final Map<String, String> env = new LinkedHashMap<>();
     private Duration startTimeout = Duration.ofSeconds(60);
     private Duration stopTimeout = Duration.ofSeconds(20);
     private Path logDir = defaultLogDir();
@@ -149,6 +152,15 @@ public final class ServerProcess implements AutoCloseable {
     /** Extra JVM flags for the child, after the defaults {@code -Xmx512m -XX:TieredStopAtLevel=1}. */
     public Builder jvmArgs(String... values) {
       jvmArgs.addAll(List.of(values));
+      return this;
+    }
+
+    /**
+     * An environment variable of the child on top of this JVM's environment, e.g. {@code LD_PRELOAD}
+     * for a library that watches the child's file-system calls (the power-loss test).
+     */
+    public Builder env(String key, String value) {
+      env.put(key, value);
       return this;
     }
 
@@ -205,12 +217,14 @@ public final class ServerProcess implements AutoCloseable {
     }
     List<String> cmd = command();
     starts++;
-    Files.writeString(stderrLog, String.format("%n==== %s start #%d at %s: %s%n", name, starts, Instant.now(),
-        String.join(" ", cmd.subList(cmd.indexOf(MAIN_CLASS), cmd.size()))), StandardCharsets.UTF_8,
+    Files.writeString(stderrLog, String.format("%n==== %s start #%d at %s: %s%s%n", name, starts, Instant.now(),
+        String.join(" ", cmd.subList(cmd.indexOf(MAIN_CLASS), cmd.size())), env.isEmpty() ? "" : " (environment " + env
+        + ")"), StandardCharsets.UTF_8,
         StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     ProcessBuilder pb = new ProcessBuilder(cmd)
         .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
         .redirectError(ProcessBuilder.Redirect.appendTo(stderrLog.toFile()));
+    pb.environment().putAll(env);
     Process p = pb.start();
     CompletableFuture<String> listening = new CompletableFuture<>();
     Thread copier = new Thread(() -> copyStdout(p, listening), name + "-stdout-" + starts);
