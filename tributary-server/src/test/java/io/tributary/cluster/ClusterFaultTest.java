@@ -113,7 +113,8 @@ class ClusterFaultTest {
     cluster.awaitConverged(CONVERGE_TIMEOUT, ctx);
     int offsetReads = verifyEveryReplica();
     report(offsetReads);
-    deleteRecursively(work.resolve("data")); // kept when the test fails, for diagnosis; logs are always kept
+    cluster.close(); // stopped first: running nodes keep writing into their data directories
+    io.tributary.testing.TestDirs.deleteTree(work.resolve("data")); // kept when the test fails, for diagnosis; logs are always kept
   }
 
   @AfterEach
@@ -312,16 +313,5 @@ class ClusterFaultTest {
         seed, TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNanos), kills, String.join(",", victims),
         downMillisMax, restartMillisMax, appends, bytes / 1024, streams.size(), afterRetries, viaDuplicate,
         progress.firstAttemptDuplicates(), progress.retries(), snapshots, NODES, offsetReads);
-  }
-
-  private static void deleteRecursively(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    }
   }
 }

@@ -92,7 +92,8 @@ class CrashRecoveryTest {
     checkProducerStateSurvived();
     stopGracefullyRestartAndCheckExactly();
     checkCoverageAndReport();
-    deleteRecursively(dataDir); // kept when the test fails, for diagnosis; logs are always kept
+    server.close(); // stopped first: a running node keeps writing into its data directory
+    io.tributary.testing.TestDirs.deleteTree(dataDir); // kept when the test fails, for diagnosis; logs are always kept
   }
 
   @AfterEach
@@ -280,16 +281,5 @@ class CrashRecoveryTest {
   private void awaitReady() {
     await("server ready (" + ctx + ")").atMost(READY_TIMEOUT).pollInterval(Duration.ofMillis(50))
         .until(() -> client.status(server.baseUrl(), "/readyz") == 200);
-  }
-
-  private static void deleteRecursively(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    }
   }
 }

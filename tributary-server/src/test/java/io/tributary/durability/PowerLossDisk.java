@@ -125,8 +125,8 @@ final class PowerLossDisk {
   /** Deletes what {@link #powerLoss} kept of crash {@code n} (after its recovery was checked). */
   void discard(int n) throws IOException {
     Path dir = crashes.resolve("crash-" + n);
-    deleteRecursively(dir.resolve("at-kill"));
-    deleteRecursively(dir.resolve("image"));
+    io.tributary.testing.TestDirs.deleteTree(dir.resolve("at-kill"));
+    io.tributary.testing.TestDirs.deleteTree(dir.resolve("image"));
   }
 
   private static final class Counts {
@@ -231,7 +231,7 @@ final class PowerLossDisk {
   }
 
   private void resetImage() throws IOException {
-    deleteRecursively(image);
+    io.tributary.testing.TestDirs.deleteTree(image);
     Files.createDirectories(image);
   }
 
@@ -260,17 +260,6 @@ final class PowerLossDisk {
       throw new IOException(String.join(" ", cmd) + " failed:\n" + output);
     }
     library = out;
-  }
-
-  static void deleteRecursively(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    }
   }
 
   @Override

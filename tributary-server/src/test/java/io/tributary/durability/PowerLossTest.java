@@ -95,7 +95,8 @@ class PowerLossTest {
     settleAndStopWriters();
     powerLossWhileIdleRestartAndCheckExactly(CRASHES + 1);
     checkCoverageAndReport();
-    PowerLossDisk.deleteRecursively(dataDir); // kept when the test fails, for diagnosis; logs are always kept
+    server.close(); // stopped first: a running node keeps writing into its data directory
+    io.tributary.testing.TestDirs.deleteTree(dataDir); // kept when the test fails, for diagnosis; logs are always kept
   }
 
   @AfterEach

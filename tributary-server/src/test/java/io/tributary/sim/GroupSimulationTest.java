@@ -47,7 +47,7 @@ class GroupSimulationTest {
   @AfterEach
   void removeDirectory() throws IOException {
     if (!dir.equals(tempDir)) {
-      delete(dir);
+      io.tributary.testing.TestDirs.deleteTree(dir);
     }
   }
 
@@ -67,7 +67,7 @@ class GroupSimulationTest {
     for (long seed = first; seed < first + seeds; seed++) {
       Path runDir = Files.createDirectories(dir.resolve("seed-" + seed));
       GroupSimulation.Summary s = new GroupSimulation(seed, runDir).run();
-      delete(runDir);
+      io.tributary.testing.TestDirs.deleteTree(runDir);
       events += s.events();
       entries += s.entries();
       acknowledged += s.acknowledged();
@@ -95,13 +95,5 @@ class GroupSimulationTest {
     GroupSimulation.Summary a = new GroupSimulation(seed, Files.createDirectories(dir.resolve("a"))).run();
     GroupSimulation.Summary b = new GroupSimulation(seed, Files.createDirectories(dir.resolve("b"))).run();
     assertThat(b).as("seed %d run twice", seed).isEqualTo(a);
-  }
-
-  private static void delete(Path root) throws IOException {
-    try (Stream<Path> files = Files.walk(root)) {
-      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    }
   }
 }
