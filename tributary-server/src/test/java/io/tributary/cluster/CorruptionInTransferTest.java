@@ -45,7 +45,8 @@ import org.junit.jupiter.api.Timeout;
  *       log, once per flipped byte at least); Ratis asks again, the next download is clean and
  *       installs ('received snapshot' for every group, after that group's rejection: the damaged
  *       copy was not installed); the cluster converges.</li>
- *   <li>Every stream, read from every node, is byte-identical and exactly the acknowledged appends.</li>
+ *   <li>Every stream, read from every node, is byte-identical and exactly the acknowledged appends;
+ *       every data segment file is byte-identical on the three nodes.</li>
  * </ol>
  *
  * <p>Why a budget of one flipped response per proxy rather than a flip once per connection: whether
@@ -164,6 +165,7 @@ class CorruptionInTransferTest {
     for (ProducerLedger s : streams) {
       verifier.check(s, seed + s.index);
     }
+    verifier.checkSegmentFiles(GROUPS);
     assertThat(progress.failures()).as("writer failures [%s]", ctx).isEmpty();
   }
 
