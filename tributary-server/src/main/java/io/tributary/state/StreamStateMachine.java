@@ -434,7 +434,9 @@ public final class StreamStateMachine extends BaseStateMachine implements Replic
             TermIndex.valueOf(r.term(), r.index()), leader, firstTermIndexInLog);
         return TermIndex.valueOf(r.term(), r.index());
       } catch (IOException e) {
-        throw new java.io.UncheckedIOException("group " + group + ": snapshot download from " + leader + " failed", e);
+        // Ratis logs only this exception's message, not its cause: the reason must be in it
+        throw new java.io.UncheckedIOException("group " + group + ": snapshot download from " + leader + " failed: "
+            + e.getMessage(), e);
       }
     }, runnable -> {
       Thread t = new Thread(runnable, "tributary-snapshot-install-g" + group);

@@ -44,6 +44,9 @@ import org.awaitility.core.ConditionTimeoutException;
  * <p>Routes: {@link RaftRoute} says which port node A dials to reach node B's Raft server — B's
  * own Raft port, or a {@link io.tributary.testing.TcpProxy} in front of it. Each node gets its own
  * {@code --peers} list built from it (same ids and order everywhere, so group priorities agree).
+ * {@link HttpRoute} does the same for the HTTP (client) port a node dials to reach a peer's
+ * node-to-node routes (snapshot downloads, segment repair), so a test can put a proxy in front
+ * of them for one node only.
  *
  * <p>Threads: one test thread drives it; {@link #groups} and the waits may be called from any
  * thread (they only do HTTP).
@@ -72,6 +75,14 @@ final class ClusterNodes implements AutoCloseable {
   /** Every node dials the others directly. */
   static final RaftRoute DIRECT = (from, to) -> to.raftPort();
 
+  /** The port node {@code from} dials to reach node {@code to}'s HTTP routes (its {@code --peers} client port). */
+  interface HttpRoute {
+    int port(Member from, Member to);
+  }
+
+  /** Every node fetches snapshots and segment ranges from the others directly. */
+  static final HttpRoute DIRECT_HTTP = (from, to) -> to.httpPort();
+
   private static final ObjectMapper JSON = new ObjectMapper()
       .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
   private static final int PORT_RANGE_LOW = 20_000;
@@ -90,13 +101,20 @@ final class ClusterNodes implements AutoCloseable {
    */
   ClusterNodes(Path work, List<Member> members, RaftRoute route, Map<String, String> settings,
       StreamClient client) {
+    this(work, members, route, DIRECT_HTTP, settings, client);
+  }
+
+  /** As above, with {@code httpRoute} naming the client port of each peer in each node's {@code --peers}. */
+  ClusterNodes(Path work, List<Member> members, RaftRoute route, HttpRoute httpRoute, Map<String, String> settings,
+      StreamClient client) {
     this.work = work;
     this.members = List.copyOf(members);
     this.client = client;
     String logback = resourcePath("logback-cluster-node.xml");
     for (Member m : members) {
       String peers = members.stream()
-          .map(p -> p.id() + "=127.0.0.1:" + (p.equals(m) ? p.raftPort() : route.port(m, p)) + ":" + p.httpPort())
+          .map(p -> p.id() + "=127.0.0.1:" + (p.equals(m) ? p.raftPort() : route.port(m, p)) + ":"
+              + (p.equals(m) ? p.httpPort() : httpRoute.port(m, p)))
           .collect(Collectors.joining(","));
       processes.add(ServerProcess.builder(work.resolve("data").resolve(m.id())).name(m.id()).logDir(work)
           .setting("node-id", m.id())

@@ -4,10 +4,13 @@ import io.tributary.common.Offsets;
 import io.tributary.testing.StreamClient;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 
 /**
  * Reads a stream from every node of a converged cluster and compares the replicas with each other
@@ -15,6 +18,8 @@ import java.util.SplittableRandom;
  * order, each once (byte for byte: the bodies are distinct and self-describing), with the tail at
  * the last one's end; and a read from a sample of acknowledged end offsets must start, on every
  * node, exactly with the next acknowledged append (or be empty and up to date at the tail).
+ * {@link #checkSegmentFiles} compares the replicas below the HTTP layer: the data segment files
+ * themselves, byte for byte.
  *
  * <p>Each read goes through the node's read barrier (followers confirm the leader's commit index
  * first), so it is a read of the replicated state, not of a stale local view. Diverging replicas
@@ -72,6 +77,32 @@ final class ReplicaVerifier {
       }
     }
     return checkSampledOffsets(s, expected, new SplittableRandom(sampleSeed));
+  }
+
+  /**
+   * Every group's data segment files hold the same bytes on every node (read from the data
+   * directories: call only while no node writes, e.g. after convergence with the writers stopped).
+   */
+  void checkSegmentFiles(int groups) throws IOException {
+    for (int g = 0; g < groups; g++) {
+      String dir = String.format("groups/g%03d/segments", g);
+      Path reference = cluster.process(0).dataDir().resolve(dir);
+      List<Path> names;
+      try (Stream<Path> files = Files.list(reference)) {
+        names = files.map(Path::getFileName).sorted().toList();
+      }
+      for (int n = 1; n < cluster.size(); n++) {
+        for (Path name : names) {
+          byte[] copy = Files.readAllBytes(cluster.process(n).dataDir().resolve(dir).resolve(name));
+          byte[] original = Files.readAllBytes(reference.resolve(name));
+          if (!Arrays.equals(copy, original)) {
+            throw new AssertionError(dir + "/" + name + " differs on " + cluster.member(n).id() + " and "
+                + cluster.member(0).id() + " (" + copy.length + " and " + original.length + " bytes, first difference at "
+                + Arrays.mismatch(copy, original) + ") [" + context + "]");
+          }
+        }
+      }
+    }
   }
 
   private int checkSampledOffsets(ProducerLedger s, byte[] expected, SplittableRandom random)

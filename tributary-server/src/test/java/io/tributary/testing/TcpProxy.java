@@ -15,7 +15,8 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A TCP forwarder on a loopback port that a test can cut and heal, for network-partition tests.
+ * A TCP forwarder on a loopback port that a test can cut and heal, for network-partition tests,
+ * and that can damage HTTP responses on their way back ({@link #flipResponses}).
  *
  * <pre>
  *   client ──► [listen port] TcpProxy ──► target          FORWARD:   bytes pumped both ways
@@ -31,6 +32,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * ends notice at once and reconnect — into the blackhole), {@link #heal} closes the blackholed
  * ones so their clients reconnect and are forwarded again. A cut connection is never resumed: a
  * stream that lost bytes in the middle would be corrupt, not partitioned.
+ *
+ * <p>With a {@link ResponseBodyFlip} set, forwarded connections accepted from then on pass their
+ * server-to-client bytes through it: one byte of a response body flipped, for a budget of
+ * responses, for tests of what a client does with damaged data that arrives intact at the TCP level.
  *
  * <p>Threads: a virtual thread accepts; each forwarded connection has two virtual pump threads,
  * each blackholed connection one draining thread. {@link #blackhole}, {@link #heal} and
@@ -56,6 +61,7 @@ public final class TcpProxy implements AutoCloseable {
   private final AtomicLong accepted = new AtomicLong();
   private final AtomicLong forwardedBytes = new AtomicLong();
   private final AtomicLong droppedBytes = new AtomicLong();
+  private volatile ResponseBodyFlip flip;
 
   /** Listens on {@code 127.0.0.1:listenPort} and forwards to {@code 127.0.0.1:targetPort}. */
   public TcpProxy(String name, int listenPort, int targetPort) throws IOException {
@@ -94,6 +100,11 @@ public final class TcpProxy implements AutoCloseable {
   /** Bytes read from clients and thrown away while blackholed. */
   public long droppedBytes() {
     return droppedBytes.get();
+  }
+
+  /** From now on, new connections' responses pass through {@code f} on their way to the client. */
+  public void flipResponses(ResponseBodyFlip f) {
+    this.flip = f;
   }
 
   /** Cuts the forwarded connections; from now on connections are accepted and ignored. */
@@ -149,7 +160,7 @@ public final class TcpProxy implements AutoCloseable {
       open.add(client);
     }
     if (m == Mode.BLACKHOLE) {
-      pump(client, null, droppedBytes, null);
+      pump(client, null, droppedBytes, null, null);
       return;
     }
     Socket upstream = new Socket();
@@ -172,21 +183,27 @@ public final class TcpProxy implements AutoCloseable {
       }
       open.add(upstream);
     }
-    Thread.ofVirtual().name("proxy-" + name + "-back").start(() -> pump(upstream, client, forwardedBytes, client));
-    pump(client, upstream, forwardedBytes, upstream);
+    ResponseBodyFlip f = flip;
+    ResponseBodyFlip.Connection back = f == null ? null : f.connection();
+    Thread.ofVirtual().name("proxy-" + name + "-back")
+        .start(() -> pump(upstream, client, forwardedBytes, client, back));
+    pump(client, upstream, forwardedBytes, upstream, null);
   }
 
   /**
-   * Copies {@code from} to {@code to} (or drops it when {@code to} is null) until EOF or an error,
-   * then closes both sockets.
+   * Copies {@code from} to {@code to} (or drops it when {@code to} is null), through {@code damage}
+   * unless null, until EOF or an error, then closes both sockets.
    */
-  private void pump(Socket from, Socket to, AtomicLong counter, Socket peer) {
+  private void pump(Socket from, Socket to, AtomicLong counter, Socket peer, ResponseBodyFlip.Connection damage) {
     byte[] buffer = new byte[BUFFER_BYTES];
     try {
       InputStream in = from.getInputStream();
       OutputStream out = to == null ? null : to.getOutputStream();
       int n;
       while ((n = in.read(buffer)) >= 0) {
+        if (damage != null) {
+          damage.apply(buffer, n);
+        }
         if (out != null) {
           out.write(buffer, 0, n);
           out.flush();
@@ -239,6 +256,6 @@ public final class TcpProxy implements AutoCloseable {
   public String toString() {
     return "proxy " + name + " :" + listenPort() + " -> :" + target.getPort() + " (" + mode() + ", "
         + accepted.get() + " connections, " + forwardedBytes.get() + " bytes forwarded, " + droppedBytes.get()
-        + " dropped)";
+        + " dropped" + (flip == null ? "" : ", " + flip) + ")";
   }
 }
