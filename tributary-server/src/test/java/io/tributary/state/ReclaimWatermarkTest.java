@@ -7,6 +7,7 @@ import io.tributary.common.StreamKey;
 import io.tributary.storage.SegmentGoneException;
 import io.tributary.storage.SegmentStore;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -127,5 +128,61 @@ class ReclaimWatermarkTest {
     g.byId.get(id).publish();
     assertThat(g.reclaimLowWatermark()).as("a fork reads its source from the start").isEqualTo(
         g.view(source).index().positions()[0]);
+  }
+
+  /**
+   * A damaged newest snapshot falls back to the previous one: recovery truncates the segments to
+   * its end and re-applies the log after it. After reclamation that must still find every
+   * segment it needs and end with the same bytes: drops stop at the previous snapshot's end.
+   */
+  @Test
+  void aFallbackToThePreviousSnapshotRecoversAfterReclamation() throws Exception {
+    Path segs = dir.resolve("fb");
+    GroupState g = new GroupState(0, new SegmentStore(segs, 1 << 20, 0), new WatchRegistry());
+    StreamKey deleted = new StreamKey("default", "deleted");
+    StreamKey live = new StreamKey("default", "live");
+    write(g, deleted);
+    assertThat(one(g, 3, new Command.Delete(deleted)).code()).isEqualTo(Outcome.Code.DELETED);
+    g.store.sync();
+    Path older = dir.resolve("snapshot.1_100");
+    SnapshotCodec.write(g, g.store.end(), older);
+    g.store.markSnapshotEnd(g.store.end());
+    List<byte[]> after = new java.util.ArrayList<>(); // the log after the older snapshot
+    after.add(CommandCodec.encode(4, List.of(new Command.Create(live, "application/octet-stream", -1, null, -1, false,
+        new byte[0], 0, null)), 64));
+    for (int i = 0; i < RECORDS; i++) {
+      byte[] b = new byte[RECORD];
+      java.util.Arrays.fill(b, (byte) (live.stream().hashCode() + i));
+      after.add(CommandCodec.encode(5, List.of(new Command.Append(live, "application/octet-stream", b, 0, false, null,
+          null)), 64));
+    }
+    for (byte[] e : after) {
+      g.apply(CommandCodec.decode(ByteBuffer.wrap(e)));
+    }
+    g.store.sync();
+    Path newer = dir.resolve("snapshot.1_2000");
+    SnapshotCodec.write(g, g.store.end(), newer);
+    g.store.markSnapshotEnd(g.store.end());
+    assertThat(StreamStateMachine.previousSnapshotEnd(newer, 2000)).as("read back at load")
+        .isEqualTo(g.store.previousSnapshotEnd()).isEqualTo(SnapshotCodec.segmentEnd(older));
+    long olderEnd = g.store.previousSnapshotEnd();
+    assertThat(g.store.reclaimBelow(g.reclaimLowWatermark())).as("the deleted stream's whole segments").isPositive();
+    assertThat(g.store.firstPosition()).isLessThanOrEqualTo(olderEnd);
+    long end = g.store.end();
+    g.store.close();
+
+    // the newest snapshot is damaged: recover from the older one and re-apply the log after it
+    GroupState fallback = StreamStateMachine.recover(new GroupState(0, new SegmentStore(segs, 1 << 20, 0),
+        new WatchRegistry()), older, "1_100");
+    for (byte[] e : after) {
+      fallback.apply(CommandCodec.decode(ByteBuffer.wrap(e)));
+    }
+    fallback.store.publish();
+    assertThat(fallback.store.end()).isEqualTo(end);
+    readsBackFrom(fallback, live, 0);
+    fallback.store.close();
+
+    Files.write(older, new byte[] {1, 2, 3}); // a damaged previous snapshot is no fallback: nothing may go
+    assertThat(StreamStateMachine.previousSnapshotEnd(newer, 2000)).isZero();
   }
 }
