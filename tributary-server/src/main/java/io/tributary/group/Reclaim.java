@@ -30,10 +30,10 @@ import org.slf4j.LoggerFactory;
  * <p>A segment holding one live record stays whole: garbage interleaved with live records is
  * not reclaimed (rewriting live records elsewhere, i.e. compaction, is not built).
  *
- * <p>Threads: {@link #pass} runs on {@code tributary-reclaim} only (tests call it directly). It
- * reads published views and the store's segment array, deletes files off the apply thread
- * exactly as the cold tier does ({@link SegmentStore} orders it with apply, patch and truncation),
- * and submits through the group's batcher.
+ * <p>Threads: {@link #pass} runs on {@code tributary-reclaim} only (a test may call it instead of
+ * starting the thread). It reads published views and the store's segment array, deletes files off
+ * the apply thread exactly as the cold tier does ({@link SegmentStore} orders it with apply, patch
+ * and truncation), and asks the host for snapshots and Nop entries through {@link Upkeep}.
  */
 final class Reclaim implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Reclaim.class);
