@@ -60,6 +60,17 @@ public final class GroupMetrics {
       .labelNames("group", "result")
       .register(registry);
 
+  private final Counter reclaimedBytes = Counter.builder()
+      .name("tributary_reclaimed_bytes_total")
+      .help("bytes of whole segment files of garbage (removed, expired, retention-trimmed data) deleted on a node that "
+          + "does not tier (reclaim)")
+      .labelNames("group")
+      .register(registry);
+
+  void reclaimed(int group, long bytes) {
+    reclaimedBytes.labelValues(Integer.toString(group)).inc(bytes);
+  }
+
   void repair(int group, String result) {
     repairs.labelValues(Integer.toString(group), result).inc();
   }

@@ -79,6 +79,8 @@ public final class RaftHost implements Replication, AutoCloseable {
   private final List<ReadBarrier> barriers = new ArrayList<>();
   private final GroupMetrics metrics = new GroupMetrics();
   private Scrub scrub;
+  /** Whole-segment reclamation; null on a node that tiers (the cold tier drops segments) or with reclaim off. */
+  private Reclaim reclaim;
   /** Repairs damaged records from a peer; null on a single node (no peer to repair from). */
   private final SegmentRepair repair;
   /**
@@ -195,6 +197,24 @@ public final class RaftHost implements Replication, AutoCloseable {
           }
         });
     scrub.start();
+    if (config.disk().reclaim() && !config.tiering().enabled()) {
+      reclaim = new Reclaim(groups.size(), g -> groups.get(g).stateMachine().state(), config.disk().reclaimIntervalMillis(),
+          metrics, new Reclaim.Upkeep() {
+            @Override
+            public void requestSnapshot(int g) throws IOException {
+              RaftHost.this.requestSnapshot(g);
+            }
+
+            @Override
+            public void commitNop(int g) {
+              if (isLeader(g)) {
+                group(g).batcher().submit(new io.tributary.state.Command.Nop(new StreamKey("", "")), 64)
+                    .whenComplete((o, e) -> LOG.debug("group {}: reclaim nop: {}", g, e == null ? o : e.toString()));
+              }
+            }
+          });
+      reclaim.start();
+    }
     if (config.rejoin() && config.peers().size() > 1) {
       Thread t = new Thread(this::rejoin, "tributary-rejoin");
       t.setDaemon(true);
@@ -745,6 +765,9 @@ public final class RaftHost implements Replication, AutoCloseable {
     writeTimeouts.shutdownNow();
     if (scrub != null) {
       scrub.close();
+    }
+    if (reclaim != null) {
+      reclaim.close();
     }
     if (repair != null) {
       repair.close();

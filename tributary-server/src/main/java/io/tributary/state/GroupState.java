@@ -427,16 +427,34 @@ public final class GroupState {
    * The lowest segment position a reader may still need from the local disk: the first record
    * of every stream's bytes that are not cold yet, and every application snapshot blob (blobs are
    * not tiered). Records below it are cold or garbage (removed streams, replaced blobs). Reads
-   * the published end first, so records written meanwhile are above the answer.
+   * the published end first, so records written meanwhile are above the answer. Any thread (the
+   * cold tier's). Bytes below a retention floor count here: the tier still uploads them.
    */
   public long hotLowWatermark() {
+    return lowWatermark(false);
+  }
+
+  /**
+   * The lowest segment position anything may still read on a node that does not tier: like
+   * {@link #hotLowWatermark}, but bytes below a stream's retention floor are garbage too while
+   * no fork pins the stream (a fork reads its source from the source's start, whatever its
+   * floor). Records below it belong to removed or expired streams, retention-trimmed bytes,
+   * replaced blobs, or are in the object store from an earlier configuration. Any thread (the
+   * reclaim thread's).
+   */
+  public long reclaimLowWatermark() {
+    return lowWatermark(true);
+  }
+
+  private long lowWatermark(boolean retentionIsGarbage) {
     long low = store.publishedEnd();
     for (StreamEntry e : byId.values()) {
       StreamView v = e.view;
       if (v == null) {
         continue;
       }
-      long coldEnd = Math.max(v.cold().end(), v.ownStart());
+      long floor = retentionIsGarbage && v.pinCount() == 0 ? Math.max(v.ownStart(), v.retainedFrom()) : v.ownStart();
+      long coldEnd = Math.max(v.cold().end(), floor);
       if (coldEnd < v.tail()) {
         int i = v.index().locate(coldEnd);
         if (i >= 0) {

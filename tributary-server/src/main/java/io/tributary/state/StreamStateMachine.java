@@ -275,6 +275,7 @@ public final class StreamStateMachine extends BaseStateMachine implements Replic
     if (snapshot == null) {
       LOG.info("group {}: no snapshot; segments reset, the log will be re-applied", group);
     } else {
+      store.markPreviousSnapshotEnd(previousSnapshotEnd(snapshot.getFile().getPath(), snapshot.getIndex()));
       setLastAppliedTermIndex(snapshot.getTermIndex());
       setApplied(snapshot.getIndex());
       LOG.info("group {}: loaded snapshot {} with {} streams, segments end {}", group, snapshot.getTermIndex(),
@@ -284,6 +285,35 @@ public final class StreamStateMachine extends BaseStateMachine implements Replic
     // a reloaded snapshot may change any stream: wake every live reader so it re-checks
     watches.fireAll();
     coldWatches.fireAll();
+  }
+
+  /**
+   * Segment end of the newest intact metadata snapshot retained beside {@code loaded} with an
+   * index below {@code loadedIndex}: where a fallback from a damaged {@code loaded} would start
+   * re-applying. 0 when there is none (a fallback then re-applies the whole log from an empty
+   * store), so segments are reclaimed only below an end two snapshots agree on.
+   */
+  static long previousSnapshotEnd(Path loaded, long loadedIndex) throws IOException {
+    long bestIndex = -1;
+    Path best = null;
+    try (var files = Files.list(loaded.toAbsolutePath().getParent())) {
+      for (Path p : files.toList()) {
+        java.util.regex.Matcher m = SimpleStateMachineStorage.SNAPSHOT_REGEX.matcher(p.getFileName().toString());
+        if (m.matches() && Long.parseLong(m.group(2)) < loadedIndex && Long.parseLong(m.group(2)) > bestIndex) {
+          bestIndex = Long.parseLong(m.group(2));
+          best = p;
+        }
+      }
+    }
+    if (best == null) {
+      return 0;
+    }
+    try {
+      SnapshotCodec.verify(best);
+      return SnapshotCodec.segmentEnd(best);
+    } catch (IOException e) {
+      return 0; // a damaged previous snapshot is no fallback: keep every segment the log may rewrite
+    }
   }
 
   /**

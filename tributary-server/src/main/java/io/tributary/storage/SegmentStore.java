@@ -33,12 +33,17 @@ import java.util.zip.CRC32C;
  * left). A read of a dropped record throws {@link SegmentGoneException}; the caller reads the
  * cold copy instead.
  *
+ * <p>Reclaiming (no cold tier): {@link #reclaimBelow} deletes the oldest segment files whose every
+ * record is garbage (removed, expired or retention-trimmed streams, replaced snapshot blobs), up
+ * to the end of the previous retained snapshot. Readers, the scrub, repair and snapshot export
+ * see the same dropped prefix as after tiering; nothing asks for its records any more.
+ *
  * <p>Repair ({@link #patch}): a record below the published end that fails its check is rewritten
  * in place with a peer's verified copy (positions and bytes are identical on every replica). It
  * is the only write below the published end besides truncation, which re-writes the same bytes.
  *
  * <p>Threads: {@link #append}, {@link #sync}, {@link #truncateTo} on the group's apply thread only;
- * {@link #dropBelow} on the cold tier's thread; the segment array is replaced under
+ * {@link #dropBelow} on the cold tier's thread, {@link #reclaimBelow} on the reclaim thread; the segment array is replaced under
  * {@code segmentsLock} by both. {@link #patch} on the repair thread: its positional writes land
  * below the published end, apart from apply's (at or above it) on the same channel, and
  * {@code rewriteLock} orders it with truncation and with closing a dropped segment, so a patch
@@ -65,6 +70,12 @@ public final class SegmentStore implements AutoCloseable {
   private final Object rewriteLock = new Object();
   /** Segment end recorded by the latest metadata snapshot: nothing reaching past it is dropped. */
   private volatile long snapshotEnd;
+  /**
+   * Segment end recorded by the previous retained metadata snapshot (0 when unknown): a fallback
+   * from a damaged latest snapshot truncates to it and re-applies the log from there, so
+   * {@link #reclaimBelow} drops nothing reaching past it.
+   */
+  private volatile long previousSnapshotEnd;
   private long end;
   private volatile long publishedEnd;
   private long syncedEnd;
@@ -344,7 +355,7 @@ public final class SegmentStore implements AutoCloseable {
       }
     }
     if (hi < 0) {
-      throw new SegmentGoneException("no segment holds position " + pos + " in " + dir + " (dropped after tiering)");
+      throw new SegmentGoneException("no segment holds position " + pos + " in " + dir + " (dropped after tiering or reclaimed)");
     }
     return segs[hi];
   }
@@ -414,9 +425,26 @@ public final class SegmentStore implements AutoCloseable {
     }
   }
 
-  /** Records the segment end of the latest metadata snapshot (apply thread, after writing it). */
+  /**
+   * Records the segment end of the latest metadata snapshot (apply thread, after writing or
+   * loading it); the one it replaces becomes the previous snapshot's end.
+   */
   public void markSnapshotEnd(long end) {
+    previousSnapshotEnd = Math.min(snapshotEnd, end);
     snapshotEnd = end;
+  }
+
+  /**
+   * Records the segment end of the snapshot retained before the latest one, read from its file at
+   * load (0: none is retained). Apply thread, after {@link #markSnapshotEnd}.
+   */
+  public void markPreviousSnapshotEnd(long end) {
+    previousSnapshotEnd = Math.min(end, snapshotEnd);
+  }
+
+  /** Segment end recorded by the previous retained metadata snapshot (0 when none). Any thread. */
+  public long previousSnapshotEnd() {
+    return previousSnapshotEnd;
   }
 
   /** Segment end recorded by the latest metadata snapshot. Any thread. */
@@ -443,7 +471,21 @@ public final class SegmentStore implements AutoCloseable {
    * the cold tier's thread.
    */
   public long dropBelow(long below, long keepBytes) {
-    long limit = Math.min(below, snapshotEnd);
+    return dropOldest(Math.min(below, snapshotEnd), keepBytes);
+  }
+
+  /**
+   * Reclamation on a node that does not tier: deletes the oldest segments whose every record is
+   * garbage (they end at or below {@code below}, the group's hot low watermark), never one
+   * reaching past the end recorded by the <em>previous</em> retained metadata snapshot (a
+   * fallback from a damaged latest snapshot re-applies the log from there), never the last
+   * segment. Returns the bytes dropped. Called on the reclaim thread.
+   */
+  public long reclaimBelow(long below) {
+    return dropOldest(Math.min(below, previousSnapshotEnd), 0);
+  }
+
+  private long dropOldest(long limit, long keepBytes) {
     long dropped = 0;
     while (true) {
       Segment victim;
@@ -666,7 +708,7 @@ public final class SegmentStore implements AutoCloseable {
     }
     if (from < firstPosition()) {
       throw new SegmentGoneException("range [" + from + ", " + to + ") starts below the first segment held here ("
-          + firstPosition() + ", the rest was dropped after tiering)");
+          + firstPosition() + ", the rest was dropped after tiering or reclaimed)");
     }
     List<FilePart> parts = new ArrayList<>();
     for (Segment seg : segments) {

@@ -38,9 +38,11 @@ import org.junit.jupiter.api.io.TempDir;
  * metadata snapshot and the stream count; wait until the sweep removed them; write enough
  * entries for a new snapshot; measure again. (2) Producers append one record each to one
  * stream, 1,000 at a time (the bound), the next thousand 2.5 s later, when the previous ones have
- * expired; each wave must be accepted whole; snapshot and heap at the end. (3) Write the deleted
- * bytes into 64 streams, delete them, write a little more so a snapshot follows; disk of the data
- * directory before and after.
+ * expired; each wave must be accepted whole; snapshot and heap at the end. (3) Delete the
+ * producers stream, write the deleted bytes into 64 streams one after another, delete them, write
+ * a little more so two snapshots follow, wait up to 60 s for reclamation (every 500 ms here);
+ * then the same with the 64 streams written at once beside a live stream. Disk of the data
+ * directory and its segments before and after, and the bytes reclaimed.
  */
 class BoundedStateBench {
   private static final int EXPIRED = Integer.getInteger("bench.expiredStreams", 100_000);
@@ -55,13 +57,15 @@ class BoundedStateBench {
   private final HttpClient http = HttpClient.newBuilder().executor(Executors.newVirtualThreadPerTaskExecutor()).build();
   private final StreamClient client = new StreamClient(Duration.ofSeconds(30));
   private ServerProcess node;
+  private int fillers;
 
   @Test
   void clientGrownStateReturnsToItsBounds() throws Exception {
     node = ServerProcess.builder(dir.resolve("data")).name("bounds-bench").logDir(dir).settings(Map.of(
         "expiry-sweep-interval-ms", "200", "expiry-sweep-probes-max", "10000",
         "producers-per-stream-max", Integer.toString(WAVE), "producer-idle-expiry-ms", "2000",
-        "snapshot-interval-entries", "200", "segment-bytes-max", "64MiB", "tiering", "off")).build();
+        "snapshot-interval-entries", "200", "segment-bytes-max", "64MiB", "tiering", "off",
+        "reclaim-interval-ms", "500")).build();
     node.start();
     try {
       expiredStreams();
@@ -101,35 +105,88 @@ class BoundedStateBench {
   }
 
   private void deletedData() throws Exception {
+    // the producers stream's records lie at the start of the first segment: live, they would keep
+    // every later segment (reclamation deletes the oldest segments only); its numbers are taken
+    assertThat(send("DELETE", "/v1/stream/producers", null)).isEqualTo(204);
     int streams = 64;
     byte[] chunk = new byte[(int) MIB];
     long per = DELETED / streams;
+    // (a) one stream after another: whole segments hold one deleted stream each
+    long t0 = System.nanoTime();
+    for (int s = 0; s < streams; s++) {
+      assertThat(client.create(node.baseUrl(), "seq-" + s, "application/octet-stream").statusCode()).isEqualTo(201);
+      for (long written = 0; written < per; written += chunk.length) {
+        assertThat(client.append(node.baseUrl(), "seq-" + s, "application/octet-stream", chunk, null).statusCode())
+            .isIn(200, 204);
+      }
+    }
+    report(String.format("%,d MiB in %d streams in sequence (%.1f s)", DELETED / MIB, streams,
+        (System.nanoTime() - t0) / 1e9));
+    deleteAndMeasure("seq-", streams, "in sequence");
+    // (b) interleaved: the 64 streams written at once, so every segment holds records of each
     for (int s = 0; s < streams; s++) {
       assertThat(client.create(node.baseUrl(), "doomed-" + s, "application/octet-stream").statusCode()).isEqualTo(201);
     }
+    // a live stream written at the same time: its records lie in every segment of the phase
+    assertThat(client.create(node.baseUrl(), "kept", "application/octet-stream").statusCode()).isEqualTo(201);
     parallel(streams, s -> {
       for (long written = 0; written < per; written += chunk.length) {
         int status = client.append(node.baseUrl(), "doomed-" + s, "application/octet-stream", chunk, null).statusCode();
         if (status != 204 && status != 200) {
           return status;
         }
+        if (s == 0) {
+          client.append(node.baseUrl(), "kept", "application/octet-stream", new byte[] {1}, null);
+        }
       }
       return 204;
     }, 204);
-    long before = NodeProbe.diskBytes(node.dataDir());
-    parallel(streams, s -> send("DELETE", "/v1/stream/doomed-" + s, null), 204);
-    snapshotSoon();
-    Thread.sleep(2000); // the workload: time for any background reclamation
-    System.out.printf("BENCH deleted %.0f MiB in %d streams: data directory %.0f MiB before the deletes, %.0f MiB after%n",
-        DELETED / (double) MIB, streams, before / (double) MIB, NodeProbe.diskBytes(node.dataDir()) / (double) MIB);
+    deleteAndMeasure("doomed-", streams, "interleaved with a live stream");
   }
 
-  /** Writes enough small entries for the next metadata snapshot (every 200 entries here). */
-  private void snapshotSoon() throws Exception {
-    client.create(node.baseUrl(), "filler", "text/plain");
-    for (int i = 0; i < 250; i++) {
-      client.append(node.baseUrl(), "filler", "text/plain", new byte[] {'.'}, null);
+  /** Deletes the streams {@code prefix0..}, lets two snapshots pass and reclamation run; prints disk before and after. */
+  private void deleteAndMeasure(String prefix, int streams, String how) throws Exception {
+    long before = NodeProbe.diskBytes(node.dataDir());
+    long segBefore = NodeProbe.diskBytes(node.dataDir().resolve("groups/g000/segments"));
+    long reclaimedBefore = reclaimed();
+    parallel(streams, s -> send("DELETE", "/v1/stream/" + prefix + s, null), 204);
+    snapshotSoon();
+    snapshotSoon();
+    long t0 = System.nanoTime();
+    try {
+      // reclamation deletes a segment once the two retained snapshots lie past it (it asks for them)
+      await("reclamation settles").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(2))
+          .until(() -> reclaimed() - reclaimedBefore >= (long) (DELETED * 0.9));
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      System.out.println("BENCH (reclamation did not reach 90% of the deleted bytes within 60 s)");
     }
+    report(String.format("deleted %,d MiB %s", DELETED / MIB, how));
+    System.out.printf("BENCH deleted %.0f MiB in %d streams %s: data directory %.0f MiB before the deletes, %.0f MiB "
+        + "after (segments %.0f -> %.0f MiB); reclaimed %.0f MiB in %.1f s%n", DELETED / (double) MIB, streams, how,
+        before / (double) MIB, NodeProbe.diskBytes(node.dataDir()) / (double) MIB, segBefore / (double) MIB,
+        NodeProbe.diskBytes(node.dataDir().resolve("groups/g000/segments")) / (double) MIB,
+        (reclaimed() - reclaimedBefore) / (double) MIB, (System.nanoTime() - t0) / 1e9);
+  }
+
+  private long reclaimed() throws Exception {
+    String text = new String(client.get(node.baseUrl(), "/metrics").body(), StandardCharsets.UTF_8);
+    long sum = 0;
+    for (String line : text.split("\n")) {
+      if (line.startsWith("tributary_reclaimed_bytes_total{")) {
+        sum += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1).trim());
+      }
+    }
+    return sum;
+  }
+
+  /** Writes enough small entries for the next metadata snapshot (every 200 entries here), into a stream deleted after. */
+  private void snapshotSoon() throws Exception {
+    String name = "filler-" + fillers++;
+    client.create(node.baseUrl(), name, "text/plain");
+    for (int i = 0; i < 250; i++) {
+      client.append(node.baseUrl(), name, "text/plain", new byte[] {'.'}, null);
+    }
+    send("DELETE", "/v1/stream/" + name, null);
   }
 
   private void report(String when) throws Exception {
