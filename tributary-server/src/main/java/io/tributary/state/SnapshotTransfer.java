@@ -68,20 +68,33 @@ public final class SnapshotTransfer {
    * complete) and the metadata into {@code metadataFile}.
    */
   static Received receive(InputStream raw, Path segmentDir, Path metadataFile) throws IOException {
+    return receive(raw, segmentDir, metadataFile, -1);
+  }
+
+  /**
+   * As {@link #receive(InputStream, Path, Path)}, but returns null, having written nothing, when the
+   * snapshot's index is at or below {@code appliedIndex}: installing it would move this replica
+   * back behind entries it already applied (and its log would then miss the entries in between).
+   */
+  static Received receive(InputStream raw, Path segmentDir, Path metadataFile, long appliedIndex) throws IOException {
     try {
-      return receiveVerified(new DataInputStream(raw), segmentDir, metadataFile);
+      return receiveVerified(new DataInputStream(raw), segmentDir, metadataFile, appliedIndex);
     } catch (IOException | io.tributary.storage.StorageException e) {
       // no marker was written and the metadata was not moved into place: nothing of it can be installed
       throw new IOException("snapshot download rejected: " + e.getMessage(), e);
     }
   }
 
-  private static Received receiveVerified(DataInputStream in, Path segmentDir, Path metadataFile) throws IOException {
+  private static Received receiveVerified(DataInputStream in, Path segmentDir, Path metadataFile, long appliedIndex)
+      throws IOException {
     if (in.readInt() != MAGIC || in.readInt() != VERSION) {
       throw new IOException("not a Tributary snapshot stream");
     }
     long term = in.readLong();
     long index = in.readLong();
+    if (index <= appliedIndex) {
+      return null;
+    }
     int n = in.readInt();
     long metaLen = in.readLong();
     Path metaTmp = metadataFile.resolveSibling(metadataFile.getFileName() + ".receiving");

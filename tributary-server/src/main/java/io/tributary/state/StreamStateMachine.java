@@ -454,7 +454,18 @@ public final class StreamStateMachine extends BaseStateMachine implements Replic
           LOG.info("group {}: {} has no snapshot; catching up from its log", group, leader);
           return null;
         }
-        SnapshotTransfer.Received r = SnapshotTransfer.receive(in, installing, staged);
+        long applied = appliedIndex;
+        SnapshotTransfer.Received r = SnapshotTransfer.receive(in, installing, staged, applied);
+        if (r == null) {
+          // Ratis can ask a replica that is not behind the leader's snapshot (a stalled follower
+          // nudged by GrpcTransport, or a leader whose newest snapshot is older than this replica's
+          // state): installing it would move this replica back, and its log would then lack the
+          // entries between the snapshot and what it applied (the log worker fails on the gap and
+          // the division closes, seen in ClusterFaultTest). Its log already holds what it needs.
+          LOG.warn("group {}: {}'s snapshot is not ahead of this replica's applied index {}: not installing it, "
+              + "catching up from the log", group, leader, applied);
+          return null;
+        }
         File target = smStorage.getSnapshotFile(r.term(), r.index());
         io.tributary.common.DurableFiles.moveDurably(staged, target.toPath());
         MD5FileUtil.computeAndSaveMd5ForFile(target);

@@ -79,6 +79,22 @@ class SnapshotTransferTest {
     assertThat(installing.resolve(SnapshotTransfer.COMPLETE_MARKER)).exists();
   }
 
+  /**
+   * A snapshot at or below what this replica already applied is not installed: it would move the
+   * replica back behind entries its log no longer leads up to (ClusterFaultTest: the log worker then
+   * failed on the gap and the group's division closed on that node). Nothing is written.
+   */
+  @Test
+  void aSnapshotNotAheadOfTheReplicaIsNotInstalled() throws IOException {
+    byte[] bytes = exportBytes(group());
+    Path installing = dir.resolve("not-installing");
+    Path meta = dir.resolve("not-received.meta");
+    assertThat(SnapshotTransfer.receive(new ByteArrayInputStream(bytes), installing, meta, 100)).isNull();
+    assertThat(installing).doesNotExist();
+    assertThat(meta).doesNotExist();
+    assertThat(SnapshotTransfer.receive(new ByteArrayInputStream(bytes), installing, meta, 99).index()).isEqualTo(100);
+  }
+
   /** One byte flipped anywhere after the stream header (metadata, a segment's prefix or bytes) rejects it. */
   @Test
   void aByteFlippedInFlightRejectsTheDownload() throws IOException {
