@@ -460,11 +460,6 @@ public final class RaftHost implements Replication, AutoCloseable {
     });
   }
 
-  /** True when every group has a ready leader here (single node) and has applied its log. */
-  public boolean ready() {
-    return notReadyReasons().isEmpty();
-  }
-
   /**
    * Why this node cannot serve every group now (no leader known, a leader not ready yet, a
    * replica stopped on an entry it could not apply); empty when it can. No I/O. Any thread.
@@ -550,7 +545,7 @@ public final class RaftHost implements Replication, AutoCloseable {
   public CompletableFuture<Void> announceFeatureLevel() {
     io.tributary.state.Command c = new io.tributary.state.Command.AnnounceFeatures(
         new io.tributary.common.StreamKey("", ""), config.nodeId(), io.tributary.state.FeatureLevel.supported());
-    return groups.get(REGISTRY_GROUP).batcher.submit(c, 64).thenApply(o -> null);
+    return submit(REGISTRY_GROUP, c, 0).thenApply(o -> null);
   }
 
   /** Role, term, commit and applied index of one group, for /admin and /metrics. */

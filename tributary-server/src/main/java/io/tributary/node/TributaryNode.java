@@ -103,11 +103,6 @@ public final class TributaryNode implements AutoCloseable {
     return why;
   }
 
-  /** True when {@link #notReady()} is empty. */
-  public boolean ready() {
-    return notReady().isEmpty();
-  }
-
   public int port() {
     return port;
   }

@@ -220,14 +220,15 @@ public final class StreamService {
           + "level " + io.tributary.state.FeatureLevel.LIMITS_AND_INCARNATION + " (a rolling upgrade is under way, or a "
           + "node has not announced its level yet): retry without the header, or once the upgrade is done", 5));
     }
-    if (carriesData(c) || c instanceof Command.Create || c instanceof Command.CreateBucket) {
+    boolean data = carriesData(c);
+    if (data || c instanceof Command.Create || c instanceof Command.CreateBucket) {
       // deletes, retention and the like go on while the disk is low: they are how space comes back
       io.tributary.common.InsufficientStorageException low = disk.admit(bytes);
       if (low != null) {
         return CompletableFuture.failedFuture(low);
       }
     }
-    if (tier != null && carriesData(c)) {
+    if (tier != null && data) {
       UnavailableException full = tier.admit();
       if (full != null) {
         return CompletableFuture.failedFuture(full);

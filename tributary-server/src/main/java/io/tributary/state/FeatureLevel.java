@@ -22,6 +22,8 @@ public final class FeatureLevel {
   /** The level this build can apply. */
   public static final int CURRENT = LIMITS_AND_INCARNATION;
   static final String TEST_PROPERTY = "tributary.test.feature-level";
+  /** Read once: it is asked for every entry encoded and applied. */
+  private static final int SUPPORTED = Math.max(BASE, Math.min(CURRENT, Integer.getInteger(TEST_PROPERTY, CURRENT)));
 
   private FeatureLevel() {}
 
@@ -30,6 +32,6 @@ public final class FeatureLevel {
    * build ({@code -Dtributary.test.feature-level=N}, not reachable from the client API).
    */
   public static int supported() {
-    return Math.max(BASE, Math.min(CURRENT, Integer.getInteger(TEST_PROPERTY, CURRENT)));
+    return SUPPORTED;
   }
 }
