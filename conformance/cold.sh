@@ -69,7 +69,7 @@ export TRIBUTARY_LAUNCH="$(printf '%q' "$ROOT/tributary") server --tiering on --
 --tier-bytes-min 1 --tier-age-ms 0 --tier-interval-ms 20 --tier-chunk-bytes-max 1048576 --hot-bytes-max 0 --cold-reads-prefer true --cold-reads-wait-ms 3000 \
 --segment-bytes-max 1048576 --cold-block-bytes 65536 --read-threads 8 --snapshot-interval-entries 100 --peer-port 0"
 # how many of the server's reads of stream bytes went to the object store (vs. local disk only)
-export CONFORMANCE_AFTER='curl -s "$TRIBUTARY_URL/metrics" | grep -E "^tributary_(stream_range_reads_total|cold_uploads_total|cold_cache_(hits|misses)_total)" | sed "s/^/cold.sh: /" >"'"$WORK"'/metrics.txt"'
+export CONFORMANCE_AFTER='curl -s "$TRIBUTARY_ADMIN_URL/metrics" | grep -E "^tributary_(stream_range_reads_total|cold_uploads_total|cold_cache_(hits|misses)_total)" | sed "s/^/cold.sh: /" >"'"$WORK"'/metrics.txt"'
 RC=0
 "$HERE/run.sh" conformance "$@" || RC=$?
 cat "$WORK/metrics.txt" 2>/dev/null || true

@@ -11,7 +11,7 @@
 # Server:
 #   TRIBUTARY_URL=http://127.0.0.1:4437   use an already running server (origin only, no path)
 #   otherwise a server is started on a free loopback port with
-#     ${TRIBUTARY_LAUNCH:-<repo>/tributary server} --host 127.0.0.1 --port P \
+#     ${TRIBUTARY_LAUNCH:-<repo>/tributary server} --host 127.0.0.1 --port P --admin-port A \
 #       --data-dir <tmp>/data --long-poll-timeout-ms ${TRIBUTARY_LONG_POLL_MS:-500}
 #   and stopped (with its children) on exit. Its log: conformance/results/server.log
 #
@@ -25,7 +25,9 @@
 #                              vitest args such as -t are given)
 #   KEEP_DATA=1                keep the temporary data directory
 #   CONFORMANCE_AFTER          a shell command run after the tests, while the server
-#                              still runs (TRIBUTARY_URL is exported), e.g. to read /metrics
+#                              still runs (TRIBUTARY_URL is exported, and TRIBUTARY_ADMIN_URL,
+#                              the admin listener, when run.sh started the server), e.g. to
+#                              read /metrics
 #
 # Prints one line per suite: "<suite>: N passed, N failed, N skipped". Exits
 # non-zero if any test failed, if fewer tests ran than expected, or on setup errors.
@@ -163,7 +165,9 @@ else
     LAUNCH="$(printf '%q' "$ROOT/tributary") server"
   fi
   mkdir -p "$WORK/data"
-  SERVER_ARGS=(--host 127.0.0.1 --port "$PORT" --data-dir "$WORK/data" --long-poll-timeout-ms "$LP_MS")
+  ADMIN_PORT="$(node -e 'const s=require("net").createServer(); s.listen(0,"127.0.0.1",()=>{console.log(s.address().port); s.close()})')"
+  SERVER_ARGS=(--host 127.0.0.1 --port "$PORT" --admin-port "$ADMIN_PORT" --data-dir "$WORK/data" --long-poll-timeout-ms "$LP_MS")
+  export TRIBUTARY_ADMIN_URL="http://127.0.0.1:$ADMIN_PORT"
   log "starting server: $LAUNCH ${SERVER_ARGS[*]}"
   log "server log: $SERVER_LOG"
   : >"$SERVER_LOG"

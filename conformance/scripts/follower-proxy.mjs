@@ -1,9 +1,11 @@
 // A routing proxy for cluster conformance runs: every request for a stream is sent to a node that
-// is NOT the current leader of the stream's Raft group (found from /admin/groups), so the suite
+// is NOT the current leader of the stream's Raft group (found from each node's admin listener,
+// /admin/cluster), so the suite
 // exercises forwarding of writes and follower reads. Requests that are not for a stream
 // (health, unknown paths) go to the first node.
 //
-// usage: node follower-proxy.mjs --port P --nodes http://127.0.0.1:A,http://127.0.0.1:B,... --groups G
+// usage: node follower-proxy.mjs --port P --nodes http://127.0.0.1:A,... --admins http://127.0.0.1:A3,... --groups G
+//        (--admins: each node's admin listener, in the order of --nodes)
 // On SIGTERM/SIGINT it prints its routing statistics as one JSON line to stdout and exits.
 import http from "node:http";
 
@@ -11,6 +13,8 @@ const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith("--") ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
 );
 const nodes = args.nodes.split(",").map((u) => new URL(u));
+const admins = args.admins.split(",").map((u) => new URL(u));
+if (admins.length !== nodes.length) throw new Error("--admins must list one admin URL per node");
 const groups = Number(args.groups ?? 8);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 const stats = { streamRequests: 0, toFollower: 0, toLeader: 0, leaderUnknown: 0, other: 0, errors: 0 };
@@ -28,9 +32,9 @@ function fnv1a64(s) {
 }
 
 async function refresh() {
-  for (const n of nodes) {
+  for (const [i, n] of nodes.entries()) {
     try {
-      const r = await fetch(new URL("/admin/cluster", n), { signal: AbortSignal.timeout(2000) });
+      const r = await fetch(new URL("/admin/cluster", admins[i]), { signal: AbortSignal.timeout(2000) });
       if (!r.ok) continue;
       const body = await r.json();
       nodeIds.set(body.node, n);

@@ -40,7 +40,8 @@ final class NodeProcess implements AutoCloseable {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-Xmx512m",
         "-XX:+ExitOnOutOfMemoryError", "-cp", System.getProperty("java.class.path"), "io.tributary.node.TributaryServerMain",
-        "--host", "127.0.0.1", "--port", Integer.toString(freePort()), "--peer-port", Integer.toString(freePort()), "--data-dir",
+        "--host", "127.0.0.1", "--port", Integer.toString(freePort()), "--peer-port", Integer.toString(freePort()),
+        "--admin-port", "0", "--data-dir",
         dataDir.toString()));
     cmd.addAll(List.of(settings));
     Path log = Path.of("target", "bench-node.log");

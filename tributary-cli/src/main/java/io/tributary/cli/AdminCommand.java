@@ -11,7 +11,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code tributary admin status --url URL}: the node's view of peers and groups as a table. */
+/** {@code tributary admin status --url ADMIN_URL}: the node's view of peers and groups as a table. */
 @Command(name = "admin", description = "Inspect a running node.", subcommands = AdminCommand.Status.class)
 final class AdminCommand implements Runnable {
   @Override
@@ -21,7 +21,7 @@ final class AdminCommand implements Runnable {
 
   @Command(name = "status", description = "Print peers and per-group leader, term, commit/applied index, lag.")
   static final class Status implements Callable<Integer> {
-    @Option(names = "--url", defaultValue = "http://127.0.0.1:4437", description = "a node's base URL")
+    @Option(names = "--url", defaultValue = "http://127.0.0.1:4440", description = "a node's admin listener URL (--admin-host/--admin-port)")
     String url;
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help")

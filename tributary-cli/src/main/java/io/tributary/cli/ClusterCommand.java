@@ -12,7 +12,8 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code tributary cluster --nodes N}: a local cluster of N separate node processes on loopback,
- * node i (1-based) serving HTTP on {@code base-port + 10(i-1)} and Raft on the next port, data in
+ * node i (1-based) serving HTTP on {@code base-port + 10(i-1)}, Raft on the next port, peer data on
+ * the one after and admin on the fourth, data in
  * {@code data-dir/n<i>}. Prints one line per node (URL, PID, log), keeps the others running when
  * one dies, and stops them all on Ctrl-C. Runs on the main thread.
  */
@@ -21,7 +22,7 @@ final class ClusterCommand implements Callable<Integer> {
   @Option(names = "--nodes", defaultValue = "3", description = "number of nodes (3 or 5; 1 works too)")
   int nodes;
 
-  @Option(names = "--base-port", defaultValue = "4437", description = "HTTP port of node 1; node i uses base + 10(i-1), Raft the next port")
+  @Option(names = "--base-port", defaultValue = "4437", description = "HTTP port of node 1; node i uses base + 10(i-1), Raft +1, peer data +2, admin +3")
   int basePort;
 
   @Option(names = "--data-dir", defaultValue = "./data-cluster", description = "parent of the nodes' data dirs")
@@ -41,8 +42,9 @@ final class ClusterCommand implements Callable<Integer> {
     }
     StringBuilder peers = new StringBuilder();
     for (int i = 1; i <= nodes; i++) {
+      // node i: client base+10(i-1), Raft +1, peer data +2, admin +3
       peers.append(i > 1 ? "," : "").append("n").append(i).append("=127.0.0.1:").append(basePort + 10 * (i - 1) + 1)
-          .append(':').append(basePort + 10 * (i - 1));
+          .append(':').append(basePort + 10 * (i - 1) + 2);
     }
     String java = ProcessHandle.current().info().command().orElse("java");
     List<Process> procs = new ArrayList<>();
@@ -63,13 +65,15 @@ final class ClusterCommand implements Callable<Integer> {
           "--sun-misc-unsafe-memory-access=allow", "-Xmx512m", "-cp", System.getProperty("java.class.path"),
           TributaryCli.class.getName(), "server", "--node-id", "n" + i,
           "--port", Integer.toString(basePort + 10 * (i - 1)), "--peer-port", Integer.toString(basePort + 10 * (i - 1) + 1),
+          "--admin-port", Integer.toString(basePort + 10 * (i - 1) + 3),
           "--peers", peers.toString(), "--data-dir", dir.toString(),
           "--election-timeout-min-ms", "500", "--election-timeout-max-ms", "1000"));
       cmd.addAll(settings);
       File log = dir.resolve("node.log").toFile();
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log)).start();
       procs.add(p);
-      System.out.printf("n%d  http://127.0.0.1:%d  pid %d  log %s%n", i, basePort + 10 * (i - 1), p.pid(), log);
+      System.out.printf("n%d  http://127.0.0.1:%d  admin http://127.0.0.1:%d  pid %d  log %s%n", i,
+          basePort + 10 * (i - 1), basePort + 10 * (i - 1) + 3, p.pid(), log);
     }
     System.out.println("cluster running; Ctrl-C stops all nodes");
     for (int i = 0; i < procs.size(); i++) {

@@ -14,7 +14,10 @@ public final class Settings {
   public static final Setting DATA_DIR = str("data-dir", "./data", "directory for the Raft log, snapshots and data segments");
   public static final Setting NODE_ID = str("node-id", "n1", "this node's id; must appear in --peers when peers are given");
   public static final Setting PEER_PORT = num("peer-port", 4438, "port", "Raft peer port", v -> v >= 0 && v <= 65535, "0..65535");
-  public static final Setting PEERS = str("peers", "", "cluster voters as id=host:peerPort[:clientPort],... (clientPort defaults to peerPort-1); empty = single node");
+  public static final Setting PEER_HOST = str("peer-host", "", "address the peer listeners bind (Raft on peer-port, node-to-node data transfer on the data port of this node's --peers entry); empty = this node's host in --peers, or 127.0.0.1 on a single node. Never the client address unless given");
+  public static final Setting PEERS = str("peers", "", "cluster voters as id=host:peerPort[:dataPort],... where dataPort is the peer data listener (snapshot and segment transfer between nodes; defaults to peerPort+1); empty = single node");
+  public static final Setting ADMIN_HOST = str("admin-host", "127.0.0.1", "address the admin listener binds (admin API, /metrics); loopback unless given");
+  public static final Setting ADMIN_PORT = num("admin-port", 4440, "port", "admin HTTP port (0 picks a free port)", v -> v >= 0 && v <= 65535, "0..65535");
   public static final Setting REJOIN = str("rejoin", "false", "true after this node lost its data dir: it leaves and re-joins every group as a new member and is sent snapshots (see docs/operations.md)");
   public static final Setting GROUPS = num("groups", 0, "count", "Raft groups, fixed when the data directory is created (0 = auto: the count the data directory was created with; for a new one 1 on a single node, 8 in a cluster)", v -> v >= 0 && v <= 256, "0..256");
   public static final Setting RAFT_RPC = str("raft-rpc", "grpc", "Raft transport: grpc, or netty for a single node only (its appender has no snapshot-notification path, so a lagging follower could never catch up)");
@@ -103,7 +106,7 @@ public final class Settings {
   public static final Setting COLD_READS_PREFER = str("cold-reads-prefer", "false", "true: read every tiered range from the object store even while a local copy exists (tests use it to exercise cold reads)");
   public static final Setting COLD_READS_WAIT_MS = num("cold-reads-wait-ms", 0, "ms", "with cold-reads-prefer: a read of bytes not yet in the object store first asks the tiering task to upload them and waits up to this long, so (almost) every read is served cold (a test knob; 0 = never wait)", v -> v >= 0 && v <= 60000, "0..60000");
 
-  public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, NODE_ID, PEER_PORT, PEERS, REJOIN, GROUPS, RAFT_RPC,
+  public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, NODE_ID, PEER_PORT, PEER_HOST, PEERS, ADMIN_HOST, ADMIN_PORT, REJOIN, GROUPS, RAFT_RPC,
       ELECTION_TIMEOUT_MIN_MS, ELECTION_TIMEOUT_MAX_MS, SNAPSHOT_INTERVAL_ENTRIES, RAFT_SEGMENT_BYTES_MAX, RAFT_LOG_CACHE_BYTES_MAX, SEGMENT_BYTES_MAX, TAIL_CACHE_BYTES, READ_CACHE_BYTES,
       BODY_BYTES_MAX, READ_CHUNK_BYTES_MAX, APPEND_BATCH_FRAMES_MAX, TRANSACTION_APPENDS_MAX, ATTRS_BYTES_MAX,
       BOOTSTRAP_BYTES_MAX, SNAPSHOT_INLINE_BYTES_MAX, BATCH_BYTES_MAX, BATCH_APPENDS_MIN, BATCH_APPENDS_MAX,

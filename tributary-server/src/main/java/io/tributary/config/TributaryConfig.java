@@ -61,10 +61,14 @@ public record TributaryConfig(
     ColdTierConfig cold,
     TieringConfig tiering,
     DiskConfig disk,
+    ListenersConfig listeners,
     Map<String, String> effective) {
 
-  /** One voter: id, host, Raft port and client HTTP port (snapshot transfer between nodes uses it). */
-  public record Peer(String id, String host, int peerPort, int clientPort) {}
+  /**
+   * One voter: id, host, Raft port and the port of its peer data listener (snapshot and segment
+   * transfer between nodes).
+   */
+  public record Peer(String id, String host, int peerPort, int dataPort) {}
 
   /** Builds and validates a config from resolved string values (missing keys take defaults). */
   public static TributaryConfig fromValues(Map<String, String> values) {
@@ -104,8 +108,8 @@ public record TributaryConfig(
       throw new ConfigException("--node-id: use 1-64 of [A-Za-z0-9_-], got '" + nodeId + "'");
     }
     ColdTierConfig cold = cold(eff, Path.of(eff.get(Settings.DATA_DIR.name())));
-    List<Peer> peers = parsePeers(eff.get(Settings.PEERS.name()), nodeId, eff.get(Settings.HOST.name()),
-        (int) l(eff, Settings.PEER_PORT), (int) l(eff, Settings.PORT));
+    List<Peer> peers = parsePeers(eff.get(Settings.PEERS.name()), nodeId, (int) l(eff, Settings.PEER_PORT));
+    ListenersConfig listeners = listeners(eff, nodeId, peers);
     int groups = DataDirLayout.resolveGroups(Path.of(eff.get(Settings.DATA_DIR.name())), (int) l(eff, Settings.GROUPS),
         peers.size());
     eff.put(Settings.GROUPS.name(), Integer.toString(groups)); // the effective config shows the count in use
@@ -161,6 +165,7 @@ public record TributaryConfig(
         tiering(eff, cold),
         new DiskConfig(l(eff, Settings.DISK_FREE_BYTES_MIN), l(eff, Settings.DISK_CHECK_INTERVAL_MS),
             l(eff, Settings.SCRUB_BYTES_PER_SECOND), bool(eff, Settings.RECLAIM), l(eff, Settings.RECLAIM_INTERVAL_MS)),
+        listeners,
         Map.copyOf(eff));
   }
 
@@ -304,10 +309,11 @@ public record TributaryConfig(
     return Math.multiplyExact(Long.parseLong(t), mult);
   }
 
-  private static List<Peer> parsePeers(String spec, String nodeId, String host, int peerPort, int clientPort) {
+  private static List<Peer> parsePeers(String spec, String nodeId, int peerPort) {
     List<Peer> out = new ArrayList<>();
     if (spec == null || spec.isBlank()) {
-      out.add(new Peer(nodeId, host, peerPort, clientPort));
+      // a single node has no peers to transfer data to: its data port is never bound
+      out.add(new Peer(nodeId, "127.0.0.1", peerPort, 0));
       return List.copyOf(out);
     }
     for (String part : spec.split(",")) {
@@ -315,21 +321,39 @@ public record TributaryConfig(
       int eq = p.indexOf('=');
       String[] hp = eq <= 0 ? new String[0] : p.substring(eq + 1).split(":");
       if (hp.length < 2 || hp.length > 3 || hp[0].isEmpty()) {
-        throw new ConfigException("--peers: expected id=host:peerPort[:clientPort], got '" + p + "'");
+        throw new ConfigException("--peers: expected id=host:peerPort[:dataPort], got '" + p + "'");
       }
       int raftPort;
-      int httpPort;
+      int dataPort;
       try {
         raftPort = Integer.parseInt(hp[1]);
-        httpPort = hp.length == 3 ? Integer.parseInt(hp[2]) : raftPort - 1;
+        dataPort = hp.length == 3 ? Integer.parseInt(hp[2]) : raftPort + 1;
       } catch (NumberFormatException e) {
         throw new ConfigException("--peers: bad port in '" + p + "'");
       }
-      out.add(new Peer(p.substring(0, eq), hp[0], raftPort, httpPort));
+      if (raftPort < 1 || raftPort > 65535 || dataPort < 1 || dataPort > 65535 || dataPort == raftPort) {
+        throw new ConfigException("--peers: ports must be 1..65535 and differ in '" + p + "'");
+      }
+      out.add(new Peer(p.substring(0, eq), hp[0], raftPort, dataPort));
     }
     if (out.stream().noneMatch(p -> p.id().equals(nodeId))) {
       throw new ConfigException("--peers does not list this node's id '" + nodeId + "'");
     }
     return List.copyOf(out);
+  }
+
+  private static ListenersConfig listeners(Map<String, String> eff, String nodeId, List<Peer> peers) {
+    Peer self = peers.stream().filter(p -> p.id().equals(nodeId)).findFirst().orElseThrow();
+    String peerHost = eff.get(Settings.PEER_HOST.name());
+    if (peerHost.isBlank()) {
+      peerHost = self.host();
+      eff.put(Settings.PEER_HOST.name(), peerHost); // the effective config shows the address bound
+    }
+    String adminHost = eff.get(Settings.ADMIN_HOST.name());
+    if (adminHost.isBlank()) {
+      throw new ConfigException("--admin-host: must not be empty");
+    }
+    return new ListenersConfig(adminHost, (int) l(eff, Settings.ADMIN_PORT), peerHost,
+        peers.size() > 1 ? self.dataPort() : 0);
   }
 }

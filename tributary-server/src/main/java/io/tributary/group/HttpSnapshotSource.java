@@ -59,7 +59,7 @@ final class HttpSnapshotSource implements SnapshotSource, SegmentRepair.PeerRang
   private InputStream get(String peerId, String pathAndQuery, long expectBytes) throws IOException {
     TributaryConfig.Peer peer = config.peers().stream().filter(p -> p.id().equals(peerId)).findFirst()
         .orElseThrow(() -> new IOException("unknown peer " + peerId));
-    URI uri = URI.create("http://" + peer.host() + ":" + peer.clientPort() + pathAndQuery);
+    URI uri = URI.create("http://" + peer.host() + ":" + peer.dataPort() + pathAndQuery);
     try {
       HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(uri).timeout(stallMax).GET().build(),
           HttpResponse.BodyHandlers.ofInputStream());

@@ -280,12 +280,12 @@ public final class RaftHost implements Replication, AutoCloseable {
     RaftProperties p = new RaftProperties();
     if (c.raftRpc().equals("netty")) {
       RaftConfigKeys.Rpc.setType(p, SupportedRpcType.NETTY);
-      NettyConfigKeys.Server.setHost(p, c.host());
+      NettyConfigKeys.Server.setHost(p, c.listeners().peerHost());
       NettyConfigKeys.Server.setPort(p, c.peerPort());
     } else {
       // gRPC with a fix in the leader's log appender for a Ratis bug that stalls a follower (GrpcTransport)
       RaftConfigKeys.Rpc.setType(p, new GrpcTransport());
-      GrpcConfigKeys.Server.setHost(p, c.host());
+      GrpcConfigKeys.Server.setHost(p, c.listeners().peerHost());
       GrpcConfigKeys.Server.setPort(p, c.peerPort());
     }
     RaftServerConfigKeys.setStorageDir(p, List.of(raftDir.toFile()));

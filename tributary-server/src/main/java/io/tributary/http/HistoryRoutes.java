@@ -126,7 +126,7 @@ final class HistoryRoutes {
         r = Responses.empty(HttpResponseStatus.NOT_MODIFIED);
       } else {
         r = Responses.full(HttpResponseStatus.OK, Unpooled.wrappedBuffer(s.bytes()));
-        r.headers().set(HttpHeaderNames.CONTENT_TYPE, s.snapshot().contentType());
+        Responses.streamContentType(r.headers(), s.snapshot().contentType());
       }
       r.headers().set(HttpHeaderNames.ETAG, etag);
       // immutable while it is the latest; a newer snapshot makes this URL 404, so revalidate

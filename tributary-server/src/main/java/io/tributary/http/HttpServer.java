@@ -26,37 +26,43 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The client HTTP listener. Pipeline per connection:
+ * One HTTP listener of a node: the client listener, the admin listener or the peer data listener
+ * ({@link Plane}), each with its own socket, event loops and connection limit. Pipeline per
+ * connection:
  * <pre>
- *   ConnectionGate → SlowRequestGuard → IdleStateHandler → HttpServerCodec → BodyAggregator
- *     → FlowControlHandler → SlowRequestGuard.Arrival → StreamRequestHandler
+ *   ConnectionGate → SlowRequestGuard → IdleStateHandler → HttpServerCodec → [PrivateResponses]
+ *     → BodyAggregator → FlowControlHandler → SlowRequestGuard.Arrival → StreamRequestHandler
  * </pre>
- * The codec decodes every request in a read, including pipelined ones behind the request in
- * flight; the {@code FlowControlHandler} holds those back until the handler turns reading on again,
- * so requests are handled, and answered, one at a time and in order.
- * Event loops: one per core (epoll when available). Built and bound on the main thread.
+ * ({@code PrivateResponses} only off the client plane.) The codec decodes every request in a read,
+ * including pipelined ones behind the request in flight; the {@code FlowControlHandler} holds those
+ * back until the handler turns reading on again, so requests are handled, and answered, one at a
+ * time and in order. Event loops: one per core on the client listener (epoll when available), one
+ * on the others. Built and bound on the main thread.
  */
 public final class HttpServer implements AutoCloseable {
   private final TributaryConfig config;
   private final HttpContext hc;
+  private final Plane plane;
   private EventLoopGroup boss;
   private EventLoopGroup workers;
   private Channel channel;
 
-  public HttpServer(TributaryConfig config, StreamService service, io.tributary.service.ClusterStatus clusterStatus,
+  public HttpServer(Plane plane, TributaryConfig config, StreamService service, io.tributary.service.ClusterStatus clusterStatus,
       io.tributary.service.SnapshotExports snapshotExports, io.tributary.service.SegmentExports segmentExports, Clock clock, java.util.function.Supplier<java.util.List<String>> notReady,
       java.util.function.Supplier<String> metrics) {
+    this.plane = plane;
     this.config = config;
     this.hc = new HttpContext(service, config, new Cursors(clock, n -> ThreadLocalRandom.current().nextLong(n)), notReady,
         metrics::get, clusterStatus, snapshotExports, segmentExports);
   }
 
-  /** Binds and returns the bound port. */
-  public int start() throws InterruptedException {
+  /** Binds {@code host:port} (port 0 = a free one) and returns the bound port. */
+  public int start(String host, int port) throws InterruptedException {
     IoHandlerFactory io = Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     Class<? extends ServerChannel> channelType = Epoll.isAvailable() ? EpollServerSocketChannel.class
         : NioServerSocketChannel.class;
-    int loops = config.eventLoopThreads() > 0 ? config.eventLoopThreads() : Runtime.getRuntime().availableProcessors();
+    int loops = plane != Plane.CLIENT ? 1
+        : config.eventLoopThreads() > 0 ? config.eventLoopThreads() : Runtime.getRuntime().availableProcessors();
     boss = new MultiThreadIoEventLoopGroup(1, io);
     workers = new MultiThreadIoEventLoopGroup(loops, io);
     ConnectionGate gate = new ConnectionGate(hc.connections, config.connectionsMax());
@@ -74,14 +80,18 @@ public final class HttpServer implements AutoCloseable {
                 .addLast(gate)
                 .addLast(guard)
                 .addLast(new IdleStateHandler(0, 0, config.idleTimeoutMillis(), TimeUnit.MILLISECONDS))
-                .addLast(new HttpServerCodec(8192, 16384, 65536))
+                .addLast(new HttpServerCodec(8192, 16384, 65536));
+            if (plane != Plane.CLIENT) {
+              ch.pipeline().addLast(PrivateResponses.INSTANCE);
+            }
+            ch.pipeline()
                 .addLast(new BodyAggregator((int) config.bodyBytesMax()))
                 .addLast(new FlowControlHandler())
                 .addLast(new SlowRequestGuard.Arrival(guard))
-                .addLast(new StreamRequestHandler(hc));
+                .addLast(new StreamRequestHandler(hc, plane));
           }
         });
-    channel = b.bind(new InetSocketAddress(config.host(), config.port())).sync().channel();
+    channel = b.bind(new InetSocketAddress(host, port)).sync().channel();
     return ((InetSocketAddress) channel.localAddress()).getPort();
   }
 

@@ -34,7 +34,7 @@ final class ReadRoutes {
       return;
     }
     FullHttpResponse r = Incarnations.set(Responses.empty(HttpResponseStatus.OK), i.streamId());
-    r.headers().set(HttpHeaderNames.CONTENT_TYPE, i.contentType());
+    Responses.streamContentType(r.headers(), i.contentType());
     r.headers().set(ProtocolHeaders.STREAM_NEXT_OFFSET, Offsets.format(i.tail()));
     r.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
     if (i.closed()) {
@@ -146,7 +146,7 @@ final class ReadRoutes {
   private static FullHttpResponse nowResponse(StreamInfo i) {
     byte[] body = i.json() ? JsonMessages.toArray(new byte[0]) : new byte[0];
     FullHttpResponse r = Responses.full(HttpResponseStatus.OK, Unpooled.wrappedBuffer(body));
-    r.headers().set(HttpHeaderNames.CONTENT_TYPE, i.contentType());
+    Responses.streamContentType(r.headers(), i.contentType());
     r.headers().set(ProtocolHeaders.STREAM_NEXT_OFFSET, Offsets.format(i.tail()));
     r.headers().set(ProtocolHeaders.STREAM_UP_TO_DATE, "true");
     r.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
@@ -160,7 +160,7 @@ final class ReadRoutes {
   static FullHttpResponse dataResponse(ReadResult res) {
     byte[] body = res.info().json() ? JsonMessages.toArray(res.data()) : res.data();
     FullHttpResponse r = Responses.full(HttpResponseStatus.OK, Unpooled.wrappedBuffer(body));
-    r.headers().set(HttpHeaderNames.CONTENT_TYPE, res.info().contentType());
+    Responses.streamContentType(r.headers(), res.info().contentType());
     r.headers().set(ProtocolHeaders.STREAM_NEXT_OFFSET, Offsets.format(res.next()));
     if (res.upToDate()) {
       r.headers().set(ProtocolHeaders.STREAM_UP_TO_DATE, "true");

@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.tributary.common.ContentTypes;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -24,9 +25,24 @@ final class Responses {
 
   static void addCommonHeaders(HttpHeaders h) {
     h.set("X-Content-Type-Options", "nosniff");
+    // no response of this server is a page: a stream body a browser is sent to (a stream created as
+    // text/html, an SVG) runs without script, forms or same-origin access (docs/security.md)
+    h.set("Content-Security-Policy", "sandbox; default-src 'none'; frame-ancestors 'none'");
     h.set("Cross-Origin-Resource-Policy", "cross-origin");
     h.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, "*");
     h.set(HttpHeaderNames.ACCESS_CONTROL_EXPOSE_HEADERS, ProtocolHeaders.EXPOSE);
+  }
+
+  /**
+   * Sets a stream's content type on a response carrying (or describing) its bytes; an active type
+   * ({@link ContentTypes#isActive}) is also marked as an attachment, so browsers download it
+   * rather than render it, even where they ignore the sandbox.
+   */
+  static void streamContentType(HttpHeaders h, String contentType) {
+    h.set(HttpHeaderNames.CONTENT_TYPE, contentType);
+    if (ContentTypes.isActive(contentType)) {
+      h.set(HttpHeaderNames.CONTENT_DISPOSITION, "attachment");
+    }
   }
 
   static FullHttpResponse full(HttpResponseStatus status, ByteBuf body) {

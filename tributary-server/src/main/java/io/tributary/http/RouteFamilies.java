@@ -68,7 +68,8 @@ final class RouteFamilies {
       }
     }
     if (path.equals("/healthz") || path.equals("/readyz") || path.equals("/metrics")) {
-      return new Target(Kind.SYSTEM, null, null, null);
+      // the decoded name: handlers never compare the raw path (/%72eadyz is /readyz)
+      return new Target(Kind.SYSTEM, null, null, null, path.substring(1), null);
     }
     if (path.startsWith("/internal/")) {
       return new Target(Kind.INTERNAL, null, null, null);

@@ -25,6 +25,7 @@ import java.nio.charset.StandardCharsets;
  */
 final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private final HttpContext hc;
+  private final Plane plane;
   private final WriteRoutes writes;
   private final ReadRoutes reads;
   private final BucketRoutes buckets;
@@ -33,8 +34,9 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
   private final HistoryRoutes history;
   private final BatchRoutes batches;
 
-  StreamRequestHandler(HttpContext hc) {
+  StreamRequestHandler(HttpContext hc, Plane plane) {
     this.hc = hc;
+    this.plane = plane;
     this.writes = new WriteRoutes(hc);
     this.reads = new ReadRoutes(hc);
     this.buckets = new BucketRoutes(hc);
@@ -150,12 +152,17 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
 
   private void dispatch(Exchange x) {
     HttpMethod m = x.method;
-    if (m.equals(HttpMethod.OPTIONS)) {
+    if (m.equals(HttpMethod.OPTIONS) && plane == Plane.CLIENT) { // CORS preflight: browsers reach only the client listener
       FullHttpResponse r = Responses.empty(HttpResponseStatus.NO_CONTENT);
       r.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS, ProtocolHeaders.ALLOW_METHODS);
       r.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, ProtocolHeaders.ALLOW_HEADERS);
       r.headers().set(HttpHeaderNames.ACCESS_CONTROL_MAX_AGE, "86400");
       x.respond(r);
+      return;
+    }
+    if (!plane.serves(x.target)) {
+      x.error(HttpResponseStatus.NOT_FOUND, "no route for " + x.query.rawPath() + " on the " + plane.label()
+          + " listener");
       return;
     }
     switch (x.target.kind()) {
@@ -202,10 +209,10 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
       methodNotAllowed(x);
       return;
     }
-    String path = x.query.rawPath();
-    if (path.equals("/healthz")) {
+    String page = x.target.ext();
+    if (page.equals("healthz")) {
       x.respond(text(HttpResponseStatus.OK, "ok\n"));
-    } else if (path.equals("/readyz")) {
+    } else if (page.equals("readyz")) {
       java.util.List<String> why = hc.notReady.get();
       x.respond(why.isEmpty() ? text(HttpResponseStatus.OK, "ready\n")
           : Responses.unavailable("not ready: " + String.join("; ", why), 1));

@@ -91,7 +91,7 @@ final class WriteRoutes {
         FullHttpResponse r = Responses.empty(res.status() == WriteResult.Status.CREATED
             ? HttpResponseStatus.CREATED : HttpResponseStatus.OK);
         if (res.contentType() != null) {
-          r.headers().set(HttpHeaderNames.CONTENT_TYPE, res.contentType());
+          Responses.streamContentType(r.headers(), res.contentType());
         }
         r.headers().set(ProtocolHeaders.STREAM_NEXT_OFFSET, Offsets.format(res.tail()));
         if (res.closed()) {

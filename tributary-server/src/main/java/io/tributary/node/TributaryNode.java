@@ -5,6 +5,7 @@ import io.tributary.common.Clock;
 import io.tributary.config.TributaryConfig;
 import io.tributary.group.RaftHost;
 import io.tributary.http.HttpServer;
+import io.tributary.http.Plane;
 import io.tributary.service.ClusterStatus;
 import io.tributary.service.ReadPool;
 import io.tributary.service.SnapshotExports;
@@ -33,6 +34,10 @@ public final class TributaryNode implements AutoCloseable {
   private RaftHost raft;
   private ReadPool readPool;
   private HttpServer http;
+  private HttpServer adminHttp;
+  /** The peer data listener (snapshot and segment transfer); null on a single node. */
+  private HttpServer peerHttp;
+  private int adminPort;
   private io.tributary.storage.DiskSpace disk;
   private HealthMonitor health;
   private int port;
@@ -78,12 +83,18 @@ public final class TributaryNode implements AutoCloseable {
     service = new StreamService(raft, clock, config, () -> UUID.randomUUID().toString(), readPool, coldCache,
         tier, shared ? objectStore : null, claims, disk);
     service.start();
-    http = new HttpServer(config, service, new ClusterStatus(raft, config), new SnapshotExports(raft),
-        new io.tributary.service.SegmentExports(raft, config.segmentBytesMax()), clock, this::notReady,
-        this::metrics);
-    port = http.start();
-    LOG.info("Tributary node {} listening on http://{}:{} (data in {})", config.nodeId(), config.host(), port,
-        config.dataDir().toAbsolutePath());
+    io.tributary.config.ListenersConfig l = config.listeners();
+    if (l.peerDataPort() > 0) {
+      peerHttp = listener(Plane.PEER);
+      peerHttp.start(l.peerHost(), l.peerDataPort());
+    }
+    adminHttp = listener(Plane.ADMIN);
+    adminPort = adminHttp.start(l.adminHost(), l.adminPort());
+    http = listener(Plane.CLIENT);
+    port = http.start(config.host(), config.port());
+    LOG.info("Tributary node {} listening on http://{}:{} (admin on http://{}:{}, peers on {}:{}{}; data in {})",
+        config.nodeId(), config.host(), port, l.adminHost(), adminPort, l.peerHost(), config.peerPort(),
+        l.peerDataPort() > 0 ? " and data " + l.peerDataPort() : "", config.dataDir().toAbsolutePath());
   }
 
   /**
@@ -103,8 +114,19 @@ public final class TributaryNode implements AutoCloseable {
     return why;
   }
 
+  /** The client listener's port. */
   public int port() {
     return port;
+  }
+
+  /** The admin listener's port. */
+  public int adminPort() {
+    return adminPort;
+  }
+
+  private HttpServer listener(Plane plane) {
+    return new HttpServer(plane, config, service, new ClusterStatus(raft, config), new SnapshotExports(raft),
+        new io.tributary.service.SegmentExports(raft, config.segmentBytesMax()), clock, this::notReady, this::metrics);
   }
 
   /** The cold tier's object store. */
@@ -128,8 +150,10 @@ public final class TributaryNode implements AutoCloseable {
 
   @Override
   public void close() {
-    if (http != null) {
-      http.close();
+    for (HttpServer h : new HttpServer[] {http, adminHttp, peerHttp}) {
+      if (h != null) {
+        h.close();
+      }
     }
     if (health != null) {
       health.close();

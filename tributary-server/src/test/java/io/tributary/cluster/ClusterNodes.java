@@ -36,15 +36,14 @@ import org.awaitility.core.ConditionTimeoutException;
  * A cluster of Tributary nodes, each a child JVM ({@link ServerProcess}) on fixed loopback ports,
  * and the cluster-wide waits its tests need: a node is ready, every group has converged.
  *
- * <p>Ports: a node's HTTP and Raft ports are part of every peer's {@code --peers} list (Raft
- * address, and the HTTP port for snapshot transfer), so they are picked once and kept across
- * restarts. They are picked <em>below</em> the kernel's ephemeral range: a port that is free while
+ * <p>Ports: a node's client, admin, Raft and peer data ports are picked once and kept across
+ * restarts (the Raft and data ports are part of every peer's {@code --peers} list). They are picked <em>below</em> the kernel's ephemeral range: a port that is free while
  * its node is down cannot then be taken by some outgoing connection's local port.
  *
  * <p>Routes: {@link RaftRoute} says which port node A dials to reach node B's Raft server — B's
  * own Raft port, or a {@link io.tributary.testing.TcpProxy} in front of it. Each node gets its own
  * {@code --peers} list built from it (same ids and order everywhere, so group priorities agree).
- * {@link HttpRoute} does the same for the HTTP (client) port a node dials to reach a peer's
+ * {@link HttpRoute} does the same for the peer data port a node dials to reach a peer's
  * node-to-node routes (snapshot downloads, segment repair), so a test can put a proxy in front
  * of them for one node only.
  *
@@ -52,10 +51,14 @@ import org.awaitility.core.ConditionTimeoutException;
  * thread (they only do HTTP).
  */
 final class ClusterNodes implements AutoCloseable {
-  /** A node's id and fixed ports. */
-  record Member(String id, int httpPort, int raftPort) {
+  /** A node's id and fixed ports: client HTTP, Raft, peer data (snapshot and segment transfer) and admin. */
+  record Member(String id, int httpPort, int raftPort, int dataPort, int adminPort) {
     String baseUrl() {
       return "http://127.0.0.1:" + httpPort;
+    }
+
+    String adminUrl() {
+      return "http://127.0.0.1:" + adminPort;
     }
   }
 
@@ -75,13 +78,13 @@ final class ClusterNodes implements AutoCloseable {
   /** Every node dials the others directly. */
   static final RaftRoute DIRECT = (from, to) -> to.raftPort();
 
-  /** The port node {@code from} dials to reach node {@code to}'s HTTP routes (its {@code --peers} client port). */
+  /** The port node {@code from} dials to reach node {@code to}'s peer data listener (its {@code --peers} data port). */
   interface HttpRoute {
     int port(Member from, Member to);
   }
 
   /** Every node fetches snapshots and segment ranges from the others directly. */
-  static final HttpRoute DIRECT_HTTP = (from, to) -> to.httpPort();
+  static final HttpRoute DIRECT_HTTP = (from, to) -> to.dataPort();
 
   private static final ObjectMapper JSON = new ObjectMapper()
       .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
@@ -104,7 +107,7 @@ final class ClusterNodes implements AutoCloseable {
     this(work, members, route, DIRECT_HTTP, settings, client);
   }
 
-  /** As above, with {@code httpRoute} naming the client port of each peer in each node's {@code --peers}. */
+  /** As above, with {@code httpRoute} naming the data port of each peer in each node's {@code --peers}. */
   ClusterNodes(Path work, List<Member> members, RaftRoute route, HttpRoute httpRoute, Map<String, String> settings,
       StreamClient client) {
     this.work = work;
@@ -114,12 +117,13 @@ final class ClusterNodes implements AutoCloseable {
     for (Member m : members) {
       String peers = members.stream()
           .map(p -> p.id() + "=127.0.0.1:" + (p.equals(m) ? p.raftPort() : route.port(m, p)) + ":"
-              + (p.equals(m) ? p.httpPort() : httpRoute.port(m, p)))
+              + (p.equals(m) ? p.dataPort() : httpRoute.port(m, p)))
           .collect(Collectors.joining(","));
       processes.add(ServerProcess.builder(work.resolve("data").resolve(m.id())).name(m.id()).logDir(work)
           .setting("node-id", m.id())
           .setting("port", Integer.toString(m.httpPort()))
           .setting("peer-port", Integer.toString(m.raftPort()))
+          .setting("admin-port", Integer.toString(m.adminPort()))
           .setting("peers", peers)
           .settings(settings)
           // the test class path carries logback-test.xml (WARN only); a node logs its INFO lines
@@ -130,10 +134,10 @@ final class ClusterNodes implements AutoCloseable {
 
   /** {@code n} members {@code n1..n<n>} with distinct stable ports. */
   static List<Member> members(int n, SplittableRandom random) {
-    int[] ports = stablePorts(2 * n, random);
+    int[] ports = stablePorts(4 * n, random);
     List<Member> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      out.add(new Member("n" + (i + 1), ports[2 * i], ports[2 * i + 1]));
+      out.add(new Member("n" + (i + 1), ports[4 * i], ports[4 * i + 1], ports[4 * i + 2], ports[4 * i + 3]));
     }
     return out;
   }
@@ -264,7 +268,7 @@ final class ClusterNodes implements AutoCloseable {
   /** The node's groups, or null if it does not answer. */
   List<GroupView> groups(int i) throws InterruptedException {
     try {
-      HttpResponse<byte[]> r = client.get(members.get(i).baseUrl(), "/admin/groups");
+      HttpResponse<byte[]> r = client.get(members.get(i).adminUrl(), "/admin/groups");
       if (r.statusCode() != 200) {
         return null;
       }

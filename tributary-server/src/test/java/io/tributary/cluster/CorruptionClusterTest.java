@@ -207,7 +207,7 @@ class CorruptionClusterTest {
   }
 
   private double metric(ClusterNodes.Member node, String name) throws Exception {
-    String text = new String(client.get(node.baseUrl(), "/metrics").body(), StandardCharsets.UTF_8);
+    String text = new String(client.get(node.adminUrl(), "/metrics").body(), StandardCharsets.UTF_8);
     return text.lines().filter(l -> l.startsWith(name + " "))
         .mapToDouble(l -> Double.parseDouble(l.substring(name.length() + 1).trim())).sum();
   }

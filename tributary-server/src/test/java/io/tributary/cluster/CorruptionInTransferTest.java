@@ -85,10 +85,10 @@ class CorruptionInTransferTest {
     ClusterNodes.Member n3 = members.get(2);
     int[] proxyPorts = ClusterNodes.stablePorts(2, random);
     for (int i = 0; i < 2; i++) {
-      proxies.add(new TcpProxy("n3-to-" + members.get(i).id() + "-http", proxyPorts[i], members.get(i).httpPort()));
+      proxies.add(new TcpProxy("n3-to-" + members.get(i).id() + "-data", proxyPorts[i], members.get(i).dataPort()));
     }
     ClusterNodes.HttpRoute n3ThroughProxies = (from, to) -> from.equals(n3) && !to.equals(n3)
-        ? proxies.get(members.indexOf(to)).listenPort() : to.httpPort();
+        ? proxies.get(members.indexOf(to)).listenPort() : to.dataPort();
     cluster = new ClusterNodes(work, members, ClusterNodes.DIRECT, n3ThroughProxies, Map.of(
         "groups", Integer.toString(GROUPS),
         "election-timeout-min-ms", "500",

@@ -59,8 +59,9 @@ class RejoinAfterDataLossTest {
     for (int i = 0; i < NODES; i++) {
       httpPorts[i] = ServerProcess.freePort();
       raftPorts[i] = ServerProcess.freePort();
+      // the peer data listener (snapshot downloads) on its own port
       peers.append(i > 0 ? "," : "").append("n").append(i + 1).append("=127.0.0.1:").append(raftPorts[i]).append(':')
-          .append(httpPorts[i]);
+          .append(ServerProcess.freePort());
     }
     for (int i = 0; i < NODES; i++) {
       ServerProcess p = node(i, httpPorts, raftPorts, peers.toString(), false);
@@ -148,8 +149,8 @@ class RejoinAfterDataLossTest {
   /** The joiner has applied exactly what the reference has, in every group, with no lag. */
   private void awaitCaughtUp(ServerProcess joiner, ServerProcess reference) {
     await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).until(() -> {
-      String mine = get(joiner.baseUrl() + "/admin/groups").body();
-      String theirs = get(reference.baseUrl() + "/admin/groups").body();
+      String mine = get(joiner.adminUrl() + "/admin/groups").body();
+      String theirs = get(reference.adminUrl() + "/admin/groups").body();
       return !mine.contains("\"leader\":\"null\"") && appliedIndexes(mine).equals(appliedIndexes(theirs))
           && mine.contains("\"lag\":0") && !mine.matches(".*\"lag\":[1-9].*");
     });

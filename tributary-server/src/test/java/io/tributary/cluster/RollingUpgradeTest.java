@@ -115,7 +115,7 @@ class RollingUpgradeTest {
   }
 
   private int featureLevel(ClusterNodes.Member m) throws IOException, InterruptedException {
-    for (String line : new String(client.get(m.baseUrl(), "/metrics").body(), StandardCharsets.UTF_8).split("\n")) {
+    for (String line : new String(client.get(m.adminUrl(), "/metrics").body(), StandardCharsets.UTF_8).split("\n")) {
       if (line.startsWith("tributary_cluster_feature_level ")) {
         return Integer.parseInt(line.substring(line.indexOf(' ') + 1).trim());
       }

@@ -169,7 +169,7 @@ class BoundedStateBench {
   }
 
   private long reclaimed() throws Exception {
-    String text = new String(client.get(node.baseUrl(), "/metrics").body(), StandardCharsets.UTF_8);
+    String text = new String(client.get(node.adminUrl(), "/metrics").body(), StandardCharsets.UTF_8);
     long sum = 0;
     for (String line : text.split("\n")) {
       if (line.startsWith("tributary_reclaimed_bytes_total{")) {
@@ -232,7 +232,7 @@ class BoundedStateBench {
   }
 
   private long metric(String name) throws Exception {
-    String text = new String(client.get(node.baseUrl(), "/metrics").body(), StandardCharsets.UTF_8);
+    String text = new String(client.get(node.adminUrl(), "/metrics").body(), StandardCharsets.UTF_8);
     for (String line : text.split("\n")) {
       if (line.startsWith(name + " ")) {
         return Long.parseLong(line.substring(name.length() + 1).trim());

@@ -179,7 +179,7 @@ class CorruptionCampaignTest {
   }
 
   private double metric(String name) throws Exception {
-    String text = new String(client.get(server.baseUrl(), "/metrics").body(), StandardCharsets.UTF_8);
+    String text = new String(client.get(server.adminUrl(), "/metrics").body(), StandardCharsets.UTF_8);
     for (String line : text.split("\n")) {
       if (line.startsWith(name + " ")) {
         return Double.parseDouble(line.substring(name.length() + 1).trim());

@@ -167,7 +167,7 @@ class DiskFullTest {
     await("/metrics says writes are refused [" + ctx + "]").atMost(Duration.ofSeconds(10))
         .pollInterval(Duration.ofMillis(20)).until(() -> {
           send(seq);
-          return body(client.get(server.baseUrl(), "/metrics")).contains("tributary_disk_writes_refused 1");
+          return body(client.get(server.adminUrl(), "/metrics")).contains("tributary_disk_writes_refused 1");
         });
   }
 

@@ -83,7 +83,7 @@ class ReclaimStoryTest {
 
   private static double metric(LocalNode node, String prefix) throws Exception {
     double sum = 0;
-    for (String line : node.send("GET", "/metrics", null, null).body().split("\n")) {
+    for (String line : node.metricsText().split("\n")) {
       if (line.startsWith(prefix)) {
         sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1).trim());
       }

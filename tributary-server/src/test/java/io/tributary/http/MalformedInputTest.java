@@ -83,9 +83,10 @@ class MalformedInputTest {
     try (TributaryNode node = start(Map.of("request-timeout-ms", Integer.toString(REQUEST_TIMEOUT_MS),
         "body-bytes-max", Integer.toString(BODY_BYTES_MAX), "idle-timeout-ms", "3000"))) {
       int port = node.port();
+      int admin = node.adminPort();
       Map<String, MalformedRequests.Stream> streams = createStreams(port);
       Map<String, String> before = snapshot(port, streams);
-      int baselineConnections = connections(port);
+      int baselineConnections = connections(admin);
 
       MalformedRequests gen = new MalformedRequests(SEED, streams.get("bin"), streams.get("json"),
           streams.get("closed"), streams.get("prod"), streams.get("ttl"));
@@ -107,7 +108,7 @@ class MalformedInputTest {
         soft.assertThat(status(port, "HEAD", path)).as(SEED_TEXT + ": HEAD %s (target of a bad create)", path)
             .isEqualTo(404);
       }
-      soft.assertThat(connectionsSettleAt(port, baselineConnections)).as(SEED_TEXT + ": open connections back to "
+      soft.assertThat(connectionsSettleAt(admin, baselineConnections)).as(SEED_TEXT + ": open connections back to "
           + "baseline %d", baselineConnections).isEqualTo(baselineConnections);
       soft.assertAll();
 
@@ -120,6 +121,7 @@ class MalformedInputTest {
     int max = 20;
     try (TributaryNode node = start(Map.of("connections-max", Integer.toString(max)))) {
       int port = node.port();
+      int admin = node.adminPort();
       List<RawHttp> admitted = new ArrayList<>();
       try {
         for (int i = 0; i < max; i++) {
@@ -141,7 +143,7 @@ class MalformedInputTest {
           c.close();
         }
       }
-      assertThat(connectionsSettleAt(port, 1)).as("open connections after closing all").isEqualTo(1);
+      assertThat(connectionsSettleAt(admin, 0)).as("open client connections after closing all").isEqualTo(0);
       assertThat(status(port, "GET", "/healthz")).isEqualTo(200);
     }
   }
@@ -152,6 +154,7 @@ class MalformedInputTest {
     try (TributaryNode node = start(Map.of("sse-subscribers-max", Integer.toString(max), "long-polls-max",
         Integer.toString(max), "long-poll-timeout-ms", "20000"))) {
       int port = node.port();
+      int admin = node.adminPort();
       expect(port, "PUT", "/v1/stream/limits", "x", 201, "Content-Type: text/plain");
       List<RawHttp> open = new ArrayList<>();
       try {
@@ -172,7 +175,7 @@ class MalformedInputTest {
           c.send(request("GET", "/v1/stream/limits?offset=now&live=long-poll", null)
               .getBytes(StandardCharsets.US_ASCII));
         }
-        await().atMost(Duration.ofSeconds(5)).until(() -> gauge(port, "tributary_long_polls") == max);
+        await().atMost(Duration.ofSeconds(5)).until(() -> gauge(admin, "tributary_long_polls") == max);
         Response lp = RawHttp.exchange(port, request("GET", "/v1/stream/limits?offset=now&live=long-poll", null),
             ANSWER_TIMEOUT_MS);
         assertThat(lp.status()).as("long-poll beyond the limit: %s", lp).isEqualTo(503);
@@ -182,8 +185,8 @@ class MalformedInputTest {
           c.close();
         }
       }
-      await().atMost(Duration.ofSeconds(5)).until(() -> gauge(port, "tributary_sse_subscribers") == 0
-          && gauge(port, "tributary_long_polls") == 0);
+      await().atMost(Duration.ofSeconds(5)).until(() -> gauge(admin, "tributary_sse_subscribers") == 0
+          && gauge(admin, "tributary_long_polls") == 0);
       try (RawHttp c = RawHttp.connect(port, ANSWER_TIMEOUT_MS)) {
         c.send(request("GET", "/v1/stream/limits?offset=-1&live=sse", null).getBytes(StandardCharsets.US_ASCII));
         assertThat(c.readHead().status()).as("SSE once subscribers left").isEqualTo(200);
@@ -574,7 +577,7 @@ class MalformedInputTest {
   // ------------------------------------------------------------------ node and plain requests
 
   private TributaryNode start(Map<String, String> overrides) throws Exception {
-    Map<String, String> values = new HashMap<>(Map.of("port", "0", "peer-port", Integer.toString(freePort()),
+    Map<String, String> values = new HashMap<>(Map.of("port", "0", "admin-port", "0", "peer-port", Integer.toString(freePort()),
         "data-dir", dir.resolve("data").toString(), "groups", "2", "long-poll-timeout-ms", "500"));
     values.putAll(overrides);
     TributaryNode node = new TributaryNode(TributaryConfig.defaults().with(values), Clock.SYSTEM);
@@ -606,8 +609,8 @@ class MalformedInputTest {
     return RawHttp.exchange(port, request(method, target, null), ANSWER_TIMEOUT_MS).status();
   }
 
-  private static long gauge(int port, String name) throws IOException {
-    String text = RawHttp.exchange(port, request("GET", "/metrics", null), ANSWER_TIMEOUT_MS).bodyText();
+  private static long gauge(int adminPort, String name) throws IOException {
+    String text = RawHttp.exchange(adminPort, request("GET", "/metrics", null), ANSWER_TIMEOUT_MS).bodyText();
     for (String line : text.split("\n")) {
       if (line.startsWith(name + " ")) {
         return Long.parseLong(line.substring(name.length() + 1).trim());
@@ -616,20 +619,20 @@ class MalformedInputTest {
     throw new AssertionError("no gauge " + name + " in /metrics");
   }
 
-  /** Open connections as the server counts them, including the one asking. */
-  private static int connections(int port) throws IOException {
-    return (int) gauge(port, "tributary_connections");
+  /** Open client connections as the server counts them (asked on the admin listener at {@code adminPort}). */
+  private static int connections(int adminPort) throws IOException {
+    return (int) gauge(adminPort, "tributary_connections");
   }
 
   /** Polls the connection gauge until it reaches {@code expected} (or 10 s pass); returns the last value. */
-  private static int connectionsSettleAt(int port, int expected) throws IOException {
+  private static int connectionsSettleAt(int adminPort, int expected) throws IOException {
     try {
       await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
-          .until(() -> connections(port) == expected);
+          .until(() -> connections(adminPort) == expected);
     } catch (ConditionTimeoutException e) {
       // reported by the caller's assertion on the returned value
     }
-    return connections(port);
+    return connections(adminPort);
   }
 
   private static String randomBytes(Random r, int n) {

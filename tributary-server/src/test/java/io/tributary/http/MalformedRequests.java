@@ -319,7 +319,7 @@ final class MalformedRequests {
         },
         () -> {
           String m = pick(List.of("POST", "PUT", "DELETE", "PATCH", "TRACE"));
-          add(m + " on system route", NOT_ALLOWED, request(m, pick(List.of("/healthz", "/readyz", "/metrics")),
+          add(m + " on system route", NOT_ALLOWED, request(m, pick(List.of("/healthz", "/readyz", "/%72eadyz")),
               m.equals("POST") || m.equals("PUT") ? "x" : null, "Content-Type: text/plain"));
         },
         () -> {
@@ -342,7 +342,8 @@ final class MalformedRequests {
     List<String> emptyNames = List.of("/v1/stream/", "/streams/", "/v1/stream//x", "/v1/stream/a//b", "/streams//x",
         "/ds/malb//x", "/malb//x", "/v1/stream/x//");
     List<String> unknown = List.of("/", "/v1", "/v1/", "/v1/streams/x", "/healthz/x", "/HEALTHZ", "/.env",
-        "/admin/x", "/metrics/x", "/v1/stream/__ds/x", "/v1/stream/__ds", "/streams", "*", "/v1/stream",
+        "/admin/x", "/metrics/x", "/metrics", "/%6detrics", "/admin/groups", "/admin/cluster", "/internal/snapshot/0",
+        "/internal/segment/0?from=0&to=1", "/%69nternal/snapshot/0", "/v1/stream/__ds/x", "/v1/stream/__ds", "/streams", "*", "/v1/stream",
         "/malb/s/x/y", "/malb/s/snapshot/x/y");
     // one segment that is a valid bucket name is Ursula's bucket route: only PUT creates it
     List<String> missingBuckets = List.of("/nope", "/favicon.ico", "/index.html", "/wp-login.php");

@@ -52,7 +52,7 @@ class ExpirySweepTest {
   }
 
   private static long metric(LocalNode node, String name) throws Exception {
-    for (String line : node.send("GET", "/metrics", null, null).body().split("\n")) {
+    for (String line : node.metricsText().split("\n")) {
       if (line.startsWith(name + " ")) {
         return Long.parseLong(line.substring(name.length() + 1).trim());
       }

@@ -19,7 +19,7 @@ public final class LocalNode implements AutoCloseable {
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   public LocalNode(Path dataDir, Map<String, String> settings) throws Exception {
-    Map<String, String> s = new HashMap<>(Map.of("port", "0", "peer-port", "0", "data-dir", dataDir.toString(),
+    Map<String, String> s = new HashMap<>(Map.of("port", "0", "peer-port", "0", "admin-port", "0", "data-dir", dataDir.toString(),
         "long-poll-timeout-ms", "500"));
     s.putAll(settings);
     node = new TributaryNode(TributaryConfig.defaults().with(s), Clock.SYSTEM);
@@ -35,6 +35,17 @@ public final class LocalNode implements AutoCloseable {
 
   public String url(String path) {
     return "http://127.0.0.1:" + node.port() + path;
+  }
+
+  /** {@code path} on the admin listener (admin API, /metrics). */
+  public String adminUrl(String path) {
+    return "http://127.0.0.1:" + node.adminPort() + path;
+  }
+
+  /** The admin listener's {@code /metrics} text. */
+  public String metricsText() throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(adminUrl("/metrics"))).timeout(Duration.ofSeconds(10)).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
   }
 
   /** One request; {@code headers} are name, value pairs. */

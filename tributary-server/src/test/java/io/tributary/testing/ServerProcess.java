@@ -59,6 +59,8 @@ public final class ServerProcess implements AutoCloseable {
   public static final int EXIT_SIGTERM = 143;
 
   private static final Pattern LISTENING = Pattern.compile("^Tributary listening on (http://(\\S+):(\\d+))\\s*$");
+  /** Printed before the listening line. */
+  private static final Pattern ADMIN = Pattern.compile("^Tributary admin on (http://\\S+:\\d+)\\s*$");
   private static final List<String> BASE_JVM_FLAGS = List.of("--enable-native-access=ALL-UNNAMED",
       "--sun-misc-unsafe-memory-access=allow");
 
@@ -79,7 +81,7 @@ public final class ServerProcess implements AutoCloseable {
   private volatile List<String> extraJvmArgs = List.of();
 
   /** One run of the child: its process and where it listens. */
-  private record Incarnation(Process process, String baseUrl, int port) {}
+  private record Incarnation(Process process, String baseUrl, int port, String adminUrl) {}
 
   private ServerProcess(Builder b) {
     this.name = b.name;
@@ -93,6 +95,7 @@ public final class ServerProcess implements AutoCloseable {
     this.stdoutLog = b.logDir.resolve(name + ".stdout.log");
     settings.putIfAbsent("host", "127.0.0.1");
     settings.putIfAbsent("port", "0");
+    settings.putIfAbsent("admin-port", "0");
     settings.putIfAbsent("peer-port", Integer.toString(freePort()));
     try {
       Files.createDirectories(b.logDir);
@@ -227,7 +230,8 @@ public final class ServerProcess implements AutoCloseable {
     pb.environment().putAll(env);
     Process p = pb.start();
     CompletableFuture<String> listening = new CompletableFuture<>();
-    Thread copier = new Thread(() -> copyStdout(p, listening), name + "-stdout-" + starts);
+    CompletableFuture<String> admin = new CompletableFuture<>();
+    Thread copier = new Thread(() -> copyStdout(p, admin, listening), name + "-stdout-" + starts);
     copier.setDaemon(true);
     copier.start();
     String url;
@@ -244,7 +248,8 @@ public final class ServerProcess implements AutoCloseable {
     if (!m.matches()) {
       throw new IllegalStateException("unparsable listening line: " + url);
     }
-    current = new Incarnation(p, m.group(1), Integer.parseInt(m.group(3)));
+    // the admin line comes before the listening line, so it is complete by now
+    current = new Incarnation(p, m.group(1), Integer.parseInt(m.group(3)), admin.getNow(null));
   }
 
   private List<String> command() {
@@ -265,7 +270,7 @@ public final class ServerProcess implements AutoCloseable {
     return cmd;
   }
 
-  private void copyStdout(Process p, CompletableFuture<String> listening) {
+  private void copyStdout(Process p, CompletableFuture<String> admin, CompletableFuture<String> listening) {
     try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         Writer out = Files.newBufferedWriter(stdoutLog, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
             StandardOpenOption.APPEND)) {
@@ -276,6 +281,10 @@ public final class ServerProcess implements AutoCloseable {
         out.write(line);
         out.write('\n');
         out.flush();
+        Matcher am = ADMIN.matcher(line);
+        if (!admin.isDone() && am.matches()) {
+          admin.complete(am.group(1));
+        }
         if (!listening.isDone() && LISTENING.matcher(line).matches()) {
           listening.complete(line);
         }
@@ -305,6 +314,15 @@ public final class ServerProcess implements AutoCloseable {
   /** {@code http://127.0.0.1:PORT} of the current (or last) incarnation. */
   public String baseUrl() {
     return running().baseUrl;
+  }
+
+  /** {@code http://127.0.0.1:PORT} of the admin listener of the current (or last) incarnation. */
+  public String adminUrl() {
+    String u = running().adminUrl;
+    if (u == null) {
+      throw new IllegalStateException(name + " printed no admin line");
+    }
+    return u;
   }
 
   /** HTTP port of the current (or last) incarnation. */

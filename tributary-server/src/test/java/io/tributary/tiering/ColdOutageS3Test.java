@@ -111,7 +111,7 @@ class ColdOutageS3Test {
   }
 
   private double lag() throws Exception {
-    return TierNodes.metric(http, node.url(""), "tributary_cold_upload_lag_bytes");
+    return TierNodes.metric(http, node.adminUrl(""), "tributary_cold_upload_lag_bytes");
   }
 
   private byte[] readAll(String path) throws Exception {

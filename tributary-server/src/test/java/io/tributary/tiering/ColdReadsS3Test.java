@@ -127,12 +127,12 @@ class ColdReadsS3Test {
   static void awaitTieredAndDropped() {
     Awaitility.await("cold node uploaded everything and dropped its old segments").atMost(DEADLINE)
         .pollInterval(Duration.ofMillis(500)).until(() -> {
-          double lag = TierNodes.metric(http, cold.url(""), "tributary_cold_upload_lag_bytes");
-          double dropped = TierNodes.metric(http, cold.url(""), "tributary_cold_dropped_bytes_total");
+          double lag = TierNodes.metric(http, cold.adminUrl(""), "tributary_cold_upload_lag_bytes");
+          double dropped = TierNodes.metric(http, cold.adminUrl(""), "tributary_cold_dropped_bytes_total");
           System.out.printf("lag %.0f dropped %.0f uploads %.0f errors %.0f hot %.0f%n", lag, dropped,
-              TierNodes.metric(http, cold.url(""), "tributary_cold_uploads_total"),
-              TierNodes.metric(http, cold.url(""), "tributary_cold_upload_errors_total"),
-              TierNodes.metric(http, cold.url(""), "tributary_group_hot_bytes"));
+              TierNodes.metric(http, cold.adminUrl(""), "tributary_cold_uploads_total"),
+              TierNodes.metric(http, cold.adminUrl(""), "tributary_cold_upload_errors_total"),
+              TierNodes.metric(http, cold.adminUrl(""), "tributary_group_hot_bytes"));
           return lag == 0 && dropped > 0;
         });
   }
@@ -140,7 +140,7 @@ class ColdReadsS3Test {
   @Test
   @Order(1)
   void catchUpReadsFromColdRangesMatchHotReads() throws Exception {
-    double missesBefore = TierNodes.metric(http, cold.url(""), "tributary_cold_cache_misses_total");
+    double missesBefore = TierNodes.metric(http, cold.adminUrl(""), "tributary_cold_cache_misses_total");
     for (String s : List.of("bin", "json", "fork")) {
       List<Long> offsets = probeOffsets(s);
       for (long off : offsets) {
@@ -148,7 +148,7 @@ class ColdReadsS3Test {
       }
       assertSameResponse(s, "/v1/stream/" + s + "?offset=-1");
     }
-    assertThat(TierNodes.metric(http, cold.url(""), "tributary_cold_cache_misses_total"))
+    assertThat(TierNodes.metric(http, cold.adminUrl(""), "tributary_cold_cache_misses_total"))
         .as("reads went to the object store").isGreaterThan(missesBefore);
   }
 
@@ -183,7 +183,7 @@ class ColdReadsS3Test {
     assertThat(send(cold, "PUT", "/v1/stream/gc", BIN, new byte[0], Map.of()).statusCode()).isEqualTo(201);
     for (int i = 0; i < 8; i++) {
       assertThat(send(cold, "POST", "/v1/stream/gc", BIN, piece, Map.of()).statusCode()).isIn(200, 204);
-      Awaitility.await().atMost(DEADLINE).until(() -> TierNodes.metric(http, cold.url(""), "tributary_cold_upload_lag_bytes") == 0);
+      Awaitility.await().atMost(DEADLINE).until(() -> TierNodes.metric(http, cold.adminUrl(""), "tributary_cold_upload_lag_bytes") == 0);
     }
     Set<String> mine = new TreeSet<>(keys());
     mine.removeAll(before);

@@ -208,9 +208,9 @@ class OrphanSweepS3Test {
   private double metric(String name) throws Exception {
     int brace = name.indexOf('{');
     if (brace < 0) {
-      return TierNodes.metric(http, node.url(""), name);
+      return TierNodes.metric(http, node.adminUrl(""), name);
     }
-    String text = http.send(HttpRequest.newBuilder(URI.create(node.url("/metrics"))).timeout(Duration.ofSeconds(10)).build(),
+    String text = http.send(HttpRequest.newBuilder(URI.create(node.adminUrl("/metrics"))).timeout(Duration.ofSeconds(10)).build(),
         HttpResponse.BodyHandlers.ofString()).body();
     for (String line : text.split("\n")) {
       if (line.startsWith(name + " ")) {

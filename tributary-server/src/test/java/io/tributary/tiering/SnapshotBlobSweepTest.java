@@ -96,7 +96,7 @@ class SnapshotBlobSweepTest {
   }
 
   private double metric(String line) throws Exception {
-    String text = http.send(HttpRequest.newBuilder(URI.create(node.url("/metrics"))).timeout(Duration.ofSeconds(10)).build(),
+    String text = http.send(HttpRequest.newBuilder(URI.create(node.adminUrl("/metrics"))).timeout(Duration.ofSeconds(10)).build(),
         HttpResponse.BodyHandlers.ofString()).body();
     for (String l : text.split("\n")) {
       if (l.startsWith(line + " ")) {

@@ -167,9 +167,9 @@ class TrimmedIndexS3Test {
   static void awaitForgotten() {
     Awaitility.await("tiered, segments deleted, index entries forgotten").atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
         .until(() -> {
-          double lag = TierNodes.metric(http, node.url(""), "tributary_cold_upload_lag_bytes");
-          double dropped = TierNodes.metric(http, node.url(""), "tributary_cold_dropped_bytes_total");
-          double indexed = TierNodes.metric(http, node.url(""), "tributary_group_index_records");
+          double lag = TierNodes.metric(http, node.adminUrl(""), "tributary_cold_upload_lag_bytes");
+          double dropped = TierNodes.metric(http, node.adminUrl(""), "tributary_cold_dropped_bytes_total");
+          double indexed = TierNodes.metric(http, node.adminUrl(""), "tributary_group_index_records");
           System.out.printf("lag %.0f dropped %.0f indexed %.0f of %d records%n", lag, dropped, indexed, starts.size());
           return lag == 0 && dropped > 0 && indexed < starts.size() / 4.0;
         });
@@ -178,7 +178,7 @@ class TrimmedIndexS3Test {
   @Test
   @Order(1)
   void readsOfForgottenRecordsAreByteIdentical() throws Exception {
-    double coldBefore = TierNodes.metric(http, node.url(""), "tributary_stream_range_reads_total{source=\"cold\"}");
+    double coldBefore = TierNodes.metric(http, node.adminUrl(""), "tributary_stream_range_reads_total{source=\"cold\"}");
     assertThat(readAll("bytes")).isEqualTo(content.toByteArray());
     SplittableRandom r = new SplittableRandom(seed + 1);
     List<Long> all = new ArrayList<>(starts);
@@ -189,7 +189,7 @@ class TrimmedIndexS3Test {
       assertThat(g.body()).as("read from %d", off).isEqualTo(slice(off, off + g.body().length));
       assertThat(g.body().length).isPositive();
     }
-    assertThat(TierNodes.metric(http, node.url(""), "tributary_stream_range_reads_total{source=\"cold\"}"))
+    assertThat(TierNodes.metric(http, node.adminUrl(""), "tributary_stream_range_reads_total{source=\"cold\"}"))
         .as("the forgotten ranges were read from S3").isGreaterThan(coldBefore);
     byte[] fork = readAll("fork");
     assertThat(Arrays.copyOf(fork, (int) forkPoint)).isEqualTo(slice(0, forkPoint));
@@ -260,8 +260,8 @@ class TrimmedIndexS3Test {
     node.close();
     node = new LocalNode(dir.resolve("node"), settings());
     Awaitility.await("the gauge after a restart").atMost(DEADLINE).until(() ->
-        TierNodes.metric(http, node.url(""), "tributary_group_index_records") > 0);
-    double indexed = TierNodes.metric(http, node.url(""), "tributary_group_index_records");
+        TierNodes.metric(http, node.adminUrl(""), "tributary_group_index_records") > 0);
+    double indexed = TierNodes.metric(http, node.adminUrl(""), "tributary_group_index_records");
     System.out.printf("after restart: %.0f of %d records indexed%n", indexed, starts.size());
     assertThat(indexed).isLessThan(starts.size() / 4.0);
     long floor = new ArrayList<>(starts).get(250); // retention set before the restart
