@@ -27,21 +27,23 @@ class LayeringTest {
   /** Project packages each package may import (besides itself). */
   private static final Map<String, Set<String>> ALLOWED = Map.of(
       "common", Set.of(),
+      "auth", Set.of("common", "config"),
       "config", Set.of("common"),
       "cold", Set.of("common"),
       "storage", Set.of("common", "cold"),
       "state", Set.of("common", "storage", "cold"),
       "group", Set.of("common", "config", "state", "storage", "cold"),
       "service", Set.of("common", "config", "group", "state", "storage", "cold"),
-      "http", Set.of("common", "config", "service"),
-      "node", Set.of("common", "config", "http", "service", "group", "state", "storage", "cold"));
+      "http", Set.of("common", "config", "service", "auth"),
+      "node", Set.of("common", "config", "http", "service", "group", "state", "storage", "cold", "auth"));
 
   /** Third-party prefixes and the packages allowed to use them. */
   private static final Map<String, Set<String>> FRAMEWORKS = Map.of(
       "io.netty.handler.codec.http", Set.of("http"),
       "io.netty", Set.of("http"),
       "org.apache.ratis", Set.of("group", "state"),
-      "software.amazon.awssdk", Set.of("cold"));
+      "software.amazon.awssdk", Set.of("cold"),
+      "com.nimbusds", Set.of("auth"));
 
   @Test
   void importsFollowTheLayering() throws IOException {

@@ -106,6 +106,17 @@ public final class Settings {
   public static final Setting COLD_READS_PREFER = str("cold-reads-prefer", "false", "true: read every tiered range from the object store even while a local copy exists (tests use it to exercise cold reads)");
   public static final Setting COLD_READS_WAIT_MS = num("cold-reads-wait-ms", 0, "ms", "with cold-reads-prefer: a read of bytes not yet in the object store first asks the tiering task to upload them and waits up to this long, so (almost) every read is served cold (a test knob; 0 = never wait)", v -> v >= 0 && v <= 60000, "0..60000");
 
+  public static final Setting AUTH_API_KEYS_FILE = str("auth-api-keys-file", "", "file of API keys, one per line: name, SHA-256 of the key in hex, then its grants (docs/security.md); clients send Authorization: Bearer <key>. Setting any auth-* source turns authentication on");
+  public static final Setting AUTH_HS256_SECRET_FILE = str("auth-hs256-secret-file", "", "file holding the shared secret (at least 32 bytes) of HS256-signed JWTs");
+  public static final Setting AUTH_JWKS_FILE = str("auth-jwks-file", "", "JWK set (JSON) of keys that verify JWTs (RS/PS/ES/EdDSA); re-read when it changes");
+  public static final Setting AUTH_JWKS_URL = str("auth-jwks-url", "", "https URL of a JWK set that verifies JWTs, fetched in the background and refreshed every auth-jwks-refresh-ms");
+  public static final Setting AUTH_JWKS_REFRESH_MS = num("auth-jwks-refresh-ms", 300_000, "ms", "how often the JWKS file or URL is checked for rotated keys (a token with an unknown key id also asks for an early refresh, at most every 10 s)", v -> v >= 1000 && v <= 86_400_000, "1000..86400000");
+  public static final Setting AUTH_JWT_AUDIENCE = str("auth-jwt-audience", "", "a JWT must name this audience in aud; empty = aud not checked");
+  public static final Setting AUTH_JWT_ISSUER = str("auth-jwt-issuer", "", "a JWT's iss must equal this; empty = iss not checked");
+  public static final Setting AUTH_JWT_GRANTS_CLAIM = str("auth-jwt-grants-claim", "tributary_grants", "JWT claim holding the caller's grants (an array of grant strings, or one space-separated string)");
+  public static final Setting AUTH_ANONYMOUS_GRANTS = str("auth-anonymous-grants", "", "space-separated grants of requests without a token when authentication is on (e.g. read:public/ for a public bucket); empty = 401");
+  public static final Setting INSECURE = str("insecure", "false", "true: allow a client or admin listener on a non-loopback address without authentication (the node logs a warning); false refuses to start that way");
+
   public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, NODE_ID, PEER_PORT, PEER_HOST, PEERS, ADMIN_HOST, ADMIN_PORT, REJOIN, GROUPS, RAFT_RPC,
       ELECTION_TIMEOUT_MIN_MS, ELECTION_TIMEOUT_MAX_MS, SNAPSHOT_INTERVAL_ENTRIES, RAFT_SEGMENT_BYTES_MAX, RAFT_LOG_CACHE_BYTES_MAX, SEGMENT_BYTES_MAX, TAIL_CACHE_BYTES, READ_CACHE_BYTES,
       BODY_BYTES_MAX, READ_CHUNK_BYTES_MAX, APPEND_BATCH_FRAMES_MAX, TRANSACTION_APPENDS_MAX, ATTRS_BYTES_MAX,
@@ -120,7 +131,8 @@ public final class Settings {
       S3_CONNECT_TIMEOUT_MS, S3_READ_TIMEOUT_MS, S3_CALL_TIMEOUT_MS, S3_ATTEMPTS_MAX, COLD_BLOCK_BYTES, COLD_CACHE_BYTES_MAX,
       COLD_PREFETCH_BLOCKS, TIERING, HOT_BYTES_MAX, UNTIERED_BYTES_MAX, TIER_BYTES_MIN, TIER_AGE_MS, TIER_CHUNK_BYTES_MAX,
       TIER_UPLOADS_MAX, TIER_INTERVAL_MS, ORPHAN_GRACE_MS, ORPHAN_SWEEP_INTERVAL_MS, ORPHAN_SWEEP_KEYS_MAX, COLD_READS_PREFER,
-      COLD_READS_WAIT_MS);
+      COLD_READS_WAIT_MS, AUTH_API_KEYS_FILE, AUTH_HS256_SECRET_FILE, AUTH_JWKS_FILE, AUTH_JWKS_URL, AUTH_JWKS_REFRESH_MS,
+      AUTH_JWT_AUDIENCE, AUTH_JWT_ISSUER, AUTH_JWT_GRANTS_CLAIM, AUTH_ANONYMOUS_GRANTS, INSECURE);
 
   private static Setting str(String name, String def, String doc) {
     return new Setting(name, Setting.Kind.STRING, def, "", doc, v -> true, "", false);

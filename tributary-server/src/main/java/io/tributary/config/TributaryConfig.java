@@ -62,6 +62,7 @@ public record TributaryConfig(
     TieringConfig tiering,
     DiskConfig disk,
     ListenersConfig listeners,
+    AuthConfig auth,
     Map<String, String> effective) {
 
   /**
@@ -110,6 +111,8 @@ public record TributaryConfig(
     ColdTierConfig cold = cold(eff, Path.of(eff.get(Settings.DATA_DIR.name())));
     List<Peer> peers = parsePeers(eff.get(Settings.PEERS.name()), nodeId, (int) l(eff, Settings.PEER_PORT));
     ListenersConfig listeners = listeners(eff, nodeId, peers);
+    AuthConfig auth = auth(eff);
+    exposure(eff, listeners, auth);
     int groups = DataDirLayout.resolveGroups(Path.of(eff.get(Settings.DATA_DIR.name())), (int) l(eff, Settings.GROUPS),
         peers.size());
     eff.put(Settings.GROUPS.name(), Integer.toString(groups)); // the effective config shows the count in use
@@ -166,6 +169,7 @@ public record TributaryConfig(
         new DiskConfig(l(eff, Settings.DISK_FREE_BYTES_MIN), l(eff, Settings.DISK_CHECK_INTERVAL_MS),
             l(eff, Settings.SCRUB_BYTES_PER_SECOND), bool(eff, Settings.RECLAIM), l(eff, Settings.RECLAIM_INTERVAL_MS)),
         listeners,
+        auth,
         Map.copyOf(eff));
   }
 
@@ -340,6 +344,59 @@ public record TributaryConfig(
       throw new ConfigException("--peers does not list this node's id '" + nodeId + "'");
     }
     return List.copyOf(out);
+  }
+
+  private static AuthConfig auth(Map<String, String> eff) {
+    String jwksUrl = eff.get(Settings.AUTH_JWKS_URL.name()).trim();
+    if (!jwksUrl.isEmpty() && !jwksUrl.startsWith("https://") && !jwksUrl.startsWith("http://127.0.0.1")
+        && !jwksUrl.startsWith("http://localhost")) {
+      throw new ConfigException("--auth-jwks-url: must be https:// (keys fetched in the clear could be forged), got '"
+          + jwksUrl + "'");
+    }
+    String claim = eff.get(Settings.AUTH_JWT_GRANTS_CLAIM.name()).trim();
+    if (claim.isEmpty()) {
+      throw new ConfigException("--auth-jwt-grants-claim: must not be empty");
+    }
+    String anon = eff.get(Settings.AUTH_ANONYMOUS_GRANTS.name()).trim();
+    return new AuthConfig(path(eff, Settings.AUTH_API_KEYS_FILE), path(eff, Settings.AUTH_HS256_SECRET_FILE),
+        path(eff, Settings.AUTH_JWKS_FILE), jwksUrl.isEmpty() ? null : jwksUrl, l(eff, Settings.AUTH_JWKS_REFRESH_MS),
+        blankToNull(eff.get(Settings.AUTH_JWT_AUDIENCE.name())), blankToNull(eff.get(Settings.AUTH_JWT_ISSUER.name())),
+        claim, anon.isEmpty() ? List.of() : List.of(anon.split("\\s+")), bool(eff, Settings.INSECURE));
+  }
+
+  /**
+   * The safe default: without authentication, the client and admin listeners bind only loopback
+   * addresses unless {@code --insecure true} says the operator means it.
+   */
+  private static void exposure(Map<String, String> eff, ListenersConfig l, AuthConfig auth) {
+    if (auth.enabled() || auth.insecure()) {
+      return;
+    }
+    String host = eff.get(Settings.HOST.name());
+    if (!loopback(host)) {
+      throw new ConfigException("--host " + host + " is not a loopback address and no authentication is configured: "
+          + "anyone who reaches it could read, write and delete every stream. Configure --auth-api-keys-file, "
+          + "--auth-hs256-secret-file or --auth-jwks-file/--auth-jwks-url (docs/security.md), or pass --insecure true");
+    }
+    if (!loopback(l.adminHost())) {
+      throw new ConfigException("--admin-host " + l.adminHost() + " is not a loopback address and no authentication is "
+          + "configured; configure authentication or pass --insecure true");
+    }
+  }
+
+  /** Loopback by its literal form (no DNS lookup at start): 127.0.0.0/8, ::1, localhost. */
+  static boolean loopback(String host) {
+    String h = host.trim().toLowerCase(java.util.Locale.ROOT);
+    return h.equals("localhost") || h.equals("::1") || h.equals("[::1]") || h.matches("127(\\.\\d{1,3}){3}");
+  }
+
+  private static Path path(Map<String, String> eff, Setting s) {
+    String v = eff.get(s.name()).trim();
+    return v.isEmpty() ? null : Path.of(v);
+  }
+
+  private static String blankToNull(String v) {
+    return v == null || v.isBlank() ? null : v.trim();
   }
 
   private static ListenersConfig listeners(Map<String, String> eff, String nodeId, List<Peer> peers) {

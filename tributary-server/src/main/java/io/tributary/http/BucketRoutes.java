@@ -40,7 +40,9 @@ final class BucketRoutes {
       x.respond(json(HttpResponseStatus.OK, g -> {
         g.writeArrayFieldStart("buckets");
         for (String n : b.names()) {
-          g.writeString(n);
+          if (x.principal == null || x.principal.sees(n)) { // a caller sees only buckets it holds a grant on
+            g.writeString(n);
+          }
         }
         g.writeEndArray();
       }));
@@ -80,9 +82,9 @@ final class BucketRoutes {
         return;
       }
       int limit = limit(x.param("limit"));
-      List<Buckets.Entry> page = b.list(bucket, x.param("after"), limit + 1);
-      boolean more = page.size() > limit;
-      List<Buckets.Entry> shown = more ? page.subList(0, limit) : page;
+      Page p = page(b, bucket, x.param("after"), limit, x.principal);
+      List<Buckets.Entry> shown = p.shown();
+      boolean more = p.next() != null;
       x.respond(json(HttpResponseStatus.OK, g -> {
         g.writeStringField("bucket", bucket);
         g.writeArrayFieldStart("streams");
@@ -96,7 +98,7 @@ final class BucketRoutes {
         }
         g.writeEndArray();
         if (more) {
-          g.writeStringField("next", shown.get(shown.size() - 1).name());
+          g.writeStringField("next", p.next());
         } else {
           g.writeNullField("next");
         }
@@ -104,6 +106,41 @@ final class BucketRoutes {
     } else {
       StreamRequestHandler.methodNotAllowed(x);
     }
+  }
+
+  /** One page of a listing: the streams shown, and the cursor of the next page (null at the end). */
+  private record Page(List<Buckets.Entry> shown, String next) {}
+
+  /** Pages scanned for one filtered listing before it answers with what it found and a cursor. */
+  private static final int FILTERED_PAGES_MAX = 16;
+
+  /**
+   * Up to {@code limit} streams after {@code after}. A caller whose grants cover only some
+   * prefixes of the bucket sees only those streams: pages are scanned (at most
+   * {@link #FILTERED_PAGES_MAX}) until {@code limit} visible ones are found, and the cursor is the
+   * last name scanned, so paging never skips or repeats a stream.
+   */
+  private static Page page(Buckets b, String bucket, String after, int limit, io.tributary.auth.Principal principal) {
+    boolean all = principal == null || principal.readablePrefixes(bucket).contains("");
+    List<Buckets.Entry> shown = new java.util.ArrayList<>();
+    String cursor = after;
+    for (int pages = 0; pages < (all ? 1 : FILTERED_PAGES_MAX); pages++) {
+      int want = limit + 1; // one more than a page tells whether more exist
+      List<Buckets.Entry> page = b.list(bucket, cursor, want);
+      for (Buckets.Entry e : page) {
+        if (all || principal.reads(bucket, e.name())) {
+          if (shown.size() == limit) {
+            return new Page(shown, shown.get(limit - 1).name()); // a visible stream beyond this page
+          }
+          shown.add(e);
+        }
+        cursor = e.name();
+      }
+      if (page.size() < want) {
+        return new Page(shown, null); // the bucket has no more streams
+      }
+    }
+    return new Page(shown, cursor); // scanned enough: the next page goes on after the last name looked at
   }
 
   private static int limit(String v) {

@@ -32,6 +32,8 @@ final class Exchange {
   final RouteFamilies.Target target;
   private final Runnable onDone;
   private boolean done;
+  /** Who asked, once authorized; null when authentication is off (then every request may do everything). */
+  io.tributary.auth.Principal principal;
 
   Exchange(ChannelHandlerContext ctx, HttpMethod method, HttpHeaders headers, QueryStringDecoder query, byte[] body,
       boolean keepAlive, RouteFamilies.Target target, Runnable onDone) {

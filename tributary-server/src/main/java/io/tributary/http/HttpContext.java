@@ -18,13 +18,16 @@ final class HttpContext {
   final io.tributary.service.ClusterStatus clusterStatus;
   final io.tributary.service.SnapshotExports snapshotExports;
   final io.tributary.service.SegmentExports segmentExports;
+  /** Who a request comes from; {@code enabled()} false means every request may do everything. */
+  final io.tributary.auth.Authentication auth;
   final AtomicInteger sseSubscribers = new AtomicInteger();
   final AtomicInteger longPolls = new AtomicInteger();
   final AtomicInteger connections = new AtomicInteger();
 
   HttpContext(StreamService service, TributaryConfig config, Cursors cursors, java.util.function.Supplier<java.util.List<String>> notReady, MetricsText metrics,
       io.tributary.service.ClusterStatus clusterStatus, io.tributary.service.SnapshotExports snapshotExports,
-      io.tributary.service.SegmentExports segmentExports) {
+      io.tributary.service.SegmentExports segmentExports, io.tributary.auth.Authentication auth) {
+    this.auth = auth;
     this.clusterStatus = clusterStatus;
     this.snapshotExports = snapshotExports;
     this.segmentExports = segmentExports;

@@ -49,11 +49,11 @@ public final class HttpServer implements AutoCloseable {
 
   public HttpServer(Plane plane, TributaryConfig config, StreamService service, io.tributary.service.ClusterStatus clusterStatus,
       io.tributary.service.SnapshotExports snapshotExports, io.tributary.service.SegmentExports segmentExports, Clock clock, java.util.function.Supplier<java.util.List<String>> notReady,
-      java.util.function.Supplier<String> metrics) {
+      java.util.function.Supplier<String> metrics, io.tributary.auth.Authentication auth) {
     this.plane = plane;
     this.config = config;
     this.hc = new HttpContext(service, config, new Cursors(clock, n -> ThreadLocalRandom.current().nextLong(n)), notReady,
-        metrics::get, clusterStatus, snapshotExports, segmentExports);
+        metrics::get, clusterStatus, snapshotExports, segmentExports, auth);
   }
 
   /** Binds {@code host:port} (port 0 = a free one) and returns the bound port. */

@@ -165,6 +165,9 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
           + " listener");
       return;
     }
+    if (hc.auth.enabled() && !authorize(x)) {
+      return;
+    }
     switch (x.target.kind()) {
       case INVALID -> x.error(HttpResponseStatus.BAD_REQUEST, x.target.error());
       case SYSTEM -> system(x);
@@ -176,6 +179,44 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
       case NONE -> x.error(HttpResponseStatus.NOT_FOUND, x.target.error() != null ? x.target.error()
           : "no route for " + x.query.rawPath());
     }
+  }
+
+  /**
+   * The one authorization check (docs/security.md): what the route needs ({@link Access}), who
+   * asks (the bearer token, or the anonymous grants), and a 401 or 403 with the reason before any
+   * handler runs. True when the request may go on; {@code x.principal} is then set.
+   */
+  private boolean authorize(Exchange x) {
+    Access.Need need = Access.need(x.target, x.method, x.headers);
+    if (need instanceof Access.Need.Open || need instanceof Access.Need.Peer) {
+      return true; // health and 400/404 answers need no grant; the peer plane is only on the peer listener
+    }
+    io.tributary.auth.AuthResult who = hc.auth.authenticate(x.headers.get(HttpHeaderNames.AUTHORIZATION));
+    io.tributary.auth.Principal p;
+    switch (who) {
+      case io.tributary.auth.AuthResult.Rejected r -> {
+        x.respond(unauthorized(r.reason(), true));
+        return false;
+      }
+      case io.tributary.auth.AuthResult.Anonymous a -> p = a.principal();
+      case io.tributary.auth.AuthResult.Authenticated a -> p = a.principal();
+    }
+    String refusal = Access.refusal(need, p);
+    if (refusal == null) {
+      x.principal = p;
+      return true;
+    }
+    x.respond(who instanceof io.tributary.auth.AuthResult.Anonymous ? unauthorized("authentication required", false)
+        : Responses.error(HttpResponseStatus.FORBIDDEN, "forbidden: " + refusal));
+    return false;
+  }
+
+  private static FullHttpResponse unauthorized(String reason, boolean badToken) {
+    FullHttpResponse r = Responses.error(HttpResponseStatus.UNAUTHORIZED, reason);
+    // RFC 6750 §3: the challenge, and for a refused token why (quotes would end the parameter)
+    r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"tributary\"" + (badToken
+        ? ", error=\"invalid_token\", error_description=\"" + reason.replace('"', '\'').replace('\\', '/') + "\"" : ""));
+    return r;
   }
 
   private void stream(Exchange x) {

@@ -44,6 +44,20 @@ final class WriteRoutes {
     x.onLoop(hc.service.create(r), res -> x.respond(createResponse(x, key, res)));
   }
 
+  /** What a {@code Stream-Forked-From} value (a path, or a URL whose path counts) addresses. */
+  static RouteFamilies.Target forkSource(String header) {
+    String path = header.trim();
+    int q = path.indexOf('?');
+    if (q >= 0) {
+      path = path.substring(0, q);
+    }
+    if (path.startsWith("http://") || path.startsWith("https://")) {
+      int slash = path.indexOf('/', path.indexOf("//") + 2);
+      path = slash < 0 ? "/" : path.substring(slash);
+    }
+    return RouteFamilies.resolve(path);
+  }
+
   private CreateRequest.Fork fork(Exchange x) {
     var h = x.headers;
     String from = h.get(ProtocolHeaders.STREAM_FORKED_FROM);
@@ -58,16 +72,7 @@ final class WriteRoutes {
       }
       return null;
     }
-    String path = from.trim();
-    int q = path.indexOf('?');
-    if (q >= 0) {
-      path = path.substring(0, q);
-    }
-    if (path.startsWith("http://") || path.startsWith("https://")) {
-      int slash = path.indexOf('/', path.indexOf("//") + 2);
-      path = slash < 0 ? "/" : path.substring(slash);
-    }
-    RouteFamilies.Target src = RouteFamilies.resolve(path);
+    RouteFamilies.Target src = forkSource(from);
     if (src.kind() != RouteFamilies.Kind.STREAM) {
       throw new BadRequestException("Stream-Forked-From is not a stream path");
     }

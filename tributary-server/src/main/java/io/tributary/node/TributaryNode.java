@@ -1,5 +1,6 @@
 package io.tributary.node;
 
+import io.tributary.auth.Authentication;
 import io.tributary.cold.ObjectStore;
 import io.tributary.common.Clock;
 import io.tributary.config.TributaryConfig;
@@ -38,6 +39,7 @@ public final class TributaryNode implements AutoCloseable {
   /** The peer data listener (snapshot and segment transfer); null on a single node. */
   private HttpServer peerHttp;
   private int adminPort;
+  private Authentication auth;
   private io.tributary.storage.DiskSpace disk;
   private HealthMonitor health;
   private int port;
@@ -83,6 +85,12 @@ public final class TributaryNode implements AutoCloseable {
     service = new StreamService(raft, clock, config, () -> UUID.randomUUID().toString(), readPool, coldCache,
         tier, shared ? objectStore : null, claims, disk);
     service.start();
+    auth = new Authentication(config.auth());
+    auth.start();
+    if (!auth.enabled()) {
+      LOG.warn("authentication is off: every client that reaches {}:{} may read, write and delete every stream{}",
+          config.host(), config.port(), config.auth().insecure() ? " (--insecure true)" : " (loopback only)");
+    }
     io.tributary.config.ListenersConfig l = config.listeners();
     if (l.peerDataPort() > 0) {
       peerHttp = listener(Plane.PEER);
@@ -126,7 +134,8 @@ public final class TributaryNode implements AutoCloseable {
 
   private HttpServer listener(Plane plane) {
     return new HttpServer(plane, config, service, new ClusterStatus(raft, config), new SnapshotExports(raft),
-        new io.tributary.service.SegmentExports(raft, config.segmentBytesMax()), clock, this::notReady, this::metrics);
+        new io.tributary.service.SegmentExports(raft, config.segmentBytesMax()), clock, this::notReady, this::metrics,
+        auth);
   }
 
   /** The cold tier's object store. */
@@ -157,6 +166,9 @@ public final class TributaryNode implements AutoCloseable {
     }
     if (health != null) {
       health.close();
+    }
+    if (auth != null) {
+      auth.close();
     }
     if (service != null) {
       service.close();
