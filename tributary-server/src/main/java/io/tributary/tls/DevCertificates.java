@@ -67,7 +67,7 @@ public final class DevCertificates {
     /** Writes both as PEM (the key as PKCS#8, owner-only where the file system has permissions). */
     public void write(Path certFile, Path keyFile) throws IOException {
       writeAtomically(certFile, pem(certificate), false);
-      writeAtomically(keyFile, pem(new JcaPKCS8Generator(key, null)), true);
+      writeAtomically(keyFile, pem(key), true);
     }
   }
 
@@ -121,8 +121,75 @@ public final class DevCertificates {
     return issue(ca, name, null, new KeyPurposeId[] {KeyPurposeId.id_kp_clientAuth}, now, validity);
   }
 
-  /** PEM text of a certificate (or any object BouncyCastle's PEM writer takes). */
-  public static String pem(Object o) {
+  /** File names {@link #writeSet} uses in its directory. */
+  public static final String CA_CERT = "ca.crt";
+  public static final String CA_KEY = "ca.key";
+
+  /**
+   * Writes into {@code dir}: the CA ({@value #CA_CERT}, {@value #CA_KEY}), created unless both are
+   * there already (so a second run issues more certificates from the same CA, or renews them), and
+   * per node {@code <name>.crt}/{@code <name>.key} with the node's names and addresses, per client
+   * {@code <name>.crt}/{@code <name>.key}. Existing node and client files of the same names are
+   * replaced (atomically each). Returns the files written, in order.
+   *
+   * @param nodes   node name to its subject alternative names (IP literals or DNS names)
+   * @param clients client names
+   */
+  public static List<Path> writeSet(Path dir, java.util.Map<String, List<String>> nodes, List<String> clients,
+      Duration caValidity, Duration validity, Instant now) throws IOException, TlsMaterialException {
+    List<Path> written = new ArrayList<>();
+    Path caCert = dir.resolve(CA_CERT);
+    Path caKey = dir.resolve(CA_KEY);
+    Issued ca;
+    if (Files.exists(caCert) || Files.exists(caKey)) {
+      ca = loadCa(caCert, caKey);
+    } else {
+      ca = newCa("Tributary development CA", now, caValidity);
+      ca.write(caCert, caKey);
+      written.add(caCert);
+      written.add(caKey);
+    }
+    java.util.Set<String> seen = new java.util.HashSet<>(List.of("ca"));
+    for (var node : nodes.entrySet()) {
+      checkFileName(node.getKey(), seen);
+      issueNode(ca, node.getKey(), node.getValue(), now, validity).write(dir.resolve(node.getKey() + ".crt"),
+          dir.resolve(node.getKey() + ".key"));
+      written.add(dir.resolve(node.getKey() + ".crt"));
+      written.add(dir.resolve(node.getKey() + ".key"));
+    }
+    for (String client : clients) {
+      checkFileName(client, seen);
+      issueClient(ca, client, now, validity).write(dir.resolve(client + ".crt"), dir.resolve(client + ".key"));
+      written.add(dir.resolve(client + ".crt"));
+      written.add(dir.resolve(client + ".key"));
+    }
+    return written;
+  }
+
+  private static void checkFileName(String name, java.util.Set<String> seen) {
+    if (!name.matches("[A-Za-z0-9_-]{1,64}")) {
+      throw new IllegalArgumentException("a node or client name is 1-64 of [A-Za-z0-9_-], got '" + name + "'");
+    }
+    if (!seen.add(name)) {
+      throw new IllegalArgumentException("name '" + name + "' given twice (or 'ca', which the CA's files use)");
+    }
+  }
+
+  /** PEM text of a certificate. */
+  public static String pem(X509Certificate certificate) {
+    return pemObject(certificate);
+  }
+
+  /** PEM text of a private key as PKCS#8 ({@code BEGIN PRIVATE KEY}). */
+  public static String pem(PrivateKey key) {
+    try {
+      return pemObject(new JcaPKCS8Generator(key, null));
+    } catch (org.bouncycastle.util.io.pem.PemGenerationException e) {
+      throw new IllegalStateException("cannot encode a private key", e);
+    }
+  }
+
+  private static String pemObject(Object o) {
     StringWriter s = new StringWriter();
     try (JcaPEMWriter w = new JcaPEMWriter(s)) {
       w.writeObject(o);

@@ -8,12 +8,10 @@ import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.Signature;
-import java.security.cert.CertificateExpiredException;
-import java.security.cert.CertificateNotYetValidException;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.List;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
@@ -33,7 +31,7 @@ import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
  * ({@code BEGIN RSA PRIVATE KEY}) or SEC1 ({@code BEGIN EC PRIVATE KEY}). RSA, EC and Ed25519
  * keys are supported. {@link #parse} refuses a key that does not sign for the leaf's public key
  * (which is how a half-replaced pair looks), a chain out of order, and a leaf outside its validity
- * at {@code now}. Keys are converted by the JDK's own providers; no provider is registered.
+ * at {@code now} (one valid from up to {@link #CLOCK_SKEW} later is accepted). Keys are converted by the JDK's own providers; no provider is registered.
  *
  * @param chain leaf first, never empty
  * @param key   the leaf's private key
@@ -41,6 +39,8 @@ import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
 public record PemMaterial(List<X509Certificate> chain, PrivateKey key) {
   /** Largest certificate or key file read (a chain of a few certificates is a few KiB). */
   public static final int FILE_BYTES_MAX = 1024 * 1024;
+  /** A certificate that starts to be valid this soon is accepted: its issuer's clock may run a little ahead. */
+  static final Duration CLOCK_SKEW = Duration.ofMinutes(5);
 
   public PemMaterial {
     chain = List.copyOf(chain);
@@ -74,9 +74,7 @@ public record PemMaterial(List<X509Certificate> chain, PrivateKey key) {
             + " (put the leaf first, then each issuer)");
       }
     }
-    try {
-      leaf.checkValidity(Date.from(now));
-    } catch (CertificateExpiredException | CertificateNotYetValidException e) {
+    if (now.isAfter(leaf.getNotAfter().toInstant()) || now.plus(CLOCK_SKEW).isBefore(leaf.getNotBefore().toInstant())) {
       throw new TlsMaterialException(certName + ": certificate valid only from " + leaf.getNotBefore().toInstant() + " to "
           + leaf.getNotAfter().toInstant() + ", now is " + now);
     }
@@ -112,7 +110,7 @@ public record PemMaterial(List<X509Certificate> chain, PrivateKey key) {
       for (Object o = p.readObject(); o != null; o = p.readObject()) {
         PrivateKey k = switch (o) {
           case PrivateKeyInfo info -> conv.getPrivateKey(info);
-          case PEMKeyPair pair -> conv.getKeyPair(pair).getPrivate();
+          case PEMKeyPair pair -> conv.getPrivateKey(pair.getPrivateKeyInfo());
           case ASN1ObjectIdentifier curve -> null;
           case PKCS8EncryptedPrivateKeyInfo e -> throw new TlsMaterialException(name + ": encrypted keys are not supported");
           case PEMEncryptedKeyPair e -> throw new TlsMaterialException(name + ": encrypted keys are not supported");
