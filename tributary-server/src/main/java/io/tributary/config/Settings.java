@@ -80,7 +80,7 @@ public final class Settings {
   // cold tier: the object store and the block cache of cold reads (see docs/operations.md, "Cold tier and S3")
   public static final Setting OBJECT_STORE = str("object-store", "dir", "cold-tier object store: dir (a directory, --object-store-dir) or s3 (--s3-*)");
   public static final Setting OBJECT_STORE_DIR = str("object-store-dir", "", "directory of the dir object store; empty = <data-dir>/objects (a cluster that tiers needs a directory every node shares)");
-  public static final Setting S3_ENDPOINT = str("s3-endpoint", "", "S3 endpoint URL, e.g. http://127.0.0.1:9000 for an S3-compatible server; empty = AWS (or AWS_ENDPOINT_URL_S3)");
+  public static final Setting S3_ENDPOINT = str("s3-endpoint", "", "S3 endpoint URL, e.g. https://minio.internal:9000 for an S3-compatible server (http:// only with s3-allow-http); empty = AWS (or AWS_ENDPOINT_URL_S3)");
   public static final Setting S3_ALLOW_HTTP = str("s3-allow-http", "false", "true: accept an http:// --s3-endpoint (object data and request signatures travel unencrypted; for a local test server such as s3proxy). Otherwise only https:// is accepted");
   public static final Setting S3_REGION = str("s3-region", "", "S3 region; empty = AWS_REGION or the AWS profile, else us-east-1");
   public static final Setting S3_BUCKET = str("s3-bucket", "", "S3 bucket (required with --object-store s3)");
