@@ -35,9 +35,10 @@ import org.slf4j.LoggerFactory;
  * on an event loop: every {@code tls-reload-interval-ms} it reads both files, and when their
  * content (SHA-256 of both) differs from what it last loaded, it parses and checks the pair
  * ({@link PemMaterial#parse}: the key must sign for the leaf, the chain be in order, the leaf be
- * valid now). A pair that fails the check is logged once and the context in use kept: a
- * certificate written before its key looks exactly like that, and the next check after the key
- * lands loads both. Files are read whole, each at most {@link PemMaterial#FILE_BYTES_MAX}.
+ * valid now). A pair that fails the check is logged and counted once per content and the context
+ * in use kept: a certificate written before its key looks exactly like that, and the next check
+ * after the key lands loads both. A failed pair is checked again every interval, so a certificate
+ * whose validity begins a little later is loaded once it begins. Files are read whole, each at most {@link PemMaterial#FILE_BYTES_MAX}.
  *
  * <p>Protocols TLS 1.3 and 1.2, the JDK's provider and cipher suites; HTTP/1.1 only (no ALPN).
  * Key bytes are never logged; a rejected pair is described by its file names and the problem.
@@ -53,7 +54,7 @@ public final class ServerTls implements AutoCloseable {
   private final AtomicLong rejections = new AtomicLong();
   /** What new connections handshake with; replaced whole by the reload thread. */
   private volatile Loaded current;
-  /** Digest of the last pair that failed the check (reload thread only), so it is logged once. */
+  /** Digest of the last pair that failed the check (reload thread only), so it is logged and counted once. */
   private byte[] rejectedDigest;
 
   private record Loaded(SslContext context, X509Certificate leaf, byte[] digest) {}
@@ -117,7 +118,7 @@ public final class ServerTls implements AutoCloseable {
       byte[] cert = read(certFile);
       byte[] key = read(keyFile);
       byte[] digest = digest(cert, key);
-      if (Arrays.equals(digest, current.digest()) || Arrays.equals(digest, rejectedDigest)) {
+      if (Arrays.equals(digest, current.digest())) {
         Arrays.fill(key, (byte) 0);
         return;
       }
@@ -125,6 +126,9 @@ public final class ServerTls implements AutoCloseable {
       try {
         next = build(cert, key);
       } catch (TlsMaterialException e) {
+        if (Arrays.equals(digest, rejectedDigest)) {
+          return; // the same files as last time: said already
+        }
         rejectedDigest = digest;
         rejections.incrementAndGet();
         LOG.warn("{} listener: keeping {}; the changed files do not serve: {}", plane.label(), describe(current.leaf()),

@@ -76,6 +76,20 @@ class TlsListenerTest {
   }
 
   @Test
+  void theAdminListenerCanHaveItsOwnPair(@TempDir Path dir) throws Exception {
+    TestPki pki = new TestPki(dir);
+    BigInteger client = pki.node("n1").certificate().getSerialNumber();
+    BigInteger admin = pki.node("n1-admin").certificate().getSerialNumber();
+    Map<String, String> settings = tls(pki, "n1");
+    settings.put("admin-tls-cert-file", pki.cert("n1-admin").toString());
+    settings.put("admin-tls-key-file", pki.key("n1-admin").toString());
+    try (LocalNode node = new LocalNode(dir.resolve("data"), settings)) {
+      assertThat(pki.servedSerial(node.tributaryNode().port())).isEqualTo(client);
+      assertThat(pki.servedSerial(node.tributaryNode().adminPort())).isEqualTo(admin);
+    }
+  }
+
+  @Test
   void plainHttpToATlsPortGetsNoAnswer(@TempDir Path dir) throws Exception {
     TestPki pki = new TestPki(dir);
     pki.node("n1");
