@@ -56,6 +56,8 @@ public final class ServerTls implements AutoCloseable {
   private volatile Loaded current;
   /** Digest of the last pair that failed the check (reload thread only), so it is logged and counted once. */
   private byte[] rejectedDigest;
+  /** True while a check could not read the files (reload thread only), so that is logged once. */
+  private boolean unreadable;
 
   private record Loaded(SslContext context, X509Certificate leaf, byte[] digest) {}
 
@@ -107,16 +109,12 @@ public final class ServerTls implements AutoCloseable {
     return current.context().newHandler(alloc);
   }
 
-  /** The leaf certificate new connections get. */
-  public X509Certificate certificate() {
-    return current.leaf();
-  }
-
   /** Re-reads the files; runs on the reload thread. */
   void check() {
     try {
       byte[] cert = read(certFile);
       byte[] key = read(keyFile);
+      unreadable = false;
       byte[] digest = digest(cert, key);
       if (Arrays.equals(digest, current.digest())) {
         Arrays.fill(key, (byte) 0);
@@ -140,7 +138,11 @@ public final class ServerTls implements AutoCloseable {
       reloads.incrementAndGet();
       LOG.info("{} listener: new connections get {}", plane.label(), describe(next.leaf()));
     } catch (IOException e) {
-      // a file moved away mid-rotation: the next check reads it again
+      // a file moved away mid-rotation: the next check reads it again (said once until it is back)
+      if (unreadable) {
+        return;
+      }
+      unreadable = true;
       LOG.warn("{} listener: cannot read its certificate or key file, keeping {}: {}", plane.label(), describe(current.leaf()),
           e.toString());
     } catch (RuntimeException e) {
