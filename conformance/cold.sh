@@ -64,7 +64,7 @@ done
 echo "cold.sh: s3proxy on port $S3_PORT (pid $S3_PID)" >&2
 
 export TRIBUTARY_S3_ACCESS_KEY="$KEY" TRIBUTARY_S3_SECRET_KEY="$SECRET"
-export TRIBUTARY_LAUNCH="$(printf '%q' "$ROOT/tributary") server --tiering on --object-store s3 --s3-endpoint http://127.0.0.1:$S3_PORT \
+export TRIBUTARY_LAUNCH="$(printf '%q' "$ROOT/tributary") server --tiering on --object-store s3 --s3-endpoint http://127.0.0.1:$S3_PORT --s3-allow-http true \
 --s3-path-style true --s3-bucket tributary --s3-prefix conformance --s3-region us-east-1 \
 --tier-bytes-min 1 --tier-age-ms 0 --tier-interval-ms 20 --tier-chunk-bytes-max 1048576 --hot-bytes-max 0 --cold-reads-prefer true --cold-reads-wait-ms 3000 \
 --segment-bytes-max 1048576 --cold-block-bytes 65536 --read-threads 8 --snapshot-interval-entries 100 --peer-port 0"

@@ -24,12 +24,20 @@ final class AdminCommand implements Runnable {
     @Option(names = "--url", defaultValue = "http://127.0.0.1:4440", description = "a node's admin listener URL (--admin-host/--admin-port)")
     String url;
 
+    @Option(names = "--cacert", paramLabel = "FILE",
+        description = "PEM CA certificate(s) to trust for an https --url (e.g. ca.crt of `tributary certs`); default: the JDK's trust store")
+    java.nio.file.Path caCert;
+
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help")
     boolean help;
 
     @Override
     public Integer call() throws Exception {
-      HttpClient c = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+      HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+      if (caCert != null) {
+        b.sslContext(trusting(caCert));
+      }
+      HttpClient c = b.build();
       HttpResponse<String> r = c.send(HttpRequest.newBuilder(URI.create(url + "/admin/cluster"))
           .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
       if (r.statusCode() != 200) {
@@ -49,6 +57,23 @@ final class AdminCommand implements Runnable {
             g.get("lag").asLong(), g.get("pendingAppends").asInt(), g.get("streams").asInt());
       }
       return 0;
+    }
+
+    /** TLS that trusts only the certificates in {@code pem}. */
+    static javax.net.ssl.SSLContext trusting(java.nio.file.Path pem) throws Exception {
+      java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+      ks.load(null, null);
+      try (var in = java.nio.file.Files.newInputStream(pem)) {
+        int i = 0;
+        for (var cert : java.security.cert.CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+          ks.setCertificateEntry("ca" + i++, cert);
+        }
+      }
+      var tmf = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(ks);
+      javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+      ctx.init(null, tmf.getTrustManagers(), null);
+      return ctx;
     }
   }
 }

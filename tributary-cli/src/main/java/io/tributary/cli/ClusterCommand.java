@@ -34,6 +34,12 @@ final class ClusterCommand implements Callable<Integer> {
   @Parameters(arity = "0..*", paramLabel = "--setting value", description = "extra settings passed to every node")
   List<String> settings = new ArrayList<>();
 
+  /** True when the nodes get a certificate file {@code name} (a flag among the settings, or the env), for the printed URLs. */
+  private boolean tls(String name) {
+    return settings.stream().anyMatch(a -> a.equals("--" + name) || a.startsWith("--" + name + "="))
+        || System.getenv("TRIBUTARY_" + name.toUpperCase(java.util.Locale.ROOT).replace('-', '_')) != null;
+  }
+
   @Override
   public Integer call() throws Exception {
     if (nodes < 1 || nodes > 9) {
@@ -72,8 +78,9 @@ final class ClusterCommand implements Callable<Integer> {
       File log = dir.resolve("node.log").toFile();
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log)).start();
       procs.add(p);
-      System.out.printf("n%d  http://127.0.0.1:%d  admin http://127.0.0.1:%d  pid %d  log %s%n", i,
-          basePort + 10 * (i - 1), basePort + 10 * (i - 1) + 3, p.pid(), log);
+      System.out.printf("n%d  %s://127.0.0.1:%d  admin %s://127.0.0.1:%d  pid %d  log %s%n", i, tls("tls-cert-file") ? "https" : "http",
+          basePort + 10 * (i - 1), tls("tls-cert-file") || tls("admin-tls-cert-file") ? "https" : "http",
+          basePort + 10 * (i - 1) + 3, p.pid(), log);
     }
     System.out.println("cluster running; Ctrl-C stops all nodes");
     for (int i = 0; i < procs.size(); i++) {

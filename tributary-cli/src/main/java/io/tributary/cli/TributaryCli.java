@@ -17,7 +17,7 @@ import picocli.CommandLine.Parameters;
 /** The {@code tributary} command. Runs on the main thread. */
 @Command(name = "tributary", mixinStandardHelpOptions = true, version = "tributary 0.1.0",
     description = "Distributed, durable Durable Streams server.",
-    subcommands = {TributaryCli.Server.class, ClusterCommand.class, AdminCommand.class, BenchCommand.class,
+    subcommands = {TributaryCli.Server.class, ClusterCommand.class, AdminCommand.class, CertsCommand.class, BenchCommand.class,
         CommandLine.HelpCommand.class})
 public final class TributaryCli implements Runnable {
 
@@ -27,6 +27,7 @@ public final class TributaryCli implements Runnable {
     cl.setUnmatchedOptionsArePositionalParams(true);
     // ... but the load generator's options are a closed set: a typo there must be an error
     cl.getSubcommands().get("bench").setUnmatchedOptionsArePositionalParams(false);
+    cl.getSubcommands().get("certs").setUnmatchedOptionsArePositionalParams(false);
     String settings = settingsHelp();
     for (String sub : List.of("server", "cluster")) {
       cl.getSubcommands().get(sub).getCommandSpec().usageMessage().footer(settings);

@@ -18,6 +18,11 @@ public final class Settings {
   public static final Setting PEERS = str("peers", "", "cluster voters as id=host:peerPort[:dataPort],... where dataPort is the peer data listener (snapshot and segment transfer between nodes; defaults to peerPort+1); empty = single node");
   public static final Setting ADMIN_HOST = str("admin-host", "127.0.0.1", "address the admin listener binds (admin API, /metrics); loopback unless given");
   public static final Setting ADMIN_PORT = num("admin-port", 4440, "port", "admin HTTP port (0 picks a free port)", v -> v >= 0 && v <= 65535, "0..65535");
+  public static final Setting TLS_CERT_FILE = str("tls-cert-file", "", "PEM certificate chain (leaf first) of the client listener; with tls-key-file it serves HTTPS only. Empty = plain HTTP");
+  public static final Setting TLS_KEY_FILE = str("tls-key-file", "", "PEM private key (PKCS#8, PKCS#1 or SEC1; unencrypted) of tls-cert-file. Keep it readable by the node's user only");
+  public static final Setting ADMIN_TLS_CERT_FILE = str("admin-tls-cert-file", "", "PEM certificate chain of the admin listener; empty = the client listener's (so with tls-cert-file set, the admin listener is HTTPS too)");
+  public static final Setting ADMIN_TLS_KEY_FILE = str("admin-tls-key-file", "", "PEM private key of admin-tls-cert-file; given together with it");
+  public static final Setting TLS_RELOAD_INTERVAL_MS = num("tls-reload-interval-ms", 10000, "ms", "how often the certificate and key files are re-read (off the event loops); a changed pair that matches and is valid serves new connections, a broken one is logged and the old one kept; 0 = never", v -> v == 0 || (v >= 100 && v <= 86_400_000), "0 or 100..86400000");
   public static final Setting REJOIN = str("rejoin", "false", "true after this node lost its data dir: it leaves and re-joins every group as a new member and is sent snapshots (see docs/operations.md)");
   public static final Setting GROUPS = num("groups", 0, "count", "Raft groups, fixed when the data directory is created (0 = auto: the count the data directory was created with; for a new one 1 on a single node, 8 in a cluster)", v -> v >= 0 && v <= 256, "0..256");
   public static final Setting RAFT_RPC = str("raft-rpc", "grpc", "Raft transport: grpc, or netty for a single node only (its appender has no snapshot-notification path, so a lagging follower could never catch up)");
@@ -75,7 +80,8 @@ public final class Settings {
   // cold tier: the object store and the block cache of cold reads (see docs/operations.md, "Cold tier and S3")
   public static final Setting OBJECT_STORE = str("object-store", "dir", "cold-tier object store: dir (a directory, --object-store-dir) or s3 (--s3-*)");
   public static final Setting OBJECT_STORE_DIR = str("object-store-dir", "", "directory of the dir object store; empty = <data-dir>/objects (a cluster that tiers needs a directory every node shares)");
-  public static final Setting S3_ENDPOINT = str("s3-endpoint", "", "S3 endpoint URL, e.g. http://127.0.0.1:9000 for an S3-compatible server; empty = AWS (or AWS_ENDPOINT_URL_S3)");
+  public static final Setting S3_ENDPOINT = str("s3-endpoint", "", "S3 endpoint URL, e.g. https://minio.internal:9000 for an S3-compatible server (http:// only with s3-allow-http); empty = AWS (or AWS_ENDPOINT_URL_S3)");
+  public static final Setting S3_ALLOW_HTTP = str("s3-allow-http", "false", "true: accept an http:// --s3-endpoint (object data and request signatures travel unencrypted; for a local test server such as s3proxy). Otherwise only https:// is accepted");
   public static final Setting S3_REGION = str("s3-region", "", "S3 region; empty = AWS_REGION or the AWS profile, else us-east-1");
   public static final Setting S3_BUCKET = str("s3-bucket", "", "S3 bucket (required with --object-store s3)");
   public static final Setting S3_PREFIX = str("s3-prefix", "", "key prefix inside the bucket, so clusters can share one ([A-Za-z0-9._=-/])");
@@ -117,7 +123,8 @@ public final class Settings {
   public static final Setting AUTH_ANONYMOUS_GRANTS = str("auth-anonymous-grants", "", "space-separated grants of requests without a token when authentication is on (e.g. read:public/ for a public bucket); empty = 401");
   public static final Setting INSECURE = str("insecure", "false", "true: allow a client or admin listener on a non-loopback address without authentication (the node logs a warning); false refuses to start that way");
 
-  public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, NODE_ID, PEER_PORT, PEER_HOST, PEERS, ADMIN_HOST, ADMIN_PORT, REJOIN, GROUPS, RAFT_RPC,
+  public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, NODE_ID, PEER_PORT, PEER_HOST, PEERS, ADMIN_HOST, ADMIN_PORT,
+      TLS_CERT_FILE, TLS_KEY_FILE, ADMIN_TLS_CERT_FILE, ADMIN_TLS_KEY_FILE, TLS_RELOAD_INTERVAL_MS, REJOIN, GROUPS, RAFT_RPC,
       ELECTION_TIMEOUT_MIN_MS, ELECTION_TIMEOUT_MAX_MS, SNAPSHOT_INTERVAL_ENTRIES, RAFT_SEGMENT_BYTES_MAX, RAFT_LOG_CACHE_BYTES_MAX, SEGMENT_BYTES_MAX, TAIL_CACHE_BYTES, READ_CACHE_BYTES,
       BODY_BYTES_MAX, READ_CHUNK_BYTES_MAX, APPEND_BATCH_FRAMES_MAX, TRANSACTION_APPENDS_MAX, ATTRS_BYTES_MAX,
       BOOTSTRAP_BYTES_MAX, SNAPSHOT_INLINE_BYTES_MAX, BATCH_BYTES_MAX, BATCH_APPENDS_MIN, BATCH_APPENDS_MAX,
@@ -127,7 +134,7 @@ public final class Settings {
       WRITE_TIMEOUT_MS, READ_THREADS, READ_QUEUE_MAX, DISK_FREE_BYTES_MIN, DISK_CHECK_INTERVAL_MS, SCRUB_BYTES_PER_SECOND, RECLAIM, RECLAIM_INTERVAL_MS, EVENT_LOOP_THREADS,
       PRODUCER_ID_BYTES_MAX, STREAM_SEQ_BYTES_MAX, PRODUCERS_PER_STREAM_MAX, PRODUCER_IDLE_EXPIRY_MS,
       BUCKET_STREAMS_MAX, BUCKETS_MAX, FORK_DEPTH_MAX, EXPIRY_SWEEP_INTERVAL_MS, EXPIRY_SWEEP_PROBES_MAX,
-      OBJECT_STORE, OBJECT_STORE_DIR, S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_PREFIX, S3_ACCESS_KEY, S3_SECRET_KEY, S3_PATH_STYLE,
+      OBJECT_STORE, OBJECT_STORE_DIR, S3_ENDPOINT, S3_ALLOW_HTTP, S3_REGION, S3_BUCKET, S3_PREFIX, S3_ACCESS_KEY, S3_SECRET_KEY, S3_PATH_STYLE,
       S3_CONNECT_TIMEOUT_MS, S3_READ_TIMEOUT_MS, S3_CALL_TIMEOUT_MS, S3_ATTEMPTS_MAX, COLD_BLOCK_BYTES, COLD_CACHE_BYTES_MAX,
       COLD_PREFETCH_BLOCKS, TIERING, HOT_BYTES_MAX, UNTIERED_BYTES_MAX, TIER_BYTES_MIN, TIER_AGE_MS, TIER_CHUNK_BYTES_MAX,
       TIER_UPLOADS_MAX, TIER_INTERVAL_MS, ORPHAN_GRACE_MS, ORPHAN_SWEEP_INTERVAL_MS, ORPHAN_SWEEP_KEYS_MAX, COLD_READS_PREFER,

@@ -2,6 +2,7 @@ package io.tributary.config;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -12,7 +13,7 @@ import java.util.Map;
  * The effective configuration of one node: typed, validated once at start, immutable afterwards.
  * Every field corresponds to one {@link Setting} (same name in kebab case); see {@link Settings}.
  * The cold-tier settings are grouped in {@link ColdTierConfig} ({@link #cold}), the bounds of
- * client-grown state in {@link BoundsConfig} ({@link #bounds}).
+ * client-grown state in {@link BoundsConfig} ({@link #bounds}), the listeners' TLS in {@link TlsConfig} ({@link #tls}).
  */
 public record TributaryConfig(
     String host,
@@ -63,6 +64,7 @@ public record TributaryConfig(
     DiskConfig disk,
     ListenersConfig listeners,
     AuthConfig auth,
+    TlsConfig tls,
     Map<String, String> effective) {
 
   /**
@@ -170,6 +172,7 @@ public record TributaryConfig(
             l(eff, Settings.SCRUB_BYTES_PER_SECOND), bool(eff, Settings.RECLAIM), l(eff, Settings.RECLAIM_INTERVAL_MS)),
         listeners,
         auth,
+        tls(eff),
         Map.copyOf(eff));
   }
 
@@ -225,6 +228,10 @@ public record TributaryConfig(
         if (!("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null) {
           throw new URISyntaxException(endpoint, "expected http://host[:port] or https://host[:port]");
         }
+        if ("http".equals(u.getScheme()) && !bool(eff, Settings.S3_ALLOW_HTTP)) {
+          throw new ConfigException("--s3-endpoint: " + endpoint + " is plain http (object data and request signatures "
+              + "would travel unencrypted); use https://, or give --s3-allow-http true for a local test server");
+        }
       } catch (URISyntaxException e) {
         throw new ConfigException("--s3-endpoint: " + e.getMessage());
       }
@@ -264,6 +271,33 @@ public record TributaryConfig(
         (int) l(eff, Settings.COLD_BLOCK_BYTES),
         l(eff, Settings.COLD_CACHE_BYTES_MAX),
         (int) l(eff, Settings.COLD_PREFETCH_BLOCKS));
+  }
+
+  private static TlsConfig tls(Map<String, String> eff) {
+    Path cert = tlsFile(eff, Settings.TLS_CERT_FILE, Settings.TLS_KEY_FILE);
+    Path key = cert == null ? null : Path.of(eff.get(Settings.TLS_KEY_FILE.name()).trim());
+    Path adminCert = tlsFile(eff, Settings.ADMIN_TLS_CERT_FILE, Settings.ADMIN_TLS_KEY_FILE);
+    Path adminKey = adminCert == null ? key : Path.of(eff.get(Settings.ADMIN_TLS_KEY_FILE.name()).trim());
+    return new TlsConfig(cert, key, adminCert == null ? cert : adminCert, adminKey, l(eff, Settings.TLS_RELOAD_INTERVAL_MS));
+  }
+
+  /** The certificate file of a pair, or null when neither is given; both must be readable files. */
+  private static Path tlsFile(Map<String, String> eff, Setting certSetting, Setting keySetting) {
+    String cert = eff.get(certSetting.name()).trim();
+    String key = eff.get(keySetting.name()).trim();
+    if (cert.isEmpty() != key.isEmpty()) {
+      throw new ConfigException("give both " + certSetting.flag() + " and " + keySetting.flag() + ", or neither");
+    }
+    if (cert.isEmpty()) {
+      return null;
+    }
+    for (Setting s : List.of(certSetting, keySetting)) {
+      Path f = Path.of(eff.get(s.name()).trim());
+      if (!Files.isRegularFile(f) || !Files.isReadable(f)) {
+        throw new ConfigException(s.flag() + ": " + f + " is not a readable file");
+      }
+    }
+    return Path.of(cert);
   }
 
   private static TieringConfig tiering(Map<String, String> eff, ColdTierConfig cold) {

@@ -30,10 +30,11 @@ import java.util.concurrent.TimeUnit;
  * ({@link Plane}), each with its own socket, event loops and connection limit. Pipeline per
  * connection:
  * <pre>
- *   ConnectionGate → SlowRequestGuard → IdleStateHandler → HttpServerCodec → [PrivateResponses]
+ *   [SslHandler] → ConnectionGate → SlowRequestGuard → IdleStateHandler → HttpServerCodec → [PrivateResponses]
  *     → BodyAggregator → FlowControlHandler → SlowRequestGuard.Arrival → StreamRequestHandler
  * </pre>
- * ({@code PrivateResponses} only off the client plane.) The codec decodes every request in a read,
+ * ({@code SslHandler} only on a listener with TLS, see {@link ServerTls}; {@code PrivateResponses}
+ * only off the client plane.) The codec decodes every request in a read,
  * including pipelined ones behind the request in flight; the {@code FlowControlHandler} holds those
  * back until the handler turns reading on again, so requests are handled, and answered, one at a
  * time and in order. Event loops: one per core on the client listener (epoll when available), one
@@ -43,14 +44,17 @@ public final class HttpServer implements AutoCloseable {
   private final TributaryConfig config;
   private final HttpContext hc;
   private final Plane plane;
+  /** Null when this listener serves plain HTTP. */
+  private final ServerTls tls;
   private EventLoopGroup boss;
   private EventLoopGroup workers;
   private Channel channel;
 
   public HttpServer(Plane plane, TributaryConfig config, StreamService service, io.tributary.service.ClusterStatus clusterStatus,
       io.tributary.service.SnapshotExports snapshotExports, io.tributary.service.SegmentExports segmentExports, Clock clock, java.util.function.Supplier<java.util.List<String>> notReady,
-      java.util.function.Supplier<String> metrics, io.tributary.auth.Authentication auth) {
+      java.util.function.Supplier<String> metrics, io.tributary.auth.Authentication auth, ServerTls tls) {
     this.plane = plane;
+    this.tls = tls;
     this.config = config;
     this.hc = new HttpContext(service, config, new Cursors(clock, n -> ThreadLocalRandom.current().nextLong(n)), notReady,
         metrics::get, clusterStatus, snapshotExports, segmentExports, auth);
@@ -76,6 +80,9 @@ public final class HttpServer implements AutoCloseable {
           @Override
           protected void initChannel(SocketChannel ch) {
             SlowRequestGuard guard = new SlowRequestGuard(config.requestTimeoutMillis());
+            if (tls != null) {
+              ch.pipeline().addLast(tls.newHandler(ch.alloc()));
+            }
             ch.pipeline()
                 .addLast(gate)
                 .addLast(guard)

@@ -118,7 +118,8 @@ final class WriteRoutes {
     if (host == null || host.isBlank()) {
       host = hc.config.host() + ":" + hc.config.port();
     }
-    return "http://" + host + x.query.rawPath();
+    // only the client listener writes, so its TLS decides the scheme
+    return (hc.config.tls().clientEnabled() ? "https://" : "http://") + host + x.query.rawPath();
   }
 
   /**

@@ -36,6 +36,9 @@ public final class TributaryNode implements AutoCloseable {
   private ReadPool readPool;
   private HttpServer http;
   private HttpServer adminHttp;
+  /** TLS of the client and admin listeners; null where they serve plain HTTP. */
+  private io.tributary.http.ServerTls clientTls;
+  private io.tributary.http.ServerTls adminTls;
   /** The peer data listener (snapshot and segment transfer); null on a single node. */
   private HttpServer peerHttp;
   private int adminPort;
@@ -51,6 +54,9 @@ public final class TributaryNode implements AutoCloseable {
 
   public void start() throws IOException, InterruptedException {
     LOG.info("starting Tributary node {} with effective config:\n{}", config.nodeId(), config.describe());
+    // certificate and key checked before anything starts: a pair that cannot serve fails the start
+    clientTls = io.tributary.http.ServerTls.open(Plane.CLIENT, config.tls());
+    adminTls = io.tributary.http.ServerTls.open(Plane.ADMIN, config.tls());
     Files.createDirectories(config.dataDir());
     io.tributary.config.DataDirLayout.record(config.dataDir(), config.groups());
     disk = new io.tributary.storage.DiskSpace(config.dataDir(), config.disk().freeBytesMin(), 5);
@@ -93,15 +99,16 @@ public final class TributaryNode implements AutoCloseable {
     }
     io.tributary.config.ListenersConfig l = config.listeners();
     if (l.peerDataPort() > 0) {
-      peerHttp = listener(Plane.PEER);
+      peerHttp = listener(Plane.PEER, null);
       peerHttp.start(l.peerHost(), l.peerDataPort());
     }
-    adminHttp = listener(Plane.ADMIN);
+    adminHttp = listener(Plane.ADMIN, adminTls);
     adminPort = adminHttp.start(l.adminHost(), l.adminPort());
-    http = listener(Plane.CLIENT);
+    http = listener(Plane.CLIENT, clientTls);
     port = http.start(config.host(), config.port());
-    LOG.info("Tributary node {} listening on http://{}:{} (admin on http://{}:{}, peers on {}:{}{}; data in {})",
-        config.nodeId(), config.host(), port, l.adminHost(), adminPort, l.peerHost(), config.peerPort(),
+    LOG.info("Tributary node {} listening on {}://{}:{} (admin on {}://{}:{}, peers on {}:{}{}; data in {})",
+        config.nodeId(), clientTls == null ? "http" : "https", config.host(), port, adminTls == null ? "http" : "https",
+        l.adminHost(), adminPort, l.peerHost(), config.peerPort(),
         l.peerDataPort() > 0 ? " and data " + l.peerDataPort() : "", config.dataDir().toAbsolutePath());
   }
 
@@ -132,10 +139,10 @@ public final class TributaryNode implements AutoCloseable {
     return adminPort;
   }
 
-  private HttpServer listener(Plane plane) {
+  private HttpServer listener(Plane plane, io.tributary.http.ServerTls tls) {
     return new HttpServer(plane, config, service, new ClusterStatus(raft, config), new SnapshotExports(raft),
         new io.tributary.service.SegmentExports(raft, config.segmentBytesMax()), clock, this::notReady, this::metrics,
-        auth);
+        auth, tls);
   }
 
   /** The cold tier's object store. */
@@ -154,7 +161,15 @@ public final class TributaryNode implements AutoCloseable {
 
   String metrics() {
     return Metrics.render(raft, http) + health.metrics() + service.reads().metrics() + service.expirySweep().metrics() + (tier == null ? "" : tier.metrics())
-        + (blobSweep == null ? "" : blobSweep.metrics());
+        + (blobSweep == null ? "" : blobSweep.metrics()) + tlsMetrics();
+  }
+
+  private String tlsMetrics() {
+    if (clientTls == null && adminTls == null) {
+      return "";
+    }
+    return io.tributary.http.ServerTls.metricsHeader() + (clientTls == null ? "" : clientTls.metrics())
+        + (adminTls == null ? "" : adminTls.metrics());
   }
 
   @Override
@@ -162,6 +177,11 @@ public final class TributaryNode implements AutoCloseable {
     for (HttpServer h : new HttpServer[] {http, adminHttp, peerHttp}) {
       if (h != null) {
         h.close();
+      }
+    }
+    for (io.tributary.http.ServerTls t : new io.tributary.http.ServerTls[] {clientTls, adminTls}) {
+      if (t != null) {
+        t.close();
       }
     }
     if (health != null) {

@@ -51,8 +51,10 @@ public final class TributaryServerMain {
     }
     Runtime.getRuntime().addShutdownHook(new Thread(node::close, "tributary-shutdown"));
     // the admin line first: launchers that wait for the listening line then know both addresses
-    System.out.println("Tributary admin on http://" + config.listeners().adminHost() + ":" + node.adminPort());
-    System.out.println("Tributary listening on http://" + config.host() + ":" + node.port());
+    System.out.println("Tributary admin on " + (config.tls().adminEnabled() ? "https" : "http") + "://"
+        + config.listeners().adminHost() + ":" + node.adminPort());
+    System.out.println("Tributary listening on " + (config.tls().clientEnabled() ? "https" : "http") + "://" + config.host()
+        + ":" + node.port());
     System.out.flush();
     Thread.currentThread().join();
   }

@@ -61,7 +61,7 @@ class SettingsDocTest {
     assertThat(d.cold().coldBlockBytes()).isEqualTo(1 << 20);
 
     TributaryConfig s3 = ConfigLoader.load(List.of("--object-store", "s3", "--s3-bucket", "my-bucket", "--s3-endpoint",
-        "http://127.0.0.1:9000", "--s3-path-style", "true", "--s3-prefix", "prod/c1", "--cold-cache-bytes-max", "8MiB"),
+        "http://127.0.0.1:9000", "--s3-allow-http", "true", "--s3-path-style", "true", "--s3-prefix", "prod/c1", "--cold-cache-bytes-max", "8MiB"),
         Map.of("TRIBUTARY_S3_ACCESS_KEY", "AKID", "TRIBUTARY_S3_SECRET_KEY", "very-secret-value"));
     assertThat(s3.cold().usesS3()).isTrue();
     assertThat(s3.cold().s3SecretKey()).isEqualTo("very-secret-value");

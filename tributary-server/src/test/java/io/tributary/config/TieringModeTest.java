@@ -21,7 +21,7 @@ class TieringModeTest {
     return TributaryConfig.fromValues(m);
   }
 
-  private static final String[] S3 = {"object-store", "s3", "s3-endpoint", "http://127.0.0.1:9", "s3-bucket", "bucket",
+  private static final String[] S3 = {"object-store", "s3", "s3-endpoint", "http://127.0.0.1:9", "s3-allow-http", "true", "s3-bucket", "bucket",
       "s3-access-key", "k", "s3-secret-key", "s"};
 
   private static String[] s3(String... more) {

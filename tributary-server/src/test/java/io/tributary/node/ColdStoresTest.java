@@ -38,7 +38,7 @@ class ColdStoresTest {
   @Test
   void s3SettingsBecomeStoreOptions() {
     TributaryConfig c = TributaryConfig.defaults().with(Map.of("object-store", "s3", "s3-bucket", "cold-bucket",
-        "s3-endpoint", "http://127.0.0.1:9", "s3-prefix", "/prod/c1/", "s3-path-style", "true", "s3-access-key", "AK",
+        "s3-endpoint", "http://127.0.0.1:9", "s3-allow-http", "true", "s3-prefix", "/prod/c1/", "s3-path-style", "true", "s3-access-key", "AK",
         "s3-secret-key", "SK", "s3-read-timeout-ms", "1500", "s3-attempts-max", "1"));
     try (ObjectStore store = ColdStores.open(c.cold())) {
       S3ObjectStore.Options o = ((S3ObjectStore) store).options();

@@ -21,6 +21,7 @@ final class TierNodes {
     m.put("tiering", "on");
     m.put("object-store", "s3");
     m.put("s3-endpoint", s3.endpoint());
+    m.put("s3-allow-http", "true"); // s3proxy serves plain http
     m.put("s3-path-style", "true");
     m.put("s3-bucket", bucket);
     m.put("s3-prefix", prefix);
