@@ -23,6 +23,12 @@
 #   CONFORMANCE_EXPECTED       minimum number of conformance tests that must run
 #                              (default 332; 338 with subscriptions; 1 when extra
 #                              vitest args such as -t are given)
+#   TRIBUTARY_SECURE=1         (with a server run.sh starts) serve HTTPS with a development CA
+#                              (tributary certs) and require a bearer token: an HS256 JWT
+#                              granting *:* is minted, sent by the conformance suite (a fetch
+#                              wrapper) and by the client tests (the client's headers option)
+#   TRIBUTARY_TOKEN            bearer token for an already running server (TRIBUTARY_URL);
+#                              NODE_EXTRA_CA_CERTS names the CA of an https one
 #   KEEP_DATA=1                keep the temporary data directory
 #   CONFORMANCE_AFTER          a shell command run after the tests, while the server
 #                              still runs (TRIBUTARY_URL is exported, and TRIBUTARY_ADMIN_URL,
@@ -167,7 +173,20 @@ else
   mkdir -p "$WORK/data"
   ADMIN_PORT="$(node -e 'const s=require("net").createServer(); s.listen(0,"127.0.0.1",()=>{console.log(s.address().port); s.close()})')"
   SERVER_ARGS=(--host 127.0.0.1 --port "$PORT" --admin-port "$ADMIN_PORT" --data-dir "$WORK/data" --long-poll-timeout-ms "$LP_MS")
-  export TRIBUTARY_ADMIN_URL="http://127.0.0.1:$ADMIN_PORT"
+  SCHEME=http
+  if [ "${TRIBUTARY_SECURE:-0}" = 1 ]; then
+    # HTTPS from a fresh development CA, and authentication with a shared HS256 secret
+    "$ROOT/tributary" certs --out "$WORK/certs" --node n1=127.0.0.1,localhost >"$WORK/certs.log" 2>&1 \
+      || { cat "$WORK/certs.log" >&2; log "tributary certs failed"; exit 1; }
+    node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("hex"))' >"$WORK/hs256.secret"
+    TRIBUTARY_TOKEN="$(node "$HERE/scripts/mint-jwt.mjs" "$WORK/hs256.secret" '*:*' 'admin:*')"
+    export TRIBUTARY_TOKEN NODE_EXTRA_CA_CERTS="$WORK/certs/ca.crt"
+    SERVER_ARGS+=(--tls-cert-file "$WORK/certs/n1.crt" --tls-key-file "$WORK/certs/n1.key"
+      --auth-hs256-secret-file "$WORK/hs256.secret")
+    SCHEME=https
+    log "secure mode: HTTPS (CA $WORK/certs/ca.crt) and a bearer token on every request"
+  fi
+  export TRIBUTARY_ADMIN_URL="$SCHEME://127.0.0.1:$ADMIN_PORT"
   log "starting server: $LAUNCH ${SERVER_ARGS[*]}"
   log "server log: $SERVER_LOG"
   : >"$SERVER_LOG"
@@ -179,7 +198,7 @@ else
   fi
   SERVER_PID=$!
   STARTED_SERVER=1
-  TRIBUTARY_URL="http://127.0.0.1:$PORT"
+  TRIBUTARY_URL="$SCHEME://127.0.0.1:$PORT"
   timeout_s="${TRIBUTARY_STARTUP_TIMEOUT:-120}"
   deadline=$((SECONDS + timeout_s))
   until [ "$(http_status "$TRIBUTARY_URL/healthz")" = 200 ]; do

@@ -43,6 +43,11 @@ const WAIT_MS = 10_000
 const IDLE_MS = 1_200
 
 const backoffOptions = { initialDelay: 100, maxDelay: 1_000, multiplier: 1.5, maxRetries: 3 }
+// With TRIBUTARY_TOKEN (run.sh's secure mode) every client call sends it through the client's own
+// headers option, as an application would.
+const auth = process.env.TRIBUTARY_TOKEN
+  ? { headers: { Authorization: `Bearer ${process.env.TRIBUTARY_TOKEN}` } }
+  : {}
 
 let counter = 0
 function newStreamUrl(kind: string): string {
@@ -203,6 +208,7 @@ async function openTail<T>(
     signal: ac.signal,
     fetch: log.fetch,
     backoffOptions,
+    ...auth,
   })
   holder.res = res
   const items: any[] = []
@@ -238,7 +244,7 @@ async function openTail<T>(
 }
 
 function newHandle(url: string, contentType: string, log = new RequestLog()) {
-  return { log, opts: { url, contentType, fetch: log.fetch, backoffOptions } }
+  return { log, opts: { url, contentType, fetch: log.fetch, backoffOptions, ...auth } }
 }
 
 function expectLiveMode(tail: LiveTail<unknown>, mode: "sse" | "long-poll") {
@@ -303,7 +309,7 @@ describe(`@durable-streams/client against ${BASE}`, () => {
         await Promise.all(batched.map((m) => handle.append(JSON.stringify(m))))
         msgs.push(...batched)
 
-        const res = await stream({ url, live: false, fetch: log.fetch, backoffOptions })
+        const res = await stream({ url, live: false, fetch: log.fetch, backoffOptions, ...auth })
         const items = await res.json()
         expect(items).toEqual(msgs)
         expect(res.upToDate).toBe(true)
@@ -313,11 +319,11 @@ describe(`@durable-streams/client against ${BASE}`, () => {
         expect(res.offset).toBe(tail.offset)
 
         // Resume from the offset after message 3: exactly messages 4..6.
-        const resumed = await stream({ url, offset: offsets[3], live: false, backoffOptions })
+        const resumed = await stream({ url, offset: offsets[3], live: false, backoffOptions, ...auth })
         expect(await resumed.json()).toEqual(batched)
 
         // Reading at the tail returns nothing.
-        const atTail = await stream({ url, offset: res.offset, live: false, backoffOptions })
+        const atTail = await stream({ url, offset: res.offset, live: false, backoffOptions, ...auth })
         expect(await atTail.json()).toEqual([])
         expect(atTail.upToDate).toBe(true)
       },
@@ -340,10 +346,10 @@ describe(`@durable-streams/client against ${BASE}`, () => {
         await handle.append("third\n")
         await handle.append("fourth ✓ 漢字")
 
-        const all = await (await stream({ url, live: false, backoffOptions })).text()
+        const all = await (await stream({ url, live: false, backoffOptions, ...auth })).text()
         expect(all).toBe("first;second;third\nfourth ✓ 漢字")
 
-        const rest = await (await stream({ url, offset: mid.offset, live: false, backoffOptions })).text()
+        const rest = await (await stream({ url, offset: mid.offset, live: false, backoffOptions, ...auth })).text()
         expect(rest).toBe("third\nfourth ✓ 漢字")
       },
       T
@@ -363,7 +369,7 @@ describe(`@durable-streams/client against ${BASE}`, () => {
         ]
         for (const p of parts) await handle.append(p)
 
-        const res = await stream({ url, live: false, backoffOptions })
+        const res = await stream({ url, live: false, backoffOptions, ...auth })
         expectBytesEqual(await res.body(), concat(parts))
         expect(res.upToDate).toBe(true)
       },
@@ -377,7 +383,7 @@ describe(`@durable-streams/client against ${BASE}`, () => {
         const { opts } = newHandle(url, "text/plain")
         const handle = new DurableStream(opts)
         expect((await handle.head()).exists).toBe(false)
-        await expect(stream({ url, live: false, backoffOptions })).rejects.toMatchObject({ status: 404 })
+        await expect(stream({ url, live: false, backoffOptions, ...auth })).rejects.toMatchObject({ status: 404 })
         await expect(handle.append("x")).rejects.toMatchObject({ status: 404 })
 
         await DurableStream.create(opts)
@@ -578,13 +584,13 @@ describe(`@durable-streams/client against ${BASE}`, () => {
         expectLiveMode(lp, "long-poll")
         expectLiveMode(sse, "sse")
 
-        const res = await stream({ url, live: false, backoffOptions })
+        const res = await stream({ url, live: false, backoffOptions, ...auth })
         expect(await res.json()).toEqual([{ n: 1 }, { n: 2, final: true }])
         expect(res.streamClosed).toBe(true)
 
         // A live reader started after the close ends at once instead of waiting.
         const started = Date.now()
-        const late = await stream({ url, offset: finalOffset, live: "long-poll", backoffOptions })
+        const late = await stream({ url, offset: finalOffset, live: "long-poll", backoffOptions, ...auth })
         expect(await late.json()).toEqual([])
         expect(late.streamClosed).toBe(true)
         expect(Date.now() - started).toBeLessThan(3_000)
@@ -606,7 +612,7 @@ describe(`@durable-streams/client against ${BASE}`, () => {
         const h = await new DurableStream(opts).head()
         expect(h.exists && h.streamClosed).toBe(true)
 
-        const res = await stream({ url, live: "long-poll", backoffOptions })
+        const res = await stream({ url, live: "long-poll", backoffOptions, ...auth })
         const started = Date.now()
         expect(await res.text()).toBe("only content")
         expect(res.streamClosed).toBe(true)
@@ -639,13 +645,13 @@ describe(`@durable-streams/client against ${BASE}`, () => {
         expect(posts.length).toBeGreaterThan(0)
         expect(posts.every((e) => e.status === 200 || e.status === 204), `producer POSTs:\n${log}`).toBe(true)
 
-        const res = await stream({ url, live: false, backoffOptions })
+        const res = await stream({ url, live: false, backoffOptions, ...auth })
         expect(await res.json()).toEqual(msgs)
 
         const { finalOffset } = await producer.close(JSON.stringify({ done: true }))
         expect(finalOffset).toBeTruthy()
         expect(errors).toEqual([])
-        const all = await (await stream({ url, live: false, backoffOptions })).json()
+        const all = await (await stream({ url, live: false, backoffOptions, ...auth })).json()
         expect(all).toEqual([...msgs, { done: true }])
         const h = await handle.head()
         expect(h.exists && h.streamClosed).toBe(true)

@@ -15,9 +15,11 @@
  *                              pull-wake) tests
  *   CONFORMANCE_LONG_POLL_MS   sizes the per-test timeout of the suite's long-poll
  *                              tests (suite default 20000 -> 21 s per test)
+ *   TRIBUTARY_TOKEN            bearer token sent with every request (bearer-fetch.ts)
  */
 import { describe } from "vitest"
 import { runConformanceTests } from "@durable-streams/server-conformance-tests"
+import "./bearer-fetch"
 
 const rawUrl = process.env.TRIBUTARY_URL
 if (!rawUrl) {

@@ -99,8 +99,15 @@ public final class Authentication implements AutoCloseable {
 
   /** Starts the background refresher (only when some source can change). */
   public void start() {
-    if (config.apiKeysFile() == null && config.jwksFile() == null && config.jwksUrl() == null) {
+    if (!enabled()) {
       return;
+    }
+    LOG.info("authentication on: {}{}{}{}; anonymous grants {}", config.apiKeysFile() != null ? "API keys "
+        + apiKeys.size() + " " : "", config.hs256SecretFile() != null ? "HS256 " : "",
+        config.jwksFile() != null ? "JWKS file " : "", config.jwksUrl() != null ? "JWKS URL " + config.jwksUrl() : "",
+        anonymous.grants());
+    if (config.apiKeysFile() == null && config.jwksFile() == null && config.jwksUrl() == null) {
+      return; // nothing that can change: no refresher
     }
     refresher = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "tributary-auth-keys");
@@ -109,10 +116,6 @@ public final class Authentication implements AutoCloseable {
     });
     refresher.scheduleWithFixedDelay(this::refreshNow, config.jwksUrl() != null ? 0 : config.jwksRefreshMillis(),
         config.jwksRefreshMillis(), TimeUnit.MILLISECONDS);
-    LOG.info("authentication on: {}{}{}{}; anonymous grants {}", config.apiKeysFile() != null ? "API keys "
-        + apiKeys.size() + " " : "", config.hs256SecretFile() != null ? "HS256 " : "",
-        config.jwksFile() != null ? "JWKS file " : "", config.jwksUrl() != null ? "JWKS URL " + config.jwksUrl() : "",
-        anonymous.grants());
   }
 
   /** Who sent a request with this {@code Authorization} header value (null when absent). Event-loop safe. */
