@@ -121,6 +121,8 @@ public final class Settings {
   public static final Setting AUTH_JWT_ISSUER = str("auth-jwt-issuer", "", "a JWT's iss must equal this; empty = iss not checked");
   public static final Setting AUTH_JWT_GRANTS_CLAIM = str("auth-jwt-grants-claim", "tributary_grants", "JWT claim holding the caller's grants (an array of grant strings, or one space-separated string)");
   public static final Setting AUTH_ANONYMOUS_GRANTS = str("auth-anonymous-grants", "", "space-separated grants of requests without a token when authentication is on (e.g. read:public/ for a public bucket); empty = 401");
+  public static final Setting CORS_ORIGINS = str("cors-origins", "", "origins whose pages may read client responses, space-separated (https://app.example.com), or * for any; empty = * without authentication, none with it");
+  public static final Setting ALLOWED_HOSTS = str("allowed-hosts", "", "host names a request's Host header may carry, space-separated (a DNS-rebinding guard); others get 421; empty = any");
   public static final Setting INSECURE = str("insecure", "false", "true: allow a client or admin listener on a non-loopback address without authentication (the node logs a warning); false refuses to start that way");
 
   public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, NODE_ID, PEER_PORT, PEER_HOST, PEERS, ADMIN_HOST, ADMIN_PORT,
@@ -139,7 +141,7 @@ public final class Settings {
       COLD_PREFETCH_BLOCKS, TIERING, HOT_BYTES_MAX, UNTIERED_BYTES_MAX, TIER_BYTES_MIN, TIER_AGE_MS, TIER_CHUNK_BYTES_MAX,
       TIER_UPLOADS_MAX, TIER_INTERVAL_MS, ORPHAN_GRACE_MS, ORPHAN_SWEEP_INTERVAL_MS, ORPHAN_SWEEP_KEYS_MAX, COLD_READS_PREFER,
       COLD_READS_WAIT_MS, AUTH_API_KEYS_FILE, AUTH_HS256_SECRET_FILE, AUTH_JWKS_FILE, AUTH_JWKS_URL, AUTH_JWKS_REFRESH_MS,
-      AUTH_JWT_AUDIENCE, AUTH_JWT_ISSUER, AUTH_JWT_GRANTS_CLAIM, AUTH_ANONYMOUS_GRANTS, INSECURE);
+      AUTH_JWT_AUDIENCE, AUTH_JWT_ISSUER, AUTH_JWT_GRANTS_CLAIM, AUTH_ANONYMOUS_GRANTS, CORS_ORIGINS, ALLOWED_HOSTS, INSECURE);
 
   private static Setting str(String name, String def, String doc) {
     return new Setting(name, Setting.Kind.STRING, def, "", doc, v -> true, "", false);

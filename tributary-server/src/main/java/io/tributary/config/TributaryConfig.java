@@ -65,6 +65,7 @@ public record TributaryConfig(
     ListenersConfig listeners,
     AuthConfig auth,
     TlsConfig tls,
+    BrowserConfig browser,
     Map<String, String> effective) {
 
   /**
@@ -173,6 +174,7 @@ public record TributaryConfig(
         listeners,
         auth,
         tls(eff),
+        browser(eff, auth),
         Map.copyOf(eff));
   }
 
@@ -396,6 +398,22 @@ public record TributaryConfig(
         path(eff, Settings.AUTH_JWKS_FILE), jwksUrl.isEmpty() ? null : jwksUrl, l(eff, Settings.AUTH_JWKS_REFRESH_MS),
         blankToNull(eff.get(Settings.AUTH_JWT_AUDIENCE.name())), blankToNull(eff.get(Settings.AUTH_JWT_ISSUER.name())),
         claim, anon.isEmpty() ? List.of() : List.of(anon.split("\\s+")), bool(eff, Settings.INSECURE));
+  }
+
+  private static BrowserConfig browser(Map<String, String> eff, AuthConfig auth) {
+    String cors = eff.get(Settings.CORS_ORIGINS.name()).trim();
+    List<String> origins = cors.isEmpty() || cors.equals("*") ? List.of() : List.of(cors.split("[\\s,]+"));
+    for (String o : origins) {
+      if (!o.matches("https?://[A-Za-z0-9.\\[\\]:-]+")) {
+        throw new ConfigException("--cors-origins: '" + o + "' is not an origin (scheme://host[:port], no path)");
+      }
+    }
+    String hosts = eff.get(Settings.ALLOWED_HOSTS.name()).trim();
+    List<String> allowed = hosts.isEmpty() ? List.of()
+        : java.util.Arrays.stream(hosts.split("[\\s,]+")).map(h -> h.toLowerCase(java.util.Locale.ROOT)).toList();
+    // with credentials in play, cross-origin reads are granted only to named origins
+    boolean any = cors.equals("*") || (cors.isEmpty() && !auth.enabled());
+    return new BrowserConfig(any, origins, allowed);
   }
 
   /**

@@ -90,6 +90,8 @@ public final class HttpServer implements AutoCloseable {
                 .addLast(new HttpServerCodec(8192, 16384, 65536));
             if (plane != Plane.CLIENT) {
               ch.pipeline().addLast(PrivateResponses.INSTANCE);
+            } else if (!config.browser().corsAnyOrigin()) {
+              ch.pipeline().addLast(new CorsPolicy(config.browser()));
             }
             ch.pipeline()
                 .addLast(new BodyAggregator((int) config.bodyBytesMax()))

@@ -80,6 +80,11 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
       x.error(HttpResponseStatus.BAD_REQUEST, malformed);
       return;
     }
+    String misdirected = misdirected(req.headers().get(HttpHeaderNames.HOST));
+    if (misdirected != null) {
+      x.error(HttpResponseStatus.MISDIRECTED_REQUEST, misdirected);
+      return;
+    }
     try {
       dispatch(x);
     } catch (BadRequestException e) {
@@ -108,6 +113,38 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
       return "an HTTP/1.1 request needs exactly one Host header";
     }
     return null;
+  }
+
+  /**
+   * Why this listener does not answer for the request's {@code Host}, or null. With
+   * {@code --allowed-hosts}, only those names; otherwise the admin listener answers only for IP
+   * literals and {@code localhost}: a page whose DNS name was rebound to 127.0.0.1 sends its own
+   * name, so it cannot reach the admin API from a browser on the node's host.
+   */
+  private String misdirected(String hostHeader) {
+    if (hostHeader == null || plane == Plane.PEER) {
+      return null; // HTTP/1.0 without Host; the peer plane is not for browsers
+    }
+    String host = hostName(hostHeader);
+    java.util.List<String> allowed = hc.config.browser().allowedHosts();
+    if (!allowed.isEmpty()) {
+      return allowed.contains(host) ? null : "this node does not answer for host '" + host + "' (--allowed-hosts)";
+    }
+    if (plane == Plane.ADMIN && !(host.equals("localhost") || host.matches("[0-9.]+") || host.startsWith("["))) {
+      return "the admin listener answers only for IP addresses and localhost, not '" + host + "'";
+    }
+    return null;
+  }
+
+  /** The host part of a Host header, lower case, without the port. */
+  private static String hostName(String hostHeader) {
+    String h = hostHeader.trim().toLowerCase(java.util.Locale.ROOT);
+    if (h.startsWith("[")) {
+      int end = h.indexOf(']');
+      return end < 0 ? h : h.substring(0, end + 1);
+    }
+    int colon = h.lastIndexOf(':');
+    return colon < 0 ? h : h.substring(0, colon);
   }
 
   /**
