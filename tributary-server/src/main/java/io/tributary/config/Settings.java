@@ -48,6 +48,11 @@ public final class Settings {
   public static final Setting PENDING_APPENDS_MAX = num("pending-appends-max", 8192, "count", "queued appends per group; beyond it appends get 503", v -> v >= 1, ">= 1");
   public static final Setting PENDING_BYTES_MAX = num("pending-bytes-max", 64 * MIB, "bytes", "queued append bytes per group; beyond it appends get 503", v -> v >= MIB, ">= 1 MiB");
   public static final Setting CONNECTIONS_MAX = num("connections-max", 10000, "count", "open client connections; beyond it new ones get 503", v -> v >= 1, ">= 1");
+  public static final Setting CONNECTIONS_PER_IP_MAX = num("connections-per-ip-max", 1000, "count", "open client connections from one remote address; beyond it new ones from that address get 503 (a front proxy funnels many clients through one address: raise it there)", v -> v >= 1, ">= 1");
+  public static final Setting FIRST_BYTE_TIMEOUT_MS = num("first-byte-timeout-ms", 10000, "ms", "a new connection that sends nothing for this long is closed", v -> v >= 100 && v <= 600000, "100..600000");
+  public static final Setting REQUEST_BUFFER_BYTES_MAX = num("request-buffer-bytes-max", 256 * MIB, "bytes", "request bodies held in memory per listener, by declared length; a request beyond it gets 503 + Retry-After (one request alone always fits, up to body-bytes-max)", v -> v >= MIB, ">= 1 MiB");
+  public static final Setting RESPONSE_BUFFER_BYTES_MAX = num("response-buffer-bytes-max", 256 * MIB, "bytes", "response bytes waiting for slow clients per listener; beyond it catch-up reads get 503 + Retry-After", v -> v >= MIB, ">= 1 MiB");
+  public static final Setting RESPONSE_WRITE_TIMEOUT_MS = num("response-write-timeout-ms", 30000, "ms", "a response write the client does not take within this long closes the connection (slow readers)", v -> v >= 100 && v <= 3_600_000, "100..3600000");
   public static final Setting SSE_SUBSCRIBERS_MAX = num("sse-subscribers-max", 10000, "count", "concurrent SSE subscribers; beyond it 503", v -> v >= 1, ">= 1");
   public static final Setting LONG_POLLS_MAX = num("long-polls-max", 10000, "count", "concurrent parked long-polls; beyond it 503", v -> v >= 1, ">= 1");
   public static final Setting LONG_POLL_TIMEOUT_MS = num("long-poll-timeout-ms", 30000, "ms", "how long a long-poll waits at the tail before 204", v -> v >= 10 && v <= 600000, "10..600000");
@@ -131,7 +136,8 @@ public final class Settings {
       BODY_BYTES_MAX, READ_CHUNK_BYTES_MAX, APPEND_BATCH_FRAMES_MAX, TRANSACTION_APPENDS_MAX, ATTRS_BYTES_MAX,
       BOOTSTRAP_BYTES_MAX, SNAPSHOT_INLINE_BYTES_MAX, BATCH_BYTES_MAX, BATCH_APPENDS_MIN, BATCH_APPENDS_MAX,
       ENTRIES_IN_FLIGHT_MAX,
-      PENDING_APPENDS_MAX, PENDING_BYTES_MAX, CONNECTIONS_MAX, SSE_SUBSCRIBERS_MAX, LONG_POLLS_MAX,
+      PENDING_APPENDS_MAX, PENDING_BYTES_MAX, CONNECTIONS_MAX, CONNECTIONS_PER_IP_MAX, FIRST_BYTE_TIMEOUT_MS,
+      REQUEST_BUFFER_BYTES_MAX, RESPONSE_BUFFER_BYTES_MAX, RESPONSE_WRITE_TIMEOUT_MS, SSE_SUBSCRIBERS_MAX, LONG_POLLS_MAX,
       LONG_POLL_TIMEOUT_MS, SSE_KEEPALIVE_MS, SSE_CONNECTION_MAX_MS, REQUEST_TIMEOUT_MS, IDLE_TIMEOUT_MS,
       WRITE_TIMEOUT_MS, READ_THREADS, READ_QUEUE_MAX, DISK_FREE_BYTES_MIN, DISK_CHECK_INTERVAL_MS, SCRUB_BYTES_PER_SECOND, RECLAIM, RECLAIM_INTERVAL_MS, EVENT_LOOP_THREADS,
       PRODUCER_ID_BYTES_MAX, STREAM_SEQ_BYTES_MAX, PRODUCERS_PER_STREAM_MAX, PRODUCER_IDLE_EXPIRY_MS,

@@ -66,6 +66,7 @@ public record TributaryConfig(
     AuthConfig auth,
     TlsConfig tls,
     BrowserConfig browser,
+    AbuseConfig abuse,
     Map<String, String> effective) {
 
   /**
@@ -175,6 +176,9 @@ public record TributaryConfig(
         auth,
         tls(eff),
         browser(eff, auth),
+        new AbuseConfig((int) l(eff, Settings.CONNECTIONS_PER_IP_MAX), l(eff, Settings.FIRST_BYTE_TIMEOUT_MS),
+            l(eff, Settings.REQUEST_BUFFER_BYTES_MAX), l(eff, Settings.RESPONSE_BUFFER_BYTES_MAX),
+            l(eff, Settings.RESPONSE_WRITE_TIMEOUT_MS)),
         Map.copyOf(eff));
   }
 

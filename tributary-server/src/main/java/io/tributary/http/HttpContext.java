@@ -23,11 +23,16 @@ final class HttpContext {
   final AtomicInteger sseSubscribers = new AtomicInteger();
   final AtomicInteger longPolls = new AtomicInteger();
   final AtomicInteger connections = new AtomicInteger();
+  /** Connections refused because their address had connections-per-ip-max open. */
+  final java.util.concurrent.atomic.AtomicLong refusedPerAddress = new java.util.concurrent.atomic.AtomicLong();
+  /** The listener's buffered request and response bytes and their bounds. */
+  final BufferBudget.Counters budget;
 
   HttpContext(StreamService service, TributaryConfig config, Cursors cursors, java.util.function.Supplier<java.util.List<String>> notReady, MetricsText metrics,
       io.tributary.service.ClusterStatus clusterStatus, io.tributary.service.SnapshotExports snapshotExports,
       io.tributary.service.SegmentExports segmentExports, io.tributary.auth.Authentication auth) {
     this.auth = auth;
+    this.budget = new BufferBudget.Counters(config.abuse().requestBufferBytesMax(), config.abuse().responseBufferBytesMax());
     this.clusterStatus = clusterStatus;
     this.snapshotExports = snapshotExports;
     this.segmentExports = segmentExports;

@@ -30,7 +30,8 @@ import java.util.concurrent.TimeUnit;
  * ({@link Plane}), each with its own socket, event loops and connection limit. Pipeline per
  * connection:
  * <pre>
- *   [SslHandler] → ConnectionGate → SlowRequestGuard → IdleStateHandler → HttpServerCodec → [PrivateResponses]
+ *   [SslHandler] → ConnectionGate → SlowRequestGuard → IdleStateHandler → WriteTimeoutHandler
+ *     → HttpServerCodec → BufferBudget → [PrivateResponses]
  *     → BodyAggregator → FlowControlHandler → SlowRequestGuard.Arrival → StreamRequestHandler
  * </pre>
  * ({@code SslHandler} only on a listener with TLS, see {@link ServerTls}; {@code PrivateResponses}
@@ -69,7 +70,8 @@ public final class HttpServer implements AutoCloseable {
         : config.eventLoopThreads() > 0 ? config.eventLoopThreads() : Runtime.getRuntime().availableProcessors();
     boss = new MultiThreadIoEventLoopGroup(1, io);
     workers = new MultiThreadIoEventLoopGroup(loops, io);
-    ConnectionGate gate = new ConnectionGate(hc.connections, config.connectionsMax());
+    ConnectionGate gate = new ConnectionGate(hc.connections, config.connectionsMax(),
+        config.abuse().connectionsPerIpMax(), hc.refusedPerAddress);
     ServerBootstrap b = new ServerBootstrap()
         .group(boss, workers)
         .channel(channelType)
@@ -79,7 +81,8 @@ public final class HttpServer implements AutoCloseable {
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
-            SlowRequestGuard guard = new SlowRequestGuard(config.requestTimeoutMillis());
+            SlowRequestGuard guard = new SlowRequestGuard(config.requestTimeoutMillis(),
+                config.abuse().firstByteTimeoutMillis());
             if (tls != null) {
               ch.pipeline().addLast(tls.newHandler(ch.alloc()));
             }
@@ -87,7 +90,10 @@ public final class HttpServer implements AutoCloseable {
                 .addLast(gate)
                 .addLast(guard)
                 .addLast(new IdleStateHandler(0, 0, config.idleTimeoutMillis(), TimeUnit.MILLISECONDS))
-                .addLast(new HttpServerCodec(8192, 16384, 65536));
+                .addLast(new io.netty.handler.timeout.WriteTimeoutHandler(config.abuse().responseWriteTimeoutMillis(),
+                    TimeUnit.MILLISECONDS))
+                .addLast(new HttpServerCodec(8192, 16384, 65536))
+                .addLast(new BufferBudget(hc.budget));
             if (plane != Plane.CLIENT) {
               ch.pipeline().addLast(PrivateResponses.INSTANCE);
             } else if (!config.browser().corsAnyOrigin()) {
@@ -114,6 +120,15 @@ public final class HttpServer implements AutoCloseable {
 
   public int longPolls() {
     return hc.longPolls.get();
+  }
+
+  /** Prometheus lines of this listener's abuse bounds (client listener). */
+  public String abuseMetrics() {
+    return "# TYPE tributary_connections_refused_per_address_total counter\ntributary_connections_refused_per_address_total "
+        + hc.refusedPerAddress.get() + "\n# TYPE tributary_request_buffer_bytes gauge\ntributary_request_buffer_bytes "
+        + hc.budget.requestBytes.get() + "\n# TYPE tributary_response_buffer_bytes gauge\ntributary_response_buffer_bytes "
+        + hc.budget.responseBytes.get() + "\n# TYPE tributary_request_buffer_refused_total counter\n"
+        + "tributary_request_buffer_refused_total " + hc.budget.refused.get() + "\n";
   }
 
   @Override

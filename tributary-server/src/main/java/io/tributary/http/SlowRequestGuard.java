@@ -24,6 +24,9 @@ final class SlowRequestGuard extends ChannelDuplexHandler {
       + "request did not arrive in time").getBytes(StandardCharsets.US_ASCII);
 
   private final long requestTimeoutMillis;
+  private final long firstByteTimeoutMillis;
+  /** True once the connection sent any byte. */
+  private boolean sawByte;
   /** When the first byte of the request now arriving came, or -1 between requests. */
   private long requestStartNanos = -1;
   /**
@@ -33,12 +36,29 @@ final class SlowRequestGuard extends ChannelDuplexHandler {
    */
   private ScheduledFuture<?> check;
 
-  SlowRequestGuard(long requestTimeoutMillis) {
+  SlowRequestGuard(long requestTimeoutMillis, long firstByteTimeoutMillis) {
     this.requestTimeoutMillis = requestTimeoutMillis;
+    this.firstByteTimeoutMillis = firstByteTimeoutMillis;
+  }
+
+  /**
+   * A new connection must send its first byte within {@code first-byte-timeout-ms}, or it is
+   * closed without an answer: a socket that sends nothing holds a connection slot for the idle
+   * timeout otherwise.
+   */
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    ctx.executor().schedule(() -> {
+      if (!sawByte && ctx.channel().isActive()) {
+        ctx.close();
+      }
+    }, firstByteTimeoutMillis, TimeUnit.MILLISECONDS);
+    ctx.fireChannelActive();
   }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    sawByte = true;
     if (requestStartNanos < 0) {
       requestStartNanos = System.nanoTime();
       if (check == null) {
