@@ -57,6 +57,11 @@ public final class BatchAppends {
    */
   public CompletableFuture<BatchResult> appendBatch(StreamKey key, String contentType, byte[] body,
       ProducerIds ids) {
+    return service.offLoopIfLarge(io.tributary.common.ContentTypes.isJson(contentType) ? body.length : 0,
+        () -> framedBatch(key, contentType, body, ids));
+  }
+
+  private CompletableFuture<BatchResult> framedBatch(StreamKey key, String contentType, byte[] body, ProducerIds ids) {
     Command.Producer producer = ids == null ? null : new Command.Producer(ids.id(), ids.epoch(), ids.seq());
     List<byte[]> frames = frames(body);
     boolean json = service.frameAsJson(key, contentType);
@@ -127,6 +132,10 @@ public final class BatchAppends {
    * "ifMatch"?: offset}, ...]}} and commits it as one entry on the affinity key's group.
    */
   public CompletableFuture<TxResult> transaction(StreamKey affinityKey, byte[] body) {
+    return service.offLoopIfLarge(body.length, () -> parsedTransaction(affinityKey, body));
+  }
+
+  private CompletableFuture<TxResult> parsedTransaction(StreamKey affinityKey, byte[] body) {
     JsonNode root;
     try {
       root = JSON.readTree(body);

@@ -39,6 +39,11 @@ public final class StreamService {
     return config;
   }
 
+  /** Off-event-loop workers (the read pool): parsing of large JSON bodies runs there. */
+  private final ReadPool workers;
+  /** JSON bodies larger than this are parsed on {@link #workers}, not on the caller's event loop. */
+  static final int INLINE_JSON_BYTES_MAX = 64 * 1024;
+
   /**
    * @param coldCache block cache of cold reads (tiered ranges are readable even when this node
    *     does not tier now)
@@ -52,6 +57,7 @@ public final class StreamService {
       io.tributary.cold.BlockCache coldCache, io.tributary.group.ColdTier tier, io.tributary.cold.ObjectStore blobStore,
       io.tributary.group.UploadClaims claims, io.tributary.storage.DiskSpace disk) {
     this.host = host;
+    this.workers = readPool;
     this.disk = disk;
     this.tier = tier;
     this.clock = clock;
@@ -128,6 +134,28 @@ public final class StreamService {
 
   CompletableFuture<WriteResult> createResolved(CreateRequest r, String ct, long ttlSeconds, String expiresAt,
       long expiresAtMillis, Command.ForkSpec fork) {
+    return offLoopIfLarge(ContentTypes.isJson(ct) ? r.body().length : 0,
+        () -> createFramed(r, ct, ttlSeconds, expiresAt, expiresAtMillis, fork));
+  }
+
+  /**
+   * Runs {@code work} here, or on the worker pool when it parses a JSON body of more than
+   * {@link #INLINE_JSON_BYTES_MAX} bytes: a 30 MB body parsed on an event loop stalls every
+   * connection of that loop. A parse error then fails the returned future (400 all the same).
+   */
+  <T> CompletableFuture<T> offLoopIfLarge(int jsonBytes, Supplier<CompletableFuture<T>> work) {
+    return offLoopIfLarge(workers, jsonBytes, work);
+  }
+
+  static <T> CompletableFuture<T> offLoopIfLarge(ReadPool workers, int jsonBytes, Supplier<CompletableFuture<T>> work) {
+    if (jsonBytes <= INLINE_JSON_BYTES_MAX) {
+      return work.get();
+    }
+    return workers.submit(work).thenCompose(f -> f);
+  }
+
+  private CompletableFuture<WriteResult> createFramed(CreateRequest r, String ct, long ttlSeconds, String expiresAt,
+      long expiresAtMillis, Command.ForkSpec fork) {
     byte[] data = r.body();
     int messages = 0;
     if (ContentTypes.isJson(ct)) {
@@ -160,6 +188,10 @@ public final class StreamService {
   }
 
   public CompletableFuture<WriteResult> append(AppendRequest r) {
+    return offLoopIfLarge(ContentTypes.isJson(r.contentType()) ? r.body().length : 0, () -> appendFramed(r));
+  }
+
+  private CompletableFuture<WriteResult> appendFramed(AppendRequest r) {
     byte[] data = r.body();
     int messages = 0;
     if (data.length > 0 && frameAsJson(r.key(), r.contentType())) {
