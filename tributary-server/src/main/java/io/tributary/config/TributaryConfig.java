@@ -164,7 +164,8 @@ public record TributaryConfig(
         cold,
         tiering(eff, cold),
         new DiskConfig(l(eff, Settings.DISK_FREE_BYTES_MIN), l(eff, Settings.DISK_CHECK_INTERVAL_MS),
-            l(eff, Settings.SCRUB_BYTES_PER_SECOND), bool(eff, Settings.RECLAIM), l(eff, Settings.RECLAIM_INTERVAL_MS)),
+            l(eff, Settings.SCRUB_BYTES_PER_SECOND), bool(eff, Settings.RECLAIM), l(eff, Settings.RECLAIM_INTERVAL_MS),
+            (int) l(eff, Settings.COMPACT_GARBAGE_PERCENT_MIN)),
         listeners,
         Map.copyOf(eff));
   }

@@ -91,6 +91,7 @@ public final class GroupState {
   List<Outcome> apply(CommandCodec.Batch batch) {
     List<Outcome> out = new ArrayList<>(batch.commands().size());
     long now = batch.nowMillis();
+    store.beginEntry(); // before any view of this entry is published: see SegmentStore#version
     limits = batch.limits();
     ApplyFaults.checkReadable(batch);
     for (Command c : batch.commands()) {

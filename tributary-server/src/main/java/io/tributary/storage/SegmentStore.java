@@ -38,6 +38,14 @@ import java.util.zip.CRC32C;
  * to the end of the previous retained snapshot. Readers, the scrub, repair and snapshot export
  * see the same dropped prefix as after tiering; nothing asks for its records any more.
  *
+ * <p>Compaction (no cold tier): {@link #compact} rewrites a sealed segment whose garbage is
+ * interleaved with live records into a sparse file with the live records at the same offsets and
+ * each maximal garbage run replaced by one padding record (a 32-byte header saying how long the
+ * run is) followed by a hole the file system does not allocate. Every position stays where it
+ * was, so index entries, snapshots and peers' copies stay valid; every scanner steps over a
+ * padding record in one jump; no index entry points into a run. Layout:
+ * {@code magic u32 "TRBP" | zero u32 | runBytes u64 (header included) | zero u64 | crc32c u32 (of the first 24 bytes) | reserved u32}.
+ *
  * <p>Repair ({@link #patch}): a record below the published end that fails its check is rewritten
  * in place with a peer's verified copy (positions and bytes are identical on every replica). It
  * is the only write below the published end besides truncation, which re-writes the same bytes.
@@ -55,6 +63,10 @@ public final class SegmentStore implements AutoCloseable {
   /** Records hold at most this much payload; larger appends become several records. */
   public static final int RECORD_PAYLOAD_MAX = 1024 * 1024;
   static final int MAGIC = 0x54524231; // "TRB1"
+  /** Magic of a padding record: the run it heads is garbage, reclaimed by {@link #compact} (format 2). */
+  static final int PADDING_MAGIC = 0x54524250; // "TRBP"
+  /** A compaction in progress writes here; a leftover one (crash) is deleted at open. */
+  static final String COMPACTING_SUFFIX = ".compacting";
   /** Write-behind buffer for appended records (off-heap, one per group); larger records bypass it. */
   static final int PENDING_BYTES_MAX = 128 * 1024;
 
@@ -76,6 +88,21 @@ public final class SegmentStore implements AutoCloseable {
    * {@link #reclaimBelow} drops nothing reaching past it.
    */
   private volatile long previousSnapshotEnd;
+  /**
+   * Entries applied (or being applied) to the state this store belongs to, counted from when the
+   * store was opened: {@link #beginEntry} at the start of each. Garbage seen in published views
+   * read before this counter is garbage in any state taken at or after its value.
+   */
+  private volatile long version;
+  /** {@link #version} when the latest metadata snapshot was taken or loaded. */
+  private volatile long snapshotVersion = -1;
+  /**
+   * {@link #version} when the previous retained metadata snapshot was taken; -1 when unknown (a
+   * snapshot loaded at open: its predecessor's state is older than anything counted here).
+   */
+  private volatile long previousSnapshotVersion = -1;
+  /** {@link #version} at the last truncation: garbage seen at or before it no longer counts. */
+  private volatile long resetVersion;
   private long end;
   private volatile long publishedEnd;
   private long syncedEnd;
@@ -104,6 +131,11 @@ public final class SegmentStore implements AutoCloseable {
     try {
       io.tributary.common.DurableFiles.createDirectories(dir);
       List<Segment> found = new ArrayList<>();
+      try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*" + COMPACTING_SUFFIX)) {
+        for (Path p : ds) {
+          Files.delete(p); // a compaction cut short: the segment it would have replaced is intact
+        }
+      }
       try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.seg")) {
         for (Path p : ds) {
           found.add(new Segment(baseOf(p), p, FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE)));
@@ -240,8 +272,12 @@ public final class SegmentStore implements AutoCloseable {
     }
     try {
       for (Segment s : segments) {
-        if (s.base + s.channel.size() > syncedEnd) {
-          s.channel.force(false);
+        try {
+          if (s.base + s.channel.size() > syncedEnd) {
+            s.channel.force(false);
+          }
+        } catch (java.nio.channels.ClosedChannelException e) {
+          // dropped, or replaced by compact (which fsync'd the new file): an old segment, below syncedEnd
         }
       }
       // segment files created since the last sync are durable by name only once the directory is:
@@ -285,6 +321,8 @@ public final class SegmentStore implements AutoCloseable {
     }
     cache.clear();
     blocks.clear();
+    // the state went back to a snapshot's: garbage seen before may be live again until re-applied
+    resetVersion = version;
     end = newEnd;
     syncedEnd = Math.min(syncedEnd, newEnd);
     publishedEnd = newEnd;
@@ -310,6 +348,20 @@ public final class SegmentStore implements AutoCloseable {
       return;
     }
     Segment seg = segmentAt(recordPos);
+    try {
+      readSegment(seg, recordPos, expectStreamId, payloadLen, payloadOffset, dst, dstOff, len);
+    } catch (SegmentGoneException e) {
+      Segment now = segmentAt(recordPos); // throws when the segment was dropped, not replaced
+      if (now == seg) {
+        throw e;
+      }
+      // compact replaced the file under the read: the record is at the same offset in the new one
+      readSegment(now, recordPos, expectStreamId, payloadLen, payloadOffset, dst, dstOff, len);
+    }
+  }
+
+  private void readSegment(Segment seg, long recordPos, long expectStreamId, int payloadLen, int payloadOffset,
+      byte[] dst, int dstOff, int len) {
     if (payloadLen <= 0 || payloadLen > RECORD_PAYLOAD_MAX || payloadOffset + (long) len > payloadLen) {
       throw new StorageException("record at " + recordPos + " in " + seg.path + ": asked for [" + payloadOffset + ", "
           + (payloadOffset + (long) len) + ") of a " + payloadLen + "-byte payload");
@@ -432,6 +484,36 @@ public final class SegmentStore implements AutoCloseable {
   public void markSnapshotEnd(long end) {
     previousSnapshotEnd = Math.min(snapshotEnd, end);
     snapshotEnd = end;
+    previousSnapshotVersion = snapshotVersion;
+    snapshotVersion = version;
+  }
+
+  /** Apply thread, at the start of every applied entry (see {@link #version()}). */
+  public void beginEntry() {
+    version++;
+  }
+
+  /**
+   * How many entries were applied (or are being applied) since this store was opened. Read after
+   * reading published views: whatever those views call garbage is garbage at this version and
+   * every later one. Any thread.
+   */
+  public long version() {
+    return version;
+  }
+
+  /**
+   * {@link #version()} at which the previous retained metadata snapshot was taken (-1: unknown, or
+   * none). Garbage seen at or below it is garbage in both retained snapshots, so {@link #compact}
+   * may reclaim it. Any thread.
+   */
+  public long previousSnapshotVersion() {
+    return previousSnapshotVersion;
+  }
+
+  /** {@link #version()} at which the latest metadata snapshot was taken or loaded. Any thread. */
+  public long snapshotVersion() {
+    return snapshotVersion;
   }
 
   /**
@@ -440,6 +522,7 @@ public final class SegmentStore implements AutoCloseable {
    */
   public void markPreviousSnapshotEnd(long end) {
     previousSnapshotEnd = Math.min(end, snapshotEnd);
+    previousSnapshotVersion = -1; // its state predates this store's count: compaction waits for two new snapshots
   }
 
   /** Segment end recorded by the previous retained metadata snapshot (0 when none). Any thread. */
@@ -514,6 +597,186 @@ public final class SegmentStore implements AutoCloseable {
     }
   }
 
+  /** First positions of the segment files held, oldest first (the last one is being written). Any thread. */
+  public long[] segmentBases() {
+    Segment[] segs = segments;
+    long[] out = new long[segs.length];
+    for (int i = 0; i < segs.length; i++) {
+      out[i] = segs[i].base;
+    }
+    return out;
+  }
+
+  /**
+   * Bytes of the garbage runs of segment {@code [base, end)} (around the live records
+   * {@code starts[lo..hi)}, {@code bytes} each, sorted) that are not reclaimed yet: every run
+   * whose first bytes are not a padding record covering exactly that run. Reads one header per
+   * run; reclaim thread. 0 when the segment is gone.
+   */
+  public long unreclaimedGarbage(long base, long end, long[] starts, int[] bytes, int lo, int hi) {
+    Segment seg = segmentWithBase(base);
+    if (seg == null) {
+      return 0;
+    }
+    ByteBuffer head = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    long unreclaimed = 0;
+    long at = base;
+    try {
+      for (int k = lo; k <= hi; k++) {
+        long runEnd = k < hi ? starts[k] : end;
+        if (runEnd > at) {
+          head.clear();
+          readFully(seg.channel, head, at - base, seg.path);
+          if (paddingRun(head) != runEnd - at) {
+            unreclaimed += runEnd - at;
+          }
+        }
+        if (k < hi) {
+          at = starts[k] + bytes[k];
+        }
+      }
+    } catch (java.nio.channels.ClosedChannelException e) {
+      return 0; // dropped or compacted meanwhile: the next pass looks again
+    } catch (IOException e) {
+      throw new StorageException("cannot read " + seg.path, e);
+    }
+    return unreclaimed;
+  }
+
+  private Segment segmentWithBase(long base) {
+    for (Segment s : segments) {
+      if (s.base == base) {
+        return s;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Compaction of the sealed segment starting at {@code base}: writes a new file of the same
+   * length holding its live records ({@code starts[lo..hi)}, {@code bytes} each, sorted, each a
+   * whole record as its header says) at their offsets, a padding record at the start of every
+   * run between them and a hole after it; fsyncs it, renames it over the segment, fsyncs the
+   * directory and swaps the channel (a read racing with the swap retries on the new one).
+   *
+   * <p>Refuses (returns -1, writes nothing) unless the live set was seen at a {@code planVersion}
+   * at or below the previous retained snapshot's {@link #previousSnapshotVersion} and after the
+   * last truncation, and the segment ends at or below that snapshot's end: then every byte of
+   * the runs is garbage in both retained snapshots, and a fallback or restart that re-applies
+   * the log from either never rewrites it. Throws {@link CorruptRecordException} when a live
+   * record fails its check (nothing replaced: repair comes first). Returns the bytes now in
+   * holes. Reclaim thread; blocks on disk I/O; memory bounded by one record.
+   */
+  public long compact(long base, long[] starts, int[] bytes, int lo, int hi, long planVersion) {
+    Segment seg = null;
+    long size = 0;
+    Segment[] segs = segments;
+    for (int i = 0; i + 1 < segs.length; i++) {
+      if (segs[i].base == base) {
+        seg = segs[i];
+        size = segs[i + 1].base - base;
+      }
+    }
+    if (seg == null || planVersion > previousSnapshotVersion || planVersion <= resetVersion
+        || base + size > previousSnapshotEnd) {
+      return -1;
+    }
+    Path tmp = dir.resolve(fileName(base) + COMPACTING_SUFFIX);
+    long holes = 0;
+    try {
+      try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(tmp.toFile(), "rw")) {
+        raf.setLength(0);
+        raf.setLength(size); // sparse: nothing allocated until written
+        FileChannel out = raf.getChannel();
+        ByteBuffer rec = ByteBuffer.allocate(HEADER_BYTES + RECORD_PAYLOAD_MAX).order(ByteOrder.LITTLE_ENDIAN);
+        long at = base;
+        for (int k = lo; k <= hi; k++) {
+          long runEnd = k < hi ? starts[k] : base + size;
+          if (runEnd < at || (k < hi && runEnd + bytes[k] > base + size)) {
+            throw new IllegalArgumentException("live record at " + runEnd + " overlaps " + at + " or leaves segment "
+                + seg.path);
+          }
+          if (runEnd > at) {
+            writeAll(out, paddingHeader(runEnd - at), at - base, tmp);
+            holes += runEnd - at - HEADER_BYTES;
+          }
+          if (k < hi) {
+            rec.clear().limit(bytes[k]);
+            readFully(seg.channel, rec, runEnd - base, seg.path);
+            checkRecord(rec, seg.path, runEnd);
+            writeAll(out, rec.flip(), runEnd - base, tmp);
+            at = runEnd + bytes[k];
+          }
+        }
+        out.force(true);
+      }
+      synchronized (rewriteLock) { // orders with patch and truncation, which write through the channel
+        Segment now = segmentWithBase(base);
+        if (now != seg) {
+          Files.deleteIfExists(tmp); // dropped (or compacted) meanwhile
+          return -1;
+        }
+        Files.move(tmp, seg.path, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        io.tributary.common.DurableFiles.fsyncDirectory(dir);
+        Segment fresh = new Segment(base, seg.path, FileChannel.open(seg.path, StandardOpenOption.READ,
+            StandardOpenOption.WRITE));
+        synchronized (segmentsLock) {
+          Segment[] cur = segments.clone();
+          for (int i = 0; i < cur.length; i++) {
+            if (cur[i] == seg) {
+              cur[i] = fresh;
+            }
+          }
+          segments = cur;
+        }
+        seg.channel.close();
+      }
+    } catch (java.nio.channels.ClosedChannelException e) {
+      deleteQuietly(tmp);
+      return -1; // the segment was dropped while being copied
+    } catch (IOException e) {
+      deleteQuietly(tmp);
+      throw new StorageException("compaction of " + seg.path + " failed", e);
+    } catch (RuntimeException e) {
+      deleteQuietly(tmp);
+      throw e;
+    }
+    blocks.forget(base, 0, size);
+    return holes;
+  }
+
+  /** Checks one whole record in {@code rec} (position 0 to its limit) read from global position {@code pos}. */
+  private static void checkRecord(ByteBuffer rec, Path file, long pos) {
+    int len = rec.getInt(4);
+    if (rec.getInt(0) != MAGIC || len != rec.limit() - HEADER_BYTES) {
+      throw new CorruptRecordException(file, pos, rec.getLong(8), CorruptRecordException.UNKNOWN,
+          CorruptRecordException.UNKNOWN, "live record's header says magic " + Integer.toHexString(rec.getInt(0))
+          + ", length " + len + " (expected " + (rec.limit() - HEADER_BYTES) + ")");
+    }
+    CRC32C c = new CRC32C();
+    c.update(rec.array(), 0, 24);
+    c.update(rec.array(), HEADER_BYTES, len);
+    if ((int) c.getValue() != rec.getInt(24)) {
+      throw new CorruptRecordException(file, pos, rec.getLong(8), rec.getLong(16), rec.getLong(16) + len,
+          "checksum mismatch");
+    }
+  }
+
+  private static void writeAll(FileChannel ch, ByteBuffer src, long filePos, Path file) throws IOException {
+    while (src.hasRemaining()) {
+      ch.write(src, filePos + src.position());
+    }
+  }
+
+  private static void deleteQuietly(Path p) {
+    try {
+      Files.deleteIfExists(p);
+    } catch (IOException e) {
+      // a leftover temp file is deleted at the next open; the failure that got us here is what counts
+    }
+  }
+
   /** One segment file's bytes below some end: {@code [base, base + length)} of the global space. */
   public record FileRange(Path path, long base, long length) {}
 
@@ -577,6 +840,20 @@ public final class SegmentStore implements AutoCloseable {
       head.clear();
       readFully(ch, head, at, file);
       int magic = head.getInt(0);
+      if (magic == PADDING_MAGIC) {
+        long run = paddingRun(head);
+        if (run < 0 || at + run > to) {
+          CorruptRecordException e = new CorruptRecordException(file, base + at, -1, CorruptRecordException.UNKNOWN,
+              CorruptRecordException.UNKNOWN, "padding header damaged or reaching past " + (base + to) + " (run " + run + ")");
+          if (onDamage == null) {
+            throw e;
+          }
+          onDamage.accept(e);
+          return at - from;
+        }
+        at += run; // reclaimed garbage: a hole, nothing to check
+        continue;
+      }
       int len = head.getInt(4);
       long sid = head.getLong(8);
       if (magic != MAGIC || len <= 0 || len > RECORD_PAYLOAD_MAX || at + HEADER_BYTES + len > to) {
@@ -661,6 +938,30 @@ public final class SegmentStore implements AutoCloseable {
       }
     }
     return at;
+  }
+
+  /**
+   * The bytes a padding header (32 bytes, little endian, at position 0 of {@code head}) covers,
+   * header included; -1 when it is not an intact padding header.
+   */
+  static long paddingRun(ByteBuffer head) {
+    if (head.getInt(0) != PADDING_MAGIC || head.getInt(4) != 0 || head.getLong(16) != 0) {
+      return -1;
+    }
+    long run = head.getLong(8);
+    CRC32C c = new CRC32C();
+    c.update(head.array(), head.arrayOffset(), 24);
+    return run >= HEADER_BYTES && (int) c.getValue() == head.getInt(24) ? run : -1;
+  }
+
+  /** A padding header covering {@code runBytes} (header included). */
+  static ByteBuffer paddingHeader(long runBytes) {
+    ByteBuffer h = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    h.putInt(PADDING_MAGIC).putInt(0).putLong(runBytes).putLong(0);
+    CRC32C c = new CRC32C();
+    c.update(h.array(), 0, 24);
+    h.putInt((int) c.getValue()).putInt(0);
+    return h.flip();
   }
 
   static void readFully(FileChannel ch, ByteBuffer dst, long filePos, Path file) throws IOException {
