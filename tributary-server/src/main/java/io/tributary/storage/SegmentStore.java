@@ -1019,7 +1019,15 @@ public final class SegmentStore implements AutoCloseable {
         if (segEnd <= start) {
           continue;
         }
-        verify(seg.channel, seg.path, seg.base, start - seg.base, segEnd - seg.base, null, null);
+        try {
+          verify(seg.channel, seg.path, seg.base, start - seg.base, segEnd - seg.base, null, null);
+        } catch (CorruptRecordException e) {
+          if (e.position() == start && insidePadding(seg, start)) {
+            throw new SegmentGoneException("range [" + from + ", " + to + ") starts inside garbage compacted here ("
+                + seg.path + "): nobody reads it");
+          }
+          throw e;
+        }
         parts.add(new FilePart(seg.path, start - seg.base, segEnd - start, start, segEnd));
       } catch (java.nio.channels.ClosedChannelException e) {
         throw new SegmentGoneException("segment " + seg.path + " was dropped while being verified");
@@ -1028,6 +1036,28 @@ public final class SegmentStore implements AutoCloseable {
       }
     }
     return parts;
+  }
+
+  /** Whether {@code pos} lies inside (not at the header of) a padding run of {@code seg}, framed from its start. */
+  private static boolean insidePadding(Segment seg, long pos) throws IOException {
+    ByteBuffer head = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    long size = seg.channel.size();
+    for (long at = 0; at + HEADER_BYTES <= size && seg.base + at < pos; ) {
+      head.clear();
+      readFully(seg.channel, head, at, seg.path);
+      long run = paddingRun(head);
+      if (run >= 0) {
+        if (pos < seg.base + at + run) {
+          return true;
+        }
+        at += run;
+      } else if (head.getInt(0) == MAGIC && head.getInt(4) > 0 && head.getInt(4) <= RECORD_PAYLOAD_MAX) {
+        at += HEADER_BYTES + head.getInt(4);
+      } else {
+        return false; // cannot frame further (damage): say nothing
+      }
+    }
+    return false;
   }
 
   /**

@@ -32,6 +32,11 @@ import org.junit.jupiter.api.io.TempDir;
  * mark the end). Disk use is the files' allocated blocks ({@code stat %b}), not their sizes, which
  * compaction keeps. With compaction off (percent 0) the same story reclaims nothing: that is what
  * the first assertion of the story catches.
+ *
+ * <p>Repair across copies that compacted differently: the same group's segments copied before
+ * compaction make a plain peer; damage two live records of one segment (with garbage between
+ * them) in one copy and repair it from the other, both ways; the segment's damage is gone and
+ * the live bytes equal on both.
  */
 class CompactionTest {
   private static final int RECORD = 1000;
@@ -174,6 +179,107 @@ class CompactionTest {
     try (SegmentStore reopened = new SegmentStore(segments, 1 << 20, 0)) {
       assertThat(readAll(reopened, liveView)).isEqualTo(expected);
       assertThat(reopened.end()).isEqualTo(store.end());
+    }
+  }
+
+  /** Writes the story, deletes the doomed streams and compacts; returns the group. */
+  private GroupState compacted(Path segments, Path plainCopy, StreamKey live) throws Exception {
+    GroupState g = TestGroups.on(new SegmentStore(segments, 1 << 20, 0));
+    List<StreamKey> doomed = new ArrayList<>();
+    for (int i = 0; i < DOOMED; i++) {
+      doomed.add(new StreamKey("default", "doomed-" + i));
+    }
+    writeInterleaved(g, live, doomed);
+    g.store().sync();
+    Files.createDirectories(plainCopy);
+    try (var files = Files.list(segments)) {
+      for (Path f : files.toList()) {
+        Files.copy(f, plainCopy.resolve(f.getFileName()));
+      }
+    }
+    for (StreamKey k : doomed) {
+      apply(g, new Command.Delete(k));
+    }
+    Reclaim reclaim = reclaimOn(g, 50, new ArrayList<>());
+    for (int pass = 1; pass <= 6; pass++) {
+      reclaim.pass(pass * 2_000_000_000L);
+    }
+    reclaim.close();
+    return g;
+  }
+
+  private static void flip(Path segments, long globalPos) throws IOException {
+    long base = -1;
+    try (var files = Files.list(segments)) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".seg")).toList()) {
+        long b = SegmentStore.baseOf(f);
+        if (b <= globalPos && b > base) {
+          base = b;
+        }
+      }
+    }
+    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(segments.resolve(SegmentStore.fileName(base)).toFile(),
+        "rw")) {
+      f.seek(globalPos - base);
+      int v = f.read();
+      f.seek(globalPos - base);
+      f.write(v ^ 0x08);
+    }
+  }
+
+  /** What a peer's export sends for {@code [from, to)}, as the repairing node stores it. */
+  private static Path peerCopy(SegmentStore peer, long from, long to, Path into) throws IOException {
+    try (var out = Files.newOutputStream(into)) {
+      for (SegmentStore.FilePart p : peer.verifiedParts(from, to)) {
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(p.file().toFile(), "r")) {
+          byte[] b = new byte[(int) p.length()];
+          f.seek(p.offset());
+          f.readFully(b);
+          out.write(b);
+        }
+      }
+    }
+    return into;
+  }
+
+  @Test
+  void repairWorksBetweenACompactedAndAPlainCopy() throws Exception {
+    Path segments = dir.resolve("g");
+    Path plainDir = dir.resolve("plain");
+    StreamKey live = new StreamKey("default", "live");
+    GroupState g = compacted(segments, plainDir, live);
+    SegmentStore store = g.store();
+    long[] bases = store.segmentBases();
+    StreamView v = g.view(live);
+    // two live records in the second segment, with garbage (compacted here, records there) between
+    long[] in = java.util.Arrays.stream(v.index().positions(), 0, v.index().count())
+        .filter(p -> p >= bases[1] && p + SegmentStore.HEADER_BYTES + RECORD <= bases[2]).toArray();
+    assertThat(in.length).isGreaterThanOrEqualTo(3);
+    long first = in[0];
+    long last = in[in.length - 1];
+    byte[] expected = readAll(store, v);
+    try (SegmentStore plain = new SegmentStore(plainDir, 1 << 20, 0)) {
+      assertThat(readAll(plain, v)).isEqualTo(expected);
+
+      // the compacted copy damaged, the plain one the peer: its records over our padding are not taken
+      flip(segments, first + SegmentStore.HEADER_BYTES + 7);
+      flip(segments, last + SegmentStore.HEADER_BYTES + 9);
+      var damage = store.damageAround(first);
+      assertThat(damage.records()).hasSize(2);
+      assertThat(store.patch(peerCopy(plain, damage.from(), damage.to(), dir.resolve("a.part")), damage.from(),
+          damage.to())).as("records rewritten").isEqualTo(2);
+      assertThat(store.damageAround(first).intact()).isTrue();
+      assertThat(readAll(store, v)).isEqualTo(expected);
+
+      // the plain copy damaged, the compacted one the peer: its padding is garbage to it, not a divergence
+      flip(plainDir, first + SegmentStore.HEADER_BYTES + 3);
+      flip(plainDir, last + SegmentStore.HEADER_BYTES + 5);
+      damage = plain.damageAround(first);
+      assertThat(damage.records()).hasSize(2);
+      assertThat(plain.patch(peerCopy(store, damage.from(), damage.to(), dir.resolve("b.part")), damage.from(),
+          damage.to())).isEqualTo(2);
+      assertThat(plain.damageAround(first).intact()).isTrue();
+      assertThat(readAll(plain, v)).isEqualTo(expected);
     }
   }
 
