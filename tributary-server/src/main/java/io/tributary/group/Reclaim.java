@@ -1,5 +1,6 @@
 package io.tributary.group;
 
+import io.tributary.state.FeatureLevel;
 import io.tributary.state.GroupState;
 import io.tributary.state.LiveRecords;
 import io.tributary.storage.CorruptRecordException;
@@ -11,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntFunction;
+import java.util.function.IntSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -87,6 +89,8 @@ final class Reclaim implements AutoCloseable {
    */
   private final List<Map<Long, Long>> looked = new ArrayList<>();
   private final SegmentStore[] plannedOn;
+  /** The cluster's feature level: compaction waits for {@link FeatureLevel#SEGMENT_PADDING}. Any thread. */
+  private final IntSupplier clusterLevel;
 
   /** A segment's live records {@code [starts, bytes)} as seen at store version {@code version}. */
   private record Plan(long version, long[] starts, int[] bytes, long liveBytes) {}
@@ -94,13 +98,18 @@ final class Reclaim implements AutoCloseable {
   private final Thread thread;
 
   Reclaim(int groups, IntFunction<GroupState> state, long intervalMillis, GroupMetrics metrics, Upkeep upkeep) {
-    this(groups, state, intervalMillis, 0, metrics, upkeep);
+    this(groups, state, intervalMillis, 0, FeatureLevel::supported, metrics, upkeep);
   }
 
-  /** @param compactGarbagePercentMin see {@code compact-garbage-percent-min}; 0: whole segments only */
+  /**
+   * @param compactGarbagePercentMin see {@code compact-garbage-percent-min}; 0: whole segments only
+   * @param clusterLevel the cluster's feature level (a peer that cannot read padding records must
+   *     never receive a compacted segment)
+   */
   Reclaim(int groups, IntFunction<GroupState> state, long intervalMillis, int compactGarbagePercentMin,
-      GroupMetrics metrics, Upkeep upkeep) {
+      IntSupplier clusterLevel, GroupMetrics metrics, Upkeep upkeep) {
     this.groups = groups;
+    this.clusterLevel = clusterLevel;
     this.compactGarbagePercentMin = compactGarbagePercentMin;
     this.plannedOn = new SegmentStore[groups];
     for (int g = 0; g < groups; g++) {
@@ -191,7 +200,7 @@ final class Reclaim implements AutoCloseable {
 
   /** Compacts the planned segments two snapshots allow, then plans more; returns the bytes now in holes. */
   private long compactionPass(int g, GroupState s, SegmentStore store) {
-    if (compactGarbagePercentMin == 0) {
+    if (compactGarbagePercentMin == 0 || clusterLevel.getAsInt() < FeatureLevel.SEGMENT_PADDING) {
       return 0;
     }
     Map<Long, Plan> planned = plans.get(g);

@@ -99,7 +99,8 @@ class CompactionTest {
   }
 
   private static Reclaim reclaimOn(GroupState g, int percent, List<String> asked) {
-    return new Reclaim(1, i -> g, 1000, percent, new GroupMetrics(), new Reclaim.Upkeep() {
+    return new Reclaim(1, i -> g, 1000, percent, () -> io.tributary.state.FeatureLevel.CURRENT, new GroupMetrics(),
+        new Reclaim.Upkeep() {
       @Override
       public void requestSnapshot(int group) {
         asked.add("snapshot");
