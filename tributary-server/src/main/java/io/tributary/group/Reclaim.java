@@ -17,8 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Whole-segment reclamation on a node that does not tier (the cold tier does the same as part of
- * its pass). One daemon thread, {@code tributary-reclaim}, visits every group each
+ * Reclamation on a node that does not tier: whole garbage segments deleted from the start of the
+ * store (the cold tier does the same as part of its pass), and compaction of sealed segments with
+ * garbage interleaved between live records. One daemon thread, {@code tributary-reclaim}, visits every group each
  * {@code reclaim-interval-ms}:
  *
  * <pre>
@@ -53,9 +54,10 @@ import org.slf4j.LoggerFactory;
  * repair fixed it.
  *
  * <p>Threads: {@link #pass} runs on {@code tributary-reclaim} only (a test may call it instead of
- * starting the thread). It reads published views and the store's segment array, deletes files off
- * the apply thread exactly as the cold tier does ({@link SegmentStore} orders it with apply, patch
- * and truncation), and asks the host for snapshots and Nop entries through {@link Upkeep}.
+ * starting the thread), which owns the plans and the per-segment live bytes looked at. It reads
+ * published views and the store's segment array, deletes and rewrites files off the apply thread
+ * ({@link SegmentStore} orders it with apply, patch and truncation), and asks the host for
+ * snapshots and Nop entries through {@link Upkeep}.
  */
 final class Reclaim implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Reclaim.class);
@@ -139,7 +141,7 @@ final class Reclaim implements AutoCloseable {
     }
   }
 
-  /** One visit of every group; returns the bytes deleted. Reclaim thread (or a test). */
+  /** One visit of every group; returns the bytes deleted or turned into holes. Reclaim thread (or a test). */
   long pass(long nowNanos) {
     long total = 0;
     for (int g = 0; g < groups && !closed; g++) {
@@ -222,7 +224,8 @@ final class Reclaim implements AutoCloseable {
           it.remove();
           LOG.info("group {}: compacted segment {}: {} bytes of garbage now holes, {} live bytes kept", g,
               SegmentStore.fileName(base), r, p.liveBytes);
-        } else if (!holds(store, base)) {
+        } else if (!holds(store, base) || p.version <= store.resetVersion()) {
+          // the segment went, or the state went back to a snapshot after the plan: look afresh
           it.remove();
           seen.remove(base);
         }
@@ -250,17 +253,26 @@ final class Reclaim implements AutoCloseable {
   }
 
   private void plan(int g, GroupState s, SegmentStore store, Map<Long, Plan> planned, Map<Long, Long> seen) {
-    long[] bases = store.segmentBases();
-    if (bases.length < 2) {
+    // first: below the settled end every record's entry has published its views, so the views read
+    // next list every live record there (an entry being applied has written records it has not
+    // published yet; they must not look like garbage)
+    long settled = store.settledEnd();
+    long[] all = store.segmentBases();
+    int sealed = 0;
+    while (sealed + 1 < all.length && all[sealed + 1] <= settled) {
+      sealed++;
+    }
+    if (sealed == 0) {
       return;
     }
+    long[] bases = java.util.Arrays.copyOf(all, sealed + 1); // segments [bases[i], bases[i + 1]) are planned
     LiveRecords live = LiveRecords.of(s, bases[0], bases[bases.length - 1], LIVE_RECORDS_MAX);
     long version = store.version(); // after the views were read: their garbage is garbage at this version
     if (live == null) {
       LOG.warn("group {}: more than {} live records in sealed segments; not compacted", g, LIVE_RECORDS_MAX);
       return;
     }
-    seen.keySet().retainAll(java.util.Arrays.stream(bases).boxed().toList());
+    seen.keySet().retainAll(java.util.Arrays.stream(all).boxed().toList());
     for (int i = 0; i + 1 < bases.length; i++) {
       long base = bases[i];
       long end = bases[i + 1];

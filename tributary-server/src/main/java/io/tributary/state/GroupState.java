@@ -135,6 +135,7 @@ public final class GroupState {
     removed.clear();
     publishGarbage();
     trimIndexes();
+    store.endEntry(); // every view of this entry is published: its records are visible to LiveRecords
     return out;
   }
 

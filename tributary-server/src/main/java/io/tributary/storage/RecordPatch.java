@@ -78,7 +78,7 @@ public final class RecordPatch {
       for (long at = from; at < to; ) {
         head.clear();
         SegmentStore.readFully(in, head, at - from, received);
-        long theirPadding = SegmentStore.paddingRun(head);
+        long theirPadding = Padding.run(head);
         if (theirPadding >= 0) {
           // garbage the peer compacted: whatever we hold there is garbage to it, nothing to take
           at += theirPadding;
@@ -88,7 +88,7 @@ public final class RecordPatch {
         if (at >= myPaddingEnd) {
           myHead.clear();
           SegmentStore.readFully(ch, myHead, at - base, file);
-          long mine = SegmentStore.paddingRun(myHead);
+          long mine = Padding.run(myHead);
           if (mine >= 0) {
             myPaddingEnd = at + mine; // garbage compacted here: keep our padding, never write over its header
           }

@@ -43,16 +43,18 @@ import java.util.zip.CRC32C;
  * each maximal garbage run replaced by one padding record (a 32-byte header saying how long the
  * run is) followed by a hole the file system does not allocate. Every position stays where it
  * was, so index entries, snapshots and peers' copies stay valid; every scanner steps over a
- * padding record in one jump; no index entry points into a run. Layout:
- * {@code magic u32 "TRBP" | zero u32 | runBytes u64 (header included) | zero u64 | crc32c u32 (of the first 24 bytes) | reserved u32}.
+ * padding record in one jump; no index entry points into a run. Layout: {@link Padding}.
  *
  * <p>Repair ({@link #patch}): a record below the published end that fails its check is rewritten
  * in place with a peer's verified copy (positions and bytes are identical on every replica). It
  * is the only write below the published end besides truncation, which re-writes the same bytes.
  *
  * <p>Threads: {@link #append}, {@link #sync}, {@link #truncateTo} on the group's apply thread only;
- * {@link #dropBelow} on the cold tier's thread, {@link #reclaimBelow} on the reclaim thread; the segment array is replaced under
- * {@code segmentsLock} by both. {@link #patch} on the repair thread: its positional writes land
+ * {@link #dropBelow} on the cold tier's thread, {@link #reclaimBelow} and {@link #compact} on the
+ * reclaim thread; the segment array is replaced under {@code segmentsLock} by all three, and
+ * {@link #compact} swaps a segment's file and channel under {@code rewriteLock} too.
+ * {@link #beginEntry}/{@link #endEntry} on the apply thread; {@link #version()} and
+ * {@link #settledEnd()} (volatile) are read by the reclaim thread. {@link #patch} on the repair thread: its positional writes land
  * below the published end, apart from apply's (at or above it) on the same channel, and
  * {@code rewriteLock} orders it with truncation and with closing a dropped segment, so a patch
  * never writes past a truncation or into a closed channel unnoticed. {@link #read}/{@link #readCached}
@@ -63,8 +65,6 @@ public final class SegmentStore implements AutoCloseable {
   /** Records hold at most this much payload; larger appends become several records. */
   public static final int RECORD_PAYLOAD_MAX = 1024 * 1024;
   static final int MAGIC = 0x54524231; // "TRB1"
-  /** Magic of a padding record: the run it heads is garbage, reclaimed by {@link #compact} (format 2). */
-  static final int PADDING_MAGIC = 0x54524250; // "TRBP"
   /** A compaction in progress writes here; a leftover one (crash) is deleted at open. */
   static final String COMPACTING_SUFFIX = ".compacting";
   /** Write-behind buffer for appended records (off-heap, one per group); larger records bypass it. */
@@ -101,6 +101,13 @@ public final class SegmentStore implements AutoCloseable {
    * snapshot loaded at open: its predecessor's state is older than anything counted here).
    */
   private volatile long previousSnapshotVersion = -1;
+  /**
+   * The end of the records of every entry whose views are all published ({@link #endEntry}): a
+   * record below it is in the published views of its stream (or was, and is garbage now), so the
+   * live records read from views are complete below it. Set at truncation (the views then come
+   * from the snapshot that end belongs to); 0 until then.
+   */
+  private volatile long settledEnd;
   /** {@link #version} at the last truncation: garbage seen at or before it no longer counts. */
   private volatile long resetVersion;
   private long end;
@@ -323,6 +330,7 @@ public final class SegmentStore implements AutoCloseable {
     blocks.clear();
     // the state went back to a snapshot's: garbage seen before may be live again until re-applied
     resetVersion = version;
+    settledEnd = newEnd;
     end = newEnd;
     syncedEnd = Math.min(syncedEnd, newEnd);
     publishedEnd = newEnd;
@@ -488,6 +496,19 @@ public final class SegmentStore implements AutoCloseable {
     snapshotVersion = version;
   }
 
+  /** Apply thread, after every view of an applied entry is published (see {@link #settledEnd()}). */
+  public void endEntry() {
+    settledEnd = publishedEnd;
+  }
+
+  /**
+   * End of the records whose streams' views are published: the live records of segments below it,
+   * read from views after reading this, are complete. Any thread.
+   */
+  public long settledEnd() {
+    return settledEnd;
+  }
+
   /** Apply thread, at the start of every applied entry (see {@link #version()}). */
   public void beginEntry() {
     version++;
@@ -509,6 +530,11 @@ public final class SegmentStore implements AutoCloseable {
    */
   public long previousSnapshotVersion() {
     return previousSnapshotVersion;
+  }
+
+  /** {@link #version()} at the last truncation: a plan seen at or before it is void. Any thread. */
+  public long resetVersion() {
+    return resetVersion;
   }
 
   /** {@link #version()} at which the latest metadata snapshot was taken or loaded. Any thread. */
@@ -618,29 +644,13 @@ public final class SegmentStore implements AutoCloseable {
     if (seg == null) {
       return 0;
     }
-    ByteBuffer head = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-    long unreclaimed = 0;
-    long at = base;
     try {
-      for (int k = lo; k <= hi; k++) {
-        long runEnd = k < hi ? starts[k] : end;
-        if (runEnd > at) {
-          head.clear();
-          readFully(seg.channel, head, at - base, seg.path);
-          if (paddingRun(head) != runEnd - at) {
-            unreclaimed += runEnd - at;
-          }
-        }
-        if (k < hi) {
-          at = starts[k] + bytes[k];
-        }
-      }
+      return Padding.unreclaimed(seg.channel, seg.path, base, end, starts, bytes, lo, hi);
     } catch (java.nio.channels.ClosedChannelException e) {
       return 0; // dropped or compacted meanwhile: the next pass looks again
     } catch (IOException e) {
       throw new StorageException("cannot read " + seg.path, e);
     }
-    return unreclaimed;
   }
 
   private Segment segmentWithBase(long base) {
@@ -682,34 +692,9 @@ public final class SegmentStore implements AutoCloseable {
       return -1;
     }
     Path tmp = dir.resolve(fileName(base) + COMPACTING_SUFFIX);
-    long holes = 0;
+    long holes;
     try {
-      try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(tmp.toFile(), "rw")) {
-        raf.setLength(0);
-        raf.setLength(size); // sparse: nothing allocated until written
-        FileChannel out = raf.getChannel();
-        ByteBuffer rec = ByteBuffer.allocate(HEADER_BYTES + RECORD_PAYLOAD_MAX).order(ByteOrder.LITTLE_ENDIAN);
-        long at = base;
-        for (int k = lo; k <= hi; k++) {
-          long runEnd = k < hi ? starts[k] : base + size;
-          if (runEnd < at || (k < hi && runEnd + bytes[k] > base + size)) {
-            throw new IllegalArgumentException("live record at " + runEnd + " overlaps " + at + " or leaves segment "
-                + seg.path);
-          }
-          if (runEnd > at) {
-            writeAll(out, paddingHeader(runEnd - at), at - base, tmp);
-            holes += runEnd - at - HEADER_BYTES;
-          }
-          if (k < hi) {
-            rec.clear().limit(bytes[k]);
-            readFully(seg.channel, rec, runEnd - base, seg.path);
-            checkRecord(rec, seg.path, runEnd);
-            writeAll(out, rec.flip(), runEnd - base, tmp);
-            at = runEnd + bytes[k];
-          }
-        }
-        out.force(true);
-      }
+      holes = Padding.writeCompacted(seg.channel, seg.path, base, size, tmp, starts, bytes, lo, hi);
       synchronized (rewriteLock) { // orders with patch and truncation, which write through the channel
         Segment now = segmentWithBase(base);
         if (now != seg) {
@@ -744,29 +729,6 @@ public final class SegmentStore implements AutoCloseable {
     }
     blocks.forget(base, 0, size);
     return holes;
-  }
-
-  /** Checks one whole record in {@code rec} (position 0 to its limit) read from global position {@code pos}. */
-  private static void checkRecord(ByteBuffer rec, Path file, long pos) {
-    int len = rec.getInt(4);
-    if (rec.getInt(0) != MAGIC || len != rec.limit() - HEADER_BYTES) {
-      throw new CorruptRecordException(file, pos, rec.getLong(8), CorruptRecordException.UNKNOWN,
-          CorruptRecordException.UNKNOWN, "live record's header says magic " + Integer.toHexString(rec.getInt(0))
-          + ", length " + len + " (expected " + (rec.limit() - HEADER_BYTES) + ")");
-    }
-    CRC32C c = new CRC32C();
-    c.update(rec.array(), 0, 24);
-    c.update(rec.array(), HEADER_BYTES, len);
-    if ((int) c.getValue() != rec.getInt(24)) {
-      throw new CorruptRecordException(file, pos, rec.getLong(8), rec.getLong(16), rec.getLong(16) + len,
-          "checksum mismatch");
-    }
-  }
-
-  private static void writeAll(FileChannel ch, ByteBuffer src, long filePos, Path file) throws IOException {
-    while (src.hasRemaining()) {
-      ch.write(src, filePos + src.position());
-    }
   }
 
   private static void deleteQuietly(Path p) {
@@ -840,8 +802,8 @@ public final class SegmentStore implements AutoCloseable {
       head.clear();
       readFully(ch, head, at, file);
       int magic = head.getInt(0);
-      if (magic == PADDING_MAGIC) {
-        long run = paddingRun(head);
+      if (magic == Padding.MAGIC) {
+        long run = Padding.run(head);
         if (run < 0 || at + run > to) {
           CorruptRecordException e = new CorruptRecordException(file, base + at, -1, CorruptRecordException.UNKNOWN,
               CorruptRecordException.UNKNOWN, "padding header damaged or reaching past " + (base + to) + " (run " + run + ")");
@@ -940,30 +902,6 @@ public final class SegmentStore implements AutoCloseable {
     return at;
   }
 
-  /**
-   * The bytes a padding header (32 bytes, little endian, at position 0 of {@code head}) covers,
-   * header included; -1 when it is not an intact padding header.
-   */
-  static long paddingRun(ByteBuffer head) {
-    if (head.getInt(0) != PADDING_MAGIC || head.getInt(4) != 0 || head.getLong(16) != 0) {
-      return -1;
-    }
-    long run = head.getLong(8);
-    CRC32C c = new CRC32C();
-    c.update(head.array(), head.arrayOffset(), 24);
-    return run >= HEADER_BYTES && (int) c.getValue() == head.getInt(24) ? run : -1;
-  }
-
-  /** A padding header covering {@code runBytes} (header included). */
-  static ByteBuffer paddingHeader(long runBytes) {
-    ByteBuffer h = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-    h.putInt(PADDING_MAGIC).putInt(0).putLong(runBytes).putLong(0);
-    CRC32C c = new CRC32C();
-    c.update(h.array(), 0, 24);
-    h.putInt((int) c.getValue()).putInt(0);
-    return h.flip();
-  }
-
   static void readFully(FileChannel ch, ByteBuffer dst, long filePos, Path file) throws IOException {
     while (dst.hasRemaining()) {
       if (ch.read(dst, filePos + dst.position()) < 0) {
@@ -1022,7 +960,7 @@ public final class SegmentStore implements AutoCloseable {
         try {
           verify(seg.channel, seg.path, seg.base, start - seg.base, segEnd - seg.base, null, null);
         } catch (CorruptRecordException e) {
-          if (e.position() == start && insidePadding(seg, start)) {
+          if (e.position() == start && Padding.inside(seg.channel, seg.path, seg.base, start)) {
             throw new SegmentGoneException("range [" + from + ", " + to + ") starts inside garbage compacted here ("
                 + seg.path + "): nobody reads it");
           }
@@ -1036,28 +974,6 @@ public final class SegmentStore implements AutoCloseable {
       }
     }
     return parts;
-  }
-
-  /** Whether {@code pos} lies inside (not at the header of) a padding run of {@code seg}, framed from its start. */
-  private static boolean insidePadding(Segment seg, long pos) throws IOException {
-    ByteBuffer head = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-    long size = seg.channel.size();
-    for (long at = 0; at + HEADER_BYTES <= size && seg.base + at < pos; ) {
-      head.clear();
-      readFully(seg.channel, head, at, seg.path);
-      long run = paddingRun(head);
-      if (run >= 0) {
-        if (pos < seg.base + at + run) {
-          return true;
-        }
-        at += run;
-      } else if (head.getInt(0) == MAGIC && head.getInt(4) > 0 && head.getInt(4) <= RECORD_PAYLOAD_MAX) {
-        at += HEADER_BYTES + head.getInt(4);
-      } else {
-        return false; // cannot frame further (damage): say nothing
-      }
-    }
-    return false;
   }
 
   /**

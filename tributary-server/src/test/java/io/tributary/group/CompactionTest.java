@@ -284,6 +284,59 @@ class CompactionTest {
     }
   }
 
+  /**
+   * An entry being applied has written records (into segments that are sealed by the time the
+   * reclaim thread looks) whose views it has not published yet: no view lists them, but they are
+   * live. Compaction plans only segments below the store's settled end, so they stay.
+   */
+  @Test
+  void recordsOfAnEntryStillBeingAppliedAreNotGarbage() throws Exception {
+    Path segments = dir.resolve("g");
+    GroupState g = TestGroups.on(new SegmentStore(segments, 1 << 20, 0));
+    StreamKey live = new StreamKey("default", "live");
+    List<StreamKey> doomed = List.of(new StreamKey("default", "doomed-0"), new StreamKey("default", "doomed-1"));
+    writeInterleaved(g, live, doomed);
+    for (StreamKey k : doomed) {
+      apply(g, new Command.Delete(k));
+    }
+    SegmentStore store = g.store();
+    // the entry in flight: begun, 2.5 MiB of records written and published to readers, views not yet
+    store.beginEntry();
+    byte[] payload = new byte[100_000];
+    new SplittableRandom(7).nextBytes(payload);
+    List<Long> inFlight = new ArrayList<>();
+    for (int i = 0; i < 25; i++) {
+      inFlight.add(store.append(999, (long) i * payload.length, payload, 0, payload.length));
+    }
+    store.publish();
+    List<String> asked = new ArrayList<>();
+    Reclaim reclaim = new Reclaim(1, i -> g, 1000, 50, () -> io.tributary.state.FeatureLevel.CURRENT,
+        new GroupMetrics(), new Reclaim.Upkeep() {
+          @Override
+          public void requestSnapshot(int group) {
+            asked.add("snapshot"); // no Nop: nothing may finish the entry in flight
+            store.sync();
+            store.markSnapshotEnd(store.end());
+          }
+
+          @Override
+          public void commitNop(int group) {
+          }
+        });
+    long reclaimed = 0;
+    for (int pass = 1; pass <= 6; pass++) {
+      reclaimed += reclaim.pass(pass * 2_000_000_000L);
+    }
+    reclaim.close();
+    assertThat(reclaimed).as("the settled segments were compacted").isPositive();
+    byte[] out = new byte[payload.length];
+    for (long pos : inFlight) {
+      store.read(pos, 999, payload.length, 0, out, 0, out.length);
+      assertThat(out).as("record at %d of the entry in flight", pos).isEqualTo(payload);
+    }
+    assertThat(readAll(store, g.view(live))).hasSize(ROUNDS / 5 * RECORD);
+  }
+
   @Test
   void withCompactionOffNothingInterleavedIsReclaimed() throws Exception {
     Path segments = dir.resolve("g");
