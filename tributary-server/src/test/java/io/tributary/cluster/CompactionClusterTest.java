@@ -86,8 +86,9 @@ class CompactionClusterTest {
     for (int i = 0; i < NODES; i++) {
       httpPorts[i] = ServerProcess.freePort();
       raftPorts[i] = ServerProcess.freePort();
+      // the peer data listener (snapshot and repair downloads) on its own port
       p.append(i > 0 ? "," : "").append("n").append(i + 1).append("=127.0.0.1:").append(raftPorts[i]).append(':')
-          .append(httpPorts[i]);
+          .append(ServerProcess.freePort());
     }
     peers = p.toString();
     for (int i = 0; i < NODES; i++) {
@@ -253,7 +254,7 @@ class CompactionClusterTest {
   }
 
   private double metric(int node, String name) throws Exception {
-    return send("GET", nodes.get(node).baseUrl() + "/metrics").body().lines().filter(l -> l.startsWith(name + " "))
+    return send("GET", nodes.get(node).adminUrl() + "/metrics").body().lines().filter(l -> l.startsWith(name + " "))
         .mapToDouble(l -> Double.parseDouble(l.substring(name.length() + 1).trim())).sum();
   }
 
