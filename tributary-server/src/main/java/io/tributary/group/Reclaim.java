@@ -237,7 +237,7 @@ final class Reclaim implements AutoCloseable {
       }
     }
     if (holes > 0) {
-      metrics.reclaimed(g, holes);
+      metrics.compacted(g, holes);
     }
     plan(g, s, store, planned, seen);
     return holes;

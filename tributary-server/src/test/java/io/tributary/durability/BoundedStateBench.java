@@ -185,7 +185,7 @@ class BoundedStateBench {
     String text = new String(client.get(node.adminUrl(), "/metrics").body(), StandardCharsets.UTF_8);
     long sum = 0;
     for (String line : text.split("\n")) {
-      if (line.startsWith("tributary_reclaimed_bytes_total{")) {
+      if (line.startsWith("tributary_reclaimed_bytes_total{") || line.startsWith("tributary_compacted_bytes_total{")) {
         sum += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1).trim());
       }
     }
