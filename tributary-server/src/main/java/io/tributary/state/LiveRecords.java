@@ -24,73 +24,79 @@ public record LiveRecords(long[] starts, int[] bytes, int count) {
 
   /** The live records in {@code [from, to)} of group {@code s}, or null when there are more than {@code recordsMax}. */
   public static LiveRecords of(GroupState s, long from, long to, int recordsMax) {
-    long[] starts = new long[64];
-    int[] bytes = new int[64];
-    int n = 0;
+    Collector c = new Collector(from, to, recordsMax);
     for (StreamEntry e : s.byId.values()) {
       StreamView v = e.view;
       if (v == null) {
         continue;
       }
       StreamIndex.View ix = v.index();
-      long floor = v.pinCount() == 0 ? Math.max(v.ownStart(), v.retainedFrom()) : v.ownStart();
-      long coldEnd = Math.max(v.cold().end(), floor);
-      int first = coldEnd < v.tail() ? Math.max(0, ix.locate(coldEnd)) : ix.count();
-      for (int i = first; i < ix.count(); i++) {
-        long pos = ix.positions()[i];
-        if (pos < from || pos >= to) {
-          continue;
-        }
+      long floor = GroupState.localFloor(v, true);
+      for (int i = floor < v.tail() ? Math.max(0, ix.locate(floor)) : ix.count(); i < ix.count(); i++) {
         long next = i + 1 < ix.count() ? ix.offsets()[i + 1] : v.tail();
-        if (n == starts.length) {
-          if (n >= recordsMax) {
-            return null;
-          }
-          starts = Arrays.copyOf(starts, n * 2);
-          bytes = Arrays.copyOf(bytes, n * 2);
+        if (!c.add(ix.positions()[i], next - ix.offsets()[i])) {
+          return null;
         }
-        starts[n] = pos;
-        bytes[n] = SegmentStore.HEADER_BYTES + (int) (next - ix.offsets()[i]);
-        n++;
       }
       AppSnapshot snap = v.snapshot();
-      if (snap != null) {
-        for (int i = 0; i < snap.positions().length; i++) {
-          long pos = snap.positions()[i];
-          if (pos < from || pos >= to) {
-            continue;
-          }
-          if (n == starts.length) {
-            if (n >= recordsMax) {
-              return null;
-            }
-            starts = Arrays.copyOf(starts, n * 2);
-            bytes = Arrays.copyOf(bytes, n * 2);
-          }
-          starts[n] = pos;
-          bytes[n] = SegmentStore.HEADER_BYTES
-              + (int) Math.min(SegmentStore.RECORD_PAYLOAD_MAX, snap.length() - (long) i * SegmentStore.RECORD_PAYLOAD_MAX);
-          n++;
+      for (int i = 0; snap != null && i < snap.positions().length; i++) {
+        long payload = Math.min(SegmentStore.RECORD_PAYLOAD_MAX, snap.length() - (long) i * SegmentStore.RECORD_PAYLOAD_MAX);
+        if (!c.add(snap.positions()[i], payload)) {
+          return null;
         }
       }
     }
-    if (n > recordsMax) {
-      return null;
+    return c.sorted();
+  }
+
+  /** Records in a range, unsorted, at most {@code recordsMax}. */
+  private static final class Collector {
+    private final long from;
+    private final long to;
+    private final int recordsMax;
+    private long[] starts = new long[64];
+    private int[] bytes = new int[64];
+    private int n;
+
+    Collector(long from, long to, int recordsMax) {
+      this.from = from;
+      this.to = to;
+      this.recordsMax = recordsMax;
     }
-    // sort by position, carrying sizes along (positions are unique: one record each); bounded by recordsMax
-    final long[] st = starts;
-    Integer[] order = new Integer[n];
-    for (int i = 0; i < n; i++) {
-      order[i] = i;
+
+    /** Adds the record at {@code pos} with {@code payload} bytes if it lies in the range; false past the bound. */
+    boolean add(long pos, long payload) {
+      if (pos < from || pos >= to) {
+        return true;
+      }
+      if (n == recordsMax) {
+        return false;
+      }
+      if (n == starts.length) {
+        starts = Arrays.copyOf(starts, n * 2);
+        bytes = Arrays.copyOf(bytes, n * 2);
+      }
+      starts[n] = pos;
+      bytes[n] = SegmentStore.HEADER_BYTES + (int) payload;
+      n++;
+      return true;
     }
-    Arrays.sort(order, (a, b) -> Long.compare(st[a], st[b]));
-    long[] sortedStarts = new long[n];
-    int[] sortedBytes = new int[n];
-    for (int i = 0; i < n; i++) {
-      sortedStarts[i] = starts[order[i]];
-      sortedBytes[i] = bytes[order[i]];
+
+    /** By position, sizes carried along (positions are unique: one record each). */
+    LiveRecords sorted() {
+      Integer[] order = new Integer[n];
+      for (int i = 0; i < n; i++) {
+        order[i] = i;
+      }
+      Arrays.sort(order, (a, b) -> Long.compare(starts[a], starts[b]));
+      long[] sortedStarts = new long[n];
+      int[] sortedBytes = new int[n];
+      for (int i = 0; i < n; i++) {
+        sortedStarts[i] = starts[order[i]];
+        sortedBytes[i] = bytes[order[i]];
+      }
+      return new LiveRecords(sortedStarts, sortedBytes, n);
     }
-    return new LiveRecords(sortedStarts, sortedBytes, n);
   }
 
   /** Index of the first record at or above {@code pos}. */
