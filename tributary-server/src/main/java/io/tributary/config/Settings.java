@@ -66,8 +66,9 @@ public final class Settings {
   public static final Setting DISK_FREE_BYTES_MIN = num("disk-free-bytes-min", 256 * MIB, "bytes", "free space the data directory's file system keeps: below it appends and creates get 507 (reads go on, /readyz says why) until space returns; writes between two checks reserve twice their size against it", v -> v >= MIB, ">= 1 MiB");
   public static final Setting DISK_CHECK_INTERVAL_MS = num("disk-check-interval-ms", 500, "ms", "how often free space is measured and the data directory write-tested (off the event loops)", v -> v >= 10 && v <= 60000, "10..60000");
   public static final Setting SCRUB_BYTES_PER_SECOND = num("scrub-bytes-per-second", 8 * MIB, "bytes/s", "rate at which a background scrub re-reads every local segment record and checks its CRC32C (a damaged one is logged, counted and repaired from a peer); 0 = off", v -> v >= 0, ">= 0");
-  public static final Setting RECLAIM = str("reclaim", "true", "true: a node that does not tier deletes, every reclaim-interval-ms, each group's oldest segment files whose every record is garbage (removed, expired or retention-trimmed streams); false keeps them. Records of live streams in the same segment keep it (no compaction)");
+  public static final Setting RECLAIM = str("reclaim", "true", "true: a node that does not tier deletes, every reclaim-interval-ms, each group's oldest segment files whose every record is garbage (removed, expired or retention-trimmed streams); false keeps them. A segment that also holds live records is compacted instead (see compact-garbage-percent-min)");
   public static final Setting RECLAIM_INTERVAL_MS = num("reclaim-interval-ms", 10000, "ms", "how often a node that does not tier looks for whole segment files of garbage to delete (off the apply thread)", v -> v >= 10 && v <= 86400000, "10..86400000");
+  public static final Setting COMPACT_GARBAGE_PERCENT_MIN = num("compact-garbage-percent-min", 50, "percent", "with reclaim on, a sealed segment whose garbage not yet reclaimed is at least this share of its size is rewritten in place with its live records at the same positions and the garbage as holes (a sparse file; two retained snapshots must both see it as garbage first); 0 = no compaction", v -> v >= 0 && v <= 100, "0..100");
   public static final Setting EVENT_LOOP_THREADS = num("event-loop-threads", 0, "count", "Netty event loops (0 = one per core)", v -> v >= 0 && v <= 256, "0..256");
 
   // bounds of state grown by client input (see docs/operations.md, "Bounded state")
@@ -139,7 +140,7 @@ public final class Settings {
       PENDING_APPENDS_MAX, PENDING_BYTES_MAX, CONNECTIONS_MAX, CONNECTIONS_PER_IP_MAX, FIRST_BYTE_TIMEOUT_MS,
       REQUEST_BUFFER_BYTES_MAX, RESPONSE_BUFFER_BYTES_MAX, RESPONSE_WRITE_TIMEOUT_MS, SSE_SUBSCRIBERS_MAX, LONG_POLLS_MAX,
       LONG_POLL_TIMEOUT_MS, SSE_KEEPALIVE_MS, SSE_CONNECTION_MAX_MS, REQUEST_TIMEOUT_MS, IDLE_TIMEOUT_MS,
-      WRITE_TIMEOUT_MS, READ_THREADS, READ_QUEUE_MAX, DISK_FREE_BYTES_MIN, DISK_CHECK_INTERVAL_MS, SCRUB_BYTES_PER_SECOND, RECLAIM, RECLAIM_INTERVAL_MS, EVENT_LOOP_THREADS,
+      WRITE_TIMEOUT_MS, READ_THREADS, READ_QUEUE_MAX, DISK_FREE_BYTES_MIN, DISK_CHECK_INTERVAL_MS, SCRUB_BYTES_PER_SECOND, RECLAIM, RECLAIM_INTERVAL_MS, COMPACT_GARBAGE_PERCENT_MIN, EVENT_LOOP_THREADS,
       PRODUCER_ID_BYTES_MAX, STREAM_SEQ_BYTES_MAX, PRODUCERS_PER_STREAM_MAX, PRODUCER_IDLE_EXPIRY_MS,
       BUCKET_STREAMS_MAX, BUCKETS_MAX, FORK_DEPTH_MAX, EXPIRY_SWEEP_INTERVAL_MS, EXPIRY_SWEEP_PROBES_MAX,
       OBJECT_STORE, OBJECT_STORE_DIR, S3_ENDPOINT, S3_ALLOW_HTTP, S3_REGION, S3_BUCKET, S3_PREFIX, S3_ACCESS_KEY, S3_SECRET_KEY, S3_PATH_STYLE,

@@ -71,6 +71,17 @@ public final class GroupMetrics {
     reclaimedBytes.labelValues(Integer.toString(group)).inc(bytes);
   }
 
+  private final Counter compactedBytes = Counter.builder()
+      .name("tributary_compacted_bytes_total")
+      .help("bytes of garbage in sealed segments turned into holes by compaction (reclaim) on a node that does not "
+          + "tier; the files keep their size, the file system gives the blocks back")
+      .labelNames("group")
+      .register(registry);
+
+  void compacted(int group, long bytes) {
+    compactedBytes.labelValues(Integer.toString(group)).inc(bytes);
+  }
+
   void repair(int group, String result) {
     repairs.labelValues(Integer.toString(group), result).inc();
   }

@@ -199,7 +199,7 @@ public final class RaftHost implements Replication, AutoCloseable {
     scrub.start();
     if (config.disk().reclaim() && !config.tiering().enabled()) {
       reclaim = new Reclaim(groups.size(), g -> groups.get(g).stateMachine().state(), config.disk().reclaimIntervalMillis(),
-          metrics, new Reclaim.Upkeep() {
+          config.disk().compactGarbagePercentMin(), this::clusterFeatureLevel, metrics, new Reclaim.Upkeep() {
             @Override
             public void requestSnapshot(int g) throws IOException {
               RaftHost.this.requestSnapshot(g);

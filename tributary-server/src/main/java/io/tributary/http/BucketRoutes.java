@@ -62,7 +62,7 @@ final class BucketRoutes {
     if (x.method.equals(HttpMethod.PUT)) {
       x.onLoop(b.create(bucket), r -> x.respond(switch (r) {
         case CREATED -> Responses.empty(HttpResponseStatus.CREATED);
-        case LIMIT_REACHED -> Responses.error(HttpResponseStatus.TOO_MANY_REQUESTS,
+        case LIMIT_REACHED -> Responses.limitReached(
             "buckets-max (" + hc.config.bounds().bucketsMax() + ") buckets exist; delete one first");
         default -> Responses.empty(HttpResponseStatus.OK);
       }));

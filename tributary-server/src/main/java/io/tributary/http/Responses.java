@@ -56,11 +56,33 @@ final class Responses {
     return full(status, Unpooled.EMPTY_BUFFER);
   }
 
+  /**
+   * Retry-After of a 429 for a reached limit: room comes back only when something else changes (a
+   * producer idles out, a stream or bucket is deleted), so this is a polling interval, not a promise.
+   */
+  static final int LIMIT_RETRY_AFTER_SECONDS = 10;
+
+  /**
+   * A response with the reason as its body. A 429, 503 or 507 always carries Retry-After (1 s unless
+   * the caller sets its own, as {@link #unavailable}, {@link #insufficientStorage} and
+   * {@link #limitReached} do): a client must be able to tell when to come back.
+   */
   static FullHttpResponse error(HttpResponseStatus status, String reason) {
     byte[] b = (reason == null ? status.reasonPhrase() : reason).getBytes(StandardCharsets.UTF_8);
     FullHttpResponse r = full(status, Unpooled.wrappedBuffer(b));
     r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
     r.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+    int code = status.code();
+    if (code == 429 || code == 503 || code == 507) {
+      r.headers().setInt(HttpHeaderNames.RETRY_AFTER, 1);
+    }
+    return r;
+  }
+
+  /** 429: a configured bound was reached (producers per stream, buckets, streams per bucket). */
+  static FullHttpResponse limitReached(String reason) {
+    FullHttpResponse r = error(HttpResponseStatus.TOO_MANY_REQUESTS, reason);
+    r.headers().setInt(HttpHeaderNames.RETRY_AFTER, LIMIT_RETRY_AFTER_SECONDS);
     return r;
   }
 

@@ -231,7 +231,7 @@ final class WriteRoutes {
         yield c;
       }
       case PRODUCER_BAD_EPOCH, BAD_REQUEST -> Responses.error(HttpResponseStatus.BAD_REQUEST, reason);
-      case LIMIT_REACHED -> Responses.error(HttpResponseStatus.TOO_MANY_REQUESTS, reason);
+      case LIMIT_REACHED -> Responses.limitReached(reason);
       case PRECONDITION_FAILED -> {
         FullHttpResponse c = Responses.error(HttpResponseStatus.PRECONDITION_FAILED, reason);
         c.headers().set(ProtocolHeaders.STREAM_NEXT_OFFSET, Offsets.format(res.tail()));

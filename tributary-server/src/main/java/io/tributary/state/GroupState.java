@@ -91,6 +91,7 @@ public final class GroupState {
   List<Outcome> apply(CommandCodec.Batch batch) {
     List<Outcome> out = new ArrayList<>(batch.commands().size());
     long now = batch.nowMillis();
+    store.beginEntry(); // before any view of this entry is published: see SegmentStore#version
     limits = batch.limits();
     ApplyFaults.checkReadable(batch);
     for (Command c : batch.commands()) {
@@ -134,6 +135,7 @@ public final class GroupState {
     removed.clear();
     publishGarbage();
     trimIndexes();
+    store.endEntry(); // every view of this entry is published: its records are visible to LiveRecords
     return out;
   }
 
@@ -446,6 +448,16 @@ public final class GroupState {
     return lowWatermark(true);
   }
 
+  /**
+   * The first stream offset of {@code v} a reader may still need from local disk: its cold end
+   * (below it the object store serves), and with {@code retentionIsGarbage} its retention floor
+   * while no fork pins it (a fork reads its source from the source's start).
+   */
+  static long localFloor(StreamView v, boolean retentionIsGarbage) {
+    long floor = retentionIsGarbage && v.pinCount() == 0 ? Math.max(v.ownStart(), v.retainedFrom()) : v.ownStart();
+    return Math.max(v.cold().end(), floor);
+  }
+
   private long lowWatermark(boolean retentionIsGarbage) {
     long low = store.publishedEnd();
     for (StreamEntry e : byId.values()) {
@@ -453,8 +465,7 @@ public final class GroupState {
       if (v == null) {
         continue;
       }
-      long floor = retentionIsGarbage && v.pinCount() == 0 ? Math.max(v.ownStart(), v.retainedFrom()) : v.ownStart();
-      long coldEnd = Math.max(v.cold().end(), floor);
+      long coldEnd = localFloor(v, retentionIsGarbage);
       if (coldEnd < v.tail()) {
         int i = v.index().locate(coldEnd);
         if (i >= 0) {

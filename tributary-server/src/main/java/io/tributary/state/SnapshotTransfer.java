@@ -8,7 +8,6 @@ import java.io.OutputStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -115,11 +114,10 @@ public final class SnapshotTransfer {
       }
       next = base + len;
       Path f = segmentDir.resolve(SegmentStore.fileName(base));
-      try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-          OutputStream o = java.nio.channels.Channels.newOutputStream(ch)) {
-        copy(in, o, len);
-        o.flush();
-        ch.force(true);
+      try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(f.toFile(), "rw")) {
+        raf.setLength(len); // sparse: the holes of a compacted segment stay holes here
+        copySparse(in, raf.getChannel(), len);
+        raf.getChannel().force(true);
       }
       SegmentStore.verifyFile(f, base, len);
     }
@@ -145,6 +143,40 @@ public final class SnapshotTransfer {
     } catch (NumberFormatException e) {
       throw new IOException("unreadable snapshot install marker " + marker + ": " + text, e);
     }
+  }
+
+  /**
+   * Copies {@code len} bytes into a file already {@code len} long, skipping the writes of blocks
+   * that are all zero: a compacted segment's holes (docs/on-disk-format.md) arrive as zeros and
+   * stay unallocated, and a block of zeros reads the same whether written or not.
+   */
+  private static void copySparse(DataInputStream in, FileChannel out, long len) throws IOException {
+    byte[] buf = new byte[1 << 16];
+    for (long at = 0; at < len; ) {
+      int want = (int) Math.min(buf.length, len - at);
+      in.readFully(buf, 0, want);
+      int from = 0;
+      while (from < want) {
+        int blockEnd = Math.min(want, from + 4096);
+        if (!allZero(buf, from, blockEnd)) {
+          java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(buf, from, blockEnd - from);
+          while (b.hasRemaining()) {
+            out.write(b, at + b.position());
+          }
+        }
+        from = blockEnd;
+      }
+      at += want;
+    }
+  }
+
+  private static boolean allZero(byte[] b, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (b[i] != 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static void copy(DataInputStream in, OutputStream out, long len) throws IOException {

@@ -19,6 +19,13 @@ import java.util.zip.CRC32C;
  * for byte. A difference there is not damage but divergence, which no repair may paper over.
  * Only the records that differ (the damaged ones) are written, so intact bytes are never touched.
  *
+ * <p>Compaction is local, so the two copies may differ in which garbage runs are padding records
+ * over holes ({@link SegmentStore#compact}). That is not divergence: a run the peer compacted is
+ * garbage to it and nothing is taken from it; a run compacted here keeps its padding record (a
+ * peer's record starting at our padding header is never written, and the walk skips the peer's
+ * records inside our run). Every run starts and ends on a boundary of the records apply laid
+ * down, the same on both sides, so the two framings meet again after each run.
+ *
  * <p>Stateless; {@link SegmentStore} calls it with the segment's channel, under its rewrite lock
  * for {@link #apply}. Blocks on disk I/O; memory is bounded by two records (at most
  * {@link SegmentStore#RECORD_PAYLOAD_MAX} each).
@@ -65,11 +72,31 @@ public final class RecordPatch {
             + (to - from) + " of [" + from + ", " + to + ")");
       }
       ByteBuffer head = ByteBuffer.allocate(SegmentStore.HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+      ByteBuffer myHead = ByteBuffer.allocate(SegmentStore.HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
       int rewritten = 0;
+      long myPaddingEnd = from; // end of the padding run of ours the walk is in (compacted here)
       for (long at = from; at < to; ) {
         head.clear();
         SegmentStore.readFully(in, head, at - from, received);
+        long theirPadding = Padding.run(head);
+        if (theirPadding >= 0) {
+          // garbage the peer compacted: whatever we hold there is garbage to it, nothing to take
+          at += theirPadding;
+          continue;
+        }
         int bytes = SegmentStore.HEADER_BYTES + head.getInt(4);
+        if (at >= myPaddingEnd) {
+          myHead.clear();
+          SegmentStore.readFully(ch, myHead, at - base, file);
+          long mine = Padding.run(myHead);
+          if (mine >= 0) {
+            myPaddingEnd = at + mine; // garbage compacted here: keep our padding, never write over its header
+          }
+        }
+        if (at < myPaddingEnd) {
+          at += bytes;
+          continue;
+        }
         ByteBuffer theirs = ByteBuffer.allocate(bytes);
         SegmentStore.readFully(in, theirs, at - from, received);
         ByteBuffer mine = ByteBuffer.allocate(bytes);

@@ -38,13 +38,23 @@ import java.util.zip.CRC32C;
  * to the end of the previous retained snapshot. Readers, the scrub, repair and snapshot export
  * see the same dropped prefix as after tiering; nothing asks for its records any more.
  *
+ * <p>Compaction (no cold tier): {@link #compact} rewrites a sealed segment whose garbage is
+ * interleaved with live records into a sparse file with the live records at the same offsets and
+ * each maximal garbage run replaced by one padding record (a 32-byte header saying how long the
+ * run is) followed by a hole the file system does not allocate. Every position stays where it
+ * was, so index entries, snapshots and peers' copies stay valid; every scanner steps over a
+ * padding record in one jump; no index entry points into a run. Layout: {@link Padding}.
+ *
  * <p>Repair ({@link #patch}): a record below the published end that fails its check is rewritten
  * in place with a peer's verified copy (positions and bytes are identical on every replica). It
  * is the only write below the published end besides truncation, which re-writes the same bytes.
  *
  * <p>Threads: {@link #append}, {@link #sync}, {@link #truncateTo} on the group's apply thread only;
- * {@link #dropBelow} on the cold tier's thread, {@link #reclaimBelow} on the reclaim thread; the segment array is replaced under
- * {@code segmentsLock} by both. {@link #patch} on the repair thread: its positional writes land
+ * {@link #dropBelow} on the cold tier's thread, {@link #reclaimBelow} and {@link #compact} on the
+ * reclaim thread; the segment array is replaced under {@code segmentsLock} by all three, and
+ * {@link #compact} swaps a segment's file and channel under {@code rewriteLock} too.
+ * {@link #beginEntry}/{@link #endEntry} on the apply thread; {@link #version()} and
+ * {@link #settledEnd()} (volatile) are read by the reclaim thread. {@link #patch} on the repair thread: its positional writes land
  * below the published end, apart from apply's (at or above it) on the same channel, and
  * {@code rewriteLock} orders it with truncation and with closing a dropped segment, so a patch
  * never writes past a truncation or into a closed channel unnoticed. {@link #read}/{@link #readCached}
@@ -55,6 +65,8 @@ public final class SegmentStore implements AutoCloseable {
   /** Records hold at most this much payload; larger appends become several records. */
   public static final int RECORD_PAYLOAD_MAX = 1024 * 1024;
   static final int MAGIC = 0x54524231; // "TRB1"
+  /** A compaction in progress writes here; a leftover one (crash) is deleted at open. */
+  static final String COMPACTING_SUFFIX = ".compacting";
   /** Write-behind buffer for appended records (off-heap, one per group); larger records bypass it. */
   static final int PENDING_BYTES_MAX = 128 * 1024;
 
@@ -76,6 +88,28 @@ public final class SegmentStore implements AutoCloseable {
    * {@link #reclaimBelow} drops nothing reaching past it.
    */
   private volatile long previousSnapshotEnd;
+  /**
+   * Entries applied (or being applied) to the state this store belongs to, counted from when the
+   * store was opened: {@link #beginEntry} at the start of each. Garbage seen in published views
+   * read before this counter is garbage in any state taken at or after its value.
+   */
+  private volatile long version;
+  /** {@link #version} when the latest metadata snapshot was taken or loaded. */
+  private volatile long snapshotVersion = -1;
+  /**
+   * {@link #version} when the previous retained metadata snapshot was taken; -1 when unknown (a
+   * snapshot loaded at open: its predecessor's state is older than anything counted here).
+   */
+  private volatile long previousSnapshotVersion = -1;
+  /**
+   * The end of the records of every entry whose views are all published ({@link #endEntry}): a
+   * record below it is in the published views of its stream (or was, and is garbage now), so the
+   * live records read from views are complete below it. Set at truncation (the views then come
+   * from the snapshot that end belongs to); 0 until then.
+   */
+  private volatile long settledEnd;
+  /** {@link #version} at the last truncation: garbage seen at or before it no longer counts. */
+  private volatile long resetVersion;
   private long end;
   private volatile long publishedEnd;
   private long syncedEnd;
@@ -104,6 +138,11 @@ public final class SegmentStore implements AutoCloseable {
     try {
       io.tributary.common.DurableFiles.createDirectories(dir);
       List<Segment> found = new ArrayList<>();
+      try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*" + COMPACTING_SUFFIX)) {
+        for (Path p : ds) {
+          Files.delete(p); // a compaction cut short: the segment it would have replaced is intact
+        }
+      }
       try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.seg")) {
         for (Path p : ds) {
           found.add(new Segment(baseOf(p), p, FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE)));
@@ -240,8 +279,12 @@ public final class SegmentStore implements AutoCloseable {
     }
     try {
       for (Segment s : segments) {
-        if (s.base + s.channel.size() > syncedEnd) {
-          s.channel.force(false);
+        try {
+          if (s.base + s.channel.size() > syncedEnd) {
+            s.channel.force(false);
+          }
+        } catch (java.nio.channels.ClosedChannelException e) {
+          // dropped, or replaced by compact (which fsync'd the new file): an old segment, below syncedEnd
         }
       }
       // segment files created since the last sync are durable by name only once the directory is:
@@ -285,6 +328,9 @@ public final class SegmentStore implements AutoCloseable {
     }
     cache.clear();
     blocks.clear();
+    // the state went back to a snapshot's: garbage seen before may be live again until re-applied
+    resetVersion = version;
+    settledEnd = newEnd;
     end = newEnd;
     syncedEnd = Math.min(syncedEnd, newEnd);
     publishedEnd = newEnd;
@@ -310,6 +356,20 @@ public final class SegmentStore implements AutoCloseable {
       return;
     }
     Segment seg = segmentAt(recordPos);
+    try {
+      readSegment(seg, recordPos, expectStreamId, payloadLen, payloadOffset, dst, dstOff, len);
+    } catch (SegmentGoneException e) {
+      Segment now = segmentAt(recordPos); // throws when the segment was dropped, not replaced
+      if (now == seg) {
+        throw e;
+      }
+      // compact replaced the file under the read: the record is at the same offset in the new one
+      readSegment(now, recordPos, expectStreamId, payloadLen, payloadOffset, dst, dstOff, len);
+    }
+  }
+
+  private void readSegment(Segment seg, long recordPos, long expectStreamId, int payloadLen, int payloadOffset,
+      byte[] dst, int dstOff, int len) {
     if (payloadLen <= 0 || payloadLen > RECORD_PAYLOAD_MAX || payloadOffset + (long) len > payloadLen) {
       throw new StorageException("record at " + recordPos + " in " + seg.path + ": asked for [" + payloadOffset + ", "
           + (payloadOffset + (long) len) + ") of a " + payloadLen + "-byte payload");
@@ -432,6 +492,54 @@ public final class SegmentStore implements AutoCloseable {
   public void markSnapshotEnd(long end) {
     previousSnapshotEnd = Math.min(snapshotEnd, end);
     snapshotEnd = end;
+    previousSnapshotVersion = snapshotVersion;
+    snapshotVersion = version;
+  }
+
+  /** Apply thread, after every view of an applied entry is published (see {@link #settledEnd()}). */
+  public void endEntry() {
+    settledEnd = publishedEnd;
+  }
+
+  /**
+   * End of the records whose streams' views are published: the live records of segments below it,
+   * read from views after reading this, are complete. Any thread.
+   */
+  public long settledEnd() {
+    return settledEnd;
+  }
+
+  /** Apply thread, at the start of every applied entry (see {@link #version()}). */
+  public void beginEntry() {
+    version++;
+  }
+
+  /**
+   * How many entries were applied (or are being applied) since this store was opened. Read after
+   * reading published views: whatever those views call garbage is garbage at this version and
+   * every later one. Any thread.
+   */
+  public long version() {
+    return version;
+  }
+
+  /**
+   * {@link #version()} at which the previous retained metadata snapshot was taken (-1: unknown, or
+   * none). Garbage seen at or below it is garbage in both retained snapshots, so {@link #compact}
+   * may reclaim it. Any thread.
+   */
+  public long previousSnapshotVersion() {
+    return previousSnapshotVersion;
+  }
+
+  /** {@link #version()} at the last truncation: a plan seen at or before it is void. Any thread. */
+  public long resetVersion() {
+    return resetVersion;
+  }
+
+  /** {@link #version()} at which the latest metadata snapshot was taken or loaded. Any thread. */
+  public long snapshotVersion() {
+    return snapshotVersion;
   }
 
   /**
@@ -440,6 +548,7 @@ public final class SegmentStore implements AutoCloseable {
    */
   public void markPreviousSnapshotEnd(long end) {
     previousSnapshotEnd = Math.min(end, snapshotEnd);
+    previousSnapshotVersion = -1; // its state predates this store's count: compaction waits for two new snapshots
   }
 
   /** Segment end recorded by the previous retained metadata snapshot (0 when none). Any thread. */
@@ -514,6 +623,122 @@ public final class SegmentStore implements AutoCloseable {
     }
   }
 
+  /** First positions of the segment files held, oldest first (the last one is being written). Any thread. */
+  public long[] segmentBases() {
+    Segment[] segs = segments;
+    long[] out = new long[segs.length];
+    for (int i = 0; i < segs.length; i++) {
+      out[i] = segs[i].base;
+    }
+    return out;
+  }
+
+  /**
+   * Bytes of the garbage runs of segment {@code [base, end)} (around the live records
+   * {@code starts[lo..hi)}, {@code bytes} each, sorted) that are not reclaimed yet: every run
+   * whose first bytes are not a padding record covering exactly that run. Reads one header per
+   * run; reclaim thread. 0 when the segment is gone.
+   */
+  public long unreclaimedGarbage(long base, long end, long[] starts, int[] bytes, int lo, int hi) {
+    Segment seg = segmentWithBase(base);
+    if (seg == null) {
+      return 0;
+    }
+    try {
+      return Padding.unreclaimed(seg.channel, seg.path, base, end, starts, bytes, lo, hi);
+    } catch (java.nio.channels.ClosedChannelException e) {
+      return 0; // dropped or compacted meanwhile: the next pass looks again
+    } catch (IOException e) {
+      throw new StorageException("cannot read " + seg.path, e);
+    }
+  }
+
+  private Segment segmentWithBase(long base) {
+    for (Segment s : segments) {
+      if (s.base == base) {
+        return s;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Compaction of the sealed segment starting at {@code base}: writes a new file of the same
+   * length holding its live records ({@code starts[lo..hi)}, {@code bytes} each, sorted, each a
+   * whole record as its header says) at their offsets, a padding record at the start of every
+   * run between them and a hole after it; fsyncs it, renames it over the segment, fsyncs the
+   * directory and swaps the channel (a read racing with the swap retries on the new one).
+   *
+   * <p>Refuses (returns -1, writes nothing) unless the live set was seen at a {@code planVersion}
+   * at or below the previous retained snapshot's {@link #previousSnapshotVersion} and after the
+   * last truncation, and the segment ends at or below that snapshot's end: then every byte of
+   * the runs is garbage in both retained snapshots, and a fallback or restart that re-applies
+   * the log from either never rewrites it. Throws {@link CorruptRecordException} when a live
+   * record fails its check (nothing replaced: repair comes first). Returns the bytes now in
+   * holes. Reclaim thread; blocks on disk I/O; memory bounded by one record.
+   */
+  public long compact(long base, long[] starts, int[] bytes, int lo, int hi, long planVersion) {
+    Segment seg = null;
+    long size = 0;
+    Segment[] segs = segments;
+    for (int i = 0; i + 1 < segs.length; i++) {
+      if (segs[i].base == base) {
+        seg = segs[i];
+        size = segs[i + 1].base - base;
+      }
+    }
+    if (seg == null || planVersion > previousSnapshotVersion || planVersion <= resetVersion
+        || base + size > previousSnapshotEnd) {
+      return -1;
+    }
+    Path tmp = dir.resolve(fileName(base) + COMPACTING_SUFFIX);
+    long holes;
+    try {
+      holes = Padding.writeCompacted(seg.channel, seg.path, base, size, tmp, starts, bytes, lo, hi);
+      synchronized (rewriteLock) { // orders with patch and truncation, which write through the channel
+        Segment now = segmentWithBase(base);
+        if (now != seg) {
+          Files.deleteIfExists(tmp); // dropped (or compacted) meanwhile
+          return -1;
+        }
+        Files.move(tmp, seg.path, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        io.tributary.common.DurableFiles.fsyncDirectory(dir);
+        Segment fresh = new Segment(base, seg.path, FileChannel.open(seg.path, StandardOpenOption.READ,
+            StandardOpenOption.WRITE));
+        synchronized (segmentsLock) {
+          Segment[] cur = segments.clone();
+          for (int i = 0; i < cur.length; i++) {
+            if (cur[i] == seg) {
+              cur[i] = fresh;
+            }
+          }
+          segments = cur;
+        }
+        seg.channel.close();
+      }
+    } catch (java.nio.channels.ClosedChannelException e) {
+      deleteQuietly(tmp);
+      return -1; // the segment was dropped while being copied
+    } catch (IOException e) {
+      deleteQuietly(tmp);
+      throw new StorageException("compaction of " + seg.path + " failed", e);
+    } catch (RuntimeException e) {
+      deleteQuietly(tmp);
+      throw e;
+    }
+    blocks.forget(base, 0, size);
+    return holes;
+  }
+
+  private static void deleteQuietly(Path p) {
+    try {
+      Files.deleteIfExists(p);
+    } catch (IOException e) {
+      // a leftover temp file is deleted at the next open; the failure that got us here is what counts
+    }
+  }
+
   /** One segment file's bytes below some end: {@code [base, base + length)} of the global space. */
   public record FileRange(Path path, long base, long length) {}
 
@@ -577,6 +802,20 @@ public final class SegmentStore implements AutoCloseable {
       head.clear();
       readFully(ch, head, at, file);
       int magic = head.getInt(0);
+      if (magic == Padding.MAGIC) {
+        long run = Padding.run(head);
+        if (run < 0 || at + run > to) {
+          CorruptRecordException e = new CorruptRecordException(file, base + at, -1, CorruptRecordException.UNKNOWN,
+              CorruptRecordException.UNKNOWN, "padding header damaged or reaching past " + (base + to) + " (run " + run + ")");
+          if (onDamage == null) {
+            throw e;
+          }
+          onDamage.accept(e);
+          return at - from;
+        }
+        at += run; // reclaimed garbage: a hole, nothing to check
+        continue;
+      }
       int len = head.getInt(4);
       long sid = head.getLong(8);
       if (magic != MAGIC || len <= 0 || len > RECORD_PAYLOAD_MAX || at + HEADER_BYTES + len > to) {
@@ -718,7 +957,15 @@ public final class SegmentStore implements AutoCloseable {
         if (segEnd <= start) {
           continue;
         }
-        verify(seg.channel, seg.path, seg.base, start - seg.base, segEnd - seg.base, null, null);
+        try {
+          verify(seg.channel, seg.path, seg.base, start - seg.base, segEnd - seg.base, null, null);
+        } catch (CorruptRecordException e) {
+          if (e.position() == start && Padding.inside(seg.channel, seg.path, seg.base, start)) {
+            throw new SegmentGoneException("range [" + from + ", " + to + ") starts inside garbage compacted here ("
+                + seg.path + "): nobody reads it");
+          }
+          throw e;
+        }
         parts.add(new FilePart(seg.path, start - seg.base, segEnd - start, start, segEnd));
       } catch (java.nio.channels.ClosedChannelException e) {
         throw new SegmentGoneException("segment " + seg.path + " was dropped while being verified");

@@ -19,7 +19,10 @@ import java.util.stream.Stream;
  * the last one's end; and a read from a sample of acknowledged end offsets must start, on every
  * node, exactly with the next acknowledged append (or be empty and up to date at the tail).
  * {@link #checkSegmentFiles} compares the replicas below the HTTP layer: the data segment files
- * themselves, byte for byte.
+ * themselves, byte for byte. That holds only while no replica compacted a segment (compaction is
+ * local: garbage runs become padding at different times on different replicas), so it suits
+ * stories without deleted, expired or trimmed data; {@code CompactionClusterTest} compares the
+ * records two replicas both hold instead.
  *
  * <p>Each read goes through the node's read barrier (followers confirm the leader's commit index
  * first), so it is a read of the replicated state, not of a stale local view. Diverging replicas

@@ -3,6 +3,7 @@ package io.tributary.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.tributary.state.FeatureLevel;
 import io.tributary.testing.LoadMonitor;
 import io.tributary.testing.ServerProcess;
 import io.tributary.testing.StreamClient;
@@ -31,7 +32,7 @@ import org.junit.jupiter.api.Timeout;
  * <p>Story: three nodes, n3 running as the previous build (feature level 1: it refuses what that
  * build could not read, and would halt on it). Writes go through every node and are acknowledged;
  * a request needing level 2 is answered 503 with the reason; n3 never halts. n3 is upgraded
- * (stopped, started as the current build): the cluster reaches level 2, the same request is
+ * (stopped, started as the current build): the cluster reaches the current level (3), the same request is
  * accepted, and every replica holds exactly the acknowledged appends.
  */
 class RollingUpgradeTest {
@@ -80,8 +81,8 @@ class RollingUpgradeTest {
     cluster.process(2).setExtraJvmArgs();
     cluster.process(2).restart();
     cluster.awaitConverged(DEADLINE, "after n3's upgrade, " + ctx);
-    await("cluster feature level 2 [" + ctx + "]").atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
-        .until(() -> featureLevel(n1) == 2);
+    await("cluster feature level " + FeatureLevel.CURRENT + " [" + ctx + "]").atMost(DEADLINE)
+        .pollInterval(Duration.ofMillis(200)).until(() -> featureLevel(n1) == FeatureLevel.CURRENT);
     guarded = guardedAppend(n1, s.name, incarnation);
     assertThat(guarded.statusCode()).as("a Stream-Incarnation append at level 2: %s [%s]", guarded.body(), ctx)
         .isIn(200, 204);

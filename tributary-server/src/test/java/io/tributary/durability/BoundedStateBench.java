@@ -34,18 +34,23 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>Method: one node out of process ({@code -Xmx512m}, one group, tiering off) with a sweep every
  * 200 ms, at most 1,000 producers per stream and a 2 s producer expiry. (1) Create the expired
- * streams with a 1 s TTL, 64 requests in flight; measure heap after a full GC, the newest
- * metadata snapshot and the stream count; wait until the sweep removed them; write enough
- * entries for a new snapshot; measure again. (2) Producers append one record each to one
+ * streams, 64 requests in flight, all with the same {@code Stream-Expires-At}
+ * {@code -Dbench.expirySeconds} (240) after the first create, so that all of them are alive at
+ * once when creation ends (the bench fails if not); write enough entries for a snapshot; measure
+ * the peak: heap after a full GC, the newest metadata snapshot and the stream count; wait until
+ * the sweep removed them; another snapshot; measure again. (2) Producers append one record each to one
  * stream, 1,000 at a time (the bound), the next thousand 2.5 s later, when the previous ones have
  * expired; each wave must be accepted whole; snapshot and heap at the end. (3) Delete the
  * producers stream, write the deleted bytes into 64 streams one after another, delete them, write
  * a little more so two snapshots follow, wait up to 60 s for reclamation (every 500 ms here);
- * then the same with the 64 streams written at once beside a live stream. Disk of the data
- * directory and its segments before and after, and the bytes reclaimed.
+ * then the same with the 64 streams written at once beside a live stream (there reclamation is
+ * compaction: every segment holds live records). Disk of the data directory and its segments
+ * before and after, as allocated blocks ({@code du}: a compacted segment is a sparse file of
+ * unchanged size), and the bytes reclaimed.
  */
 class BoundedStateBench {
   private static final int EXPIRED = Integer.getInteger("bench.expiredStreams", 100_000);
+  private static final int EXPIRY_SECONDS = Integer.getInteger("bench.expirySeconds", 240);
   private static final int PRODUCERS = Integer.getInteger("bench.producers", 10_000);
   private static final long DELETED = Long.getLong("bench.deletedBytes", 1L << 30);
   private static final int WAVE = 1000;
@@ -79,14 +84,22 @@ class BoundedStateBench {
 
   private void expiredStreams() throws Exception {
     long t0 = System.nanoTime();
-    parallel(EXPIRED, i -> send("PUT", "/v1/stream/ttl-" + i, "", "Stream-TTL", "1"), 201);
-    report(String.format("%,d TTL streams created in %.1f s", EXPIRED, (System.nanoTime() - t0) / 1e9));
+    // one instant for all: every stream outlives the creation of the last one, then all expire together
+    String expiresAt = java.time.Instant.now().plusSeconds(EXPIRY_SECONDS).truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+        .toString();
+    parallel(EXPIRED, i -> send("PUT", "/v1/stream/ttl-" + i, "", "Stream-Expires-At", expiresAt), 201);
+    double createdS = (System.nanoTime() - t0) / 1e9;
+    snapshotSoon();
+    long peak = metric("tributary_group_streams{group=\"0\"}");
+    assertThat(peak).as("all %,d streams alive at once (creation took %.1f s of the %d s before they expire)", EXPIRED,
+        createdS, EXPIRY_SECONDS).isEqualTo(EXPIRED);
+    report(String.format("peak: %,d streams created in %.1f s", EXPIRED, createdS));
     long t1 = System.nanoTime();
-    await("the sweep removes them").atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(500))
-        .until(() -> metric("tributary_group_streams{group=\"0\"}") == 0);
+    await("the sweep removes them").atMost(Duration.ofSeconds(EXPIRY_SECONDS + 300L))
+        .pollInterval(Duration.ofMillis(500)).until(() -> metric("tributary_group_streams{group=\"0\"}") == 0);
     double sweptS = (System.nanoTime() - t1) / 1e9;
     snapshotSoon();
-    report(String.format("swept in %.1f s, %,d probes", sweptS, metric("tributary_expiry_probes_total")));
+    report(String.format("swept %.1f s after the peak, %,d probes", sweptS, metric("tributary_expiry_probes_total")));
   }
 
   private void producers() throws Exception {
@@ -146,8 +159,8 @@ class BoundedStateBench {
 
   /** Deletes the streams {@code prefix0..}, lets two snapshots pass and reclamation run; prints disk before and after. */
   private void deleteAndMeasure(String prefix, int streams, String how) throws Exception {
-    long before = NodeProbe.diskBytes(node.dataDir());
-    long segBefore = NodeProbe.diskBytes(node.dataDir().resolve("groups/g000/segments"));
+    long before = NodeProbe.allocatedBytes(node.dataDir());
+    long segBefore = NodeProbe.allocatedBytes(node.dataDir().resolve("groups/g000/segments"));
     long reclaimedBefore = reclaimed();
     parallel(streams, s -> send("DELETE", "/v1/stream/" + prefix + s, null), 204);
     snapshotSoon();
@@ -161,10 +174,10 @@ class BoundedStateBench {
       System.out.println("BENCH (reclamation did not reach 90% of the deleted bytes within 60 s)");
     }
     report(String.format("deleted %,d MiB %s", DELETED / MIB, how));
-    System.out.printf("BENCH deleted %.0f MiB in %d streams %s: data directory %.0f MiB before the deletes, %.0f MiB "
-        + "after (segments %.0f -> %.0f MiB); reclaimed %.0f MiB in %.1f s%n", DELETED / (double) MIB, streams, how,
-        before / (double) MIB, NodeProbe.diskBytes(node.dataDir()) / (double) MIB, segBefore / (double) MIB,
-        NodeProbe.diskBytes(node.dataDir().resolve("groups/g000/segments")) / (double) MIB,
+    System.out.printf("BENCH deleted %.0f MiB in %d streams %s: data directory %.0f MiB allocated before the deletes, "
+        + "%.0f MiB after (segments %.0f -> %.0f MiB); reclaimed %.0f MiB in %.1f s%n", DELETED / (double) MIB, streams, how,
+        before / (double) MIB, NodeProbe.allocatedBytes(node.dataDir()) / (double) MIB, segBefore / (double) MIB,
+        NodeProbe.allocatedBytes(node.dataDir().resolve("groups/g000/segments")) / (double) MIB,
         (reclaimed() - reclaimedBefore) / (double) MIB, (System.nanoTime() - t0) / 1e9);
   }
 
@@ -172,7 +185,7 @@ class BoundedStateBench {
     String text = new String(client.get(node.adminUrl(), "/metrics").body(), StandardCharsets.UTF_8);
     long sum = 0;
     for (String line : text.split("\n")) {
-      if (line.startsWith("tributary_reclaimed_bytes_total{")) {
+      if (line.startsWith("tributary_reclaimed_bytes_total{") || line.startsWith("tributary_compacted_bytes_total{")) {
         sum += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1).trim());
       }
     }

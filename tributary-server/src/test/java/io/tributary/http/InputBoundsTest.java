@@ -86,6 +86,7 @@ class InputBoundsTest {
         "Producer-Seq", "0");
     assertThat(third.statusCode()).isEqualTo(429);
     assertThat(third.body()).contains("producers-per-stream-max (2)");
+    assertThat(third.headers().firstValue("Retry-After")).as("a reached limit says when to come back").hasValue("10");
     assertThat(node.send("POST", p, "text/plain", "a", "Producer-Id", "a", "Producer-Epoch", "0", "Producer-Seq", "1")
         .statusCode()).as("a known producer goes on").isEqualTo(200);
     assertThat(node.send("POST", p, "text/plain", "plain").statusCode()).as("appends without a producer too").isEqualTo(204);
@@ -99,6 +100,7 @@ class InputBoundsTest {
     HttpResponse<String> third = node.send("PUT", "/ds/third", null, null);
     assertThat(third.statusCode()).isEqualTo(429);
     assertThat(third.body()).contains("buckets-max (2)");
+    assertThat(third.headers().firstValue("Retry-After")).hasValue("10");
     assertThat(node.send("PUT", "/ds/second", null, null).statusCode()).as("an existing bucket").isEqualTo(200);
 
     for (int i = 0; i < 20; i++) {
@@ -107,8 +109,10 @@ class InputBoundsTest {
     HttpResponse<String> full = node.send("PUT", "/ds/first/s20", "text/plain", null);
     assertThat(full.statusCode()).isEqualTo(429);
     assertThat(full.body()).contains("bucket-streams-max (20)");
+    assertThat(full.headers().firstValue("Retry-After")).hasValue("10");
     HttpResponse<String> fork = node.send("PUT", "/ds/first/fork", null, null, "Stream-Forked-From", "/ds/first/s0");
     assertThat(fork.statusCode()).as("a fork counts too").isEqualTo(429);
+    assertThat(fork.headers().firstValue("Retry-After")).hasValue("10");
     assertThat(node.send("PUT", "/ds/first/s0", "text/plain", null).statusCode()).as("an identical re-create").isEqualTo(200);
     assertThat(node.send("DELETE", "/ds/first/s0", null, null).statusCode()).isEqualTo(204);
     assertThat(node.send("PUT", "/ds/first/s20", "text/plain", null).statusCode()).as("room again").isEqualTo(201);

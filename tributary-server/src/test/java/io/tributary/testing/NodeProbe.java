@@ -77,6 +77,19 @@ public final class NodeProbe {
     }
   }
 
+  /**
+   * Bytes the file system allocated under {@code dir} ({@code du -s -B1}): what the disk really
+   * gives, so a sparse (compacted) segment counts its written blocks only, not its size.
+   */
+  public static long allocatedBytes(Path dir) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder("du", "-s", "-B1", dir.toString()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (p.waitFor() != 0) {
+      throw new IOException("du " + dir + ": " + out); // e.g. a file deleted while du walked: ask again
+    }
+    return Long.parseLong(out.strip().split("\\s+")[0]);
+  }
+
   private static long index(Path snapshotFile) {
     Matcher m = SNAPSHOT_FILE.matcher(snapshotFile.getFileName().toString());
     return m.matches() ? Long.parseLong(m.group(2)) : -1;
