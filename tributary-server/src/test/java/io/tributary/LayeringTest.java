@@ -33,7 +33,7 @@ class LayeringTest {
       Map.entry("cold", Set.of("common")),
       Map.entry("storage", Set.of("common", "cold")),
       Map.entry("state", Set.of("common", "storage", "cold")),
-      Map.entry("group", Set.of("common", "config", "state", "storage", "cold")),
+      Map.entry("group", Set.of("common", "config", "state", "storage", "cold", "tls")),
       Map.entry("service", Set.of("common", "config", "group", "state", "storage", "cold")),
       Map.entry("http", Set.of("common", "config", "service", "auth", "tls")),
       Map.entry("node", Set.of("common", "config", "http", "service", "group", "state", "storage", "cold", "auth")));

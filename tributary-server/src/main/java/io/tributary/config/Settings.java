@@ -22,6 +22,9 @@ public final class Settings {
   public static final Setting TLS_KEY_FILE = str("tls-key-file", "", "PEM private key (PKCS#8, PKCS#1 or SEC1; unencrypted) of tls-cert-file. Keep it readable by the node's user only");
   public static final Setting ADMIN_TLS_CERT_FILE = str("admin-tls-cert-file", "", "PEM certificate chain of the admin listener; empty = the client listener's (so with tls-cert-file set, the admin listener is HTTPS too)");
   public static final Setting ADMIN_TLS_KEY_FILE = str("admin-tls-key-file", "", "PEM private key of admin-tls-cert-file; given together with it");
+  public static final Setting PEER_TLS_CERT_FILE = str("peer-tls-cert-file", "", "PEM certificate chain of this node on the peer plane (its common name must be its --node-id); with peer-tls-key-file and peer-tls-ca-file the peer data listener speaks mutual TLS: only nodes with a certificate from that CA, named in --peers, may fetch snapshots and segments");
+  public static final Setting PEER_TLS_KEY_FILE = str("peer-tls-key-file", "", "PEM private key of peer-tls-cert-file");
+  public static final Setting PEER_TLS_CA_FILE = str("peer-tls-ca-file", "", "PEM certificate(s) of the cluster CA that issues node certificates (read at start)");
   public static final Setting TLS_RELOAD_INTERVAL_MS = num("tls-reload-interval-ms", 10000, "ms", "how often the certificate and key files are re-read (off the event loops); a changed pair that matches and is valid serves new connections, a broken one is logged and the old one kept; 0 = never", v -> v == 0 || (v >= 100 && v <= 86_400_000), "0 or 100..86400000");
   public static final Setting REJOIN = str("rejoin", "false", "true after this node lost its data dir: it leaves and re-joins every group as a new member and is sent snapshots (see docs/operations.md)");
   public static final Setting GROUPS = num("groups", 0, "count", "Raft groups, fixed when the data directory is created (0 = auto: the count the data directory was created with; for a new one 1 on a single node, 8 in a cluster)", v -> v >= 0 && v <= 256, "0..256");
@@ -132,7 +135,8 @@ public final class Settings {
   public static final Setting INSECURE = str("insecure", "false", "true: allow a client or admin listener on a non-loopback address without authentication (the node logs a warning); false refuses to start that way");
 
   public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, NODE_ID, PEER_PORT, PEER_HOST, PEERS, ADMIN_HOST, ADMIN_PORT,
-      TLS_CERT_FILE, TLS_KEY_FILE, ADMIN_TLS_CERT_FILE, ADMIN_TLS_KEY_FILE, TLS_RELOAD_INTERVAL_MS, REJOIN, GROUPS, RAFT_RPC,
+      TLS_CERT_FILE, TLS_KEY_FILE, ADMIN_TLS_CERT_FILE, ADMIN_TLS_KEY_FILE, PEER_TLS_CERT_FILE, PEER_TLS_KEY_FILE,
+      PEER_TLS_CA_FILE, TLS_RELOAD_INTERVAL_MS, REJOIN, GROUPS, RAFT_RPC,
       ELECTION_TIMEOUT_MIN_MS, ELECTION_TIMEOUT_MAX_MS, SNAPSHOT_INTERVAL_ENTRIES, RAFT_SEGMENT_BYTES_MAX, RAFT_LOG_CACHE_BYTES_MAX, SEGMENT_BYTES_MAX, TAIL_CACHE_BYTES, READ_CACHE_BYTES,
       BODY_BYTES_MAX, READ_CHUNK_BYTES_MAX, APPEND_BATCH_FRAMES_MAX, TRANSACTION_APPENDS_MAX, ATTRS_BYTES_MAX,
       BOOTSTRAP_BYTES_MAX, SNAPSHOT_INLINE_BYTES_MAX, BATCH_BYTES_MAX, BATCH_APPENDS_MIN, BATCH_APPENDS_MAX,

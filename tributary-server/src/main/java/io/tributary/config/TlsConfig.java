@@ -12,13 +12,23 @@ import java.nio.file.Path;
  * @param keyFile              its PEM private key, or null
  * @param adminCertFile        admin listener's PEM certificate chain, or null for plain HTTP
  * @param adminKeyFile         its PEM private key, or null
+ * @param peerCertFile         this node's certificate on the peer plane, or null for plain HTTP there
+ * @param peerKeyFile          its key, or null
+ * @param peerCaFile           the cluster CA that issues node certificates, or null
  * @param reloadIntervalMillis how often the files are re-read; 0 = never
  */
-public record TlsConfig(Path certFile, Path keyFile, Path adminCertFile, Path adminKeyFile, long reloadIntervalMillis) {
+public record TlsConfig(Path certFile, Path keyFile, Path adminCertFile, Path adminKeyFile, Path peerCertFile,
+    Path peerKeyFile, Path peerCaFile, long reloadIntervalMillis) {
   public TlsConfig {
-    if ((certFile == null) != (keyFile == null) || (adminCertFile == null) != (adminKeyFile == null)) {
-      throw new IllegalArgumentException("a certificate file needs its key file");
+    if ((certFile == null) != (keyFile == null) || (adminCertFile == null) != (adminKeyFile == null)
+        || (peerCertFile == null) != (peerKeyFile == null) || (peerCertFile == null) != (peerCaFile == null)) {
+      throw new IllegalArgumentException("a certificate file needs its key file (and on the peer plane the CA)");
     }
+  }
+
+  /** True when the peer data listener and its clients use mutual TLS. */
+  public boolean peerEnabled() {
+    return peerCertFile != null;
   }
 
   public boolean clientEnabled() {

@@ -285,7 +285,17 @@ public record TributaryConfig(
     Path key = cert == null ? null : Path.of(eff.get(Settings.TLS_KEY_FILE.name()).trim());
     Path adminCert = tlsFile(eff, Settings.ADMIN_TLS_CERT_FILE, Settings.ADMIN_TLS_KEY_FILE);
     Path adminKey = adminCert == null ? key : Path.of(eff.get(Settings.ADMIN_TLS_KEY_FILE.name()).trim());
-    return new TlsConfig(cert, key, adminCert == null ? cert : adminCert, adminKey, l(eff, Settings.TLS_RELOAD_INTERVAL_MS));
+    Path peerCert = tlsFile(eff, Settings.PEER_TLS_CERT_FILE, Settings.PEER_TLS_KEY_FILE);
+    String ca = eff.get(Settings.PEER_TLS_CA_FILE.name()).trim();
+    if ((peerCert == null) != ca.isEmpty()) {
+      throw new ConfigException("give --peer-tls-cert-file, --peer-tls-key-file and --peer-tls-ca-file together, or none");
+    }
+    if (!ca.isEmpty() && !Files.isReadable(Path.of(ca))) {
+      throw new ConfigException("--peer-tls-ca-file: " + ca + " is not a readable file");
+    }
+    return new TlsConfig(cert, key, adminCert == null ? cert : adminCert, adminKey, peerCert,
+        peerCert == null ? null : Path.of(eff.get(Settings.PEER_TLS_KEY_FILE.name()).trim()),
+        ca.isEmpty() ? null : Path.of(ca), l(eff, Settings.TLS_RELOAD_INTERVAL_MS));
   }
 
   /** The certificate file of a pair, or null when neither is given; both must be readable files. */

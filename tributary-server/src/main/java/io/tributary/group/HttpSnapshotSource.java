@@ -28,12 +28,43 @@ import org.slf4j.LoggerFactory;
  */
 final class HttpSnapshotSource implements SnapshotSource, SegmentRepair.PeerRanges {
   private final TributaryConfig config;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http;
   private final Duration stallMax;
+  /** True when peers speak mutual TLS: https, this node's certificate, only the cluster CA trusted. */
+  private final boolean mutualTls;
 
   HttpSnapshotSource(TributaryConfig config) {
     this.config = config;
     this.stallMax = Duration.ofMillis(config.requestTimeoutMillis());
+    this.mutualTls = config.tls().peerEnabled();
+    HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+    if (mutualTls) {
+      try {
+        b.sslContext(io.tributary.tls.ClientTls.mutual(config.tls().peerCertFile(), config.tls().peerKeyFile(),
+            config.tls().peerCaFile()));
+      } catch (IOException | io.tributary.tls.TlsMaterialException e) {
+        throw new io.tributary.config.ConfigException("--peer-tls-cert-file: " + e.getMessage());
+      }
+    }
+    this.http = b.build();
+  }
+
+  /** The common name of the certificate the peer served, or null. */
+  private static String serverName(HttpResponse<?> r) {
+    try {
+      java.security.cert.Certificate[] chain = r.sslSession().orElseThrow().getPeerCertificates();
+      if (!(chain[0] instanceof java.security.cert.X509Certificate c)) {
+        return null;
+      }
+      for (javax.naming.ldap.Rdn rdn : new javax.naming.ldap.LdapName(c.getSubjectX500Principal().getName()).getRdns()) {
+        if (rdn.getType().equalsIgnoreCase("CN")) {
+          return String.valueOf(rdn.getValue());
+        }
+      }
+      return null;
+    } catch (javax.net.ssl.SSLPeerUnverifiedException | javax.naming.InvalidNameException | RuntimeException e) {
+      return null;
+    }
   }
 
   @Override
@@ -59,10 +90,15 @@ final class HttpSnapshotSource implements SnapshotSource, SegmentRepair.PeerRang
   private InputStream get(String peerId, String pathAndQuery, long expectBytes) throws IOException {
     TributaryConfig.Peer peer = config.peers().stream().filter(p -> p.id().equals(peerId)).findFirst()
         .orElseThrow(() -> new IOException("unknown peer " + peerId));
-    URI uri = URI.create("http://" + peer.host() + ":" + peer.dataPort() + pathAndQuery);
+    URI uri = URI.create((mutualTls ? "https://" : "http://") + peer.host() + ":" + peer.dataPort() + pathAndQuery);
     try {
       HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(uri).timeout(stallMax).GET().build(),
           HttpResponse.BodyHandlers.ofInputStream());
+      if (mutualTls && !peerId.equals(serverName(r))) {
+        // the CA vouches for the certificate, the name says which node holds it
+        r.body().close();
+        throw new IOException(uri + " presented a certificate for '" + serverName(r) + "', not " + peerId);
+      }
       if (r.statusCode() == 503) {
         r.body().close();
         return null;

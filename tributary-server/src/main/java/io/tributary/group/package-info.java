@@ -6,6 +6,7 @@
  * reclamation on a node that does not tier ({@link io.tributary.group.Reclaim}), the scrub and
  * segment repair.
  * May import {@code io.tributary.state}, {@code io.tributary.storage}, {@code io.tributary.common},
- * {@code io.tributary.config} and Ratis; never Netty or the http/service packages.
+ * {@code io.tributary.config}, {@code io.tributary.tls} (the peer plane's client certificate) and
+ * Ratis; never Netty or the http/service packages.
  */
 package io.tributary.group;

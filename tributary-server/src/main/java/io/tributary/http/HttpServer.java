@@ -47,6 +47,8 @@ public final class HttpServer implements AutoCloseable {
   private final Plane plane;
   /** Null when this listener serves plain HTTP. */
   private final ServerTls tls;
+  /** Node ids a peer certificate may name (the peer plane's mutual TLS). */
+  private final java.util.Set<String> peerIds;
   private EventLoopGroup boss;
   private EventLoopGroup workers;
   private Channel channel;
@@ -56,6 +58,8 @@ public final class HttpServer implements AutoCloseable {
       java.util.function.Supplier<String> metrics, io.tributary.auth.Authentication auth, ServerTls tls) {
     this.plane = plane;
     this.tls = tls;
+    this.peerIds = config.peers().stream().map(io.tributary.config.TributaryConfig.Peer::id)
+        .collect(java.util.stream.Collectors.toUnmodifiableSet());
     this.config = config;
     this.hc = new HttpContext(service, config, new Cursors(clock, n -> ThreadLocalRandom.current().nextLong(n)), notReady,
         metrics::get, clusterStatus, snapshotExports, segmentExports, auth);
@@ -85,6 +89,9 @@ public final class HttpServer implements AutoCloseable {
                 config.abuse().firstByteTimeoutMillis());
             if (tls != null) {
               ch.pipeline().addLast(tls.newHandler(ch.alloc()));
+              if (plane == Plane.PEER) {
+                ch.pipeline().addLast(new PeerIdentity(peerIds));
+              }
             }
             ch.pipeline()
                 .addLast(gate)
@@ -94,6 +101,9 @@ public final class HttpServer implements AutoCloseable {
                     TimeUnit.MILLISECONDS))
                 .addLast(new HttpServerCodec(8192, 16384, 65536))
                 .addLast(new BufferBudget(hc.budget));
+            if (plane == Plane.PEER && tls != null) {
+              ch.pipeline().addLast(new io.netty.handler.stream.ChunkedWriteHandler()); // file ranges under TLS
+            }
             if (plane != Plane.CLIENT) {
               ch.pipeline().addLast(PrivateResponses.INSTANCE);
             } else if (!config.browser().corsAnyOrigin()) {

@@ -69,10 +69,29 @@ final class InternalRoutes {
       case SegmentExports.Verified v -> {
         streamHead(x, v.totalBytes());
         for (SegmentExports.Part p : v.parts()) {
-          x.ctx.write(new DefaultFileRegion(p.file().toFile(), p.offset(), p.length()));
+          writeFile(x, p.file(), p.offset(), p.length());
         }
         streamEnd(x);
       }
+    }
+  }
+
+  /**
+   * Writes a file range: zero-copy ({@code sendfile}) on a plain connection; under TLS, whose
+   * records must pass through the JVM, as 64 KiB chunks the listener's {@code ChunkedWriteHandler}
+   * sends as the socket takes them.
+   */
+  private static void writeFile(Exchange x, java.nio.file.Path file, long offset, long length) {
+    if (x.ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class) == null) {
+      x.ctx.write(new DefaultFileRegion(file.toFile(), offset, length));
+      return;
+    }
+    try {
+      x.ctx.write(new io.netty.handler.stream.ChunkedFile(new java.io.RandomAccessFile(file.toFile(), "r"), offset, length,
+          64 * 1024));
+    } catch (java.io.IOException e) {
+      // the response head is out: the peer sees a short body and retries the download
+      x.ctx.close();
     }
   }
 
@@ -100,7 +119,7 @@ final class InternalRoutes {
         x.ctx.write(Unpooled.wrappedBuffer(p.prefix()));
       }
       if (p.length() > 0) {
-        x.ctx.write(new DefaultFileRegion(p.file().toFile(), p.offset(), p.length()));
+        writeFile(x, p.file(), p.offset(), p.length());
       }
     }
     streamEnd(x);

@@ -17,6 +17,7 @@ import java.security.NoSuchAlgorithmException;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -49,6 +50,8 @@ public final class ServerTls implements AutoCloseable {
   private final Plane plane;
   private final Path certFile;
   private final Path keyFile;
+  /** CAs whose certificates clients must present (mutual TLS on the peer plane), or null. */
+  private final List<X509Certificate> clientCas;
   private final ScheduledExecutorService reloader;
   private final AtomicLong reloads = new AtomicLong();
   private final AtomicLong rejections = new AtomicLong();
@@ -61,8 +64,10 @@ public final class ServerTls implements AutoCloseable {
 
   private record Loaded(SslContext context, X509Certificate leaf, byte[] digest) {}
 
-  private ServerTls(Plane plane, Path certFile, Path keyFile, Loaded first, long reloadIntervalMillis) {
+  private ServerTls(Plane plane, Path certFile, Path keyFile, List<X509Certificate> clientCas, Loaded first,
+      long reloadIntervalMillis) {
     this.plane = plane;
+    this.clientCas = clientCas;
     this.certFile = certFile;
     this.keyFile = keyFile;
     this.current = first;
@@ -87,21 +92,34 @@ public final class ServerTls implements AutoCloseable {
     Path cert = switch (plane) {
       case CLIENT -> tls.certFile();
       case ADMIN -> tls.adminCertFile();
-      case PEER -> null;
+      case PEER -> tls.peerCertFile();
     };
     if (cert == null) {
       return null;
     }
-    Path key = plane == Plane.CLIENT ? tls.keyFile() : tls.adminKeyFile();
-    String flag = plane == Plane.CLIENT ? "--tls-cert-file" : "--admin-tls-cert-file";
+    Path key = switch (plane) {
+      case CLIENT -> tls.keyFile();
+      case ADMIN -> tls.adminKeyFile();
+      case PEER -> tls.peerKeyFile();
+    };
+    String flag = switch (plane) {
+      case CLIENT -> "--tls-cert-file";
+      case ADMIN -> "--admin-tls-cert-file";
+      case PEER -> "--peer-tls-cert-file";
+    };
     Loaded first;
+    List<X509Certificate> clientCas = null;
     try {
-      first = load(cert, key);
+      if (plane == Plane.PEER) {
+        clientCas = PemMaterial.certificates(read(tls.peerCaFile()), tls.peerCaFile().toString());
+      }
+      first = load(cert, key, clientCas);
     } catch (IOException | TlsMaterialException e) {
       throw new ConfigException(flag + ": cannot serve TLS on the " + plane.label() + " listener: " + e.getMessage());
     }
-    LOG.info("{} listener: TLS with {}", plane.label(), describe(first.leaf()));
-    return new ServerTls(plane, cert, key, first, tls.reloadIntervalMillis());
+    LOG.info("{} listener: TLS with {}{}", plane.label(), describe(first.leaf()),
+        clientCas == null ? "" : "; clients need a certificate from the cluster CA");
+    return new ServerTls(plane, cert, key, clientCas, first, tls.reloadIntervalMillis());
   }
 
   /** A handler for a new connection, with the certificate in use now. */
@@ -175,21 +193,26 @@ public final class ServerTls implements AutoCloseable {
   }
 
   private Loaded build(byte[] cert, byte[] key) throws TlsMaterialException {
-    return build(certFile, cert, keyFile, key);
+    return build(certFile, cert, keyFile, key, clientCas);
   }
 
-  private static Loaded load(Path certFile, Path keyFile) throws IOException, TlsMaterialException {
-    return build(certFile, read(certFile), keyFile, read(keyFile));
+  private static Loaded load(Path certFile, Path keyFile, List<X509Certificate> clientCas)
+      throws IOException, TlsMaterialException {
+    return build(certFile, read(certFile), keyFile, read(keyFile), clientCas);
   }
 
   /** Parses, checks and builds a context from the files' bytes; zeroes {@code key} before it returns. */
-  private static Loaded build(Path certFile, byte[] cert, Path keyFile, byte[] key) throws TlsMaterialException {
+  private static Loaded build(Path certFile, byte[] cert, Path keyFile, byte[] key, List<X509Certificate> clientCas)
+      throws TlsMaterialException {
     try {
       PemMaterial m = PemMaterial.parse(cert, certFile.toString(), key, keyFile.toString(), Instant.now());
-      SslContext context = SslContextBuilder.forServer(m.key(), m.chain().toArray(X509Certificate[]::new))
+      SslContextBuilder b = SslContextBuilder.forServer(m.key(), m.chain().toArray(X509Certificate[]::new))
           .sslProvider(SslProvider.JDK)
-          .protocols("TLSv1.3", "TLSv1.2")
-          .build();
+          .protocols("TLSv1.3", "TLSv1.2");
+      if (clientCas != null) {
+        b.trustManager(clientCas.toArray(X509Certificate[]::new)).clientAuth(io.netty.handler.ssl.ClientAuth.REQUIRE);
+      }
+      SslContext context = b.build();
       return new Loaded(context, m.leaf(), digest(cert, key));
     } catch (SSLException e) {
       throw new TlsMaterialException("the TLS engine refuses the pair: " + e.getMessage(), e);

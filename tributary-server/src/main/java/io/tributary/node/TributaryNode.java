@@ -43,6 +43,8 @@ public final class TributaryNode implements AutoCloseable {
   private HttpServer peerHttp;
   private int adminPort;
   private Authentication auth;
+  /** Mutual TLS of the peer data listener, or null (plain HTTP, or a single node). */
+  private io.tributary.http.ServerTls peerTls;
   private io.tributary.storage.DiskSpace disk;
   private HealthMonitor health;
   private int port;
@@ -99,7 +101,8 @@ public final class TributaryNode implements AutoCloseable {
     }
     io.tributary.config.ListenersConfig l = config.listeners();
     if (l.peerDataPort() > 0) {
-      peerHttp = listener(Plane.PEER, null);
+      peerTls = io.tributary.http.ServerTls.open(Plane.PEER, config.tls());
+      peerHttp = listener(Plane.PEER, peerTls);
       peerHttp.start(l.peerHost(), l.peerDataPort());
     }
     adminHttp = listener(Plane.ADMIN, adminTls);
@@ -165,11 +168,11 @@ public final class TributaryNode implements AutoCloseable {
   }
 
   private String tlsMetrics() {
-    if (clientTls == null && adminTls == null) {
+    if (clientTls == null && adminTls == null && peerTls == null) {
       return "";
     }
     return io.tributary.http.ServerTls.metricsHeader() + (clientTls == null ? "" : clientTls.metrics())
-        + (adminTls == null ? "" : adminTls.metrics());
+        + (adminTls == null ? "" : adminTls.metrics()) + (peerTls == null ? "" : peerTls.metrics());
   }
 
   @Override
@@ -179,7 +182,7 @@ public final class TributaryNode implements AutoCloseable {
         h.close();
       }
     }
-    for (io.tributary.http.ServerTls t : new io.tributary.http.ServerTls[] {clientTls, adminTls}) {
+    for (io.tributary.http.ServerTls t : new io.tributary.http.ServerTls[] {clientTls, adminTls, peerTls}) {
       if (t != null) {
         t.close();
       }

@@ -110,6 +110,12 @@ final class ClusterNodes implements AutoCloseable {
   /** As above, with {@code httpRoute} naming the data port of each peer in each node's {@code --peers}. */
   ClusterNodes(Path work, List<Member> members, RaftRoute route, HttpRoute httpRoute, Map<String, String> settings,
       StreamClient client) {
+    this(work, members, route, httpRoute, settings, m -> Map.of(), client);
+  }
+
+  /** As above, with {@code perNode} adding each member's own settings (its certificate, say). */
+  ClusterNodes(Path work, List<Member> members, RaftRoute route, HttpRoute httpRoute, Map<String, String> settings,
+      java.util.function.Function<Member, Map<String, String>> perNode, StreamClient client) {
     this.work = work;
     this.members = List.copyOf(members);
     this.client = client;
@@ -126,6 +132,7 @@ final class ClusterNodes implements AutoCloseable {
           .setting("admin-port", Integer.toString(m.adminPort()))
           .setting("peers", peers)
           .settings(settings)
+          .settings(perNode.apply(m))
           // the test class path carries logback-test.xml (WARN only); a node logs its INFO lines
           .jvmArgs("-Xmx256m", "-Dlogback.configurationFile=" + logback)
           .build());
