@@ -17,7 +17,8 @@ import picocli.CommandLine.Parameters;
 /** The {@code tributary} command. Runs on the main thread. */
 @Command(name = "tributary", mixinStandardHelpOptions = true, version = "tributary 0.1.0",
     description = "Distributed, durable Durable Streams server.",
-    subcommands = {TributaryCli.Server.class, ClusterCommand.class, AdminCommand.class, CertsCommand.class, BenchCommand.class,
+    subcommands = {TributaryCli.Server.class, ClusterCommand.class, AdminCommand.class, CertsCommand.class, KeysCommand.class,
+        BenchCommand.class,
         CommandLine.HelpCommand.class})
 public final class TributaryCli implements Runnable {
 
