@@ -32,6 +32,7 @@ class LayeringTest {
       "storage", Set.of("common", "cold"),
       "state", Set.of("common", "storage", "cold"),
       "group", Set.of("common", "config", "state", "storage", "cold"),
+      "group.jraft", Set.of("common", "config", "group", "state", "storage", "cold"),
       "service", Set.of("common", "config", "group", "state", "storage", "cold"),
       "http", Set.of("common", "config", "service"),
       "node", Set.of("common", "config", "http", "service", "group", "state", "storage", "cold"));
@@ -41,6 +42,7 @@ class LayeringTest {
       "io.netty.handler.codec.http", Set.of("http"),
       "io.netty", Set.of("http"),
       "org.apache.ratis", Set.of("group", "state"),
+      "com.alipay.sofa.jraft", Set.of("group.jraft"),
       "software.amazon.awssdk", Set.of("cold"));
 
   @Test

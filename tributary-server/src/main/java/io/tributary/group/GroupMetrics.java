@@ -83,7 +83,7 @@ public final class GroupMetrics {
     scrubErrors.labelValues(Integer.toString(group)).inc();
   }
 
-  void damagedRead(int group) {
+  public void damagedRead(int group) {
     damagedReads.labelValues(Integer.toString(group)).inc();
   }
 

@@ -121,6 +121,8 @@ final class ClusterNodes implements AutoCloseable {
           .setting("port", Integer.toString(m.httpPort()))
           .setting("peer-port", Integer.toString(m.raftPort()))
           .setting("peers", peers)
+          // -Dcluster.engine=jraft runs a cluster test on SOFAJRaft; a test's own settings win
+          .setting("engine", System.getProperty("cluster.engine", "ratis"))
           .settings(settings)
           // the test class path carries logback-test.xml (WARN only); a node logs its INFO lines
           .jvmArgs("-Xmx256m", "-Dlogback.configurationFile=" + logback)
