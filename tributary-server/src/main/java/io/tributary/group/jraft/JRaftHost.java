@@ -99,7 +99,8 @@ public final class JRaftHost implements EngineHost {
   private final List<JRaftStateMachine> machines = new ArrayList<>();
   private final List<AppendBatcher> batchers = new ArrayList<>();
   private final List<RaftGroupService> services = new ArrayList<>();
-  private final List<Node> nodes = new ArrayList<>();
+  /** Filled while start() adds groups; SOFAJRaft threads may read it meanwhile. */
+  private final List<Node> nodes = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final AtomicBoolean[] snapshotPending;
   private final long[] lastBalanceMillis;
   private final AtomicBoolean announcing = new AtomicBoolean();
@@ -257,7 +258,7 @@ public final class JRaftHost implements EngineHost {
 
   /** After each applied batch (FSM caller): asks for a snapshot every {@code snapshot-interval-entries}. */
   private void afterApply(int g, long index) {
-    if (index - machines.get(g).lastSnapshotIndex() >= config.snapshotIntervalEntries()
+    if (g < nodes.size() && index - machines.get(g).lastSnapshotIndex() >= config.snapshotIntervalEntries()
         && snapshotPending[g].compareAndSet(false, true)) {
       timers.execute(() -> nodes.get(g).snapshot(st -> {
         snapshotPending[g].set(false);
