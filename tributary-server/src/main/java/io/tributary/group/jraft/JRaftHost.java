@@ -10,6 +10,7 @@ import com.alipay.sofa.jraft.entity.PeerId;
 import com.alipay.sofa.jraft.entity.Task;
 import com.alipay.sofa.jraft.option.NodeOptions;
 import com.alipay.sofa.jraft.option.RaftOptions;
+import com.alipay.sofa.jraft.option.ReadOnlyOption;
 import com.alipay.sofa.jraft.option.RpcOptions;
 import com.alipay.sofa.jraft.rpc.RaftRpcServerFactory;
 import com.alipay.sofa.jraft.rpc.RpcClient;
@@ -387,8 +388,8 @@ public final class JRaftHost implements EngineHost {
   // ---- reads ----
 
   /**
-   * On a follower: ReadIndex through the leader (SOFAJRaft runs the closure once this replica
-   * applied the confirmed index). 503 when not confirmed within {@code write-timeout-ms}.
+   * On a follower: ReadIndex through the leader, lease based (SOFAJRaft runs the closure once this
+   * replica applied the confirmed index). 503 when not confirmed within {@code write-timeout-ms}.
    */
   @Override
   public CompletableFuture<Void> readBarrier(int g) {
@@ -396,7 +397,10 @@ public final class JRaftHost implements EngineHost {
       return CompletableFuture.completedFuture(null);
     }
     CompletableFuture<Void> out = new CompletableFuture<>();
-    nodes.get(g).readIndex(new byte[0], new ReadIndexClosure() {
+    // lease based, like Ratis here (RaftHost: leader lease on): within its lease the leader answers
+    // without a heartbeat round; ReadOnlySafe cost a round per barrier and timed out conformance
+    // property tests through followers on the loaded box
+    nodes.get(g).readIndex(ReadOnlyOption.ReadOnlyLeaseBased, new byte[0], new ReadIndexClosure() {
       @Override
       public void run(Status status, long index, byte[] reqCtx) {
         completions.execute(() -> {
