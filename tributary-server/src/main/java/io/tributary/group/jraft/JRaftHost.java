@@ -103,6 +103,8 @@ public final class JRaftHost implements EngineHost {
   /** Filled while start() adds groups; SOFAJRaft threads may read it meanwhile. */
   private final List<Node> nodes = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final AtomicBoolean[] snapshotPending;
+  /** Per group: a commit nudge ({@link #nudgeCommit}) is in flight. */
+  private final AtomicBoolean[] nudging;
   private final long[] lastBalanceMillis;
   private final AtomicBoolean announcing = new AtomicBoolean();
   private RpcServer rpcServer;
@@ -140,10 +142,12 @@ public final class JRaftHost implements EngineHost {
     ApplyFaults faults = ApplyFaults.fromSystemProperties();
     SnapshotFiles snapshotFiles = new SnapshotFiles(config.nodeId());
     this.snapshotPending = new AtomicBoolean[config.groups()];
+    this.nudging = new AtomicBoolean[config.groups()];
     this.lastBalanceMillis = new long[config.groups()];
     for (int g = 0; g < config.groups(); g++) {
       final int gi = g;
       snapshotPending[g] = new AtomicBoolean();
+      nudging[g] = new AtomicBoolean();
       ReplicaCore core = new ReplicaCore(g, groupDir(config, g).resolve("segments"), config.segmentBytesMax(),
           config.tailCacheBytes(), config.readCacheBytes() / config.groups(), halt, faults, null);
       machines.add(new JRaftStateMachine(core, snapshotFiles, index -> afterApply(gi, index)));
@@ -305,9 +309,25 @@ public final class JRaftHost implements EngineHost {
       return CompletableFuture.completedFuture(new Forwarding.Answer.NotLeader(leaderName(g)));
     }
     return applyLocal(g, entry).handle((a, e) -> e == null
-        ? new Forwarding.Answer.Applied(a.index(), a.outcomes())
+        ? new Forwarding.Answer.Applied(nudgeCommit(g, a.index()), a.outcomes())
         : new Forwarding.Answer.Failed(e instanceof CompletionException && e.getCause() != null
             ? e.getCause().getMessage() : e.getMessage()));
+  }
+
+  /**
+   * Makes the followers learn that {@code index} committed now rather than at the next heartbeat
+   * (the forwarding follower answers its client only once it applied the entry, and SOFAJRaft
+   * sends a new commit index only with the next append or heartbeat): a no-op entry through the
+   * batcher, whose append carries the commit index at once. The same trick as Ratis's metadata
+   * entries (RaftHost). One nudge in flight per group; under load the next batch does it anyway.
+   * Returns {@code index}.
+   */
+  private long nudgeCommit(int g, long index) {
+    if (nudging[g].compareAndSet(false, true)) {
+      batchers.get(g).submit(new Command.Nop(new StreamKey("", "")), 64)
+          .whenComplete((o, t) -> nudging[g].set(false));
+    }
+    return index;
   }
 
   /**
