@@ -34,6 +34,7 @@ class LayeringTest {
       Map.entry("storage", Set.of("common", "cold")),
       Map.entry("state", Set.of("common", "storage", "cold")),
       Map.entry("group", Set.of("common", "config", "state", "storage", "cold", "tls")),
+      Map.entry("group.jraft", Set.of("common", "config", "group", "state", "storage", "cold", "tls")),
       Map.entry("service", Set.of("common", "config", "group", "state", "storage", "cold")),
       Map.entry("http", Set.of("common", "config", "service", "auth", "tls")),
       Map.entry("node", Set.of("common", "config", "http", "service", "group", "state", "storage", "cold", "auth")));
@@ -43,6 +44,7 @@ class LayeringTest {
       "io.netty.handler.codec.http", Set.of("http"),
       "io.netty", Set.of("http"),
       "org.apache.ratis", Set.of("group", "state"),
+      "com.alipay.sofa.jraft", Set.of("group.jraft"),
       "software.amazon.awssdk", Set.of("cold"),
       "com.nimbusds", Set.of("auth"),
       "org.bouncycastle", Set.of("tls"));

@@ -25,6 +25,8 @@ public record TributaryConfig(
     boolean rejoin,
     int groups,
     String raftRpc,
+    // the consensus engine: "ratis" or "jraft"
+    String engine,
     long electionTimeoutMinMillis,
     long electionTimeoutMaxMillis,
     long snapshotIntervalEntries,
@@ -103,6 +105,10 @@ public record TributaryConfig(
     if (!rpc.equals("grpc") && !rpc.equals("netty")) {
       throw new ConfigException("--raft-rpc: must be grpc or netty, got '" + rpc + "'");
     }
+    String engine = eff.get(Settings.ENGINE.name());
+    if (!engine.equals("ratis") && !engine.equals("jraft")) {
+      throw new ConfigException("--engine: must be ratis or jraft, got '" + engine + "'");
+    }
     long emin = l(eff, Settings.ELECTION_TIMEOUT_MIN_MS);
     long emax = l(eff, Settings.ELECTION_TIMEOUT_MAX_MS);
     if (emax <= emin) {
@@ -134,6 +140,7 @@ public record TributaryConfig(
         bool(eff, Settings.REJOIN),
         groups,
         rpc,
+        engine,
         emin,
         emax,
         l(eff, Settings.SNAPSHOT_INTERVAL_ENTRIES),

@@ -94,7 +94,7 @@ public final class GroupMetrics {
     scrubErrors.labelValues(Integer.toString(group)).inc();
   }
 
-  void damagedRead(int group) {
+  public void damagedRead(int group) {
     damagedReads.labelValues(Integer.toString(group)).inc();
   }
 

@@ -63,7 +63,7 @@ import org.slf4j.LoggerFactory;
 public final class OrphanSweep implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(OrphanSweep.class);
 
-  private final RaftHost host;
+  private final Replication host;
   private final ObjectStore store;
   private final BlockCache cache;
   private final Clock clock;
@@ -96,7 +96,7 @@ public final class OrphanSweep implements AutoCloseable {
     }
   }
 
-  OrphanSweep(RaftHost host, ObjectStore store, BlockCache cache, TieringConfig config, Clock clock, UploadClaims claims,
+  OrphanSweep(Replication host, ObjectStore store, BlockCache cache, TieringConfig config, Clock clock, UploadClaims claims,
       StoreBackoff backoff) {
     this.host = host;
     this.store = store;
@@ -120,7 +120,7 @@ public final class OrphanSweep implements AutoCloseable {
   }
 
   /** A sweep for a node that writes snapshot blobs to the store but does not tier (so has no {@link ColdTier}). */
-  public static OrphanSweep withoutTiering(RaftHost host, ObjectStore store, BlockCache cache, TieringConfig config,
+  public static OrphanSweep withoutTiering(Replication host, ObjectStore store, BlockCache cache, TieringConfig config,
       Clock clock, UploadClaims claims) {
     return new OrphanSweep(host, store, cache, config, clock, claims, new StoreBackoff());
   }
@@ -236,7 +236,7 @@ public final class OrphanSweep implements AutoCloseable {
    * when in doubt (the group's state is not loaded, a stream's view is not published yet).
    */
   private boolean referenced(int g, ObjectLayout.Parsed p, String key) {
-    GroupState state = host.group(g).stateMachine().state();
+    GroupState state = host.replica(g).state();
     if (state == null) {
       return true;
     }

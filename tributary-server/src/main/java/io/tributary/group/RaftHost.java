@@ -61,7 +61,7 @@ import org.slf4j.LoggerFactory;
  * <p>Threads: built and started on the main thread; {@link #submit} from any thread. Ratis runs
  * its own threads per division (log worker, state-machine updater, heartbeats).
  */
-public final class RaftHost implements Replication, AutoCloseable {
+public final class RaftHost implements EngineHost {
   private static final Logger LOG = LoggerFactory.getLogger(RaftHost.class);
 
   private final TributaryConfig config;
@@ -163,6 +163,7 @@ public final class RaftHost implements Replication, AutoCloseable {
   }
 
   /** Starts Ratis and adds any group this node does not host yet. */
+  @Override
   public void start() throws IOException {
     long sweepMillis = Math.max(10, Math.min(250, config.writeTimeoutMillis() / 10));
     writeTimeouts.scheduleWithFixedDelay(() -> {
@@ -330,8 +331,14 @@ public final class RaftHost implements Replication, AutoCloseable {
     return p;
   }
 
+  @Override
   public GroupMetrics metrics() {
     return metrics;
+  }
+
+  @Override
+  public AppendBatcher batcher(int g) {
+    return groups.get(g).batcher();
   }
 
   /**
@@ -772,7 +779,7 @@ public final class RaftHost implements Replication, AutoCloseable {
   }
 
   /** The bounds apply enforces, as every entry this node encodes carries them. */
-  static io.tributary.state.Limits limits(TributaryConfig config) {
+  public static io.tributary.state.Limits limits(TributaryConfig config) {
     return new io.tributary.state.Limits(config.bounds().producersPerStreamMax(),
         config.bounds().producerIdleExpiryMillis(), config.bounds().bucketStreamsMax(), config.bounds().bucketsMax());
   }

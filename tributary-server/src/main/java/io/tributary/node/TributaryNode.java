@@ -32,7 +32,7 @@ public final class TributaryNode implements AutoCloseable {
   /** The orphan sweep of a node that puts snapshot blobs into the store without tiering; null otherwise (the tier runs its own). */
   private io.tributary.group.OrphanSweep blobSweep;
   private StreamService service;
-  private RaftHost raft;
+  private io.tributary.group.EngineHost raft;
   private ReadPool readPool;
   private HttpServer http;
   private HttpServer adminHttp;
@@ -67,13 +67,17 @@ public final class TributaryNode implements AutoCloseable {
     // built without I/O, so a bad cold-tier config fails at start
     objectStore = ColdStores.open(config.cold());
     coldCache = new io.tributary.cold.BlockCache(objectStore, ColdStores.cacheOptions(config.cold()));
-    raft = new RaftHost(config, clock);
+    raft = engine(config, clock);
     raft.start();
     // snapshot blobs may live in the object store only if every replica reads the same one
     boolean shared = config.peers().size() == 1 || config.cold().usesS3();
     io.tributary.group.UploadClaims claims = new io.tributary.group.UploadClaims(config.groups());
     if (config.tiering().enabled()) {
-      tier = new io.tributary.group.ColdTier(raft, objectStore, coldCache, config.tiering(), config.writeTimeoutMillis(), clock,
+      if (!(raft instanceof RaftHost ratis)) {
+        throw new io.tributary.config.ConfigException("--engine " + config.engine() + ": cold tiering runs on the "
+            + "ratis engine only so far (use --tiering off)");
+      }
+      tier = new io.tributary.group.ColdTier(ratis, objectStore, coldCache, config.tiering(), config.writeTimeoutMillis(), clock,
           claims);
       tier.start();
       LOG.info("cold tiering on: object store {}, hot budget {} bytes per node", objectStore.describe(),
@@ -113,6 +117,21 @@ public final class TributaryNode implements AutoCloseable {
         config.nodeId(), clientTls == null ? "http" : "https", config.host(), port, adminTls == null ? "http" : "https",
         l.adminHost(), adminPort, l.peerHost(), config.peerPort(),
         l.peerDataPort() > 0 ? " and data " + l.peerDataPort() : "", config.dataDir().toAbsolutePath());
+  }
+
+  /**
+   * The consensus engine the config names. A data directory keeps the engine that created it: each
+   * keeps its own Raft log ({@code raft/} or {@code jraft/}), and the other would start from an
+   * empty log and truncate every segment.
+   */
+  private static io.tributary.group.EngineHost engine(TributaryConfig config, Clock clock) throws IOException {
+    boolean jraft = config.engine().equals("jraft");
+    java.nio.file.Path other = config.dataDir().resolve(jraft ? "raft" : "jraft");
+    if (Files.exists(other)) {
+      throw new io.tributary.config.ConfigException("--engine " + config.engine() + ": the data directory "
+          + config.dataDir() + " was created by the other engine (it holds " + other.getFileName() + "/)");
+    }
+    return jraft ? new io.tributary.group.jraft.JRaftHost(config, clock) : new RaftHost(config, clock);
   }
 
   /**

@@ -47,30 +47,12 @@ public final class StreamStateMachine extends BaseStateMachine implements Replic
 
   private final int group;
   private final Path segmentDir;
-  private final long segmentBytesMax;
-  private final long tailCacheBytes;
-  private final long readCacheBytes;
   private final SnapshotSource snapshotSource;
-  private final ReplicaHalt halt;
-  private final ApplyFaults faults;
-  /** The first entry this replica could not apply, or null; once set, nothing is applied or snapshotted again. */
-  private volatile ApplyFailure failure;
+  /** The engine-neutral replica: state, fail-stop apply, applied index and its waiters. */
+  private final ReplicaCore core;
   private final SimpleStateMachineStorage smStorage = new SimpleStateMachineStorage();
   /** Set by {@link #initialize}; used by {@link #flush} on Ratis's log worker. */
   private volatile RaftLogDirectorySync logDirectory;
-  private final WatchRegistry watches = new WatchRegistry();
-  private final WatchRegistry coldWatches = new WatchRegistry();
-  private volatile GroupState state;
-  private volatile long appliedIndex = -1;
-  /** Futures waiting for the applied index to reach a value; guarded by itself. */
-  private final java.util.PriorityQueue<AppliedWaiter> appliedWaiters = new java.util.PriorityQueue<>();
-
-  private record AppliedWaiter(long index, CompletableFuture<Void> future) implements Comparable<AppliedWaiter> {
-    @Override
-    public int compareTo(AppliedWaiter o) {
-      return Long.compare(index, o.index);
-    }
-  }
 
   /**
    * @param halt what the node does after this replica stopped on an entry it could not apply
@@ -79,13 +61,10 @@ public final class StreamStateMachine extends BaseStateMachine implements Replic
   public StreamStateMachine(int group, Path segmentDir, long segmentBytesMax, long tailCacheBytes,
       long readCacheBytes, SnapshotSource snapshotSource, ReplicaHalt halt, ApplyFaults faults) {
     this.snapshotSource = snapshotSource;
-    this.halt = halt;
-    this.faults = faults;
     this.group = group;
     this.segmentDir = segmentDir;
-    this.segmentBytesMax = segmentBytesMax;
-    this.tailCacheBytes = tailCacheBytes;
-    this.readCacheBytes = readCacheBytes;
+    this.core = new ReplicaCore(group, segmentDir, segmentBytesMax, tailCacheBytes, readCacheBytes, halt, faults,
+        this::exportSnapshot);
   }
 
   @Override
@@ -96,66 +75,36 @@ public final class StreamStateMachine extends BaseStateMachine implements Replic
   /** The current state; replaced only when a snapshot is (re)loaded. */
   @Override
   public GroupState state() {
-    return state;
+    return core.state();
   }
 
   @Override
   public WatchRegistry watches() {
-    return watches;
+    return core.watches();
   }
 
   /** Wake-ups fired when a stream's cold ranges grow (its view is republished, no bytes change). */
   @Override
   public WatchRegistry coldWatches() {
-    return coldWatches;
+    return core.coldWatches();
   }
 
   /** The entry this replica stopped at, or null while it applies normally. Any thread. */
   @Override
   public ApplyFailure failure() {
-    return failure;
+    return core.failure();
   }
 
   /** Highest applied log index (published after each apply). */
   @Override
   public long appliedIndex() {
-    return appliedIndex;
+    return core.appliedIndex();
   }
 
   /** Completes once this replica has applied {@code index} (at once if it already has). Any thread. */
   @Override
   public CompletableFuture<Void> awaitApplied(long index) {
-    if (appliedIndex >= index) {
-      return CompletableFuture.completedFuture(null);
-    }
-    CompletableFuture<Void> f = new CompletableFuture<>();
-    synchronized (appliedWaiters) {
-      appliedWaiters.add(new AppliedWaiter(index, f));
-    }
-    if (appliedIndex >= index) {
-      releaseApplied();
-    }
-    return f;
-  }
-
-  private void setApplied(long index) {
-    appliedIndex = index;
-    releaseApplied();
-  }
-
-  private void releaseApplied() {
-    java.util.List<CompletableFuture<Void>> ready = null;
-    synchronized (appliedWaiters) {
-      while (!appliedWaiters.isEmpty() && appliedWaiters.peek().index <= appliedIndex) {
-        if (ready == null) {
-          ready = new java.util.ArrayList<>();
-        }
-        ready.add(appliedWaiters.poll().future);
-      }
-    }
-    if (ready != null) {
-      ready.forEach(f -> f.complete(null));
-    }
+    return core.awaitApplied(index);
   }
 
   /**
@@ -245,10 +194,7 @@ public final class StreamStateMachine extends BaseStateMachine implements Replic
   }
 
   private void load(SingleFileSnapshotInfo snapshot) throws IOException {
-    GroupState old = state;
-    if (old != null) {
-      old.store.close();
-    }
+    core.closeStore(); // before its segment directory may be replaced below
     Path installing = installingDir();
     Path marker = installing.resolve(SnapshotTransfer.COMPLETE_MARKER);
     long receivedIndex = Files.exists(marker) ? SnapshotTransfer.receivedIndex(marker) : NO_SNAPSHOT_INDEX;
@@ -269,22 +215,13 @@ public final class StreamStateMachine extends BaseStateMachine implements Replic
       }
       SnapshotTransfer.deleteTree(installing);
     }
-    SegmentStore store = new SegmentStore(segmentDir, segmentBytesMax, tailCacheBytes, readCacheBytes);
-    GroupState s = recover(new GroupState(group, store, watches, coldWatches, faults),
-        snapshot == null ? null : snapshot.getFile().getPath(), snapshot == null ? "" : snapshot.getTermIndex().toString());
     if (snapshot == null) {
-      LOG.info("group {}: no snapshot; segments reset, the log will be re-applied", group);
+      core.load(null, "", NO_SNAPSHOT_INDEX, 0);
     } else {
-      store.markPreviousSnapshotEnd(previousSnapshotEnd(snapshot.getFile().getPath(), snapshot.getIndex()));
+      core.load(snapshot.getFile().getPath(), snapshot.getTermIndex().toString(), snapshot.getIndex(),
+          previousSnapshotEnd(snapshot.getFile().getPath(), snapshot.getIndex()));
       setLastAppliedTermIndex(snapshot.getTermIndex());
-      setApplied(snapshot.getIndex());
-      LOG.info("group {}: loaded snapshot {} with {} streams, segments end {}", group, snapshot.getTermIndex(),
-          s.streamCount(), s.store.end());
     }
-    state = s;
-    // a reloaded snapshot may change any stream: wake every live reader so it re-checks
-    watches.fireAll();
-    coldWatches.fireAll();
   }
 
   /**
@@ -326,21 +263,7 @@ public final class StreamStateMachine extends BaseStateMachine implements Replic
    * @param snapshotName the snapshot's term and index, for messages
    */
   static GroupState recover(GroupState s, Path snapshotFile, String snapshotName) throws IOException {
-    SegmentStore store = s.store;
-    if (snapshotFile == null) {
-      store.truncateTo(0);
-      return s;
-    }
-    long end = SnapshotCodec.read(snapshotFile, s);
-    if (store.end() < end && store.firstPosition() < store.end()) {
-      // (a store with no segments at all had every one dropped after tiering: nothing is missing)
-      throw new IOException("group " + s.group + ": segments end at " + store.end() + " but snapshot "
-          + snapshotName + " needs " + end + " (data directory damaged)");
-    }
-    store.truncateTo(end);
-    store.markSnapshotEnd(end);
-    s.trimIndexes(); // segments deleted after this snapshot was written: forget their records too
-    return s;
+    return ReplicaCore.recover(s, snapshotFile, snapshotName);
   }
 
   /**
@@ -358,40 +281,30 @@ public final class StreamStateMachine extends BaseStateMachine implements Replic
   @Override
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
     LogEntryProto entry = trx.getLogEntry();
-    ApplyFailure stopped = failure;
-    if (stopped != null) {
-      return CompletableFuture.failedFuture(new ReplicaStoppedException(stopped));
-    }
     ByteBuffer data = entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer();
-    List<Outcome> outcomes;
+    byte[] outcomes;
     try {
-      outcomes = state.apply(CommandCodec.decode(data));
-    } catch (RuntimeException | StackOverflowError e) {
-      ApplyFailure f = new ApplyFailure(group, entry.getTerm(), entry.getIndex(), e.toString());
-      failure = f;
-      LOG.error("{}: this replica stops applying", f.describe(), e);
-      halt.halt(f);
-      return CompletableFuture.failedFuture(new ReplicaStoppedException(f));
+      outcomes = core.apply(entry.getTerm(), entry.getIndex(), data);
+    } catch (ReplicaStoppedException e) {
+      return CompletableFuture.failedFuture(e);
     }
     updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
-    setApplied(entry.getIndex());
-    return CompletableFuture.completedFuture(
-        Message.valueOf(UnsafeByteOperations.unsafeWrap(CommandCodec.encodeOutcomes(outcomes))));
+    return CompletableFuture.completedFuture(Message.valueOf(UnsafeByteOperations.unsafeWrap(outcomes)));
   }
 
   /** Configuration and no-op entries do not reach applyTransaction but advance the applied index. */
   @Override
   public void notifyTermIndexUpdated(long term, long index) {
-    if (failure != null) {
+    if (core.failure() != null) {
       return; // a stopped replica's applied index stays below the entry it could not apply
     }
     super.notifyTermIndexUpdated(term, index);
-    setApplied(index);
+    core.setApplied(index);
   }
 
   @Override
   public long takeSnapshot() throws IOException {
-    ApplyFailure stopped = failure;
+    ApplyFailure stopped = core.failure();
     if (stopped != null) {
       // the state in memory may be half-way through the failed entry: never persist it
       throw new IOException("no snapshot: " + stopped.describe());
@@ -400,7 +313,7 @@ public final class StreamStateMachine extends BaseStateMachine implements Replic
     if (last == null || last.getIndex() < 0) {
       return NO_SNAPSHOT_INDEX;
     }
-    GroupState s = state;
+    GroupState s = core.state();
     s.store.sync();
     s.trimIndexes(); // so the snapshot lists no record this replica no longer holds
     File file = smStorage.getSnapshotFile(last.getTerm(), last.getIndex());
@@ -424,8 +337,12 @@ public final class StreamStateMachine extends BaseStateMachine implements Replic
    */
   @Override
   public SnapshotTransfer.Export exportLatestSnapshot() throws IOException {
+    return core.exportLatestSnapshot();
+  }
+
+  private SnapshotTransfer.Export exportSnapshot() throws IOException {
     SingleFileSnapshotInfo snap = smStorage.getLatestSnapshot();
-    GroupState s = state;
+    GroupState s = core.state();
     if (snap == null || s == null) {
       return null;
     }
@@ -454,7 +371,7 @@ public final class StreamStateMachine extends BaseStateMachine implements Replic
           LOG.info("group {}: {} has no snapshot; catching up from its log", group, leader);
           return null;
         }
-        long applied = appliedIndex;
+        long applied = core.appliedIndex();
         SnapshotTransfer.Received r = SnapshotTransfer.receive(in, installing, staged, applied);
         if (r == null) {
           // Ratis can ask a replica that is not behind the leader's snapshot (a stalled follower
@@ -488,10 +405,7 @@ public final class StreamStateMachine extends BaseStateMachine implements Replic
 
   @Override
   public void close() throws IOException {
-    GroupState s = state;
-    if (s != null) {
-      s.store.close();
-    }
+    core.closeStore();
     super.close();
   }
 }

@@ -1,0 +1,22 @@
+package io.tributary.group;
+
+import java.io.IOException;
+
+/**
+ * A consensus engine adapter as the node wires it: {@link Replication} for the layers above, plus
+ * its lifecycle and what the node's metrics read. One per node: {@link RaftHost} (Apache Ratis) or
+ * {@code group.jraft.JRaftHost} (SOFAJRaft), chosen by the {@code engine} setting.
+ */
+public interface EngineHost extends Replication, AutoCloseable {
+  /** Starts the engine's server and groups; on the starting thread. */
+  void start() throws IOException;
+
+  /** Per-group counters and gauges this adapter keeps. */
+  GroupMetrics metrics();
+
+  /** Group {@code g}'s batcher (queued appends and submitted entries, for metrics). */
+  AppendBatcher batcher(int g);
+
+  @Override
+  void close() throws IOException;
+}
