@@ -52,17 +52,9 @@ final class HttpSnapshotSource implements SnapshotSource, SegmentRepair.PeerRang
   /** The common name of the certificate the peer served, or null. */
   private static String serverName(HttpResponse<?> r) {
     try {
-      java.security.cert.Certificate[] chain = r.sslSession().orElseThrow().getPeerCertificates();
-      if (!(chain[0] instanceof java.security.cert.X509Certificate c)) {
-        return null;
-      }
-      for (javax.naming.ldap.Rdn rdn : new javax.naming.ldap.LdapName(c.getSubjectX500Principal().getName()).getRdns()) {
-        if (rdn.getType().equalsIgnoreCase("CN")) {
-          return String.valueOf(rdn.getValue());
-        }
-      }
-      return null;
-    } catch (javax.net.ssl.SSLPeerUnverifiedException | javax.naming.InvalidNameException | RuntimeException e) {
+      return r.sslSession().isEmpty() ? null
+          : io.tributary.tls.CertificateNames.commonName(r.sslSession().get().getPeerCertificates());
+    } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
       return null;
     }
   }

@@ -4,11 +4,9 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
-import java.security.cert.Certificate;
-import java.security.cert.X509Certificate;
+import io.tributary.tls.CertificateNames;
 import java.util.Set;
 import javax.net.ssl.SSLPeerUnverifiedException;
-import javax.security.auth.x500.X500Principal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,24 +54,9 @@ final class PeerIdentity extends ChannelInboundHandlerAdapter {
   private static String commonName(ChannelHandlerContext ctx) {
     SslHandler ssl = ctx.pipeline().get(SslHandler.class);
     try {
-      Certificate[] chain = ssl.engine().getSession().getPeerCertificates();
-      return chain.length > 0 && chain[0] instanceof X509Certificate c ? commonName(c.getSubjectX500Principal()) : null;
+      return CertificateNames.commonName(ssl.engine().getSession().getPeerCertificates());
     } catch (SSLPeerUnverifiedException e) {
       return null;
     }
-  }
-
-  /** The CN of a subject, or null. */
-  static String commonName(X500Principal subject) {
-    try {
-      for (javax.naming.ldap.Rdn rdn : new javax.naming.ldap.LdapName(subject.getName()).getRdns()) {
-        if (rdn.getType().equalsIgnoreCase("CN")) {
-          return String.valueOf(rdn.getValue());
-        }
-      }
-    } catch (javax.naming.InvalidNameException e) {
-      return null;
-    }
-    return null;
   }
 }
