@@ -181,8 +181,11 @@ else
     node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("hex"))' >"$WORK/hs256.secret"
     TRIBUTARY_TOKEN="$(node "$HERE/scripts/mint-jwt.mjs" "$WORK/hs256.secret" '*:*' 'admin:*')"
     export TRIBUTARY_TOKEN NODE_EXTRA_CA_CERTS="$WORK/certs/ca.crt"
+    # with authentication on, no origin may read responses unless named; the suite checks the
+    # CORS answers a browser client needs, so this deployment grants them to any origin (bearer
+    # tokens are not cookies: a page can only send a token it already holds)
     SERVER_ARGS+=(--tls-cert-file "$WORK/certs/n1.crt" --tls-key-file "$WORK/certs/n1.key"
-      --auth-hs256-secret-file "$WORK/hs256.secret")
+      --auth-hs256-secret-file "$WORK/hs256.secret" --cors-origins '*')
     SCHEME=https
     log "secure mode: HTTPS (CA $WORK/certs/ca.crt) and a bearer token on every request"
   fi
