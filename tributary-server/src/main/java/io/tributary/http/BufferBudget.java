@@ -11,7 +11,6 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.util.ReferenceCountUtil;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -32,10 +31,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * the listener.
  */
 final class BufferBudget extends ChannelDuplexHandler {
-  private static final byte[] FULL = ("HTTP/1.1 503 Service Unavailable\\r\\nRetry-After: 1\\r\\n"
-      + "Content-Type: text/plain; charset=utf-8\\r\\nX-Content-Type-Options: nosniff\\r\\n"
-      + "Connection: close\\r\\nContent-Length: 42\\r\\n\\r\\nthe node's request buffer budget is in use")
-      .getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] FULL = RawResponse.of("503 Service Unavailable", "Retry-After: 1\r\n",
+      "the node's request buffer budget is in use");
 
   /**
    * The shared counters and their bounds. One remote address may hold at most a quarter of
@@ -126,13 +123,8 @@ final class BufferBudget extends ChannelDuplexHandler {
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
-    address = ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress a ? a.getAddress() : null;
+    address = ConnectionGate.remoteAddress(ctx);
     super.channelActive(ctx);
-  }
-
-  /** The remote address of this connection, for the read routes' budget check. */
-  static java.net.InetAddress remote(ChannelHandlerContext ctx) {
-    return ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress a ? a.getAddress() : null;
   }
 
   @Override

@@ -5,7 +5,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -16,15 +15,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 @ChannelHandler.Sharable
 final class ConnectionGate extends ChannelInboundHandlerAdapter {
-  private static final byte[] FULL = ("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n"
-      + "Content-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n"
-      + "Cross-Origin-Resource-Policy: cross-origin\r\nAccess-Control-Allow-Origin: *\r\n"
-      + "Connection: close\r\nContent-Length: 25\r\n\r\ntoo many open connections").getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] FULL = RawResponse.of("503 Service Unavailable", "Retry-After: 1\r\n"
+      + "Cross-Origin-Resource-Policy: cross-origin\r\nAccess-Control-Allow-Origin: *\r\n", "too many open connections");
 
-  private static final byte[] FULL_FOR_ADDRESS = ("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n"
-      + "Content-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n"
-      + "Connection: close\r\nContent-Length: 40\r\n\r\ntoo many open connections from your address")
-      .getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] FULL_FOR_ADDRESS = RawResponse.of("503 Service Unavailable", "Retry-After: 1\r\n",
+      "too many open connections from your address");
 
   /** The address this connection was counted under (only connections admitted past the total bound). */
   private static final io.netty.util.AttributeKey<java.net.InetAddress> COUNTED =
@@ -51,7 +46,7 @@ final class ConnectionGate extends ChannelInboundHandlerAdapter {
       ctx.writeAndFlush(Unpooled.wrappedBuffer(FULL)).addListener(ChannelFutureListener.CLOSE);
       return;
     }
-    java.net.InetAddress a = address(ctx);
+    java.net.InetAddress a = remoteAddress(ctx);
     if (a == null) {
       ctx.fireChannelActive();
       return;
@@ -75,7 +70,8 @@ final class ConnectionGate extends ChannelInboundHandlerAdapter {
     ctx.fireChannelInactive();
   }
 
-  private static java.net.InetAddress address(ChannelHandlerContext ctx) {
+  /** The remote IP address of a connection, or null for a channel that has none. */
+  static java.net.InetAddress remoteAddress(ChannelHandlerContext ctx) {
     return ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress isa ? isa.getAddress() : null;
   }
 }

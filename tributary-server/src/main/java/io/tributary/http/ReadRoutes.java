@@ -88,7 +88,7 @@ final class ReadRoutes {
     if (live != null && offset == HeaderParsing.ABSENT) {
       throw new BadRequestException("live reads need an offset");
     }
-    if (live == null && hc.budget.responsesOverBudget(BufferBudget.remote(x.ctx))) {
+    if (live == null && hc.budget.responsesOverBudget(ConnectionGate.remoteAddress(x.ctx))) {
       // slow readers hold response-buffer-bytes-max already: a catch-up read would add up to a chunk more
       x.respond(Responses.unavailable("the node's response buffer budget is in use; retry shortly", 1));
       return;

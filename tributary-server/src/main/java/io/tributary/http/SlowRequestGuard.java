@@ -7,7 +7,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -18,10 +17,8 @@ import java.util.concurrent.TimeUnit;
  * event-loop only.
  */
 final class SlowRequestGuard extends ChannelDuplexHandler {
-  private static final byte[] TIMEOUT = ("HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain; charset=utf-8\r\n"
-      + "X-Content-Type-Options: nosniff\r\nCross-Origin-Resource-Policy: cross-origin\r\n"
-      + "Access-Control-Allow-Origin: *\r\nConnection: close\r\nContent-Length: 30\r\n\r\n"
-      + "request did not arrive in time").getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] TIMEOUT = RawResponse.of("408 Request Timeout",
+      "Cross-Origin-Resource-Policy: cross-origin\r\nAccess-Control-Allow-Origin: *\r\n", "request did not arrive in time");
 
   private final long requestTimeoutMillis;
   private final long firstByteTimeoutMillis;
