@@ -83,15 +83,6 @@ public final class Authentication implements AutoCloseable {
         : new JwtVerifier(secret, keyed ? () -> jwks : null, config.audience(), config.issuer(), config.grantsClaim());
   }
 
-  /** Authentication with nothing configured: everything is allowed (the pre-authentication behaviour). */
-  public static Authentication disabled() {
-    try {
-      return new Authentication(new AuthConfig(null, null, null, null, 60_000, null, null, "grants", List.of(), false));
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
   /** True when requests need grants; false when no credential source is configured. */
   public boolean enabled() {
     return config.enabled();

@@ -1,6 +1,5 @@
 package io.tributary.auth;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -39,22 +38,13 @@ public record Principal(String name, List<Grant> grants) {
     return false;
   }
 
-  /**
-   * The stream-name prefixes of {@code bucket} this principal may read; contains "" when it may
-   * read the whole bucket.
-   */
-  public List<String> readablePrefixes(String bucket) {
-    List<String> out = new ArrayList<>();
+  /** Holds {@code admin} on every bucket ({@code admin:*}): the admin listener. */
+  public boolean adminEverywhere() {
     for (Grant g : grants) {
-      if (g.permissions().contains(Permission.READ) && (g.bucket() == null || g.bucket().equals(bucket))) {
-        out.add(g.prefix());
+      if (g.bucket() == null && g.prefix().isEmpty() && g.permissions().contains(Permission.ADMIN)) {
+        return true;
       }
     }
-    return out;
-  }
-
-  /** True when some readable prefix of {@code bucket} starts {@code stream}. */
-  public boolean reads(String bucket, String stream) {
-    return allows(Permission.READ, bucket, stream);
+    return false;
   }
 }

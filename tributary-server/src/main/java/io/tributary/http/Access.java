@@ -94,7 +94,7 @@ final class Access {
     return switch (need) {
       case Need.Open o -> null;
       case Need.Peer q -> "node-to-node route";
-      case Need.NodeAdmin a -> adminEverywhere(p) ? null : p.name() + " lacks admin:*";
+      case Need.NodeAdmin a -> p.adminEverywhere() ? null : p.name() + " lacks admin:*";
       case Need.OnBucket b -> p.allowsPrefix(Permission.ADMIN, b.bucket(), "") ? null
           : p.name() + " lacks admin on bucket " + b.bucket();
       case Need.Listing l -> (l.bucket() == null ? !p.grants().isEmpty() : p.sees(l.bucket())) ? null
@@ -117,13 +117,7 @@ final class Access {
         return p.name() + " lacks " + need.label() + " on " + f.target().bucket() + "/" + f.target().stream();
       }
     }
-    return p.reads(f.source().bucket(), f.source().stream()) ? null
+    return p.allows(Permission.READ, f.source().bucket(), f.source().stream()) ? null
         : p.name() + " lacks read on the fork's source " + f.source().bucket() + "/" + f.source().stream();
-  }
-
-  /** {@code admin:*}: a grant with every bucket in scope. */
-  private static boolean adminEverywhere(Principal p) {
-    return p.grants().stream().anyMatch(g -> g.bucket() == null && g.prefix().isEmpty()
-        && g.permissions().contains(Permission.ADMIN));
   }
 }

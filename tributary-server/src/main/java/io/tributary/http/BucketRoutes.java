@@ -121,14 +121,14 @@ final class BucketRoutes {
    * last name scanned, so paging never skips or repeats a stream.
    */
   private static Page page(Buckets b, String bucket, String after, int limit, io.tributary.auth.Principal principal) {
-    boolean all = principal == null || principal.readablePrefixes(bucket).contains("");
+    boolean all = principal == null || principal.allowsPrefix(io.tributary.auth.Permission.READ, bucket, "");
     List<Buckets.Entry> shown = new java.util.ArrayList<>();
     String cursor = after;
     for (int pages = 0; pages < (all ? 1 : FILTERED_PAGES_MAX); pages++) {
       int want = limit + 1; // one more than a page tells whether more exist
       List<Buckets.Entry> page = b.list(bucket, cursor, want);
       for (Buckets.Entry e : page) {
-        if (all || principal.reads(bucket, e.name())) {
+        if (all || principal.allows(io.tributary.auth.Permission.READ, bucket, e.name())) {
           if (shown.size() == limit) {
             return new Page(shown, shown.get(limit - 1).name()); // a visible stream beyond this page
           }

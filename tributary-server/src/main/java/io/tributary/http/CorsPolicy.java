@@ -45,15 +45,11 @@ final class CorsPolicy extends ChannelDuplexHandler {
     if (msg instanceof HttpResponse r && !r.status().equals(HttpResponseStatus.CONTINUE)) {
       String origin = origins.pollFirst();
       HttpHeaders h = r.headers();
-      h.remove(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN);
       h.add(HttpHeaderNames.VARY, HttpHeaderNames.ORIGIN);
       if (origin != null && !origin.isEmpty() && browser.corsOrigins().contains(origin)) {
         h.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, origin);
       } else {
-        h.remove(HttpHeaderNames.ACCESS_CONTROL_EXPOSE_HEADERS);
-        h.remove(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS);
-        h.remove(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS);
-        h.remove(HttpHeaderNames.ACCESS_CONTROL_MAX_AGE);
+        Responses.removeCorsGrants(h);
       }
     }
     super.write(ctx, msg, promise);

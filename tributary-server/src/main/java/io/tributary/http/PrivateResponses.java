@@ -4,8 +4,6 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
 
 /**
@@ -23,12 +21,8 @@ final class PrivateResponses extends ChannelOutboundHandlerAdapter {
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
     if (msg instanceof HttpResponse r) {
-      HttpHeaders h = r.headers();
-      h.remove(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN);
-      h.remove(HttpHeaderNames.ACCESS_CONTROL_EXPOSE_HEADERS);
-      h.remove(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS);
-      h.remove(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS);
-      h.set("Cross-Origin-Resource-Policy", "same-origin");
+      Responses.removeCorsGrants(r.headers());
+      r.headers().set("Cross-Origin-Resource-Policy", "same-origin");
     }
     super.write(ctx, msg, promise);
   }

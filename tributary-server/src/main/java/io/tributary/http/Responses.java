@@ -45,6 +45,18 @@ final class Responses {
     }
   }
 
+  /**
+   * Takes every CORS grant off a response head: responses of the admin and peer listeners, and
+   * client responses to an origin the allow-list does not name.
+   */
+  static void removeCorsGrants(HttpHeaders h) {
+    h.remove(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN);
+    h.remove(HttpHeaderNames.ACCESS_CONTROL_EXPOSE_HEADERS);
+    h.remove(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS);
+    h.remove(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS);
+    h.remove(HttpHeaderNames.ACCESS_CONTROL_MAX_AGE);
+  }
+
   static FullHttpResponse full(HttpResponseStatus status, ByteBuf body) {
     FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
     addCommonHeaders(r.headers());
