@@ -29,7 +29,7 @@ public final class Settings {
   public static final Setting REJOIN = str("rejoin", "false", "true after this node lost its data dir: it leaves and re-joins every group as a new member and is sent snapshots (see docs/operations.md)");
   public static final Setting GROUPS = num("groups", 0, "count", "Raft groups, fixed when the data directory is created (0 = auto: the count the data directory was created with; for a new one 1 on a single node, 8 in a cluster)", v -> v >= 0 && v <= 256, "0..256");
   public static final Setting RAFT_RPC = str("raft-rpc", "grpc", "Raft transport: grpc, or netty for a single node only (its appender has no snapshot-notification path, so a lagging follower could never catch up)");
-  public static final Setting ENGINE = str("engine", "ratis", "consensus engine: ratis (Apache Ratis 3.3.0), or jraft (SOFAJRaft 1.4.1, under evaluation: no cold tiering, reclaim, scrub repair or rejoin yet); fixed when the data directory is created");
+  public static final Setting ENGINE = str("engine", "jraft", "consensus engine: jraft (SOFAJRaft 1.4.1), or ratis (Apache Ratis 3.3.0, being retired: 2.5-4x the CPU per append, see docs/architecture.md); fixed when the data directory is created");
   public static final Setting ELECTION_TIMEOUT_MIN_MS = num("election-timeout-min-ms", 300, "ms", "Raft election timeout, lower bound", v -> v >= 50, ">= 50");
   public static final Setting ELECTION_TIMEOUT_MAX_MS = num("election-timeout-max-ms", 600, "ms", "Raft election timeout, upper bound", v -> v >= 100, ">= 100");
   public static final Setting SNAPSHOT_INTERVAL_ENTRIES = num("snapshot-interval-entries", 20000, "entries", "Raft entries between automatic snapshots (the log is purged behind them)", v -> v >= 100, ">= 100");

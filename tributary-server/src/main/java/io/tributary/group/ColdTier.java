@@ -71,7 +71,7 @@ public final class ColdTier implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ColdTier.class);
   private static final StreamKey NO_STREAM = new StreamKey("", "");
 
-  private final RaftHost host;
+  private final EngineHost host;
   private final ObjectStore store;
   private final BlockCache cache;
   private final TieringConfig config;
@@ -121,7 +121,7 @@ public final class ColdTier implements AutoCloseable {
     boolean crashAfterUpload(int group, String key);
   }
 
-  public ColdTier(RaftHost host, ObjectStore store, BlockCache cache, TieringConfig config, long publishTimeoutMillis,
+  public ColdTier(EngineHost host, ObjectStore store, BlockCache cache, TieringConfig config, long publishTimeoutMillis,
       Clock clock, UploadClaims claims) {
     this.host = host;
     this.store = store;
@@ -213,7 +213,7 @@ public final class ColdTier implements AutoCloseable {
 
   /** One pass over group {@code g}; returns its untiered bytes. Tier thread. */
   private long tickGroup(int g) {
-    GroupState state = host.group(g).stateMachine().state();
+    GroupState state = host.replica(g).state();
     if (state == null) {
       return 0;
     }
@@ -305,7 +305,7 @@ public final class ColdTier implements AutoCloseable {
       return;
     }
     trimPendingPasses[g] = 0;
-    host.group(g).batcher().submit(new Command.Nop(NO_STREAM), 64).whenComplete((o, e) -> {
+    host.submit(g, new Command.Nop(NO_STREAM), 64).whenComplete((o, e) -> {
       nudging[g].set(false);
       if (e != null) {
         LOG.debug("group {}: index upkeep entry failed: {}", g, e.toString());
@@ -375,8 +375,8 @@ public final class ColdTier implements AutoCloseable {
         LOG.info("group {}: injected crash after uploading {}", g, key);
         return;
       }
-      Outcome o = host.group(g).batcher()
-          .submit(new Command.ColdChunksPublished(v.key(), v.streamId(), start, end, publishByMillis, true), 128)
+      Outcome o = host
+          .submit(g, new Command.ColdChunksPublished(v.key(), v.streamId(), start, end, publishByMillis, true), 128)
           .get(publishTimeoutMillis, TimeUnit.MILLISECONDS);
       if (o.code() == Outcome.Code.COLD_PUBLISHED) {
         uploads.increment();
@@ -418,7 +418,7 @@ public final class ColdTier implements AutoCloseable {
         store.delete(k);
         cache.invalidate(k);
       }
-      host.group(g).batcher().submit(new Command.ColdGarbageCollected(NO_STREAM, keys), 64 + 64 * keys.size())
+      host.submit(g, new Command.ColdGarbageCollected(NO_STREAM, keys), 64 + 64 * keys.size())
           .get(publishTimeoutMillis, TimeUnit.MILLISECONDS);
       garbageDeleted.add(keys.size());
     } catch (ObjectStoreException e) {

@@ -14,6 +14,13 @@ public interface EngineHost extends Replication, AutoCloseable {
   /** Per-group counters and gauges this adapter keeps. */
   GroupMetrics metrics();
 
+  /**
+   * Takes a snapshot of group {@code g} on this replica now and waits for it. Blocks: never call it
+   * on an event loop or an engine thread. The cold tier and reclaim use it: segments go only below
+   * the latest snapshot's end.
+   */
+  void requestSnapshot(int g) throws IOException;
+
   /** Group {@code g}'s batcher (queued appends and submitted entries, for metrics). */
   AppendBatcher batcher(int g);
 

@@ -73,11 +73,7 @@ public final class TributaryNode implements AutoCloseable {
     boolean shared = config.peers().size() == 1 || config.cold().usesS3();
     io.tributary.group.UploadClaims claims = new io.tributary.group.UploadClaims(config.groups());
     if (config.tiering().enabled()) {
-      if (!(raft instanceof RaftHost ratis)) {
-        throw new io.tributary.config.ConfigException("--engine " + config.engine() + ": cold tiering runs on the "
-            + "ratis engine only so far (use --tiering off)");
-      }
-      tier = new io.tributary.group.ColdTier(ratis, objectStore, coldCache, config.tiering(), config.writeTimeoutMillis(), clock,
+      tier = new io.tributary.group.ColdTier(raft, objectStore, coldCache, config.tiering(), config.writeTimeoutMillis(), clock,
           claims);
       tier.start();
       LOG.info("cold tiering on: object store {}, hot budget {} bytes per node", objectStore.describe(),

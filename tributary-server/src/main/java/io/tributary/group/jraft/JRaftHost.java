@@ -89,6 +89,8 @@ public final class JRaftHost implements EngineHost {
   private static final long BALANCE_INTERVAL_MILLIS = 10_000;
   /** Pause before a forwarded entry is resent after the peer said it does not lead. */
   private static final long FORWARD_RETRY_MILLIS = 50;
+  /** How long {@link #requestSnapshot} waits for SOFAJRaft to save a requested snapshot. */
+  private static final long SNAPSHOT_WAIT_SECONDS = 30;
 
   private final TributaryConfig config;
   private final Clock clock;
@@ -107,6 +109,8 @@ public final class JRaftHost implements EngineHost {
   private final AtomicBoolean[] nudging;
   private final long[] lastBalanceMillis;
   private final AtomicBoolean announcing = new AtomicBoolean();
+  /** Scrub, segment repair and reclaim of the local replicas; started last in {@link #start}. */
+  private io.tributary.group.GroupUpkeep upkeep;
   private RpcServer rpcServer;
   private RpcClient rpcClient;
   private final ExecutorService completions = Executors.newSingleThreadExecutor(r -> {
@@ -214,6 +218,8 @@ public final class JRaftHost implements EngineHost {
     if (peers.size() > 1) {
       timers.scheduleWithFixedDelay(this::balanceLeadership, 2, 2, TimeUnit.SECONDS);
     }
+    upkeep = new io.tributary.group.GroupUpkeep(config, this);
+    upkeep.start();
     LOG.info("SOFAJRaft node {} ({}) hosts {} groups on one gRPC server", config.nodeId(), self, nodes.size());
   }
 
@@ -247,10 +253,11 @@ public final class JRaftHost implements EngineHost {
     o.setLogUri(dir.resolve("log").toString());
     o.setRaftMetaUri(dir.resolve("meta").toString());
     o.setSnapshotUri(dir.resolve("snapshot").toString());
-    // snapshots by entry count (afterApply), not by SOFAJRaft's timer; keep an interval of log
-    // behind a snapshot so a follower a little behind catches up from the log, not a snapshot
+    // snapshots by entry count (afterApply) and on request (cold tier, reclaim), not by
+    // SOFAJRaft's timer. No snapshotLogIndexMargin: it is not log retention but a threshold below
+    // which SOFAJRaft cancels a snapshot, and a requested snapshot must be taken whenever anything
+    // was applied since the last one
     o.setSnapshotIntervalSecs(0);
-    o.setSnapshotLogIndexMargin((int) Math.min(Integer.MAX_VALUE, config.snapshotIntervalEntries()));
     // G groups per node: share timers instead of G sets of timer threads
     o.setSharedTimerPool(true);
     o.setSharedElectionTimer(true);
@@ -275,6 +282,28 @@ public final class JRaftHost implements EngineHost {
           LOG.warn("group {}: snapshot failed: {}", g, st);
         }
       }));
+    }
+  }
+
+  /**
+   * Takes a snapshot of group {@code g} now and waits for it (blocks: never on an event loop or a
+   * SOFAJRaft thread). Nothing applied since the last snapshot: returns at once, nothing taken.
+   */
+  @Override
+  public void requestSnapshot(int g) throws IOException {
+    CompletableFuture<Status> done = new CompletableFuture<>();
+    nodes.get(g).snapshot(done::complete);
+    Status st;
+    try {
+      st = done.get(SNAPSHOT_WAIT_SECONDS, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("group " + g + ": interrupted while waiting for a snapshot", e);
+    } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+      throw new IOException("group " + g + ": snapshot not taken within " + SNAPSHOT_WAIT_SECONDS + " s", e);
+    }
+    if (!st.isOk()) {
+      throw new IOException("group " + g + ": snapshot request failed: " + st);
     }
   }
 
@@ -570,11 +599,13 @@ public final class JRaftHost implements EngineHost {
     return machines.get(group).core();
   }
 
-  /** No segment repair on this engine yet: a damaged record stays a 500. */
   @Override
   public boolean reportDamage(int group, CorruptRecordException e) {
-    metrics.damagedRead(group);
-    return false;
+    if (upkeep == null) { // not started yet
+      metrics.damagedRead(group);
+      return false;
+    }
+    return upkeep.reportDamage(group, e);
   }
 
   @Override
@@ -589,6 +620,9 @@ public final class JRaftHost implements EngineHost {
 
   @Override
   public void close() throws IOException {
+    if (upkeep != null) {
+      upkeep.close();
+    }
     timers.shutdownNow();
     for (RaftGroupService s : services) {
       s.shutdown();
