@@ -46,6 +46,9 @@ static int (*real_fdatasync)(int);
 static int (*real_msync)(void *, size_t, int);
 static int (*real_syncfs)(int);
 static int (*real_sync_file_range)(int, off64_t, off64_t, unsigned int);
+static int (*real_rename)(const char *, const char *);
+static int (*real_renameat)(int, const char *, int, const char *);
+static int (*real_renameat2)(int, const char *, int, const char *, unsigned int);
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static char root[PATH_MAX];
@@ -62,6 +65,9 @@ static void resolve(void) {
   real_msync = (int (*)(void *, size_t, int))dlsym(RTLD_NEXT, "msync");
   real_syncfs = (int (*)(int))dlsym(RTLD_NEXT, "syncfs");
   real_sync_file_range = (int (*)(int, off64_t, off64_t, unsigned int))dlsym(RTLD_NEXT, "sync_file_range");
+  real_rename = (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
+  real_renameat = (int (*)(int, const char *, int, const char *))dlsym(RTLD_NEXT, "renameat");
+  real_renameat2 = (int (*)(int, const char *, int, const char *, unsigned int))dlsym(RTLD_NEXT, "renameat2");
 }
 
 /* Aborts the process: a record that cannot be made would make the test's image a lie. */
@@ -148,7 +154,7 @@ static void temp_path(char *out) {
 }
 
 static void rename_into_place(const char *tmp, const char *target) {
-  if (rename(tmp, target) != 0) {
+  if (real_rename(tmp, target) != 0) { /* the C library's: the image is not under the root */
     die("cannot rename into", target);
   }
 }
@@ -398,8 +404,111 @@ int syncfs(int fd) {
   return rc;
 }
 
+/*
+ * sync_file_range makes nothing durable (no file metadata, no device cache flush; the man page
+ * says so), so the image is left as it was: RocksDB, SOFAJRaft's log store, calls it to start
+ * writeback early and relies on fsync/fdatasync for durability.
+ */
 int sync_file_range(int fd, off64_t offset, off64_t nbytes, unsigned int flags) {
-  int rc = real_sync_file_range(fd, offset, nbytes, flags);
-  note_unsupported("sync_file_range");
+  return real_sync_file_range(fd, offset, nbytes, flags);
+}
+
+/* (dirfd, p) as an absolute path in out (PATH_MAX bytes); -1 when it cannot be resolved. */
+static int absolute_at(int dirfd, const char *p, char *out) {
+  if (p[0] == '/') {
+    format_path(out, "%s", p);
+    return 0;
+  }
+  char base[PATH_MAX];
+  if (dirfd == AT_FDCWD) {
+    if (getcwd(base, sizeof base) == NULL) {
+      return -1;
+    }
+  } else {
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", dirfd);
+    ssize_t n = readlink(proc, base, sizeof base - 1);
+    if (n <= 0) {
+      return -1;
+    }
+    base[n] = '\0';
+  }
+  format_path(out, "%s/%s", base, p);
+  return 0;
+}
+
+/*
+ * A directory renamed under the root keeps its entries: what was durable in it (its fsync'd
+ * listing, and its sub-directories' listings) is durable under the new name, since the listing
+ * belongs to the directory, not to its name. The name itself is durable only once the parent is
+ * fsync'd, which the parent's listing records as usual. (SOFAJRaft writes a snapshot into a temp
+ * directory, fsyncs it, renames it to snapshot_<index> and fsyncs the parent.)
+ */
+static void moved(int olddirfd, const char *oldpath, int newdirfd, const char *newpath) {
+  if (!enabled) {
+    return;
+  }
+  int saved_errno = errno;
+  char from_abs[PATH_MAX];
+  char to_abs[PATH_MAX];
+  char from[PATH_MAX];
+  char to[PATH_MAX];
+  struct stat st;
+  if (absolute_at(olddirfd, oldpath, from_abs) != 0 || absolute_at(newdirfd, newpath, to_abs) != 0
+      || stat(to_abs, &st) != 0 || !S_ISDIR(st.st_mode)
+      || escaped_relative(from_abs, from, sizeof from) != 0 || escaped_relative(to_abs, to, sizeof to) != 0) {
+    errno = saved_errno;
+    return;
+  }
+  pthread_mutex_lock(&lock);
+  char dirs[PATH_MAX];
+  format_path(dirs, "%s/dirs", image);
+  DIR *d = opendir(dirs);
+  size_t from_len = strlen(from);
+  if (d != NULL) {
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+      size_t len = strlen(e->d_name);
+      if (len < 5 || strcmp(e->d_name + len - 5, ".list") != 0 || strncmp(e->d_name, from, from_len) != 0) {
+        continue;
+      }
+      const char *rest = e->d_name + from_len; /* ".list" for the directory itself, "%2F..." below it */
+      if (strcmp(rest, ".list") != 0 && strncmp(rest, "%2F", 3) != 0) {
+        continue;
+      }
+      char old_list[PATH_MAX];
+      char new_list[PATH_MAX];
+      format_path(old_list, "%s/%s", dirs, e->d_name);
+      format_path(new_list, "%s/%s%s", dirs, to, rest);
+      rename_into_place(old_list, new_list);
+    }
+    closedir(d);
+  }
+  append_journal("moved %s %s\n", from, to);
+  pthread_mutex_unlock(&lock);
+  errno = saved_errno;
+}
+
+int rename(const char *oldpath, const char *newpath) {
+  int rc = real_rename(oldpath, newpath);
+  if (rc == 0) {
+    moved(AT_FDCWD, oldpath, AT_FDCWD, newpath);
+  }
+  return rc;
+}
+
+int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath) {
+  int rc = real_renameat(olddirfd, oldpath, newdirfd, newpath);
+  if (rc == 0) {
+    moved(olddirfd, oldpath, newdirfd, newpath);
+  }
+  return rc;
+}
+
+int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags) {
+  int rc = real_renameat2(olddirfd, oldpath, newdirfd, newpath, flags);
+  if (rc == 0) {
+    moved(olddirfd, oldpath, newdirfd, newpath);
+  }
   return rc;
 }

@@ -236,7 +236,8 @@ class PowerLossTest {
     journals.addAll(disk.journal());
     assertThat(journals).as("fsyncs recorded over the run [%s]", ctx)
         .anyMatch(raftLog())
-        .anyMatch(l -> l.startsWith("file ") && l.contains("%2Fsm%2Fsnapshot."))
+        .anyMatch(l -> l.startsWith("file ") && l.contains("%2Fsnapshot%2Ftemp%2Ftributary-meta"))
+        .anyMatch(l -> l.startsWith("moved ") && l.contains("%2Fsnapshot%2Fsnapshot_"))
         .anyMatch(l -> l.startsWith("file ") && l.contains("segments%2F"))
         .anyMatch(l -> l.startsWith("dir "));
     assertThat(bytesDiscarded).as("bytes the rebuilds discarded (else a power loss was no worse than SIGKILL) [%s]",
@@ -249,8 +250,9 @@ class PowerLossTest {
         monitor.retries(), bytesDiscarded, pendingApplied, pendingAbsent);
   }
 
+  /** An fsync of the Raft log's write-ahead file: RocksDB's {@code jraft/gNNN/log/NNNNNN.log}. */
   private static Predicate<String> raftLog() {
-    return l -> l.startsWith("file ") && l.contains("%2Fcurrent%2Flog_");
+    return l -> l.startsWith("file jraft%2F") && l.matches("file \\S*%2Flog%2F\\d+\\.log \\S+ \\d+");
   }
 
   /** A line on stdout and in {@code power-loss.txt} next to the server log. */

@@ -138,7 +138,8 @@ public final class JRaftHost implements EngineHost {
     System.setProperty("jraft.grpc.max_inbound_message_size.bytes", Long.toString(Math.min(Integer.MAX_VALUE,
         2 * entryMax)));
     for (TributaryConfig.Peer p : config.peers()) {
-      PeerId id = new PeerId(new Endpoint(p.host(), p.peerPort()), 0);
+      int port = config.peers().size() == 1 ? concretePort(p.host(), p.peerPort()) : p.peerPort();
+      PeerId id = new PeerId(new Endpoint(p.host(), port), 0);
       peers.add(id);
       idsByEndpoint.put(id.getEndpoint().toString(), p.id());
     }
@@ -158,6 +159,22 @@ public final class JRaftHost implements EngineHost {
       batchers.add(new AppendBatcher(g, clock, metrics, entry -> submitEntry(gi, entry), config.batchBytesMax(),
           config.batchAppendsMin(), config.batchAppendsMax(), config.entriesInFlightMax(), config.pendingAppendsMax(),
           config.pendingBytesMax(), config.writeTimeoutMillis(), RaftHost.limits(config), this::clusterFeatureLevel));
+    }
+  }
+
+  /**
+   * A single node may be given peer port 0 (tests, embedded use); SOFAJRaft needs a concrete one
+   * to start its RPC server, so a free port is taken here. Nobody dials it; in the instant between
+   * this probe and SOFAJRaft's bind another process could take it, and the start then fails loudly.
+   */
+  private static int concretePort(String host, int port) {
+    if (port != 0) {
+      return port;
+    }
+    try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(host))) {
+      return probe.getLocalPort();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("no free port for the SOFAJRaft RPC server on " + host, e);
     }
   }
 
@@ -190,7 +207,12 @@ public final class JRaftHost implements EngineHost {
     Path raftDir = config.dataDir().resolve("jraft");
     for (int g = 0; g < config.groups(); g++) {
       Path dir = raftDir.resolve(String.format("g%03d", g));
-      DurableFiles.createDirectories(dir);
+      // SOFAJRaft and RocksDB fsync what they write inside these, but never the group directory
+      // that holds them: created here durably, or a power loss can take the whole log's name away
+      // (found by PowerLossTest)
+      for (String sub : List.of("log", "meta", "snapshot")) {
+        DurableFiles.createDirectories(dir.resolve(sub));
+      }
       NodeOptions o = nodeOptions(dir, conf, machines.get(g));
       if (!hasSnapshot(dir.resolve("snapshot"))) {
         // SOFAJRaft calls onSnapshotLoad only when there is a snapshot; without one the whole log
