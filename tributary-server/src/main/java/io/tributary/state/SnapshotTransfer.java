@@ -150,7 +150,8 @@ public final class SnapshotTransfer {
    * that are all zero: a compacted segment's holes (docs/on-disk-format.md) arrive as zeros and
    * stay unallocated, and a block of zeros reads the same whether written or not.
    */
-  private static void copySparse(DataInputStream in, FileChannel out, long len) throws IOException {
+  public static void copySparse(java.io.InputStream source, FileChannel out, long len) throws IOException {
+    DataInputStream in = source instanceof DataInputStream d ? d : new DataInputStream(source);
     byte[] buf = new byte[1 << 16];
     for (long at = 0; at < len; ) {
       int want = (int) Math.min(buf.length, len - at);

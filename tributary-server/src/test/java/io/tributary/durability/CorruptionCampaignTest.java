@@ -22,7 +22,6 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -51,7 +50,8 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(300)
 class CorruptionCampaignTest {
   private static final long SEED = Long.getLong("seed", System.nanoTime());
-  private static final Pattern SNAPSHOT = Pattern.compile("snapshot\\.(\\d+)_(\\d+)");
+  /** SOFAJRaft's directory of one snapshot: {@code snapshot_<index>}. */
+  private static final Pattern SNAPSHOT = Pattern.compile("snapshot_(\\d+)");
   private static final int RECORD = 1000;
 
   @TempDir
@@ -126,9 +126,10 @@ class CorruptionCampaignTest {
     server.restart();
     awaitReady();
     String log = Files.readString(server.stderrLog());
-    assertThat(log).contains("metadata snapshot " + newest.getFileName() + " (term").contains("is damaged")
+    assertThat(log).contains("metadata snapshot " + newest.getParent()).contains("is damaged")
         .contains("falling back to the previous snapshot");
-    assertThat(newest.resolveSibling(newest.getFileName() + ".corrupt")).exists();
+    Path snapshotDir = newest.getParent();
+    assertThat(snapshotDir.getParent().getParent().resolve("damaged-" + snapshotDir.getFileName())).isDirectory();
     assertThat(readFrom("a", 10_000)).as("A after restarting from the previous snapshot")
         .isEqualTo(slice(aBytes, 10_000, aBytes.length));
     assertThat(readFrom("b", 0)).as("B after restarting from the previous snapshot").isEqualTo(b.toByteArray());
@@ -202,16 +203,15 @@ class CorruptionCampaignTest {
     throw new AssertionError("no record at stream offset " + streamOffset + " in " + seg);
   }
 
+  /** The metadata file of group 0's newest snapshot. */
   private static Path newestSnapshot(Path data) throws IOException {
-    try (var files = Files.walk(data.resolve("raft"))) {
-      return files.filter(p -> SNAPSHOT.matcher(p.getFileName().toString()).matches())
-          .max(Comparator.comparingLong(p -> {
-            Matcher m = SNAPSHOT.matcher(p.getFileName().toString());
-            m.matches();
-            return Long.parseLong(m.group(2));
-          })).orElseThrow();
+    try (var dirs = Files.list(data.resolve("jraft").resolve("g000").resolve("snapshot"))) {
+      return dirs.filter(p -> SNAPSHOT.matcher(p.getFileName().toString()).matches())
+          .max(Comparator.comparingLong(p -> Long.parseLong(p.getFileName().toString().substring("snapshot_".length()))))
+          .orElseThrow().resolve("tributary-meta");
     }
   }
+
 
   private static void flip(Path file, long at) throws IOException {
     try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {

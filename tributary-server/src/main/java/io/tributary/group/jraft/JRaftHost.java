@@ -213,6 +213,7 @@ public final class JRaftHost implements EngineHost {
       for (String sub : List.of("log", "meta", "snapshot")) {
         DurableFiles.createDirectories(dir.resolve(sub));
       }
+      SnapshotFiles.fallBackIfDamaged(g, dir);
       NodeOptions o = nodeOptions(dir, conf, machines.get(g));
       if (!hasSnapshot(dir.resolve("snapshot"))) {
         // SOFAJRaft calls onSnapshotLoad only when there is a snapshot; without one the whole log

@@ -2,16 +2,13 @@ package io.tributary.group.jraft;
 
 import io.tributary.common.DurableFiles;
 import io.tributary.state.ReplicaCore;
+import io.tributary.state.SnapshotTransfer;
 import io.tributary.storage.SegmentStore;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -63,8 +60,13 @@ final class SnapshotFiles {
     this.nodeId = nodeId;
   }
 
+  /** Beside SOFAJRaft's {@code snapshot/}: hard links to the files of the snapshot before its newest one. */
+  static final String PREVIOUS = "previous-snapshot";
+  private static final String SNAPSHOT_PREFIX = "snapshot_";
+
   /** Writes the replica's snapshot into {@code dir} (SOFAJRaft's writer directory), listing each file with {@code addFile}. */
   void save(ReplicaCore core, Path dir, Predicate<String> addFile) throws IOException {
+    keepPrevious(dir.toAbsolutePath().getParent());
     long end = core.writeSnapshot(dir.resolve(META));
     DurableFiles.writeAtomically(dir.resolve(ORIGIN), nodeId.getBytes(StandardCharsets.UTF_8));
     List<String> names = new ArrayList<>(List.of(META, ORIGIN));
@@ -95,6 +97,93 @@ final class SnapshotFiles {
       LOG.warn("group {}: installed snapshot {}_{} from {} (segments up to {})", core.group(), term, index, origin, end);
     }
     core.load(meta, term + "_" + index, index, 0);
+  }
+
+  /**
+   * SOFAJRaft keeps one snapshot and, after taking a new one, the log from the entry after the
+   * previous one. So before the new one replaces it, the current snapshot's files are kept as hard
+   * links in {@code previous-snapshot/snapshot_<index>}: if the newest snapshot's metadata is ever
+   * found damaged, {@link #fallBackIfDamaged} puts this one back and the log after it replays what
+   * the damaged one held. Hard links: no bytes are copied, and the files are never modified in
+   * place (SOFAJRaft writes each snapshot into a new directory).
+   */
+  private static void keepPrevious(Path snapshotRoot) throws IOException {
+    Path current = newest(snapshotRoot);
+    if (current == null) {
+      return;
+    }
+    Path previousRoot = snapshotRoot.resolveSibling(PREVIOUS);
+    Path target = previousRoot.resolve(current.getFileName());
+    if (Files.isDirectory(target)) {
+      return; // kept already (a snapshot attempt that failed after this step)
+    }
+    Path staging = previousRoot.resolve("staging");
+    deleteTree(staging);
+    DurableFiles.createDirectories(staging);
+    try (Stream<Path> files = Files.list(current)) {
+      for (Path f : files.toList()) {
+        Files.createLink(staging.resolve(f.getFileName()), f);
+      }
+    }
+    DurableFiles.fsyncDirectory(staging);
+    try (Stream<Path> old = Files.list(previousRoot)) {
+      for (Path o : old.filter(p -> !p.equals(staging)).toList()) {
+        deleteTree(o);
+      }
+    }
+    Files.move(staging, target);
+    DurableFiles.fsyncDirectory(previousRoot);
+  }
+
+  /**
+   * At start, before SOFAJRaft loads group {@code raftDir}'s newest snapshot: when its metadata
+   * fails its check (a flipped bit on disk), that snapshot is moved out of SOFAJRaft's sight
+   * ({@code damaged-snapshot_<index>}, kept for diagnosis) and the previous one put back, so the
+   * group starts from it and re-applies the log after it. Without a previous snapshot nothing is
+   * moved and SOFAJRaft refuses to start the group (fail-stop; a cluster node re-joins with
+   * {@code --rejoin true}). Main thread.
+   */
+  static void fallBackIfDamaged(int group, Path raftDir) throws IOException {
+    Path snapshotRoot = raftDir.resolve("snapshot");
+    Path newest = newest(snapshotRoot);
+    if (newest == null) {
+      return;
+    }
+    try {
+      ReplicaCore.verifiedSegmentEnd(newest.resolve(META));
+      return;
+    } catch (IOException damaged) {
+      Path previous = newest(raftDir.resolve(PREVIOUS));
+      if (previous == null || indexOf(previous) >= indexOf(newest)) {
+        LOG.error("group {}: metadata snapshot {} is damaged ({}) and no previous snapshot is kept: the group cannot "
+            + "start from this node's data (in a cluster, restart it with --rejoin true)", group, newest, damaged.toString());
+        return;
+      }
+      Path aside = raftDir.resolve("damaged-" + newest.getFileName());
+      deleteTree(aside);
+      Files.move(newest, aside);
+      Files.move(previous, snapshotRoot.resolve(previous.getFileName()));
+      DurableFiles.fsyncDirectory(snapshotRoot);
+      DurableFiles.fsyncDirectory(raftDir);
+      DurableFiles.fsyncDirectory(raftDir.resolve(PREVIOUS));
+      LOG.warn("group {}: metadata snapshot {} is damaged ({}); moved to {}, falling back to the previous snapshot {} "
+          + "and the log after it", group, newest, damaged.getMessage(), aside, previous.getFileName());
+    }
+  }
+
+  /** The {@code snapshot_<index>} directory with the highest index in {@code root}, or null. */
+  private static Path newest(Path root) throws IOException {
+    if (!Files.isDirectory(root)) {
+      return null;
+    }
+    try (Stream<Path> s = Files.list(root)) {
+      return s.filter(p -> Files.isDirectory(p) && p.getFileName().toString().matches(SNAPSHOT_PREFIX + "\\d+"))
+          .max(Comparator.comparingLong(SnapshotFiles::indexOf)).orElse(null);
+    }
+  }
+
+  private static long indexOf(Path snapshotDir) {
+    return Long.parseLong(snapshotDir.getFileName().toString().substring(SNAPSHOT_PREFIX.length()));
   }
 
   private static long installedIndex(Path segments) throws IOException {
@@ -131,21 +220,15 @@ final class SnapshotFiles {
             + ", expected " + next);
       }
       Path copy = staging.resolve(f.getFileName());
+      // SOFAJRaft moved the file densely (a compacted segment's holes as zeros); written sparse
+      // here, the holes stay holes in the replica's own segments
       try (InputStream in = Files.newInputStream(f);
-          FileChannel ch = FileChannel.open(copy, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-          OutputStream out = Channels.newOutputStream(ch)) {
-        long left = len;
-        byte[] buf = new byte[1 << 16];
-        while (left > 0) {
-          int r = in.read(buf, 0, (int) Math.min(buf.length, left));
-          if (r < 0) {
-            throw new IOException("snapshot segment " + f + " ends " + left + " bytes before " + (base + len));
-          }
-          out.write(buf, 0, r);
-          left -= r;
-        }
-        out.flush();
-        ch.force(true);
+          java.io.RandomAccessFile raf = new java.io.RandomAccessFile(copy.toFile(), "rw")) {
+        raf.setLength(len);
+        SnapshotTransfer.copySparse(in, raf.getChannel(), len);
+        raf.getChannel().force(true);
+      } catch (java.io.EOFException e) {
+        throw new IOException("snapshot segment " + f + " ends before " + (base + len), e);
       }
       SegmentStore.verifyFile(copy, base, len); // a damaged record throws: nothing is swapped in
       next = base + len;
