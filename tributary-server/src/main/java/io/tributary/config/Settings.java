@@ -28,13 +28,9 @@ public final class Settings {
   public static final Setting TLS_RELOAD_INTERVAL_MS = num("tls-reload-interval-ms", 10000, "ms", "how often the certificate and key files are re-read (off the event loops); a changed pair that matches and is valid serves new connections, a broken one is logged and the old one kept; 0 = never", v -> v == 0 || (v >= 100 && v <= 86_400_000), "0 or 100..86400000");
   public static final Setting REJOIN = str("rejoin", "false", "true after this node lost its data dir: it leaves and re-joins every group as a new member and is sent snapshots (see docs/operations.md)");
   public static final Setting GROUPS = num("groups", 0, "count", "Raft groups, fixed when the data directory is created (0 = auto: the count the data directory was created with; for a new one 1 on a single node, 8 in a cluster)", v -> v >= 0 && v <= 256, "0..256");
-  public static final Setting RAFT_RPC = str("raft-rpc", "grpc", "Raft transport: grpc, or netty for a single node only (its appender has no snapshot-notification path, so a lagging follower could never catch up)");
-  public static final Setting ENGINE = str("engine", "jraft", "consensus engine: jraft (SOFAJRaft 1.4.1), or ratis (Apache Ratis 3.3.0, being retired: 2.5-4x the CPU per append, see docs/architecture.md); fixed when the data directory is created");
   public static final Setting ELECTION_TIMEOUT_MIN_MS = num("election-timeout-min-ms", 300, "ms", "Raft election timeout, lower bound", v -> v >= 50, ">= 50");
   public static final Setting ELECTION_TIMEOUT_MAX_MS = num("election-timeout-max-ms", 600, "ms", "Raft election timeout, upper bound", v -> v >= 100, ">= 100");
   public static final Setting SNAPSHOT_INTERVAL_ENTRIES = num("snapshot-interval-entries", 20000, "entries", "Raft entries between automatic snapshots (the log is purged behind them)", v -> v >= 100, ">= 100");
-  public static final Setting RAFT_SEGMENT_BYTES_MAX = num("raft-segment-bytes-max", 16 * MIB, "bytes", "size at which a Raft log segment is closed; only closed segments behind a snapshot are purged; the open segment's entries stay on the heap, so this bounds memory per group", v -> v >= 64 * KIB, ">= 64 KiB");
-  public static final Setting RAFT_LOG_CACHE_BYTES_MAX = num("raft-log-cache-bytes-max", 16 * MIB, "bytes", "heap per group for entries of closed Raft log segments (kept for lagging followers; evicted ones are re-read from disk)", v -> v >= MIB, ">= 1 MiB");
   public static final Setting SEGMENT_BYTES_MAX = num("segment-bytes-max", 64 * MIB, "bytes", "size at which a data segment file is rolled", v -> v >= MIB, ">= 1 MiB");
   public static final Setting TAIL_CACHE_BYTES = num("tail-cache-bytes", 4 * MIB, "bytes", "recent data kept in memory per group (serves live readers without disk I/O)", v -> v >= 0, ">= 0");
   public static final Setting BODY_BYTES_MAX = num("body-bytes-max", 32 * MIB, "bytes", "largest request body; larger gets 413", v -> v >= KIB && v <= 256 * MIB, "1 KiB..256 MiB");
@@ -137,8 +133,8 @@ public final class Settings {
 
   public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, NODE_ID, PEER_PORT, PEER_HOST, PEERS, ADMIN_HOST, ADMIN_PORT,
       TLS_CERT_FILE, TLS_KEY_FILE, ADMIN_TLS_CERT_FILE, ADMIN_TLS_KEY_FILE, PEER_TLS_CERT_FILE, PEER_TLS_KEY_FILE,
-      PEER_TLS_CA_FILE, TLS_RELOAD_INTERVAL_MS, REJOIN, GROUPS, RAFT_RPC, ENGINE,
-      ELECTION_TIMEOUT_MIN_MS, ELECTION_TIMEOUT_MAX_MS, SNAPSHOT_INTERVAL_ENTRIES, RAFT_SEGMENT_BYTES_MAX, RAFT_LOG_CACHE_BYTES_MAX, SEGMENT_BYTES_MAX, TAIL_CACHE_BYTES, READ_CACHE_BYTES,
+      PEER_TLS_CA_FILE, TLS_RELOAD_INTERVAL_MS, REJOIN, GROUPS,
+      ELECTION_TIMEOUT_MIN_MS, ELECTION_TIMEOUT_MAX_MS, SNAPSHOT_INTERVAL_ENTRIES, SEGMENT_BYTES_MAX, TAIL_CACHE_BYTES, READ_CACHE_BYTES,
       BODY_BYTES_MAX, READ_CHUNK_BYTES_MAX, APPEND_BATCH_FRAMES_MAX, TRANSACTION_APPENDS_MAX, ATTRS_BYTES_MAX,
       BOOTSTRAP_BYTES_MAX, SNAPSHOT_INLINE_BYTES_MAX, BATCH_BYTES_MAX, BATCH_APPENDS_MIN, BATCH_APPENDS_MAX,
       ENTRIES_IN_FLIGHT_MAX,

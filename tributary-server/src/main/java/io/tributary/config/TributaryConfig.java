@@ -24,14 +24,9 @@ public record TributaryConfig(
     List<Peer> peers,
     boolean rejoin,
     int groups,
-    String raftRpc,
-    // the consensus engine: "ratis" or "jraft"
-    String engine,
     long electionTimeoutMinMillis,
     long electionTimeoutMaxMillis,
     long snapshotIntervalEntries,
-    long raftSegmentBytesMax,
-    long raftLogCacheBytesMax,
     long segmentBytesMax,
     long tailCacheBytes,
     long readCacheBytes,
@@ -101,14 +96,6 @@ public record TributaryConfig(
         throw new ConfigException("unknown setting '" + k + "'");
       }
     }
-    String rpc = eff.get(Settings.RAFT_RPC.name());
-    if (!rpc.equals("grpc") && !rpc.equals("netty")) {
-      throw new ConfigException("--raft-rpc: must be grpc or netty, got '" + rpc + "'");
-    }
-    String engine = eff.get(Settings.ENGINE.name());
-    if (!engine.equals("ratis") && !engine.equals("jraft")) {
-      throw new ConfigException("--engine: must be ratis or jraft, got '" + engine + "'");
-    }
     long emin = l(eff, Settings.ELECTION_TIMEOUT_MIN_MS);
     long emax = l(eff, Settings.ELECTION_TIMEOUT_MAX_MS);
     if (emax <= emin) {
@@ -126,10 +113,6 @@ public record TributaryConfig(
     int groups = DataDirLayout.resolveGroups(Path.of(eff.get(Settings.DATA_DIR.name())), (int) l(eff, Settings.GROUPS),
         peers.size());
     eff.put(Settings.GROUPS.name(), Integer.toString(groups)); // the effective config shows the count in use
-    if (rpc.equals("netty") && peers.size() > 1) {
-      throw new ConfigException("--raft-rpc netty: single node only; a cluster needs grpc (a follower behind the "
-          + "leader's purged log is never sent a snapshot notification over Ratis's Netty appender)");
-    }
     return new TributaryConfig(
         eff.get(Settings.HOST.name()),
         (int) l(eff, Settings.PORT),
@@ -139,13 +122,9 @@ public record TributaryConfig(
         peers,
         bool(eff, Settings.REJOIN),
         groups,
-        rpc,
-        engine,
         emin,
         emax,
         l(eff, Settings.SNAPSHOT_INTERVAL_ENTRIES),
-        l(eff, Settings.RAFT_SEGMENT_BYTES_MAX),
-        l(eff, Settings.RAFT_LOG_CACHE_BYTES_MAX),
         l(eff, Settings.SEGMENT_BYTES_MAX),
         l(eff, Settings.TAIL_CACHE_BYTES),
         l(eff, Settings.READ_CACHE_BYTES),

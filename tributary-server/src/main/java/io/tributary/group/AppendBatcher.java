@@ -45,7 +45,7 @@ public final class AppendBatcher {
   private final int pendingMax;
   private final long pendingBytesMax;
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
-  /** Batches handed to Ratis and not yet answered, oldest first. */
+  /** Batches handed to the engine and not yet answered, oldest first. */
   private final ArrayDeque<List<Pending>> sent = new ArrayDeque<>();
   private final long writeTimeoutMillis;
   /** Stamped into every entry with its time: apply decides the state bounds with them. */

@@ -1,7 +1,6 @@
 package io.tributary.group;
 
 import io.tributary.config.TributaryConfig;
-import io.tributary.state.SnapshotSource;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -26,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * would otherwise keep the group's snapshot installation in progress for good, and Ratis refuses
  * every append to a follower while it is; failing it lets the next notification start afresh.
  */
-final class HttpSnapshotSource implements SnapshotSource, SegmentRepair.PeerRanges {
+final class HttpSnapshotSource implements SegmentRepair.PeerRanges {
   private final TributaryConfig config;
   private final HttpClient http;
   private final Duration stallMax;
@@ -59,8 +58,8 @@ final class HttpSnapshotSource implements SnapshotSource, SegmentRepair.PeerRang
     }
   }
 
-  @Override
-  public InputStream open(String peerId, int group) throws IOException {
+  /** The peer's latest snapshot of {@code group} as a stream ({@code SnapshotTransfer} format). */
+  InputStream open(String peerId, int group) throws IOException {
     // null on a 503: the peer has no snapshot yet, and the follower is sent the log instead
     return get(peerId, "/internal/snapshot/" + group, -1);
   }

@@ -12,8 +12,8 @@ import java.util.concurrent.CompletableFuture;
  * What the product needs from consensus, for the layers above {@code group}: submit commands to a
  * group (batched into entries, on the local leader or forwarded to the leader), confirm that the
  * local replica is current (read barrier), leadership and status, readiness, the cluster's feature
- * level, and the local replicas' read side. An engine adapter implements it ({@link RaftHost} for
- * Apache Ratis); every engine workaround stays inside the adapter. Thread-safe: any thread.
+ * level, and the local replicas' read side. An engine adapter implements it ({@code group.jraft.JRaftHost}
+ * for SOFAJRaft); every engine workaround stays inside the adapter. Thread-safe: any thread.
  */
 public interface Replication {
   /** The registry group: buckets and the nodes' feature levels live in its state. */

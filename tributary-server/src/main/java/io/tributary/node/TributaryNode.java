@@ -4,7 +4,6 @@ import io.tributary.auth.Authentication;
 import io.tributary.cold.ObjectStore;
 import io.tributary.common.Clock;
 import io.tributary.config.TributaryConfig;
-import io.tributary.group.RaftHost;
 import io.tributary.http.HttpServer;
 import io.tributary.http.Plane;
 import io.tributary.service.ClusterStatus;
@@ -18,7 +17,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One Tributary node: Ratis host with its groups, the stream service and the HTTP listener.
+ * One Tributary node: the consensus engine with its groups, the stream service and the HTTP listener.
  * Started and closed on the caller's thread; everything else runs on the threads those parts own.
  */
 public final class TributaryNode implements AutoCloseable {
@@ -116,18 +115,18 @@ public final class TributaryNode implements AutoCloseable {
   }
 
   /**
-   * The consensus engine the config names. A data directory keeps the engine that created it: each
-   * keeps its own Raft log ({@code raft/} or {@code jraft/}), and the other would start from an
-   * empty log and truncate every segment.
+   * The consensus engine (SOFAJRaft). A data directory written by the Apache Ratis builds before it
+   * ({@code raft/} holds their log) is refused: SOFAJRaft would start from an empty log and truncate
+   * every segment (docs/operations.md, "Upgrading from a Ratis data directory").
    */
   private static io.tributary.group.EngineHost engine(TributaryConfig config, Clock clock) throws IOException {
-    boolean jraft = config.engine().equals("jraft");
-    java.nio.file.Path other = config.dataDir().resolve(jraft ? "raft" : "jraft");
-    if (Files.exists(other)) {
-      throw new io.tributary.config.ConfigException("--engine " + config.engine() + ": the data directory "
-          + config.dataDir() + " was created by the other engine (it holds " + other.getFileName() + "/)");
+    java.nio.file.Path ratis = config.dataDir().resolve("raft");
+    if (Files.exists(ratis)) {
+      throw new io.tributary.config.ConfigException("the data directory " + config.dataDir() + " was written by an "
+          + "Apache Ratis build (it holds raft/); this build runs SOFAJRaft and cannot read that log: export the "
+          + "streams with the old build and import them here (docs/operations.md)");
     }
-    return jraft ? new io.tributary.group.jraft.JRaftHost(config, clock) : new RaftHost(config, clock);
+    return new io.tributary.group.jraft.JRaftHost(config, clock);
   }
 
   /**
@@ -224,7 +223,7 @@ public final class TributaryNode implements AutoCloseable {
       try {
         raft.close();
       } catch (IOException e) {
-        LOG.warn("closing Ratis failed", e);
+        LOG.warn("closing the consensus engine failed", e);
       }
     }
     if (coldCache != null) {

@@ -1,5 +1,5 @@
 /**
- * The composition root: builds a node from its config (Ratis host, service, HTTP server),
+ * The composition root: builds a node from its config (consensus engine, service, HTTP server),
  * starts and stops it, and exposes its metrics. May import every package of the project.
  */
 package io.tributary.node;

@@ -16,10 +16,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import java.util.zip.CRC32C;
-import java.security.DigestOutputStream;
-import java.security.MessageDigest;
-import org.apache.ratis.io.MD5Hash;
-import org.apache.ratis.util.MD5FileUtil;
 import java.util.zip.CheckedInputStream;
 import java.util.zip.CheckedOutputStream;
 
@@ -51,19 +47,12 @@ final class SnapshotCodec {
 
   private SnapshotCodec() {}
 
-  /**
-   * Writes to a temp file, fsyncs, renames atomically onto {@code target} and fsyncs its directory
-   * (Ratis purges the log behind a snapshot once it is taken); returns the file's MD5,
-   * computed while writing (Ratis takes a snapshot file with an MD5 file beside it as complete;
-   * computing it afterwards re-read the whole file on the apply thread, 35–210 ms at 9 MB).
-   */
-  static MD5Hash write(GroupState s, long storeEnd, Path target) throws IOException {
+  /** Writes to a temp file, fsyncs, renames atomically onto {@code target} and fsyncs its directory. */
+  static void write(GroupState s, long storeEnd, Path target) throws IOException {
     Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
-    MessageDigest md5 = MD5FileUtil.newMD5();
-    write(s, storeEnd, new BufferedOutputStream(new DigestOutputStream(Files.newOutputStream(tmp), md5), 1 << 16));
+    write(s, storeEnd, new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16));
     io.tributary.common.DurableFiles.fsync(tmp);
     io.tributary.common.DurableFiles.moveDurably(tmp, target);
-    return MD5Hash.newInstance(md5.digest());
   }
 
   /**

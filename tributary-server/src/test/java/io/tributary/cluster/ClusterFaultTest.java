@@ -140,7 +140,6 @@ class ClusterFaultTest {
         "tail-cache-bytes", "1MiB",
         // small Raft log segments: only closed ones are purged, and a restart re-reads the open one
         // (up to 16 MiB per group by default), which on this starved box made late restarts 20+ s
-        "raft-segment-bytes-max", "1MiB",
         "groups", System.getProperty("fault.groups", "0")), client);
     ctx = "seed=" + seed + " (rerun with -Dseed=" + seed + "), logs in " + work;
     System.out.println("ClusterFaultTest: " + ctx + ", " + kills + " kills, nodes " + members);

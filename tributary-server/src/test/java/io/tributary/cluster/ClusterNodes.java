@@ -131,8 +131,6 @@ final class ClusterNodes implements AutoCloseable {
           .setting("peer-port", Integer.toString(m.raftPort()))
           .setting("admin-port", Integer.toString(m.adminPort()))
           .setting("peers", peers)
-          // -Dcluster.engine=ratis runs a cluster test on Apache Ratis; a test's own settings win
-          .setting("engine", System.getProperty("cluster.engine", "jraft"))
           .settings(settings)
           .settings(perNode.apply(m))
           // the test class path carries logback-test.xml (WARN only); a node logs its INFO lines

@@ -201,7 +201,6 @@ class CompactionClusterTest {
         .setting("tiering", "off")
         .setting("segment-bytes-max", "1MiB")
         .setting("snapshot-interval-entries", "100")
-        .setting("raft-segment-bytes-max", "65536")
         .setting("reclaim-interval-ms", "200")
         .setting("compact-garbage-percent-min", i == 2 ? "0" : "50")
         .setting("scrub-bytes-per-second", "64MiB")

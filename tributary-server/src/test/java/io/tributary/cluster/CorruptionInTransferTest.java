@@ -94,8 +94,7 @@ class CorruptionInTransferTest {
         "election-timeout-min-ms", "500",
         "election-timeout-max-ms", "1000",
         "write-timeout-ms", "5000",
-        "snapshot-interval-entries", "100",
-        "raft-segment-bytes-max", "64KiB"), client);
+        "snapshot-interval-entries", "100"), client);
     cluster.startAll();
     cluster.awaitConverged(DEADLINE, ctx);
 

@@ -64,7 +64,6 @@ class JRaftClusterTest {
   @Timeout(value = 300, unit = TimeUnit.SECONDS)
   void followerWritesSurviveALeaderKillAndTheVictimCatchesUpBySnapshot() throws Exception {
     cluster = new ClusterNodes(work, ClusterNodes.members(3, random), ClusterNodes.DIRECT, Map.of(
-        "engine", "jraft",
         "election-timeout-min-ms", "500",
         "election-timeout-max-ms", "1000",
         "long-poll-timeout-ms", "500",

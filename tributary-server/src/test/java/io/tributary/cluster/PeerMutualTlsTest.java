@@ -57,8 +57,7 @@ class PeerMutualTlsTest {
 
     try (StreamClient client = new StreamClient(Duration.ofSeconds(15));
         ClusterNodes cluster = new ClusterNodes(work, ClusterNodes.members(3, new SplittableRandom(SEED)),
-            ClusterNodes.DIRECT, ClusterNodes.DIRECT_HTTP, Map.of("groups", "2", "snapshot-interval-entries", "100",
-                "raft-segment-bytes-max", "65536"),
+            ClusterNodes.DIRECT, ClusterNodes.DIRECT_HTTP, Map.of("groups", "2", "snapshot-interval-entries", "100"),
             m -> Map.of("peer-tls-cert-file", certs.resolve(m.id() + ".crt").toString(),
                 "peer-tls-key-file", certs.resolve(m.id() + ".key").toString(),
                 "peer-tls-ca-file", certs.resolve("ca.crt").toString()), client)) {

@@ -109,7 +109,6 @@ class RejoinAfterDataLossTest {
         .setting("peers", peers)
         .setting("groups", "2")
         .setting("snapshot-interval-entries", "100")
-        .setting("raft-segment-bytes-max", "65536")
         .setting("election-timeout-min-ms", "500")
         .setting("election-timeout-max-ms", "1000")
         .setting("long-poll-timeout-ms", "500")

@@ -71,7 +71,6 @@ class DiskFullTest {
             "disk-free-bytes-min", "16MiB",
             "disk-check-interval-ms", "100",
             "segment-bytes-max", "1MiB",
-            "raft-segment-bytes-max", "1MiB",
             "snapshot-interval-entries", "100",
             "body-bytes-max", "1MiB",
             "tail-cache-bytes", "1MiB",

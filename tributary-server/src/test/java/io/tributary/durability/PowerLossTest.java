@@ -117,7 +117,6 @@ class PowerLossTest {
             "long-poll-timeout-ms", "500",
             "snapshot-interval-entries", "100",
             "segment-bytes-max", "1MiB",
-            "raft-segment-bytes-max", "1MiB",
             "body-bytes-max", "1MiB",
             "read-chunk-bytes-max", "64KiB",
             "write-timeout-ms", "10000"));

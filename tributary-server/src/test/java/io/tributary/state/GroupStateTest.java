@@ -360,9 +360,7 @@ class GroupStateTest {
     assertThat(g.view(untabled).index().start()).as("its chunk has no record-start table").isZero();
 
     Path written = dir.resolve("trimmed.snap");
-    org.apache.ratis.io.MD5Hash md5 = SnapshotCodec.write(g, g.store.end(), written);
-    assertThat(md5).as("the MD5 computed while writing is the file's")
-        .isEqualTo(org.apache.ratis.util.MD5FileUtil.computeMd5ForFile(written.toFile()));
+    SnapshotCodec.write(g, g.store.end(), written);
     GroupState restored = new GroupState(0, new SegmentStore(dir.resolve("t"), 1 << 20, 0), new WatchRegistry());
     SnapshotCodec.read(written, restored);
     assertThat(restored.view(tabled).index().start()).isEqualTo(kept.start());

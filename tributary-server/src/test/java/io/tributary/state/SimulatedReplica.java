@@ -12,9 +12,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One replica's state machine as {@link StreamStateMachine} runs it, without Ratis: a
+ * One replica's state machine as {@link ReplicaCore} runs it, without an engine: a
  * {@link GroupState} over its own {@link SegmentStore}, recovered through
- * {@link StreamStateMachine#recover} (snapshot metadata, segments truncated to its end), applying
+ * {@link ReplicaCore#recover} (snapshot metadata, segments truncated to its end), applying
  * encoded entries as {@code applyTransaction} does and snapshotting in the order of
  * {@code takeSnapshot} (sync the segments, trim the indexes, write the metadata, mark the end).
  * The bridge from the deterministic simulation ({@code io.tributary.sim}) to the package-private
@@ -37,7 +37,7 @@ public final class SimulatedReplica implements AutoCloseable {
       String snapshotName) throws IOException {
     SegmentStore store = new SegmentStore(segmentDir, segmentBytesMax, segmentBytesMax);
     GroupState s = new GroupState(group, store, new WatchRegistry(), new WatchRegistry(), ApplyFaults.none());
-    return new SimulatedReplica(StreamStateMachine.recover(s, snapshotFile, snapshotName));
+    return new SimulatedReplica(ReplicaCore.recover(s, snapshotFile, snapshotName));
   }
 
   /** Applies one committed entry; returns its outcomes encoded as in the Raft reply. */

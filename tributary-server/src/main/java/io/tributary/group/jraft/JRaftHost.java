@@ -29,7 +29,6 @@ import io.tributary.group.EngineHost;
 import io.tributary.group.GroupMetrics;
 import io.tributary.group.GroupReply;
 import io.tributary.group.GroupStatus;
-import io.tributary.group.RaftHost;
 import io.tributary.state.ApplyFailure;
 import io.tributary.state.ApplyFaults;
 import io.tributary.state.Command;
@@ -59,7 +58,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node's SOFAJRaft engine ({@code --engine jraft}): one RPC server (gRPC, shared by all
+ * The node's consensus engine, SOFAJRaft: one RPC server (gRPC, shared by all
  * groups: Raft traffic, snapshot file transfer and forwarded writes) hosting G groups, each a
  * {@link RaftGroupService} with its own {@link JRaftStateMachine} over a {@link ReplicaCore}, log
  * (RocksDB) and {@link AppendBatcher}.
@@ -73,9 +72,8 @@ import org.slf4j.LoggerFactory;
  * peer at position {@code g mod N} is preferred; a leader that is not it hands the group over with
  * {@code Node#transferLeadershipTo} once the preferred peer answers heartbeats.
  *
- * <p>Not yet on this engine (refused or skipped at start, see docs/architecture.md): cold tiering,
- * reclaim, scrub and segment repair, rejoin after data loss, peers behind per-node proxies (SOFAJRaft
- * names peers by address, so every node must dial a peer at the same address).
+ * <p>Scrub, segment repair and reclaim run in {@link io.tributary.group.GroupUpkeep}; the cold
+ * tier asks for snapshots through {@link #requestSnapshot}.
  *
  * <p>Threads: built and started on the main thread; {@link #submit} and the queries from any thread.
  * SOFAJRaft runs its own threads (a FSM caller per group applies entries; RPC, log and timer pools).
@@ -158,7 +156,7 @@ public final class JRaftHost implements EngineHost {
       machines.add(new JRaftStateMachine(core, snapshotFiles, index -> afterApply(gi, index)));
       batchers.add(new AppendBatcher(g, clock, metrics, entry -> submitEntry(gi, entry), config.batchBytesMax(),
           config.batchAppendsMin(), config.batchAppendsMax(), config.entriesInFlightMax(), config.pendingAppendsMax(),
-          config.pendingBytesMax(), config.writeTimeoutMillis(), RaftHost.limits(config), this::clusterFeatureLevel));
+          config.pendingBytesMax(), config.writeTimeoutMillis(), limits(config), this::clusterFeatureLevel));
     }
   }
 
@@ -176,6 +174,12 @@ public final class JRaftHost implements EngineHost {
     } catch (IOException e) {
       throw new java.io.UncheckedIOException("no free port for the SOFAJRaft RPC server on " + host, e);
     }
+  }
+
+  /** The bounds apply enforces, as every entry this node encodes carries them. */
+  private static io.tributary.state.Limits limits(TributaryConfig config) {
+    return new io.tributary.state.Limits(config.bounds().producersPerStreamMax(),
+        config.bounds().producerIdleExpiryMillis(), config.bounds().bucketStreamsMax(), config.bounds().bucketsMax());
   }
 
   private int indexOf(String nodeId) {
@@ -370,8 +374,8 @@ public final class JRaftHost implements EngineHost {
    * Makes the followers learn that {@code index} committed now rather than at the next heartbeat
    * (the forwarding follower answers its client only once it applied the entry, and SOFAJRaft
    * sends a new commit index only with the next append or heartbeat): a no-op entry through the
-   * batcher, whose append carries the commit index at once. The same trick as Ratis's metadata
-   * entries (RaftHost). One nudge in flight per group; under load the next batch does it anyway.
+   * batcher, whose append carries the commit index at once (Apache Ratis, the engine before,
+   * did the same with its metadata entries). One nudge in flight per group; under load the next batch does it anyway.
    * Returns {@code index}.
    */
   private long nudgeCommit(int g, long index) {
@@ -469,7 +473,7 @@ public final class JRaftHost implements EngineHost {
       return CompletableFuture.completedFuture(null);
     }
     CompletableFuture<Void> out = new CompletableFuture<>();
-    // lease based, like Ratis here (RaftHost: leader lease on): within its lease the leader answers
+    // lease based: within its lease the leader answers
     // without a heartbeat round; ReadOnlySafe cost a round per barrier and timed out conformance
     // property tests through followers on the loaded box
     nodes.get(g).readIndex(ReadOnlyOption.ReadOnlyLeaseBased, new byte[0], new ReadIndexClosure() {
@@ -570,7 +574,7 @@ public final class JRaftHost implements EngineHost {
     return why;
   }
 
-  // ---- feature level (same rules as RaftHost) ----
+  // ---- feature level ----
 
   @Override
   public int clusterFeatureLevel() {

@@ -96,7 +96,21 @@ final class SnapshotFiles {
       install(dir, segments, end, index);
       LOG.warn("group {}: installed snapshot {}_{} from {} (segments up to {})", core.group(), term, index, origin, end);
     }
-    core.load(meta, term + "_" + index, index, 0);
+    core.load(meta, term + "_" + index, index, previousEnd(dir, index));
+  }
+
+  /**
+   * The segment end of the kept previous snapshot (below {@code index}), or 0 when none is kept or
+   * it does not check out: reclaim drops whole segments only below what both snapshots cover, so
+   * a fallback to the previous one still finds every segment the log after it rewrites.
+   */
+  private static long previousEnd(Path snapshotDir, long index) {
+    try {
+      Path previous = newest(snapshotDir.toAbsolutePath().getParent().resolveSibling(PREVIOUS));
+      return previous == null || indexOf(previous) >= index ? 0 : ReplicaCore.verifiedSegmentEnd(previous.resolve(META));
+    } catch (IOException e) {
+      return 0;
+    }
   }
 
   /**
