@@ -31,7 +31,8 @@ final class ClusterCommand implements Callable<Integer> {
   @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help")
   boolean help;
 
-  @Parameters(arity = "0..*", paramLabel = "--setting value", description = "extra settings passed to every node")
+  @Parameters(arity = "0..*", paramLabel = "--setting value", description = "extra settings passed to every node; "
+      + "{node} in a value becomes the node's id (n1, n2, ...), e.g. --peer-tls-cert-file certs/{node}.crt")
   List<String> settings = new ArrayList<>();
 
   /** True when the nodes get a certificate file {@code name} (a flag among the settings, or the env), for the printed URLs. */
@@ -74,7 +75,9 @@ final class ClusterCommand implements Callable<Integer> {
           "--admin-port", Integer.toString(basePort + 10 * (i - 1) + 3),
           "--peers", peers.toString(), "--data-dir", dir.toString(),
           "--election-timeout-min-ms", "500", "--election-timeout-max-ms", "1000"));
-      cmd.addAll(settings);
+      String id = "n" + i;
+      // per-node values (the node's own certificate on the peer plane) from one template
+      settings.forEach(a -> cmd.add(a.replace("{node}", id)));
       File log = dir.resolve("node.log").toFile();
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log)).start();
       procs.add(p);

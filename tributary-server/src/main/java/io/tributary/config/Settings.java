@@ -30,6 +30,7 @@ public final class Settings {
   public static final Setting GROUPS = num("groups", 0, "count", "Raft groups, fixed when the data directory is created (0 = auto: the count the data directory was created with; for a new one 1 on a single node, 8 in a cluster)", v -> v >= 0 && v <= 256, "0..256");
   public static final Setting ELECTION_TIMEOUT_MIN_MS = num("election-timeout-min-ms", 300, "ms", "Raft election timeout, lower bound", v -> v >= 50, ">= 50");
   public static final Setting ELECTION_TIMEOUT_MAX_MS = num("election-timeout-max-ms", 600, "ms", "Raft election timeout, upper bound", v -> v >= 100, ">= 100");
+  public static final Setting LOG_MEMTABLE_BYTES = num("log-memtable-bytes", 8 * MIB, "bytes", "RocksDB write buffer of each group's Raft log: entries stay in it (native memory, off the heap) until it is flushed; at most two per group are held, so a node's log memory is bounded by groups x 2 x this", v -> v >= MIB && v <= 256 * MIB, "1MiB..256MiB");
   public static final Setting SNAPSHOT_INTERVAL_ENTRIES = num("snapshot-interval-entries", 20000, "entries", "Raft entries between automatic snapshots (the log is purged behind them)", v -> v >= 100, ">= 100");
   public static final Setting SEGMENT_BYTES_MAX = num("segment-bytes-max", 64 * MIB, "bytes", "size at which a data segment file is rolled", v -> v >= MIB, ">= 1 MiB");
   public static final Setting TAIL_CACHE_BYTES = num("tail-cache-bytes", 4 * MIB, "bytes", "recent data kept in memory per group (serves live readers without disk I/O)", v -> v >= 0, ">= 0");
@@ -134,7 +135,7 @@ public final class Settings {
   public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, NODE_ID, PEER_PORT, PEER_HOST, PEERS, ADMIN_HOST, ADMIN_PORT,
       TLS_CERT_FILE, TLS_KEY_FILE, ADMIN_TLS_CERT_FILE, ADMIN_TLS_KEY_FILE, PEER_TLS_CERT_FILE, PEER_TLS_KEY_FILE,
       PEER_TLS_CA_FILE, TLS_RELOAD_INTERVAL_MS, REJOIN, GROUPS,
-      ELECTION_TIMEOUT_MIN_MS, ELECTION_TIMEOUT_MAX_MS, SNAPSHOT_INTERVAL_ENTRIES, SEGMENT_BYTES_MAX, TAIL_CACHE_BYTES, READ_CACHE_BYTES,
+      ELECTION_TIMEOUT_MIN_MS, ELECTION_TIMEOUT_MAX_MS, SNAPSHOT_INTERVAL_ENTRIES, LOG_MEMTABLE_BYTES, SEGMENT_BYTES_MAX, TAIL_CACHE_BYTES, READ_CACHE_BYTES,
       BODY_BYTES_MAX, READ_CHUNK_BYTES_MAX, APPEND_BATCH_FRAMES_MAX, TRANSACTION_APPENDS_MAX, ATTRS_BYTES_MAX,
       BOOTSTRAP_BYTES_MAX, SNAPSHOT_INLINE_BYTES_MAX, BATCH_BYTES_MAX, BATCH_APPENDS_MIN, BATCH_APPENDS_MAX,
       ENTRIES_IN_FLIGHT_MAX,

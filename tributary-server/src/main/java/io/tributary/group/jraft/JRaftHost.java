@@ -198,6 +198,7 @@ public final class JRaftHost implements EngineHost {
   @Override
   public void start() throws IOException {
     registerForwardingMessages();
+    boundLogMemory(config.logMemtableBytes());
     rpcServer = RaftRpcServerFactory.createRaftRpcServer(self.getEndpoint());
     rpcServer.registerProcessor(new Forwarding.Processor(this::acceptForwarded));
     // listening before the groups start: a peer's vote requests for a group not started here yet
@@ -258,6 +259,25 @@ public final class JRaftHost implements EngineHost {
     try (java.util.stream.Stream<Path> s = java.nio.file.Files.list(snapshotDir)) {
       return s.anyMatch(p -> p.getFileName().toString().startsWith("snapshot_"));
     }
+  }
+
+  /**
+   * SOFAJRaft's RocksDB log defaults to 64 MiB write buffers, up to three per column family: an
+   * entry stays in a buffer until it is flushed, even after the log was truncated behind a
+   * snapshot, so 8 groups held up to 1.5 GiB of native memory and a node's RSS grew to 600+ MiB
+   * under load with a 512 MiB heap limit (docs/benchmarks.md, "Memory"). Here a buffer is
+   * {@code log-memtable-bytes} and at most two are held per column family; a full one is flushed
+   * to a small file that the log's truncation and RocksDB's compaction then delete. The options are
+   * JVM-wide in SOFAJRaft (one registry per class): every node of this JVM uses the same.
+   */
+  private static void boundLogMemory(long memtableBytes) {
+    org.rocksdb.ColumnFamilyOptions o = com.alipay.sofa.jraft.util.StorageOptionsFactory
+        .getDefaultRocksDBColumnFamilyOptions();
+    o.setWriteBufferSize(memtableBytes);
+    o.setMaxWriteBufferNumber(2);
+    o.setMinWriteBufferNumberToMerge(1);
+    com.alipay.sofa.jraft.util.StorageOptionsFactory.registerRocksDBColumnFamilyOptions(
+        com.alipay.sofa.jraft.storage.impl.RocksDBLogStorage.class, o);
   }
 
   /** gRPC needs to know the forwarding envelope's request and response types up front. */
