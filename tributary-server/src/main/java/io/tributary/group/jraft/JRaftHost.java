@@ -94,6 +94,8 @@ public final class JRaftHost implements EngineHost {
   private final Clock clock;
   private final GroupMetrics metrics = new GroupMetrics();
   private final PeerId self;
+  /** Where this node's RPC server listens: its peer address, or on a single node any free port if given 0. */
+  private final Endpoint bind;
   private final List<PeerId> peers = new ArrayList<>();
   /** "host:port" of each voter's Raft endpoint → its node id. */
   private final Map<String, String> idsByEndpoint = new HashMap<>();
@@ -136,12 +138,14 @@ public final class JRaftHost implements EngineHost {
     System.setProperty("jraft.grpc.max_inbound_message_size.bytes", Long.toString(Math.min(Integer.MAX_VALUE,
         2 * entryMax)));
     for (TributaryConfig.Peer p : config.peers()) {
-      int port = config.peers().size() == 1 ? concretePort(p.host(), p.peerPort()) : p.peerPort();
-      PeerId id = new PeerId(new Endpoint(p.host(), port), 0);
+      PeerId id = new PeerId(config.peers().size() == 1 ? singleNodeIdentity(config, p) : new Endpoint(p.host(), p.peerPort()), 0);
       peers.add(id);
       idsByEndpoint.put(id.getEndpoint().toString(), p.id());
     }
     this.self = peers.get(indexOf(config.nodeId()));
+    TributaryConfig.Peer own = config.peers().get(indexOf(config.nodeId()));
+    this.bind = config.peers().size() == 1 ? new Endpoint(own.host(), concretePort(own.host(), own.peerPort()))
+        : self.getEndpoint();
     ApplyFaults faults = ApplyFaults.fromSystemProperties();
     SnapshotFiles snapshotFiles = new SnapshotFiles(config.nodeId());
     this.snapshotPending = new AtomicBoolean[config.groups()];
@@ -157,6 +161,29 @@ public final class JRaftHost implements EngineHost {
       batchers.add(new AppendBatcher(g, clock, metrics, entry -> submitEntry(gi, entry), config.batchBytesMax(),
           config.batchAppendsMin(), config.batchAppendsMax(), config.entriesInFlightMax(), config.pendingAppendsMax(),
           config.pendingBytesMax(), config.writeTimeoutMillis(), limits(config), this::clusterFeatureLevel));
+    }
+  }
+
+  /**
+   * A single node's peer id as SOFAJRaft recorded it in the log's configuration at its first start,
+   * read back from {@code jraft/single-node-identity} on later starts. SOFAJRaft names a voter by
+   * its address, so a single node whose peer port changed between starts (port 0 picks a new one
+   * each time; an operator may change it) would find itself outside its own configuration and
+   * never elect itself. Nobody dials a single node, so the identity need not be where it listens.
+   */
+  private static Endpoint singleNodeIdentity(TributaryConfig config, TributaryConfig.Peer p) {
+    Path file = config.dataDir().resolve("jraft").resolve("single-node-identity");
+    try {
+      if (java.nio.file.Files.exists(file)) {
+        String[] hp = java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.US_ASCII).trim().split(":");
+        return new Endpoint(hp[0], Integer.parseInt(hp[1]));
+      }
+      Endpoint e = new Endpoint(p.host(), concretePort(p.host(), p.peerPort()));
+      DurableFiles.createDirectories(file.getParent());
+      DurableFiles.writeAtomically(file, e.toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      return e;
+    } catch (IOException | RuntimeException e) {
+      throw new IllegalStateException("unreadable single-node identity " + file + ": " + e, e);
     }
   }
 
@@ -199,14 +226,14 @@ public final class JRaftHost implements EngineHost {
   public void start() throws IOException {
     registerForwardingMessages();
     boundLogMemory(config.logMemtableBytes());
-    rpcServer = RaftRpcServerFactory.createRaftRpcServer(self.getEndpoint());
+    rpcServer = RaftRpcServerFactory.createRaftRpcServer(bind);
     rpcServer.registerProcessor(new Forwarding.Processor(this::acceptForwarded));
     // listening before the groups start: a peer's vote requests for a group not started here yet
     // get an error at once, and this node's first elections reach peers that are up (started
     // after its groups, the server left every early election of a slow start to time out,
     // measured: terms 10-14 by the time the last of 8 groups started on a loaded box)
     if (!rpcServer.init(null)) {
-      throw new IOException("SOFAJRaft RPC server did not start on " + self.getEndpoint());
+      throw new IOException("SOFAJRaft RPC server did not start on " + bind);
     }
     Configuration conf = new Configuration(peers);
     Path raftDir = config.dataDir().resolve("jraft");
@@ -270,7 +297,15 @@ public final class JRaftHost implements EngineHost {
    * to a small file that the log's truncation and RocksDB's compaction then delete. The options are
    * JVM-wide in SOFAJRaft (one registry per class): every node of this JVM uses the same.
    */
-  private static void boundLogMemory(long memtableBytes) {
+  private static synchronized void boundLogMemory(long memtableBytes) {
+    if (logMemtableBytes != 0) {
+      if (logMemtableBytes != memtableBytes) {
+        LOG.warn("log-memtable-bytes {} ignored: SOFAJRaft's RocksDB options are per JVM, and another node in this JVM "
+            + "set {}", memtableBytes, logMemtableBytes);
+      }
+      return;
+    }
+    logMemtableBytes = memtableBytes;
     org.rocksdb.ColumnFamilyOptions o = com.alipay.sofa.jraft.util.StorageOptionsFactory
         .getDefaultRocksDBColumnFamilyOptions();
     o.setWriteBufferSize(memtableBytes);
@@ -279,6 +314,9 @@ public final class JRaftHost implements EngineHost {
     com.alipay.sofa.jraft.util.StorageOptionsFactory.registerRocksDBColumnFamilyOptions(
         com.alipay.sofa.jraft.storage.impl.RocksDBLogStorage.class, o);
   }
+
+  /** The write buffer size registered with SOFAJRaft in this JVM; 0 before the first node starts. */
+  private static long logMemtableBytes;
 
   /** gRPC needs to know the forwarding envelope's request and response types up front. */
   private static void registerForwardingMessages() {
@@ -493,21 +531,7 @@ public final class JRaftHost implements EngineHost {
       return CompletableFuture.completedFuture(null);
     }
     CompletableFuture<Void> out = new CompletableFuture<>();
-    // lease based: within its lease the leader answers
-    // without a heartbeat round; ReadOnlySafe cost a round per barrier and timed out conformance
-    // property tests through followers on the loaded box
-    nodes.get(g).readIndex(ReadOnlyOption.ReadOnlyLeaseBased, new byte[0], new ReadIndexClosure() {
-      @Override
-      public void run(Status status, long index, byte[] reqCtx) {
-        completions.execute(() -> {
-          if (status.isOk()) {
-            out.complete(null);
-          } else {
-            out.completeExceptionally(new UnavailableException("group " + g + ": read index failed: " + status, 1));
-          }
-        });
-      }
-    });
+    readIndex(g, out, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.writeTimeoutMillis()));
     long deadlineMillis = config.writeTimeoutMillis();
     return out.orTimeout(deadlineMillis, TimeUnit.MILLISECONDS).exceptionallyCompose(t -> {
       Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
@@ -516,6 +540,36 @@ public final class JRaftHost implements EngineHost {
             + deadlineMillis + " ms (no reachable leader, or this replica is not catching up)", 1);
       }
       return CompletableFuture.failedFuture(cause);
+    });
+  }
+
+  /**
+   * One ReadIndex attempt; a refusal (no leader known yet, an election under way, the leader
+   * stepped down) is asked again after {@link #FORWARD_RETRY_MILLIS} until {@code deadlineNanos}:
+   * a read waits for a leader the way a forwarded write does, and answers 503 only when none
+   * confirmed the index in time. Lease based: within its lease the leader answers without a
+   * heartbeat round (ReadOnlySafe cost a round per barrier and timed out conformance property
+   * tests through followers on the loaded box).
+   */
+  private void readIndex(int g, CompletableFuture<Void> out, long deadlineNanos) {
+    nodes.get(g).readIndex(ReadOnlyOption.ReadOnlyLeaseBased, new byte[0], new ReadIndexClosure() {
+      @Override
+      public void run(Status status, long index, byte[] reqCtx) {
+        completions.execute(() -> {
+          if (status.isOk()) {
+            out.complete(null);
+          } else if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(FORWARD_RETRY_MILLIS) < deadlineNanos
+              && !out.isDone()) {
+            try {
+              timers.schedule(() -> readIndex(g, out, deadlineNanos), FORWARD_RETRY_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+              out.completeExceptionally(new UnavailableException("group " + g + ": node is stopping", 1));
+            }
+          } else {
+            out.completeExceptionally(new UnavailableException("group " + g + ": read index failed: " + status, 1));
+          }
+        });
+      }
     });
   }
 
