@@ -40,6 +40,7 @@ import io.tributary.state.Replica;
 import io.tributary.state.ReplicaCore;
 import io.tributary.state.ReplicaHalt;
 import io.tributary.storage.CorruptRecordException;
+import io.tributary.tls.TlsMaterialException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -128,11 +129,6 @@ public final class JRaftHost implements EngineHost {
   public JRaftHost(TributaryConfig config, Clock clock, ReplicaHalt halt) {
     this.config = config;
     this.clock = clock;
-    // gRPC's inbound limit (4 MiB by default) must take the largest entry: one whole request body.
-    // SOFAJRaft reads it once, when its gRPC factory class loads, so it is set before any use.
-    long entryMax = Math.max(config.batchBytesMax(), config.bodyBytesMax()) + 64 * 1024;
-    System.setProperty("jraft.grpc.max_inbound_message_size.bytes", Long.toString(Math.min(Integer.MAX_VALUE,
-        2 * entryMax)));
     for (TributaryConfig.Peer p : config.peers()) {
       PeerId id = new PeerId(new Endpoint(p.host(), p.peerPort()), 0);
       peers.add(id);
@@ -172,6 +168,9 @@ public final class JRaftHost implements EngineHost {
 
   @Override
   public void start() throws IOException {
+    // before any SOFAJRaft server or client exists: they read it when they are created (PeerRpcFactory)
+    PeerTransport transport = transport(config);
+    PeerRpcFactory.configure(transport);
     registerForwardingMessages();
     rpcServer = RaftRpcServerFactory.createRaftRpcServer(self.getEndpoint());
     rpcServer.registerProcessor(new Forwarding.Processor(this::acceptForwarded));
@@ -214,7 +213,21 @@ public final class JRaftHost implements EngineHost {
     if (peers.size() > 1) {
       timers.scheduleWithFixedDelay(this::balanceLeadership, 2, 2, TimeUnit.SECONDS);
     }
-    LOG.info("SOFAJRaft node {} ({}) hosts {} groups on one gRPC server", config.nodeId(), self, nodes.size());
+    LOG.info("SOFAJRaft node {} ({}) hosts {} groups on one gRPC server ({})", config.nodeId(), self, nodes.size(),
+        transport.describe());
+  }
+
+  /**
+   * The node's peer transport. gRPC's inbound limit (4 MiB by default) must take the largest
+   * entry, one whole request body, forwarded or replicated: twice that, for the envelope.
+   */
+  private static PeerTransport transport(TributaryConfig config) throws IOException {
+    long entryMax = Math.max(config.batchBytesMax(), config.bodyBytesMax()) + 64 * 1024;
+    try {
+      return PeerTransport.of(config, (int) Math.min(Integer.MAX_VALUE, 2 * entryMax));
+    } catch (TlsMaterialException e) {
+      throw new IOException("peer TLS: " + e.getMessage(), e);
+    }
   }
 
   /** True when SOFAJRaft's snapshot directory holds a snapshot ({@code snapshot_<index>}), which it loads at start. */
