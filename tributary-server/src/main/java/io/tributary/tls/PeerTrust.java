@@ -11,6 +11,7 @@ import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
@@ -59,16 +60,20 @@ public final class PeerTrust {
     return PemMaterial.certificates(Files.readAllBytes(caFile), caFile.toString());
   }
 
-  /** For a server: clients must present a CA-issued certificate naming one of {@code nodeIds}. */
-  public static X509ExtendedTrustManager acceptingNodes(List<X509Certificate> authorities, Set<String> nodeIds)
-      throws TlsMaterialException {
-    return new Named(pkix(authorities), Set.copyOf(nodeIds), "a node of --peers " + nodeIds);
+  /**
+   * For a server: clients must present a CA-issued certificate naming one of {@code nodeIds}.
+   * {@code refused} is told why each refused client was refused (the server logs it: a handshake
+   * failure is otherwise silent on the server side).
+   */
+  public static X509ExtendedTrustManager acceptingNodes(List<X509Certificate> authorities, Set<String> nodeIds,
+      Consumer<String> refused) throws TlsMaterialException {
+    return new Named(pkix(authorities), Set.copyOf(nodeIds), "a node of --peers " + nodeIds, refused);
   }
 
   /** For a client dialling node {@code nodeId}: the server must present a CA-issued certificate naming it. */
   public static X509ExtendedTrustManager expectingNode(List<X509Certificate> authorities, String nodeId)
       throws TlsMaterialException {
-    return new Named(pkix(authorities), Set.of(nodeId), "node " + nodeId);
+    return new Named(pkix(authorities), Set.of(nodeId), "node " + nodeId, why -> { });
   }
 
   private static X509ExtendedTrustManager pkix(List<X509Certificate> authorities) throws TlsMaterialException {
@@ -101,11 +106,13 @@ public final class PeerTrust {
     private final X509ExtendedTrustManager pkix;
     private final Set<String> names;
     private final String wanted;
+    private final Consumer<String> refusedClient;
 
-    Named(X509ExtendedTrustManager pkix, Set<String> names, String wanted) {
+    Named(X509ExtendedTrustManager pkix, Set<String> names, String wanted, Consumer<String> refusedClient) {
       this.pkix = pkix;
       this.names = names;
       this.wanted = wanted;
+      this.refusedClient = refusedClient;
     }
 
     private void name(X509Certificate[] chain) throws CertificateException {
@@ -117,8 +124,14 @@ public final class PeerTrust {
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-      pkix.checkClientTrusted(chain, authType);
-      name(chain);
+      try {
+        pkix.checkClientTrusted(chain, authType);
+        name(chain);
+      } catch (CertificateException e) {
+        refusedClient.accept("certificate '" + (chain == null || chain.length == 0 ? "none"
+            : chain[0].getSubjectX500Principal().getName()) + "': " + e.getMessage());
+        throw e;
+      }
     }
 
     @Override

@@ -39,13 +39,14 @@ import org.junit.jupiter.api.Timeout;
  *
  * <p>Method: three nodes run as separate JVMs; every Raft connection between them goes through an
  * in-process {@link TcpProxy}, one per direction: node A reaches node B's Raft port through proxy
- * A→B. Each node gets its own {@code --peers} list (same ids and order, different addresses), so
+ * A→B. On SOFAJRaft every node has the same {@code --peers} list (a peer's address is its name in
+ * every group's configuration) and its own {@code --peer-routes}: A dials B at proxy A→B. (On
+ * Ratis each node gets its own {@code --peers} list, same ids and order, different addresses;
+ * Ratis keeps the first address it registered for a peer id, which is this node's own list.) So
  * blackholing the four proxies from and to X cuts X off in both directions while Y and Z still
  * talk through theirs. That this routing really is in force is checked twice: before any fault
  * every proxy carries traffic, and during a partition the proxies between the majority keep
- * forwarding while X's drop what it sends. (Ratis keeps the first address it registered for a peer
- * id, which is this node's own list; the nodes are not restarted here, so no other node's
- * configuration entry can replace it.) Writes use producer headers, so a retry of a write with an
+ * forwarding while X's drop what it sends. Writes use producer headers, so a retry of a write with an
  * unknown outcome is exactly-once, as a client would do it. Seeded ({@code -Dseed=N}: ports,
  * payloads); timing varies.
  *

@@ -23,6 +23,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Tributary's SOFAJRaft RPC factory: SOFAJRaft's gRPC transport (rpc-grpc-impl 1.4.0) with the
@@ -63,6 +65,7 @@ import javax.net.ssl.SSLException;
  */
 @SPI(priority = 100)
 public final class PeerRpcFactory extends GrpcRaftRpcFactory {
+  private static final Logger LOG = LoggerFactory.getLogger(PeerRpcFactory.class);
   private static volatile PeerTransport transport = PeerTransport.PLAIN;
 
   /** Request class name → its default instance, as SOFAJRaft registers them (the superclass keeps its copy private). */
@@ -123,7 +126,8 @@ public final class PeerRpcFactory extends GrpcRaftRpcFactory {
   private static SslContext serverContext(PeerTransport t) {
     try {
       SslContextBuilder b = SslContextBuilder.forServer(t.tls().keys())
-          .trustManager(PeerTrust.acceptingNodes(t.tls().authorities(), new HashSet<>(t.idsByEndpoint().values())))
+          .trustManager(PeerTrust.acceptingNodes(t.tls().authorities(), new HashSet<>(t.idsByEndpoint().values()),
+              why -> LOG.warn("Raft port: refused a TLS client: {}", why)))
           .clientAuth(ClientAuth.REQUIRE);
       // the JDK provider: the trust manager above is called as written (no native engine of its own)
       return GrpcSslContexts.configure(b, SslProvider.JDK).build();
