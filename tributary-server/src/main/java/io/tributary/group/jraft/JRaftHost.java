@@ -74,9 +74,13 @@ import org.slf4j.LoggerFactory;
  * peer at position {@code g mod N} is preferred; a leader that is not it hands the group over with
  * {@code Node#transferLeadershipTo} once the preferred peer answers heartbeats.
  *
+ * <p>The RPC server and clients come from {@link PeerRpcFactory} (SOFAJRaft's SPI), configured by
+ * {@link #start} with this node's {@link PeerTransport}: the server binds {@code --peer-host}, speaks
+ * mutual TLS with {@code --peer-tls-*}, and a peer is dialled through {@code --peer-routes} while
+ * its name stays its {@code --peers} address.
+ *
  * <p>Not yet on this engine (refused or skipped at start, see docs/architecture.md): cold tiering,
- * reclaim, scrub and segment repair, rejoin after data loss, peers behind per-node proxies (SOFAJRaft
- * names peers by address, so every node must dial a peer at the same address).
+ * reclaim, scrub and segment repair, rejoin after data loss.
  *
  * <p>Threads: built and started on the main thread; {@link #submit} and the queries from any thread.
  * SOFAJRaft runs its own threads (a FSM caller per group applies entries; RPC, log and timer pools).
