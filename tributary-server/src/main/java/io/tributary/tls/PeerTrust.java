@@ -77,6 +77,16 @@ public final class PeerTrust {
   }
 
   private static X509ExtendedTrustManager pkix(List<X509Certificate> authorities) throws TlsMaterialException {
+    for (TrustManager tm : authorityTrust(authorities).getTrustManagers()) {
+      if (tm instanceof X509ExtendedTrustManager x) {
+        return x;
+      }
+    }
+    throw new TlsMaterialException("the JDK offers no X509 trust manager for the cluster CA");
+  }
+
+  /** PKIX trust in exactly {@code authorities} (no system CAs). */
+  static TrustManagerFactory authorityTrust(List<X509Certificate> authorities) throws TlsMaterialException {
     try {
       char[] none = new char[0];
       KeyStore trust = KeyStore.getInstance("PKCS12");
@@ -86,12 +96,7 @@ public final class PeerTrust {
       }
       TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
       tmf.init(trust);
-      for (TrustManager tm : tmf.getTrustManagers()) {
-        if (tm instanceof X509ExtendedTrustManager x) {
-          return x;
-        }
-      }
-      throw new TlsMaterialException("the JDK offers no X509 trust manager for the cluster CA");
+      return tmf;
     } catch (GeneralSecurityException | IOException e) {
       throw new TlsMaterialException("cannot build the peer trust manager: " + e.getMessage(), e);
     }
