@@ -44,7 +44,8 @@ public record PeerTransport(String bindHost, Map<Endpoint, InetSocketAddress> ro
   }
 
   /**
-   * This node's key pair, the cluster CA, and the node ids a client certificate may name.
+   * This node's key pair and the cluster CA (the node ids a certificate may name are the values of
+   * {@link #idsByEndpoint}).
    *
    * @param keys        this node's certificate and key
    * @param authorities the cluster CA's certificates
