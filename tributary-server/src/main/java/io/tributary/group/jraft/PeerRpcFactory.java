@@ -53,6 +53,15 @@ import org.slf4j.LoggerFactory;
  * {@code usePlaintext()} and the endpoint as the address, so neither TLS nor a route can be added
  * to it.
  *
+ * <p>What here works around rpc-grpc-impl 1.4.0, and when it can go:
+ * <pre>
+ *   symptom                          upstream                       canary                           removal
+ *   server binds every interface     sofa-jraft#1213 (merged after  PeerPlaneAttackTest: 127.0.0.2   a release with #1213 (the
+ *                                    1.4.0, not released)           refused on the Raft port         server builder stays for TLS)
+ *   client: plaintext only, dials    none (no hook for the          PeerPlaneAttackTest,             a GrpcClient that takes a
+ *   the endpoint itself              channel builder)               PartitionTest on jraft           channel builder or credentials
+ * </pre>
+ *
  * <p><b>Why a static {@link #configure}.</b> SOFAJRaft instantiates this class itself, through
  * {@code ServiceLoader}, once per JVM (its {@code RpcFactoryHelper} keeps it in a static), and
  * creates clients from inside each {@code Node} with no way to pass anything along. The transport
