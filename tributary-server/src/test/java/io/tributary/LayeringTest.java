@@ -16,8 +16,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Goal: the layers {@code http → service → group → state → storage → cold} have no back-edges,
- * and third-party frameworks stay in their layer (Netty HTTP only in http, SOFAJRaft only in
- * group.jraft, the AWS SDK only in cold's S3 store, BouncyCastle only in tls). Method: read every main source file's imports and
+ * and third-party frameworks stay in their layer (Netty HTTP only in http, SOFAJRaft and its gRPC only in group.jraft, the AWS SDK only in cold's S3 store, BouncyCastle only in tls). Method: read every main source file's imports and
  * check them against the allowed table below; also require a package-info.java per package.
  */
 class LayeringTest {
@@ -44,6 +43,8 @@ class LayeringTest {
       "io.netty.handler.codec.http", Set.of("http"),
       "io.netty", Set.of("http"),
       "com.alipay.sofa.jraft", Set.of("group.jraft"),
+      // SOFAJRaft's transport (rpc-grpc-impl: gRPC over grpc-netty-shaded)
+      "io.grpc", Set.of("group.jraft"),
       "software.amazon.awssdk", Set.of("cold"),
       "com.nimbusds", Set.of("auth"),
       "org.bouncycastle", Set.of("tls"));

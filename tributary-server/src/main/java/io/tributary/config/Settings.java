@@ -16,13 +16,14 @@ public final class Settings {
   public static final Setting PEER_PORT = num("peer-port", 4438, "port", "Raft peer port", v -> v >= 0 && v <= 65535, "0..65535");
   public static final Setting PEER_HOST = str("peer-host", "", "address the peer listeners bind (Raft on peer-port, node-to-node data transfer on the data port of this node's --peers entry); empty = this node's host in --peers, or 127.0.0.1 on a single node. Never the client address unless given");
   public static final Setting PEERS = str("peers", "", "cluster voters as id=host:peerPort[:dataPort],... where dataPort is the peer data listener (snapshot and segment transfer between nodes; defaults to peerPort+1); empty = single node");
+  public static final Setting PEER_ROUTES = str("peer-routes", "", "where this node dials a peer's Raft port, as id=host:port,... (NAT, proxies); a peer not named is dialled at its --peers address. Only the address dialled changes: a peer is still named by its --peers address in every group's configuration, which must be identical on every node (jraft engine only)");
   public static final Setting ADMIN_HOST = str("admin-host", "127.0.0.1", "address the admin listener binds (admin API, /metrics); loopback unless given");
   public static final Setting ADMIN_PORT = num("admin-port", 4440, "port", "admin HTTP port (0 picks a free port)", v -> v >= 0 && v <= 65535, "0..65535");
   public static final Setting TLS_CERT_FILE = str("tls-cert-file", "", "PEM certificate chain (leaf first) of the client listener; with tls-key-file it serves HTTPS only. Empty = plain HTTP");
   public static final Setting TLS_KEY_FILE = str("tls-key-file", "", "PEM private key (PKCS#8, PKCS#1 or SEC1; unencrypted) of tls-cert-file. Keep it readable by the node's user only");
   public static final Setting ADMIN_TLS_CERT_FILE = str("admin-tls-cert-file", "", "PEM certificate chain of the admin listener; empty = the client listener's (so with tls-cert-file set, the admin listener is HTTPS too)");
   public static final Setting ADMIN_TLS_KEY_FILE = str("admin-tls-key-file", "", "PEM private key of admin-tls-cert-file; given together with it");
-  public static final Setting PEER_TLS_CERT_FILE = str("peer-tls-cert-file", "", "PEM certificate chain of this node on the peer plane (its common name must be its --node-id); with peer-tls-key-file and peer-tls-ca-file the peer data listener speaks mutual TLS: only nodes with a certificate from that CA, named in --peers, may fetch snapshots and segments");
+  public static final Setting PEER_TLS_CERT_FILE = str("peer-tls-cert-file", "", "PEM certificate chain of this node on the peer plane (its common name must be its --node-id); with peer-tls-key-file and peer-tls-ca-file the peer plane speaks mutual TLS: the Raft port (jraft engine: votes, replication, membership and leadership requests, forwarded writes) and the peer data listener (snapshots, segments) accept only nodes with a certificate from that CA whose common name is an id of --peers, and this node checks that a peer it dials presents that peer's id. Empty = plaintext (a private network only)");
   public static final Setting PEER_TLS_KEY_FILE = str("peer-tls-key-file", "", "PEM private key of peer-tls-cert-file");
   public static final Setting PEER_TLS_CA_FILE = str("peer-tls-ca-file", "", "PEM certificate(s) of the cluster CA that issues node certificates (read at start)");
   public static final Setting TLS_RELOAD_INTERVAL_MS = num("tls-reload-interval-ms", 10000, "ms", "how often the certificate and key files are re-read (off the event loops); a changed pair that matches and is valid serves new connections, a broken one is logged and the old one kept; 0 = never", v -> v == 0 || (v >= 100 && v <= 86_400_000), "0 or 100..86400000");
@@ -132,7 +133,7 @@ public final class Settings {
   public static final Setting ALLOWED_HOSTS = str("allowed-hosts", "", "host names a request's Host header may carry, space-separated (a DNS-rebinding guard); others get 421; empty = any");
   public static final Setting INSECURE = str("insecure", "false", "true: allow a client or admin listener on a non-loopback address without authentication (the node logs a warning); false refuses to start that way");
 
-  public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, NODE_ID, PEER_PORT, PEER_HOST, PEERS, ADMIN_HOST, ADMIN_PORT,
+  public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, NODE_ID, PEER_PORT, PEER_HOST, PEERS, PEER_ROUTES, ADMIN_HOST, ADMIN_PORT,
       TLS_CERT_FILE, TLS_KEY_FILE, ADMIN_TLS_CERT_FILE, ADMIN_TLS_KEY_FILE, PEER_TLS_CERT_FILE, PEER_TLS_KEY_FILE,
       PEER_TLS_CA_FILE, TLS_RELOAD_INTERVAL_MS, REJOIN, GROUPS,
       ELECTION_TIMEOUT_MIN_MS, ELECTION_TIMEOUT_MAX_MS, SNAPSHOT_INTERVAL_ENTRIES, LOG_MEMTABLE_BYTES, SEGMENT_BYTES_MAX, TAIL_CACHE_BYTES, READ_CACHE_BYTES,

@@ -466,6 +466,39 @@ public record TributaryConfig(
       throw new ConfigException("--admin-host: must not be empty");
     }
     return new ListenersConfig(adminHost, (int) l(eff, Settings.ADMIN_PORT), peerHost,
-        peers.size() > 1 ? self.dataPort() : 0);
+        peers.size() > 1 ? self.dataPort() : 0, peerRoutes(eff.get(Settings.PEER_ROUTES.name()), nodeId, peers));
+  }
+
+  /** {@code --peer-routes}: id=host:port,... for peers of {@code --peers} other than this node, each at most once. */
+  private static Map<String, ListenersConfig.PeerRoute> peerRoutes(String spec, String nodeId, List<Peer> peers) {
+    Map<String, ListenersConfig.PeerRoute> out = new LinkedHashMap<>();
+    if (spec == null || spec.isBlank()) {
+      return out;
+    }
+    for (String part : spec.split(",")) {
+      String p = part.trim();
+      int eq = p.indexOf('=');
+      int colon = p.lastIndexOf(':');
+      if (eq <= 0 || colon <= eq + 1 || colon == p.length() - 1) {
+        throw new ConfigException("--peer-routes: expected id=host:port, got '" + p + "'");
+      }
+      String id = p.substring(0, eq);
+      int port;
+      try {
+        port = Integer.parseInt(p.substring(colon + 1));
+      } catch (NumberFormatException e) {
+        throw new ConfigException("--peer-routes: bad port in '" + p + "'");
+      }
+      if (port < 1 || port > 65535) {
+        throw new ConfigException("--peer-routes: port must be 1..65535 in '" + p + "'");
+      }
+      if (id.equals(nodeId) || peers.stream().noneMatch(q -> q.id().equals(id))) {
+        throw new ConfigException("--peer-routes: '" + id + "' is not another node of --peers");
+      }
+      if (out.put(id, new ListenersConfig.PeerRoute(p.substring(eq + 1, colon), port)) != null) {
+        throw new ConfigException("--peer-routes: '" + id + "' is routed twice");
+      }
+    }
+    return out;
   }
 }

@@ -41,8 +41,9 @@ import org.awaitility.core.ConditionTimeoutException;
  * its node is down cannot then be taken by some outgoing connection's local port.
  *
  * <p>Routes: {@link RaftRoute} says which port node A dials to reach node B's Raft server — B's
- * own Raft port, or a {@link io.tributary.testing.TcpProxy} in front of it. Each node gets its own
- * {@code --peers} list built from it (same ids and order everywhere, so group priorities agree).
+ * own Raft port, or a {@link io.tributary.testing.TcpProxy} in front of it. Every node gets the
+ * same {@code --peers} list (SOFAJRaft names a peer by its address) and its own
+ * {@code --peer-routes}.
  * {@link HttpRoute} does the same for the peer data port a node dials to reach a peer's
  * node-to-node routes (snapshot downloads, segment repair), so a test can put a proxy in front
  * of them for one node only.
@@ -121,9 +122,14 @@ final class ClusterNodes implements AutoCloseable {
     this.client = client;
     String logback = resourcePath("logback-cluster-node.xml");
     for (Member m : members) {
+      // SOFAJRaft names a peer by its --peers address, which must be the same on every node: each
+      // node lists the real Raft ports and dials through a route (--peer-routes)
       String peers = members.stream()
-          .map(p -> p.id() + "=127.0.0.1:" + (p.equals(m) ? p.raftPort() : route.port(m, p)) + ":"
-              + (p.equals(m) ? p.dataPort() : httpRoute.port(m, p)))
+          .map(p -> p.id() + "=127.0.0.1:" + p.raftPort() + ":" + (p.equals(m) ? p.dataPort() : httpRoute.port(m, p)))
+          .collect(Collectors.joining(","));
+      String routes = members.stream()
+          .filter(p -> !p.equals(m) && route.port(m, p) != p.raftPort())
+          .map(p -> p.id() + "=127.0.0.1:" + route.port(m, p))
           .collect(Collectors.joining(","));
       processes.add(ServerProcess.builder(work.resolve("data").resolve(m.id())).name(m.id()).logDir(work)
           .setting("node-id", m.id())
@@ -131,6 +137,7 @@ final class ClusterNodes implements AutoCloseable {
           .setting("peer-port", Integer.toString(m.raftPort()))
           .setting("admin-port", Integer.toString(m.adminPort()))
           .setting("peers", peers)
+          .settings(routes.isEmpty() ? Map.of() : Map.of("peer-routes", routes))
           .settings(settings)
           .settings(perNode.apply(m))
           // the test class path carries logback-test.xml (WARN only); a node logs its INFO lines

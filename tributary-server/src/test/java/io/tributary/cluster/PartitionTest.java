@@ -39,13 +39,14 @@ import org.junit.jupiter.api.Timeout;
  *
  * <p>Method: three nodes run as separate JVMs; every Raft connection between them goes through an
  * in-process {@link TcpProxy}, one per direction: node A reaches node B's Raft port through proxy
- * A→B. Each node gets its own {@code --peers} list (same ids and order, different addresses), so
+ * A→B. On SOFAJRaft every node has the same {@code --peers} list (a peer's address is its name in
+ * every group's configuration) and its own {@code --peer-routes}: A dials B at proxy A→B. (On
+ * Ratis each node gets its own {@code --peers} list, same ids and order, different addresses;
+ * Ratis keeps the first address it registered for a peer id, which is this node's own list.) So
  * blackholing the four proxies from and to X cuts X off in both directions while Y and Z still
  * talk through theirs. That this routing really is in force is checked twice: before any fault
  * every proxy carries traffic, and during a partition the proxies between the majority keep
- * forwarding while X's drop what it sends. (Ratis keeps the first address it registered for a peer
- * id, which is this node's own list; the nodes are not restarted here, so no other node's
- * configuration entry can replace it.) Writes use producer headers, so a retry of a write with an
+ * forwarding while X's drop what it sends. Writes use producer headers, so a retry of a write with an
  * unknown outcome is exactly-once, as a client would do it. Seeded ({@code -Dseed=N}: ports,
  * payloads); timing varies.
  *
@@ -116,6 +117,8 @@ class PartitionTest {
    * forwarding client's whole retry budget (no answer within 3 s).
    */
   private static final Duration ANSWER_MAX = Duration.ofMillis(WRITE_TIMEOUT_MILLIS + 2000);
+  /** Leadership settling back on the preferred peers after a heal, before a round picks its victim. */
+  private static final Duration SETTLE_MAX = Duration.ofSeconds(30);
   /** The overlap probe must write while X still believes it leads: it gives up quickly. */
   private static final Duration OVERLAP_WRITE_DEADLINE = Duration.ofSeconds(2);
 
@@ -217,6 +220,39 @@ class PartitionTest {
     return r.victim;
   }
 
+  /**
+   * The groups as node 0 sees them once leadership has settled: after a heal the engine hands
+   * groups back to their preferred peers (g mod N; SOFAJRaft through JRaftHost's balancing, Ratis
+   * through priorities), and a group is leaderless for a moment during each hand-over — a view
+   * taken then would pick "null" as the victim. Waits for every group to be led by its preferred
+   * peer, at most {@link #SETTLE_MAX}; after that any view where every group has a leader will do.
+   */
+  private List<ClusterNodes.GroupView> settledView() throws InterruptedException {
+    long end = System.nanoTime() + SETTLE_MAX.toNanos();
+    List<ClusterNodes.GroupView> led = null;
+    while (true) {
+      List<ClusterNodes.GroupView> v = cluster.groups(0);
+      if (v != null && v.stream().allMatch(ClusterNodes.GroupView::hasLeader)) {
+        led = v;
+        boolean preferred = true;
+        for (int g = 0; g < v.size(); g++) {
+          preferred &= v.get(g).leader().equals(cluster.member(g % NODES).id());
+        }
+        if (preferred) {
+          return v;
+        }
+      }
+      if (System.nanoTime() > end) {
+        if (led != null) {
+          return led;
+        }
+        throw new AssertionError("some group of " + cluster.member(0).id() + " has no leader after " + SETTLE_MAX
+            + "\n" + cluster.describe() + " [" + ctx + "]");
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100)); // poll pace
+    }
+  }
+
   /** The state of one round: the victim X, the majority Y and Z, the streams and their producers. */
   private final class Round {
     final int number;
@@ -247,8 +283,7 @@ class PartitionTest {
     /** Picks the victim (a group leader other than the previous victim) and streams by the current leaders. */
     Round(int number, String previousVictim) throws InterruptedException {
       this.number = number;
-      List<ClusterNodes.GroupView> view = cluster.groups(0);
-      assertThat(view).as("groups of %s [%s]", cluster.member(0).id(), ctx).isNotNull();
+      List<ClusterNodes.GroupView> view = settledView();
       victim = view.stream().map(ClusterNodes.GroupView::leader).filter(l -> !l.equals(previousVictim))
           .findFirst().orElseThrow();
       x = cluster.indexOf(victim);

@@ -39,6 +39,7 @@ import io.tributary.state.Replica;
 import io.tributary.state.ReplicaCore;
 import io.tributary.state.ReplicaHalt;
 import io.tributary.storage.CorruptRecordException;
+import io.tributary.tls.TlsMaterialException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -74,6 +75,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Scrub, segment repair and reclaim run in {@link io.tributary.group.GroupUpkeep}; the cold
  * tier asks for snapshots through {@link #requestSnapshot}.
+ *
+ * <p>The RPC server and clients come from {@link PeerRpcFactory} (SOFAJRaft's SPI), configured by
+ * {@link #start} with this node's {@link PeerTransport}: the server binds {@code --peer-host}, speaks
+ * mutual TLS with {@code --peer-tls-*}, and a peer is dialled through {@code --peer-routes} while
+ * its name stays its {@code --peers} address.
  *
  * <p>Threads: built and started on the main thread; {@link #submit} and the queries from any thread.
  * SOFAJRaft runs its own threads (a FSM caller per group applies entries; RPC, log and timer pools).
@@ -132,11 +138,6 @@ public final class JRaftHost implements EngineHost {
   public JRaftHost(TributaryConfig config, Clock clock, ReplicaHalt halt) {
     this.config = config;
     this.clock = clock;
-    // gRPC's inbound limit (4 MiB by default) must take the largest entry: one whole request body.
-    // SOFAJRaft reads it once, when its gRPC factory class loads, so it is set before any use.
-    long entryMax = Math.max(config.batchBytesMax(), config.bodyBytesMax()) + 64 * 1024;
-    System.setProperty("jraft.grpc.max_inbound_message_size.bytes", Long.toString(Math.min(Integer.MAX_VALUE,
-        2 * entryMax)));
     for (TributaryConfig.Peer p : config.peers()) {
       PeerId id = new PeerId(config.peers().size() == 1 ? singleNodeIdentity(config, p) : new Endpoint(p.host(), p.peerPort()), 0);
       peers.add(id);
@@ -224,6 +225,9 @@ public final class JRaftHost implements EngineHost {
 
   @Override
   public void start() throws IOException {
+    // before any SOFAJRaft server or client exists: they read it when they are created (PeerRpcFactory)
+    PeerTransport transport = transport(config);
+    PeerRpcFactory.configure(transport);
     registerForwardingMessages();
     boundLogMemory(config.logMemtableBytes());
     rpcServer = RaftRpcServerFactory.createRaftRpcServer(bind);
@@ -275,7 +279,21 @@ public final class JRaftHost implements EngineHost {
     }
     upkeep = new io.tributary.group.GroupUpkeep(config, this);
     upkeep.start();
-    LOG.info("SOFAJRaft node {} ({}) hosts {} groups on one gRPC server", config.nodeId(), self, nodes.size());
+    LOG.info("SOFAJRaft node {} ({}) hosts {} groups on one gRPC server ({})", config.nodeId(), self, nodes.size(),
+        transport.describe());
+  }
+
+  /**
+   * The node's peer transport. gRPC's inbound limit (4 MiB by default) must take the largest
+   * entry, one whole request body, forwarded or replicated: twice that, for the envelope.
+   */
+  private static PeerTransport transport(TributaryConfig config) throws IOException {
+    long entryMax = Math.max(config.batchBytesMax(), config.bodyBytesMax()) + 64 * 1024;
+    try {
+      return PeerTransport.of(config, (int) Math.min(Integer.MAX_VALUE, 2 * entryMax));
+    } catch (TlsMaterialException e) {
+      throw new IOException("peer TLS: " + e.getMessage(), e);
+    }
   }
 
   /** True when SOFAJRaft's snapshot directory holds a snapshot ({@code snapshot_<index>}), which it loads at start. */
