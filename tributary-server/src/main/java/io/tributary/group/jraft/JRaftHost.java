@@ -229,6 +229,7 @@ public final class JRaftHost implements EngineHost {
     PeerTransport transport = transport(config);
     PeerRpcFactory.configure(transport);
     registerForwardingMessages();
+    RocksDbLibrary.load();
     boundLogMemory(config.logMemtableBytes());
     rpcServer = RaftRpcServerFactory.createRaftRpcServer(bind);
     rpcServer.registerProcessor(new Forwarding.Processor(this::acceptForwarded));
