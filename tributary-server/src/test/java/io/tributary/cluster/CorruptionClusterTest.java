@@ -169,8 +169,10 @@ class CorruptionClusterTest {
    */
   private long[] flipBelowSnapshotEnd(Path data, SplittableRandom random) throws IOException {
     long[] bestEnd = {-1, -1}; // group, snapshot segment end
-    try (Stream<Path> files = Files.walk(data.resolve("raft"))) {
-      for (Path p : files.filter(f -> f.getFileName().toString().matches("snapshot\\.\\d+_\\d+")).toList()) {
+    // SOFAJRaft's snapshot directories: jraft/gNNN/snapshot/snapshot_<index>/tributary-meta
+    try (Stream<Path> files = Files.walk(data.resolve("jraft"))) {
+      for (Path p : files.filter(f -> f.getFileName().toString().equals("tributary-meta")
+          && f.getParent().getFileName().toString().matches("snapshot_\\d+")).toList()) {
         try (InputStream in = Files.newInputStream(p); DataInputStream d = new DataInputStream(in)) {
           d.readInt(); // magic
           d.readInt(); // version
