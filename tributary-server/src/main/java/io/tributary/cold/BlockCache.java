@@ -48,7 +48,7 @@ import java.util.concurrent.atomic.LongAdder;
  * failures are counted and otherwise ignored (the reader's own fetch will report them).
  *
  * <p>Threads: thread-safe. {@link #read} may be called from any number of threads and blocks the
- * caller on store I/O (so: the cold-read pool, never an event loop or a Ratis apply thread). The
+ * caller on store I/O (so: the cold-read pool, never an event loop or an engine apply thread). The
  * block map and its byte count are guarded by one lock held only for map operations, never
  * during I/O; in-flight fetches are a concurrent map of futures; counters are {@link LongAdder}s
  * readable at any time through {@link #stats}.

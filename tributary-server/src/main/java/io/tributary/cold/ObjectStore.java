@@ -43,7 +43,7 @@ import java.util.List;
  *
  * <h2>Threads</h2>
  * Implementations are thread-safe and synchronous: calls block the calling thread on I/O, so they
- * run on the cold tier's small dedicated pools, never on a Netty event loop or a Ratis apply
+ * run on the cold tier's small dedicated pools, never on a Netty event loop or an engine apply
  * thread.
  */
 public interface ObjectStore extends AutoCloseable {

@@ -23,9 +23,9 @@ public final class DataDirLayout {
   static final int SINGLE_NODE_GROUPS = 1;
   /**
    * Groups of a new cluster. Fewer would be cheaper (a 3-node cluster on 2 cores: 1,005 appends/s
-   * with 8 groups, 1,537/s with 3; docs/benchmarks.md), but with 3 groups the fault test drove a
-   * restarted follower into Ratis's install-snapshot notification loop again (its next index equal
-   * to the leader's first available one), which GrpcTransport does not cover yet: 8 until it does.
+   * with 8 groups, 1,537/s with 3, measured on Apache Ratis; docs/benchmarks.md), but on Ratis 3
+   * groups drove a restarted follower into an install-snapshot notification loop. Still 8 on
+   * SOFAJRaft until the count is measured there.
    */
   static final int CLUSTER_GROUPS = 8;
   private static final Pattern GROUP_DIR = Pattern.compile("g\\d{3}");

@@ -21,9 +21,9 @@ import java.util.function.Function;
  * about the same per entry whatever it holds (a replicated entry several milliseconds of CPU over
  * three nodes), so a second slot taken by whatever arrived alone halved the appends per entry.
  *
- * <p>Threads: {@link #submit} from any thread (Netty event loops); completions run on Ratis
+ * <p>Threads: {@link #submit} from any thread (Netty event loops); completions run on the engine's
  * threads; {@link #expire} on the host's timeout thread. The queue, the batches in flight and
- * the counters are guarded by {@code this}; entries are encoded and handed to Ratis under it, so
+ * the counters are guarded by {@code this}; entries are encoded and handed to the engine under it, so
  * they enter the log in queue order. The queue is bounded by count and bytes; a full queue is a
  * 503. A command not answered within {@code write-timeout-ms} is failed by {@link #expire} (one
  * sweep for all commands, rather than a timer per append: a per-future {@code orTimeout} cost

@@ -4,8 +4,8 @@ import java.io.IOException;
 
 /**
  * A consensus engine adapter as the node wires it: {@link Replication} for the layers above, plus
- * its lifecycle and what the node's metrics read. One per node: {@link RaftHost} (Apache Ratis) or
- * {@code group.jraft.JRaftHost} (SOFAJRaft), chosen by the {@code engine} setting.
+ * its lifecycle and what the node's metrics read. One per node: {@code group.jraft.JRaftHost}
+ * (SOFAJRaft).
  */
 public interface EngineHost extends Replication, AutoCloseable {
   /** Starts the engine's server and groups; on the starting thread. */

@@ -4,6 +4,6 @@
  * TLS per listener ({@link io.tributary.http.ServerTls}, reloaded on its own thread). Runs on Netty
  * event loops and never blocks them. May import {@code io.tributary.service}, {@code io.tributary.common},
  * {@code io.tributary.config}, {@code io.tributary.auth}, {@code io.tributary.tls} and Netty; never
- * Ratis, state or storage.
+ * the engine, state or storage.
  */
 package io.tributary.http;

@@ -32,7 +32,7 @@ public final class TributaryServerMain {
 
   /**
    * Starts a node and blocks until the JVM is asked to stop. A node that cannot start exits the
-   * JVM with {@link #EXIT_START_FAILED}: by then Ratis and Netty may already run non-daemon
+   * JVM with {@link #EXIT_START_FAILED}: by then SOFAJRaft and Netty may already run non-daemon
    * threads that would keep a half-started node alive, serving Raft but not HTTP.
    */
   public static void run(TributaryConfig config) throws Exception {

@@ -16,7 +16,7 @@ import java.util.function.Supplier;
  * The protocol's stream operations on top of the node's groups. Writes become commands submitted
  * through the stream's group batcher and complete when applied; reads use the local replica's
  * published views ({@link StreamReads}). Thread-safe: called from Netty event loops, completes on
- * Ratis or read-pool threads; holds no mutable state of its own beyond {@link TtlTracker}.
+ * engine or read-pool threads; holds no mutable state of its own beyond {@link TtlTracker}.
  */
 public final class StreamService {
   private final Replication host;

@@ -86,7 +86,7 @@ public final class GroupState {
    * readable segment end as they were before the entry (only a stream the entry removed may
    * already be gone from the key map: that removal committed, and no bytes depend on it), and the
    * caller stops this replica: the half-changed private fields are never read again (see
-   * {@link StreamStateMachine#applyTransaction}).
+   * {@link ReplicaCore#apply}).
    */
   List<Outcome> apply(CommandCodec.Batch batch) {
     List<Outcome> out = new ArrayList<>(batch.commands().size());

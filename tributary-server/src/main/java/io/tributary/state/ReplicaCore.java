@@ -13,13 +13,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The engine-neutral half of one group's replica, shared by every consensus engine's state-machine
- * binding (Ratis: {@link StreamStateMachine}; SOFAJRaft: {@code group.jraft.JRaftStateMachine}):
+ * binding ({@code group.jraft.JRaftStateMachine}):
  * the fail-stop apply of a committed entry through {@link GroupState}, loading a snapshot over the
  * group's segments, writing a snapshot's metadata, and the applied index with its waiters. What
  * stays in a binding is how the engine hands over entries, where it keeps snapshot files, and how a
  * lagging replica receives one.
  *
- * <p>Threads: the engine's apply thread for the group (Ratis's state-machine updater, SOFAJRaft's
+ * <p>Threads: the engine's apply thread for the group (SOFAJRaft's
  * FSM caller: one per group) is the only caller of {@link #apply}, {@link #load} and
  * {@link #writeSnapshot}; it owns the {@link GroupState} and its {@link SegmentStore}. Everything
  * else is safe on any thread (volatile fields, the waiters' queue guarded by itself).
@@ -166,7 +166,7 @@ public final class ReplicaCore implements Replica {
    *
    * <p>Fail-stop: apply is deterministic, so an exception here is never the client's fault (their
    * errors are outcomes): a failed write, a broken invariant, or a command this build does not
-   * know. Neither Ratis 3.3.0 nor SOFAJRaft stops applying by itself in a way that keeps the
+   * know. SOFAJRaft does not stop applying by itself in a way that keeps the
    * replica's state untouched, so the first failure is recorded, the applied index stays below the
    * entry, every later entry is refused without being looked at, no snapshot is taken past it, and
    * {@link ReplicaHalt} ends the node. A restart re-applies the log from the last snapshot.

@@ -20,7 +20,7 @@ public interface ReplicaHalt {
 
   /**
    * Halts the JVM with {@link #EXIT_STATUS}. {@code Runtime.halt}, not {@code exit}: shutdown
-   * hooks would close Ratis, which may take a snapshot of state that is not to be trusted.
+   * hooks would close the engine, which may take a snapshot of state that is not to be trusted.
    */
   static ReplicaHalt process() {
     return failure -> {

@@ -288,7 +288,7 @@ public final class SegmentStore implements AutoCloseable {
         }
       }
       // segment files created since the last sync are durable by name only once the directory is:
-      // the snapshot about to refer to them lets Ratis purge the log that could rewrite them
+      // the snapshot about to refer to them lets the engine purge the log that could rewrite them
       io.tributary.common.DurableFiles.fsyncDirectory(dir);
     } catch (IOException e) {
       throw new StorageException("fsync failed in " + dir, e);

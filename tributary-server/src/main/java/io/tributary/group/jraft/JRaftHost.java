@@ -69,7 +69,7 @@ import org.slf4j.LoggerFactory;
  * {@link Forwarding} (one RPC per entry). Reads on a follower pass {@code Node#readIndex}
  * (ReadIndex: the leader confirms its leadership with a heartbeat round, and SOFAJRaft runs the
  * closure once this replica applied that index). A lagging follower is sent the leader's latest
- * snapshot by SOFAJRaft itself ({@link SnapshotFiles}). Leadership is spread like on Ratis: the
+ * snapshot by SOFAJRaft itself ({@link SnapshotFiles}). Leadership is spread: the
  * peer at position {@code g mod N} is preferred; a leader that is not it hands the group over with
  * {@code Node#transferLeadershipTo} once the preferred peer answers heartbeats.
  *

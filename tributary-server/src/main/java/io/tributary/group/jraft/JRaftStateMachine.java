@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The SOFAJRaft binding of one group's replica: hands committed entries to the engine-neutral
- * {@link ReplicaCore} (the same fail-stop apply through {@code GroupState} as on Ratis), writes and
+ * {@link ReplicaCore} (fail-stop apply through {@code GroupState}), writes and
  * loads snapshots through {@link SnapshotFiles}, and tracks leadership and term.
  *
  * <p>Threads: SOFAJRaft's FSM caller of the group (one thread per node of a group) calls every
