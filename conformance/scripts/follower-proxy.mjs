@@ -5,9 +5,15 @@
 // (health, unknown paths) go to the first node.
 //
 // usage: node follower-proxy.mjs --port P --nodes http://127.0.0.1:A,... --admins http://127.0.0.1:A3,... --groups G
-//        (--admins: each node's admin listener, in the order of --nodes)
+//        [--tls-cert F --tls-key F]
+//        (--admins: each node's admin listener, in the order of --nodes; https node URLs are trusted
+//        through NODE_EXTRA_CA_CERTS; with --tls-cert/--tls-key the proxy itself serves HTTPS, so a
+//        client speaks TLS end to end; TRIBUTARY_TOKEN, when set, is the bearer token of its admin
+//        queries; a client's own Authorization header is passed through unchanged)
 // On SIGTERM/SIGINT it prints its routing statistics as one JSON line to stdout and exits.
 import http from "node:http";
+import https from "node:https";
+import fs from "node:fs";
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith("--") ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
@@ -16,7 +22,9 @@ const nodes = args.nodes.split(",").map((u) => new URL(u));
 const admins = args.admins.split(",").map((u) => new URL(u));
 if (admins.length !== nodes.length) throw new Error("--admins must list one admin URL per node");
 const groups = Number(args.groups ?? 8);
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+const upstreamTls = nodes[0].protocol === "https:";
+const agent = new (upstreamTls ? https : http).Agent({ keepAlive: true, maxSockets: 256 });
+const adminHeaders = process.env.TRIBUTARY_TOKEN ? { authorization: `Bearer ${process.env.TRIBUTARY_TOKEN}` } : {};
 const stats = { streamRequests: 0, toFollower: 0, toLeader: 0, leaderUnknown: 0, other: 0, errors: 0 };
 let leaders = new Map(); // group -> node id
 let nodeIds = new Map(); // node id -> URL
@@ -34,7 +42,10 @@ function fnv1a64(s) {
 async function refresh() {
   for (const [i, n] of nodes.entries()) {
     try {
-      const r = await fetch(new URL("/admin/cluster", admins[i]), { signal: AbortSignal.timeout(2000) });
+      const r = await fetch(new URL("/admin/cluster", admins[i]), {
+        headers: adminHeaders,
+        signal: AbortSignal.timeout(2000),
+      });
       if (!r.ok) continue;
       const body = await r.json();
       nodeIds.set(body.node, n);
@@ -88,9 +99,9 @@ function pickTarget(url) {
   return candidates[rr++ % candidates.length];
 }
 
-const server = http.createServer((req, res) => {
+const handler = (req, res) => {
   const target = pickTarget(req.url);
-  const upstream = http.request(
+  const upstream = (upstreamTls ? https : http).request(
     { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent },
     (up) => {
       res.writeHead(up.statusCode, up.rawHeaders);
@@ -104,7 +115,10 @@ const server = http.createServer((req, res) => {
   });
   res.on("close", () => upstream.destroy());
   req.pipe(upstream);
-});
+};
+const server = args["tls-cert"]
+  ? https.createServer({ cert: fs.readFileSync(args["tls-cert"]), key: fs.readFileSync(args["tls-key"]) }, handler)
+  : http.createServer(handler);
 
 await refresh();
 setInterval(refresh, 200).unref();
