@@ -52,6 +52,23 @@ import org.awaitility.core.ConditionTimeoutException;
  * thread (they only do HTTP).
  */
 final class ClusterNodes implements AutoCloseable {
+  /**
+   * A development CA in {@code certs} issuing n1..n3 (127.0.0.1, localhost) and a client
+   * certificate "mallory" (the right CA, not a node), and a second CA in {@code rogue} issuing
+   * another "n2": what the peer-plane tests present and refuse.
+   */
+  static void writeTestPki(Path certs, Path rogue) throws Exception {
+    Map<String, List<String>> nodes = new java.util.LinkedHashMap<>();
+    for (String n : List.of("n1", "n2", "n3")) {
+      nodes.put(n, List.of("127.0.0.1", "localhost"));
+    }
+    java.time.Instant now = java.time.Instant.now();
+    io.tributary.tls.DevCertificates.writeSet(certs, nodes, List.of("mallory"), java.time.Duration.ofDays(30),
+        java.time.Duration.ofDays(1), now);
+    io.tributary.tls.DevCertificates.writeSet(rogue, Map.of("n2", List.of("127.0.0.1")), List.of(),
+        java.time.Duration.ofDays(30), java.time.Duration.ofDays(1), now);
+  }
+
   /** A node's id and fixed ports: client HTTP, Raft, peer data (snapshot and segment transfer) and admin. */
   record Member(String id, int httpPort, int raftPort, int dataPort, int adminPort) {
     String baseUrl() {

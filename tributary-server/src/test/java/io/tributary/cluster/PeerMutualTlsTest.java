@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import io.tributary.testing.ServerProcess;
 import io.tributary.testing.StreamClient;
 import io.tributary.tls.ClientTls;
-import io.tributary.tls.DevCertificates;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -18,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,14 +47,7 @@ class PeerMutualTlsTest {
     Path work = ServerProcess.defaultLogDir().resolveSibling("peer-mtls").resolve("seed-" + SEED);
     Path certs = work.resolve("certs");
     Path rogue = work.resolve("rogue");
-    Map<String, List<String>> nodes = new LinkedHashMap<>();
-    for (String n : List.of("n1", "n2", "n3")) {
-      nodes.put(n, List.of("127.0.0.1", "localhost"));
-    }
-    Instant now = Instant.now();
-    DevCertificates.writeSet(certs, nodes, List.of("mallory"), Duration.ofDays(30), Duration.ofDays(1), now);
-    DevCertificates.writeSet(rogue, Map.of("n2", List.of("127.0.0.1")), List.of(), Duration.ofDays(30),
-        Duration.ofDays(1), now);
+    ClusterNodes.writeTestPki(certs, rogue);
 
     try (StreamClient client = new StreamClient(Duration.ofSeconds(15));
         ClusterNodes cluster = new ClusterNodes(work, ClusterNodes.members(3, new SplittableRandom(SEED)),

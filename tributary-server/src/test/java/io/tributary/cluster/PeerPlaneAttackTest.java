@@ -26,7 +26,6 @@ import io.tributary.state.Command;
 import io.tributary.state.CommandCodec;
 import io.tributary.testing.ServerProcess;
 import io.tributary.testing.StreamClient;
-import io.tributary.tls.DevCertificates;
 import io.tributary.tls.PeerTrust;
 import java.io.ByteArrayOutputStream;
 import java.net.ConnectException;
@@ -37,7 +36,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -106,14 +104,7 @@ class PeerPlaneAttackTest {
   void onlyClusterNodesActOnTheRaftPort() throws Exception {
     Path certs = work.resolve("certs");
     Path rogue = work.resolve("rogue");
-    Map<String, List<String>> names = new LinkedHashMap<>();
-    for (String n : List.of("n1", "n2", "n3")) {
-      names.put(n, List.of("127.0.0.1", "localhost"));
-    }
-    Instant now = Instant.now();
-    DevCertificates.writeSet(certs, names, List.of("mallory"), Duration.ofDays(30), Duration.ofDays(1), now);
-    DevCertificates.writeSet(rogue, Map.of("n2", List.of("127.0.0.1")), List.of(), Duration.ofDays(30),
-        Duration.ofDays(1), now);
+    ClusterNodes.writeTestPki(certs, rogue);
     ctx = "seed=" + seed + " (rerun with -Dseed=" + seed + "), logs in " + work;
     cluster = new ClusterNodes(work, ClusterNodes.members(3, new SplittableRandom(seed)), ClusterNodes.DIRECT,
         ClusterNodes.DIRECT_HTTP, Map.of("groups", Integer.toString(GROUPS),
