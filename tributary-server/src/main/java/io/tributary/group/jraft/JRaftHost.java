@@ -110,7 +110,7 @@ public final class JRaftHost implements EngineHost {
   private final AtomicReferenceArray<RaftGroupService> services;
   /** Per group; null until the group started. SOFAJRaft threads and queries read it meanwhile. */
   private final AtomicReferenceArray<Node> nodes;
-  /** Set by start() when {@code --rejoin} finds groups without Raft metadata; null otherwise. */
+  /** Set by start() when {@code --rejoin} finds groups this data directory has not re-joined; else null. */
   private volatile Rejoin rejoin;
   private final AtomicBoolean[] snapshotPending;
   /** Per group: a commit nudge ({@link #nudgeCommit}) is in flight. */
@@ -213,7 +213,8 @@ public final class JRaftHost implements EngineHost {
       timers.scheduleWithFixedDelay(this::balanceLeadership, 2, 2, TimeUnit.SECONDS);
     }
     if (!lost.isEmpty()) {
-      Rejoin r = new Rejoin(lost, conf, self, this::raftDir, g -> startGroup(g, new Configuration()), config.electionTimeoutMaxMillis());
+      Rejoin r = new Rejoin(lost, conf, self, this::raftDir, g -> startGroup(g, new Configuration()),
+          config.electionTimeoutMaxMillis());
       rejoin = r;
       r.start();
     }
