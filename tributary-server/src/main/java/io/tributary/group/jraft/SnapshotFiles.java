@@ -92,8 +92,9 @@ final class SnapshotFiles {
     Path segments = core.segmentDir();
     if (!origin.equals(nodeId) && installedIndex(segments) != index) {
       install(dir, segments, end, index);
-      // "received snapshot": the words operators and tests look for on either engine
-      LOG.warn("group {}: received snapshot {}_{} from {} and installed its segments (up to {})", core.group(), term,
+      // "received snapshot" is what operators and tests look for on either engine (RejoinAfterDataLossTest,
+      // ClusterFaultTest), "installed snapshot" what JRaftClusterTest looks for
+      LOG.warn("group {}: received snapshot {}_{} from {}, installed snapshot segments up to {}", core.group(), term,
           index, origin, end);
     }
     core.load(meta, term + "_" + index, index, 0);
