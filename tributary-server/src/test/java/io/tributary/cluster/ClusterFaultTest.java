@@ -64,6 +64,18 @@ import org.junit.jupiter.api.Timeout;
  *       acknowledged end offsets ({@link ReplicaVerifier}).
  * </ol>
  *
+ * <p>A second story, {@link #everyAcknowledgedAppendSurvivesAKillEveryFewSeconds}, keeps a fixed
+ * cadence instead: for {@code -Dfault.periodic.seconds} (default {@value #PERIODIC_SECONDS_DEFAULT})
+ * a random node is SIGKILLed every {@code -Dfault.periodic.interval-ms} (default
+ * {@value #PERIODIC_INTERVAL_MILLIS_DEFAULT}) and started again in the background at once, so
+ * kills land on nodes still replaying their logs, catching up or re-electing. While a node is
+ * still starting (before its listening line) only that node may be the victim — it is killed
+ * again mid-start (a crash during recovery) — and a tick that picks another node is skipped, so a
+ * majority stays up; kills, mid-start kills and skips are counted. Then the same stop,
+ * convergence, every-node append and replica checks as
+ * above: every acknowledged append exactly once on every node, and no replica stuck (every node
+ * ready, converged, and acknowledging).
+ *
  * <p>The seed, the victims and a summary are printed; nodes' logs are kept under
  * {@code target/cluster-fault/seed-*}.
  */
@@ -72,6 +84,8 @@ class ClusterFaultTest {
   static final int STREAMS = 24;
   static final int WRITERS = 6;
   static final int KILLS_DEFAULT = 20;
+  static final int PERIODIC_SECONDS_DEFAULT = 60;
+  static final int PERIODIC_INTERVAL_MILLIS_DEFAULT = 5000;
   private static final int ACKS_WHILE_DOWN = 20;
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(15);
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
@@ -112,9 +126,121 @@ class ClusterFaultTest {
     everyNodeStillAcknowledges();
     cluster.awaitConverged(CONVERGE_TIMEOUT, ctx);
     int offsetReads = verifyEveryReplica();
-    report(offsetReads);
+    report(offsetReads, kills);
     cluster.close(); // stopped first: running nodes keep writing into their data directories
     io.tributary.testing.TestDirs.deleteTree(work.resolve("data")); // kept when the test fails, for diagnosis; logs are always kept
+  }
+
+  @Test
+  @Timeout(value = 600, unit = TimeUnit.SECONDS)
+  void everyAcknowledgedAppendSurvivesAKillEveryFewSeconds() throws Exception {
+    long seconds = Long.getLong("fault.periodic.seconds", PERIODIC_SECONDS_DEFAULT);
+    long intervalMillis = Long.getLong("fault.periodic.interval-ms", PERIODIC_INTERVAL_MILLIS_DEFAULT);
+    assertThat(seconds).as("-Dfault.periodic.seconds").isPositive();
+    assertThat(intervalMillis).as("-Dfault.periodic.interval-ms").isPositive();
+    startClusterAndCreateStreams();
+    startWriters();
+    int done = killOnSchedule(TimeUnit.SECONDS.toNanos(seconds), TimeUnit.MILLISECONDS.toNanos(intervalMillis));
+    for (int i = 0; i < NODES; i++) {
+      cluster.awaitReady(i, READY_TIMEOUT, "after the kills, " + ctx);
+    }
+    stopWriters();
+    cluster.awaitConverged(CONVERGE_TIMEOUT, ctx);
+    everyNodeStillAcknowledges();
+    cluster.awaitConverged(CONVERGE_TIMEOUT, ctx);
+    int offsetReads = verifyEveryReplica();
+    report(offsetReads, done);
+    cluster.close();
+    io.tributary.testing.TestDirs.deleteTree(work.resolve("data"));
+  }
+
+  /**
+   * Every {@code intervalNanos} for {@code durationNanos}: SIGKILL a random node and start it again
+   * in the background. While a node is starting, a tick that picks it kills it mid-start and one
+   * that picks another node is skipped. Returns the kills done.
+   */
+  private int killOnSchedule(long durationNanos, long intervalNanos) throws Exception {
+    List<Future<?>> starting = new ArrayList<>();
+    for (int i = 0; i < NODES; i++) {
+      starting.add(null);
+    }
+    int done = 0;
+    int midStart = 0;
+    int skipped = 0;
+    long begin = System.nanoTime();
+    try (ExecutorService restarts = Executors.newFixedThreadPool(NODES)) {
+      for (long tick = begin + intervalNanos; tick < begin + durationNanos; tick += intervalNanos) {
+        progress.awaitDelayOrFailure(Duration.ofNanos(Math.max(0, tick - System.nanoTime())));
+        assertThat(progress.failures()).as("writer failures before the tick at %d s [%s]",
+            TimeUnit.NANOSECONDS.toSeconds(tick - begin), ctx).isEmpty();
+        int busy = -1;
+        for (int i = 0; i < NODES; i++) {
+          Future<?> f = starting.get(i);
+          if (f != null && f.isDone()) {
+            f.get(); // a start that failed on its own fails the test here
+            starting.set(i, null);
+          }
+          if (starting.get(i) != null) {
+            busy = i;
+          }
+        }
+        int victim = random.nextInt(NODES);
+        String name = cluster.member(victim).id();
+        ServerProcess p = cluster.process(victim);
+        if (busy >= 0 && victim != busy) {
+          skipped++;
+          System.out.printf("ClusterFaultTest: tick at %d s: %s picked, skipped (%s is still starting)%n",
+              TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - begin), name, cluster.member(busy).id());
+          continue;
+        }
+        if (victim == busy) {
+          killStarting(p);
+          try {
+            starting.get(victim).get(READY_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+          } catch (ExecutionException e) {
+            // expected: it died before its listening line
+          }
+          if (p.isAlive()) {
+            p.kill9(); // it got to its listening line just before the kill
+          }
+          midStart++;
+        } else {
+          p.kill9();
+        }
+        victims.add(name + (victim == busy ? "(mid-start)" : ""));
+        done++;
+        long killNanos = System.nanoTime();
+        int k = done;
+        starting.set(victim, restarts.submit(() -> {
+          p.restart();
+          System.out.printf("ClusterFaultTest: periodic kill %d: %s listening again %d ms after the kill, %d acks so"
+              + " far%n", k, name, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killNanos), progress.acks());
+          return null;
+        }));
+      }
+      for (Future<?> f : starting) {
+        if (f != null) {
+          f.get(READY_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        }
+      }
+    }
+    System.out.printf("ClusterFaultTest: %d kills every %d ms for %d s (%d of them mid-start; %d ticks skipped while a"
+        + " node was starting) [%s]%n", done, TimeUnit.NANOSECONDS.toMillis(intervalNanos),
+        TimeUnit.NANOSECONDS.toSeconds(durationNanos), midStart, skipped, ctx);
+    return done;
+  }
+
+  /** SIGKILLs the child JVM of {@code p} that is still starting (ServerProcess knows it only once it listens). */
+  private static void killStarting(ServerProcess p) throws InterruptedException {
+    String dir = p.dataDir().toAbsolutePath().toString();
+    for (ProcessHandle h : ProcessHandle.current().descendants().toList()) {
+      List<String> args = List.of(h.info().arguments().orElse(new String[0]));
+      int at = args.indexOf("--data-dir");
+      if (at >= 0 && at + 1 < args.size() && args.get(at + 1).equals(dir)) {
+        h.destroyForcibly();
+        h.onExit().join();
+      }
+    }
   }
 
   @AfterEach
@@ -294,7 +420,7 @@ class ClusterFaultTest {
     return offsetReads.get();
   }
 
-  private void report(int offsetReads) {
+  private void report(int offsetReads, int killCount) {
     long appends = streams.stream().mapToLong(s -> s.acked.size()).sum();
     long bytes = streams.stream().mapToLong(ProducerLedger::ackedBytes).sum();
     long viaDuplicate = streams.stream().flatMap(s -> s.acked.stream()).filter(a -> a.endOffset() == null).count();
@@ -304,12 +430,12 @@ class ClusterFaultTest {
       snapshots.append(' ').append(cluster.member(i).id()).append('=')
           .append(cluster.logCount(i, "received snapshot"));
     }
-    assertThat(appends).as("acknowledged appends [%s]", ctx).isGreaterThan((long) kills * ACKS_WHILE_DOWN);
+    assertThat(appends).as("acknowledged appends [%s]", ctx).isGreaterThan((long) killCount * ACKS_WHILE_DOWN);
     System.out.printf("ClusterFaultTest: seed %d passed in %d s: %d kills (%s), longest down %d ms, longest restart"
             + " %d ms; %d appends (%d KiB) acknowledged on %d streams, %d after retries, %d via 204 duplicate"
             + " (%d of them on a first attempt), %d retries; snapshot installations:%s; replicas identical on %d"
             + " nodes, %d end-offset reads%n",
-        seed, TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNanos), kills, String.join(",", victims),
+        seed, TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNanos), killCount, String.join(",", victims),
         downMillisMax, restartMillisMax, appends, bytes / 1024, streams.size(), afterRetries, viaDuplicate,
         progress.firstAttemptDuplicates(), progress.retries(), snapshots, NODES, offsetReads);
   }

@@ -49,12 +49,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,7 +77,9 @@ import org.slf4j.LoggerFactory;
  * {@code Node#transferLeadershipTo} once the preferred peer answers heartbeats.
  *
  * <p>Scrub, segment repair and reclaim run in {@link io.tributary.group.GroupUpkeep}; the cold
- * tier asks for snapshots through {@link #requestSnapshot}.
+ * tier asks for snapshots through {@link #requestSnapshot}. Groups start in parallel.
+ * {@code --rejoin true} leaves and re-joins groups as a new member ({@link Rejoin}); a closing node
+ * first hands its groups' leadership to a peer ({@link LeadershipHandOff}).
  *
  * <p>The RPC server and clients come from {@link PeerRpcFactory} (SOFAJRaft's SPI), configured by
  * {@link #start} with this node's {@link PeerTransport}: the server binds {@code --peer-host}, speaks
@@ -107,9 +112,12 @@ public final class JRaftHost implements EngineHost {
   private final Map<String, String> idsByEndpoint = new HashMap<>();
   private final List<JRaftStateMachine> machines = new ArrayList<>();
   private final List<AppendBatcher> batchers = new ArrayList<>();
-  private final List<RaftGroupService> services = new ArrayList<>();
-  /** Filled while start() adds groups; SOFAJRaft threads may read it meanwhile. */
-  private final List<Node> nodes = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** Per group; null until the group started (in parallel at start, or later by {@link Rejoin}). */
+  private final AtomicReferenceArray<RaftGroupService> services;
+  /** Per group; null until the group started. SOFAJRaft threads and queries read it meanwhile. */
+  private final AtomicReferenceArray<Node> nodes;
+  /** Set by start() when {@code --rejoin} finds groups this data directory has not re-joined; else null. */
+  private volatile Rejoin rejoin;
   private final AtomicBoolean[] snapshotPending;
   /** Per group: a commit nudge ({@link #nudgeCommit}) is in flight. */
   private final AtomicBoolean[] nudging;
@@ -149,6 +157,8 @@ public final class JRaftHost implements EngineHost {
         : self.getEndpoint();
     ApplyFaults faults = ApplyFaults.fromSystemProperties();
     SnapshotFiles snapshotFiles = new SnapshotFiles(config.nodeId());
+    this.services = new AtomicReferenceArray<>(config.groups());
+    this.nodes = new AtomicReferenceArray<>(config.groups());
     this.snapshotPending = new AtomicBoolean[config.groups()];
     this.nudging = new AtomicBoolean[config.groups()];
     this.lastBalanceMillis = new long[config.groups()];
@@ -230,7 +240,6 @@ public final class JRaftHost implements EngineHost {
     PeerRpcFactory.configure(transport);
     registerForwardingMessages();
     RocksDbLibrary.load();
-    boundLogMemory(config.logMemtableBytes());
     rpcServer = RaftRpcServerFactory.createRaftRpcServer(bind);
     rpcServer.registerProcessor(new Forwarding.Processor(this::acceptForwarded));
     // listening before the groups start: a peer's vote requests for a group not started here yet
@@ -240,31 +249,11 @@ public final class JRaftHost implements EngineHost {
     if (!rpcServer.init(null)) {
       throw new IOException("SOFAJRaft RPC server did not start on " + bind);
     }
+    RocksDbLogTuning.registerOnce(config.logMemtableBytes());
     Configuration conf = new Configuration(peers);
-    Path raftDir = config.dataDir().resolve("jraft");
-    for (int g = 0; g < config.groups(); g++) {
-      Path dir = raftDir.resolve(String.format("g%03d", g));
-      // SOFAJRaft and RocksDB fsync what they write inside these, but never the group directory
-      // that holds them: created here durably, or a power loss can take the whole log's name away
-      // (found by PowerLossTest)
-      for (String sub : List.of("log", "meta", "snapshot")) {
-        DurableFiles.createDirectories(dir.resolve(sub));
-      }
-      SnapshotFiles.fallBackIfDamaged(g, dir);
-      NodeOptions o = nodeOptions(dir, conf, machines.get(g));
-      if (!hasSnapshot(dir.resolve("snapshot"))) {
-        // SOFAJRaft calls onSnapshotLoad only when there is a snapshot; without one the whole log
-        // is re-applied onto empty state, so the segments start empty too
-        machines.get(g).core().load(null, "", -1, 0);
-      }
-      RaftGroupService svc = new RaftGroupService(groupId(g), self.copy(), o, rpcServer, true);
-      services.add(svc);
-      Node node = svc.start(false);
-      if (node == null) {
-        throw new IOException("SOFAJRaft group " + g + " did not start (see its log above)");
-      }
-      nodes.add(node);
-    }
+    List<Integer> lost = config.rejoin() && peers.size() > 1
+        ? Rejoin.groupsToRejoin(this::raftDir, config.groups()) : List.of();
+    startGroups(conf, lost);
     rpcClient = RpcFactoryHelper.rpcFactory().createRpcClient();
     rpcClient.init(new RpcOptions());
     long sweepMillis = Math.max(10, Math.min(250, config.writeTimeoutMillis() / 10));
@@ -278,9 +267,15 @@ public final class JRaftHost implements EngineHost {
     if (peers.size() > 1) {
       timers.scheduleWithFixedDelay(this::balanceLeadership, 2, 2, TimeUnit.SECONDS);
     }
+    if (!lost.isEmpty()) {
+      Rejoin r = new Rejoin(lost, conf, self, this::raftDir, g -> startGroup(g, new Configuration()),
+          config.electionTimeoutMaxMillis());
+      rejoin = r;
+      r.start();
+    }
     upkeep = new io.tributary.group.GroupUpkeep(config, this);
     upkeep.start();
-    LOG.info("SOFAJRaft node {} ({}) hosts {} groups on one gRPC server ({})", config.nodeId(), self, nodes.size(),
+    LOG.info("SOFAJRaft node {} ({}) hosts {} groups on one gRPC server ({})", config.nodeId(), self, nodes.length(),
         transport.describe());
   }
 
@@ -297,6 +292,82 @@ public final class JRaftHost implements EngineHost {
     }
   }
 
+  private Path raftDir(int g) {
+    return config.dataDir().resolve("jraft").resolve(String.format("g%03d", g));
+  }
+
+  /**
+   * Starts every group but {@code later}, in parallel: each start opens the group's RocksDB log
+   * (after a crash, RocksDB replays its write-ahead log) and loads its snapshot, which took 1-2 s
+   * per group one after another (measured: 8 groups, 256 MiB stored, 14.4 s from process start to
+   * listening; RestartTimeTest). SOFAJRaft's node start is safe to run concurrently (its shared
+   * timers and node registry are synchronized).
+   */
+  private void startGroups(Configuration conf, List<Integer> later) throws IOException {
+    long t0 = System.nanoTime();
+    List<Future<?>> started = new ArrayList<>();
+    // twice the cores: a start waits on fsyncs as much as it computes. One at a time on a single
+    // node: SOFAJRaft's init elects a lone voter itself and releases its lock half way, and the
+    // election timer firing in that window fails the start ("Illegal state: STATE_FOLLOWER" in
+    // becomeLeader, seen with 8 groups starting at once on a loaded box); the longer inits of a
+    // parallel start make that likelier.
+    int threads = peers.size() == 1 ? 1 : Math.min(config.groups(), 2 * Runtime.getRuntime().availableProcessors());
+    try (ExecutorService pool = Executors.newFixedThreadPool(threads, r -> new Thread(r, "tributary-jraft-start"))) {
+      for (int g = 0; g < config.groups(); g++) {
+        if (!later.contains(g)) {
+          int gi = g;
+          started.add(pool.submit(() -> {
+            startGroup(gi, conf);
+            return null;
+          }));
+        }
+      }
+      for (Future<?> f : started) {
+        try {
+          f.get();
+        } catch (ExecutionException e) {
+          throw e.getCause() instanceof IOException io ? io : new IOException("starting a group failed", e.getCause());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IOException("interrupted while starting the groups", e);
+        }
+      }
+    }
+    LOG.info("started {} groups in {} ms", started.size(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+  }
+
+  /**
+   * Starts group {@code g}; {@code initial} is its configuration only while its log is empty
+   * (SOFAJRaft reads the configuration from the log or snapshot otherwise). Any thread.
+   */
+  private void startGroup(int g, Configuration initial) throws IOException {
+    long t0 = System.nanoTime();
+    Path dir = raftDir(g);
+    // SOFAJRaft and RocksDB fsync what they write inside these, but never the group directory
+    // that holds them: created here durably, or a power loss can take the whole log's name away
+    // (found by PowerLossTest)
+    for (String sub : List.of("log", "meta", "snapshot")) {
+      DurableFiles.createDirectories(dir.resolve(sub));
+    }
+    SnapshotFiles.fallBackIfDamaged(g, dir);
+    NodeOptions o = nodeOptions(dir, initial, machines.get(g));
+    if (!hasSnapshot(dir.resolve("snapshot"))) {
+      // SOFAJRaft calls onSnapshotLoad only when there is a snapshot; without one the whole log
+      // is re-applied onto empty state, so the segments start empty too
+      machines.get(g).core().load(null, "", -1, 0);
+    }
+    RaftGroupService svc = new RaftGroupService(groupId(g), self.copy(), o, rpcServer, true);
+    services.set(g, svc);
+    Node node = svc.start(false);
+    if (node == null) {
+      throw new IOException("SOFAJRaft group " + g + " did not start (see its log above)");
+    }
+    nodes.set(g, node);
+    LOG.info("group {}: started in {} ms (log up to {}, snapshot at {})", g,
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), node.getLastLogIndex(),
+        machines.get(g).lastSnapshotIndex());
+  }
+
   /** True when SOFAJRaft's snapshot directory holds a snapshot ({@code snapshot_<index>}), which it loads at start. */
   private static boolean hasSnapshot(Path snapshotDir) throws IOException {
     if (!java.nio.file.Files.isDirectory(snapshotDir)) {
@@ -306,36 +377,6 @@ public final class JRaftHost implements EngineHost {
       return s.anyMatch(p -> p.getFileName().toString().startsWith("snapshot_"));
     }
   }
-
-  /**
-   * SOFAJRaft's RocksDB log defaults to 64 MiB write buffers, up to three per column family: an
-   * entry stays in a buffer until it is flushed, even after the log was truncated behind a
-   * snapshot, so 8 groups held up to 1.5 GiB of native memory and a node's RSS grew to 600+ MiB
-   * under load with a 512 MiB heap limit (docs/benchmarks.md, "Memory"). Here a buffer is
-   * {@code log-memtable-bytes} and at most two are held per column family; a full one is flushed
-   * to a small file that the log's truncation and RocksDB's compaction then delete. The options are
-   * JVM-wide in SOFAJRaft (one registry per class): every node of this JVM uses the same.
-   */
-  private static synchronized void boundLogMemory(long memtableBytes) {
-    if (logMemtableBytes != 0) {
-      if (logMemtableBytes != memtableBytes) {
-        LOG.warn("log-memtable-bytes {} ignored: SOFAJRaft's RocksDB options are per JVM, and another node in this JVM "
-            + "set {}", memtableBytes, logMemtableBytes);
-      }
-      return;
-    }
-    logMemtableBytes = memtableBytes;
-    org.rocksdb.ColumnFamilyOptions o = com.alipay.sofa.jraft.util.StorageOptionsFactory
-        .getDefaultRocksDBColumnFamilyOptions();
-    o.setWriteBufferSize(memtableBytes);
-    o.setMaxWriteBufferNumber(2);
-    o.setMinWriteBufferNumberToMerge(1);
-    com.alipay.sofa.jraft.util.StorageOptionsFactory.registerRocksDBColumnFamilyOptions(
-        com.alipay.sofa.jraft.storage.impl.RocksDBLogStorage.class, o);
-  }
-
-  /** The write buffer size registered with SOFAJRaft in this JVM; 0 before the first node starts. */
-  private static long logMemtableBytes;
 
   /** gRPC needs to know the forwarding envelope's request and response types up front. */
   private static void registerForwardingMessages() {
@@ -378,9 +419,10 @@ public final class JRaftHost implements EngineHost {
 
   /** After each applied batch (FSM caller): asks for a snapshot every {@code snapshot-interval-entries}. */
   private void afterApply(int g, long index) {
-    if (g < nodes.size() && index - machines.get(g).lastSnapshotIndex() >= config.snapshotIntervalEntries()
+    Node node = nodes.get(g);
+    if (node != null && index - machines.get(g).lastSnapshotIndex() >= config.snapshotIntervalEntries()
         && snapshotPending[g].compareAndSet(false, true)) {
-      timers.execute(() -> nodes.get(g).snapshot(st -> {
+      timers.execute(() -> node.snapshot(st -> {
         snapshotPending[g].set(false);
         if (!st.isOk()) {
           LOG.warn("group {}: snapshot failed: {}", g, st);
@@ -395,8 +437,12 @@ public final class JRaftHost implements EngineHost {
    */
   @Override
   public void requestSnapshot(int g) throws IOException {
+    Node node = nodes.get(g);
+    if (node == null) {
+      throw new IOException("group " + g + " has not started on this node yet");
+    }
     CompletableFuture<Status> done = new CompletableFuture<>();
-    nodes.get(g).snapshot(done::complete);
+    node.snapshot(done::complete);
     Status st;
     try {
       st = done.get(SNAPSHOT_WAIT_SECONDS, TimeUnit.SECONDS);
@@ -435,7 +481,7 @@ public final class JRaftHost implements EngineHost {
 
   /** The leader's side of a forwarded entry (RPC executor): applies it if this node leads the group. */
   private CompletableFuture<Forwarding.Answer> acceptForwarded(int g, byte[] entry) {
-    if (g < 0 || g >= nodes.size()) {
+    if (g < 0 || g >= nodes.length()) {
       return CompletableFuture.completedFuture(new Forwarding.Answer.Failed("no group " + g + " here"));
     }
     if (!leads(g)) {
@@ -468,7 +514,8 @@ public final class JRaftHost implements EngineHost {
    * until {@code deadlineNanos}. A lost call leaves the outcome unknown: 503, never a resend.
    */
   private CompletableFuture<GroupReply> forward(int g, byte[] entry, long deadlineNanos) {
-    PeerId leader = nodes.get(g).getLeaderId();
+    Node node = nodes.get(g);
+    PeerId leader = node == null ? null : node.getLeaderId();
     if (leader == null || leader.isEmpty() || leader.equals(self)) {
       // no leader known yet, or this node was just elected and is not ready: wait and look again
       return retryForward(g, entry, deadlineNanos, "no leader known");
@@ -549,6 +596,11 @@ public final class JRaftHost implements EngineHost {
     if (leads(g)) {
       return CompletableFuture.completedFuture(null);
     }
+    Node node = nodes.get(g);
+    if (node == null) {
+      return CompletableFuture.failedFuture(new UnavailableException("group " + g + " has not started on this node yet"
+          + (rejoin != null ? " (re-joining after data loss)" : ""), 1));
+    }
     CompletableFuture<Void> out = new CompletableFuture<>();
     readIndex(g, out, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.writeTimeoutMillis()));
     long deadlineMillis = config.writeTimeoutMillis();
@@ -571,7 +623,12 @@ public final class JRaftHost implements EngineHost {
    * tests through followers on the loaded box).
    */
   private void readIndex(int g, CompletableFuture<Void> out, long deadlineNanos) {
-    nodes.get(g).readIndex(ReadOnlyOption.ReadOnlyLeaseBased, new byte[0], new ReadIndexClosure() {
+    Node node = nodes.get(g);
+    if (node == null) {
+      out.completeExceptionally(new UnavailableException("group " + g + " has not started on this node yet", 1));
+      return;
+    }
+    node.readIndex(ReadOnlyOption.ReadOnlyLeaseBased, new byte[0], new ReadIndexClosure() {
       @Override
       public void run(Status status, long index, byte[] reqCtx) {
         completions.execute(() -> {
@@ -596,12 +653,14 @@ public final class JRaftHost implements EngineHost {
 
   @Override
   public boolean leads(int g) {
-    return machines.get(g).leaderReady() && nodes.get(g).isLeader(false);
+    Node node = nodes.get(g);
+    return node != null && machines.get(g).leaderReady() && node.isLeader(false);
   }
 
   /** The node id of the group's leader as this node knows it, or "null". */
   private String leaderName(int g) {
-    PeerId leader = nodes.get(g).getLeaderId();
+    Node node = nodes.get(g);
+    PeerId leader = node == null ? null : node.getLeaderId();
     if (leader == null || leader.isEmpty()) {
       return "null";
     }
@@ -615,13 +674,13 @@ public final class JRaftHost implements EngineHost {
    */
   private void balanceLeadership() {
     long now = TimeUnit.NANOSECONDS.toMillis(clock.nanoTime());
-    for (int g = 0; g < nodes.size(); g++) {
+    for (int g = 0; g < nodes.length(); g++) {
       PeerId preferred = peers.get(g % peers.size());
       if (preferred.equals(self) || !leads(g) || now - lastBalanceMillis[g] < BALANCE_INTERVAL_MILLIS) {
         continue;
       }
       Node node = nodes.get(g);
-      if (!node.listAlivePeers().contains(preferred)) {
+      if (node == null || !node.listAlivePeers().contains(preferred)) {
         continue;
       }
       lastBalanceMillis[g] = now;
@@ -633,6 +692,9 @@ public final class JRaftHost implements EngineHost {
   @Override
   public GroupStatus status(int g) {
     Node node = nodes.get(g);
+    if (node == null) {
+      return new GroupStatus(g, rejoin != null ? "REJOINING" : "STARTING", "null", 0, 0, 0, batchers.get(g).queued());
+    }
     State s = node.getNodeState();
     String role = switch (s) {
       case STATE_LEADER, STATE_TRANSFERRING -> "LEADER";
@@ -651,16 +713,22 @@ public final class JRaftHost implements EngineHost {
     if (announcedFeatureLevel() != own) {
       why.add("feature level " + own + " of this node not yet recorded by the registry group");
     }
-    for (int g = 0; g < nodes.size(); g++) {
+    Rejoin r = rejoin;
+    for (int g = 0; g < nodes.length(); g++) {
       JRaftStateMachine m = machines.get(g);
+      Node node = nodes.get(g);
       ApplyFailure f = m.core().failure();
       if (f != null) {
         why.add(f.describe());
       } else if (m.engineError() != null) {
         why.add(m.engineError());
+      } else if (r != null && !r.done(g)) {
+        why.add("group " + g + ": re-joining as a new member after data loss (" + r.progress(g) + ")");
+      } else if (node == null) {
+        why.add("group " + g + " has not started");
       } else if (leaderName(g).equals("null")) {
         why.add("group " + g + " has no leader");
-      } else if (nodes.get(g).isLeader(false) && !m.leaderReady()) {
+      } else if (node.isLeader(false) && !m.leaderReady()) {
         why.add("group " + g + ": this node is its new leader and not ready yet");
       }
     }
@@ -743,11 +811,31 @@ public final class JRaftHost implements EngineHost {
     if (upkeep != null) {
       upkeep.close();
     }
-    timers.shutdownNow();
-    for (RaftGroupService s : services) {
-      s.shutdown();
+    timers.shutdownNow(); // no leadership balance hands a group back meanwhile
+    List<Node> started = new ArrayList<>();
+    try {
+      Rejoin r = rejoin;
+      if (r != null) {
+        r.stop();
+      }
+      for (int g = 0; g < nodes.length(); g++) {
+        started.add(nodes.get(g));
+      }
+      // a transfer that takes longer than an election timeout is no better than none
+      LeadershipHandOff.run(started, self, config.electionTimeoutMaxMillis(), clock);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
-    for (Node n : nodes) {
+    for (int g = 0; g < services.length(); g++) {
+      RaftGroupService s = services.get(g);
+      if (s != null) {
+        s.shutdown();
+      }
+    }
+    for (Node n : started) {
+      if (n == null) {
+        continue;
+      }
       try {
         n.join();
       } catch (InterruptedException e) {

@@ -94,7 +94,10 @@ final class SnapshotFiles {
     Path segments = core.segmentDir();
     if (!origin.equals(nodeId) && installedIndex(segments) != index) {
       install(dir, segments, end, index);
-      LOG.warn("group {}: installed snapshot {}_{} from {} (segments up to {})", core.group(), term, index, origin, end);
+      // "received snapshot" is what operators and tests look for on either engine (RejoinAfterDataLossTest,
+      // ClusterFaultTest), "installed snapshot" what JRaftClusterTest looks for
+      LOG.warn("group {}: received snapshot {}_{} from {}, installed snapshot segments up to {}", core.group(), term,
+          index, origin, end);
     }
     core.load(meta, term + "_" + index, index, previousEnd(dir, index));
   }
