@@ -164,7 +164,7 @@ class CompactionClusterTest {
       nodes.set(2, rejoined);
       rejoined.start();
       await("n3 installs a snapshot").atMost(DEADLINE).pollInterval(Duration.ofMillis(250))
-          .until(() -> Files.readString(rejoined.stderrLog()).contains("group 0: installed snapshot"));
+          .until(() -> Files.readString(rejoined.stderrLog()).contains("group 0: received snapshot"));
       byte[] want = expected;
       await("n3 serves kept").atMost(DEADLINE).pollInterval(Duration.ofMillis(500))
           .until(() -> Arrays.equals(readAll(client, 2, "kept"), want));
