@@ -97,7 +97,7 @@ public final class StreamReads {
    * {@code from} is where the returned bytes start, {@code next} where they end.
    */
   public CompletableFuture<ReadResult> read(StreamView v, long offset, long maxBytes) {
-    long asked = offset < 0 ? 0 : offset;
+    long asked = addressedStart(offset, v.tail());
     if (asked > v.tail()) {
       return CompletableFuture.completedFuture(ReadResult.of(ReadResult.Status.BAD_OFFSET,
           "offset is beyond the stream's tail"));
@@ -116,6 +116,22 @@ public final class StreamReads {
       long e = binaryChunkEnd(v, s, windowEnd(v, s, maxBytes), false);
       return finish(v, s, e, range(v, s, e, false));
     });
+  }
+
+  /**
+   * Where a read from {@code offset} (-1 = start) begins before it is aligned to a message, with
+   * the one offset past the tail that addresses something: every message is at least one byte
+   * long, so {@code tail + 1} lies inside the next message, whichever it is, and that message will
+   * start at the tail. The Yjs server asks for it when its snapshot covers the whole stream (it
+   * reads from the snapshot offset plus one). Further past the tail the answer depends on messages
+   * not yet appended: those offsets stay out of range (400), which is what catches an offset kept
+   * from another stream or incarnation.
+   */
+  public static long addressedStart(long offset, long tail) {
+    if (offset < 0) {
+      return 0;
+    }
+    return offset == tail + 1 ? tail : offset;
   }
 
   /** Where a read of at most {@code maxBytes} from {@code start} ends before it is aligned. */
