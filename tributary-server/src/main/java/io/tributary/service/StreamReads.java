@@ -167,8 +167,8 @@ public final class StreamReads {
         floor = Math.max(floor, cur.ownStart());
       }
     }
-    long window = 4096;
-    for (long hi = off; ; window *= 2) {
+    // the byte before it first: an offset the server handed out is a boundary, and this is one byte
+    for (long hi = off, window = 1; ; window = window == 1 ? 4096 : window * 2) {
       long lo = Math.max(floor, hi - window);
       byte[] b = range(v, lo, hi, cachedOnly);
       if (b == null) {
