@@ -49,31 +49,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 free_port() { node -e 'const s=require("net").createServer(); s.listen(0,"127.0.0.1",()=>{console.log(s.address().port); s.close()})'; }
-# A base port whose nodes' client, Raft, peer data and admin ports (base + 10(i-1), +1, +2, +3) are all free now. Picked below
-# the kernel's ephemeral range: a port inside it can be taken by any outgoing connection between
-# this check and the node's bind (CI once failed that way: "Failed to bind to address :35710").
-free_block() {
-  node -e '
-    const net = require("net");
-    const nodes = Number(process.argv[1]);
-    const low = Number(require("fs").readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
-    const free = (port) => new Promise((ok) => {
-      const s = net.createServer();
-      s.once("error", () => ok(false));
-      s.listen(port, "127.0.0.1", () => s.close(() => ok(true)));
-    });
-    (async () => {
-      for (let attempt = 0; attempt < 200; attempt++) {
-        const base = 10000 + 10 * Math.floor(Math.random() * ((low - 10000 - 10 * nodes) / 10));
-        let ok = true;
-        for (let i = 0; i < nodes && ok; i++) {
-          for (let k = 0; k < 4 && ok; k++) ok = await free(base + 10 * i + k);
-        }
-        if (ok) { console.log(base); return; }
-      }
-      process.exit(1);
-    })();' "$1"
-}
+free_block() { node "$HERE/scripts/free-port-block.mjs" "$1"; } # see the script for why below the ephemeral range
 BASE="$(free_block "$NODES")" || { log "no free block of ports below the ephemeral range"; exit 1; }
 SUITE="${1:-conformance}"
 case "$SUITE" in conformance|client|all) shift || true ;; *) SUITE=conformance ;; esac

@@ -105,7 +105,7 @@ final class ReadRoutes {
     if (Incarnations.refuseRead(x, l.info())) {
       return;
     }
-    long start = offset == HeaderParsing.NOW ? l.info().tail() : Math.max(0, offset);
+    long start = offset == HeaderParsing.NOW ? l.info().tail() : StreamReads.addressedStart(offset, l.info().tail());
     if (start > l.info().tail()) {
       x.respond(notOk(ReadResult.Status.BAD_OFFSET));
       return;

@@ -88,25 +88,158 @@ public final class StreamReads {
     return read(l.view(), offset, maxBytes);
   }
 
-  /** Catch-up read against a view already resolved. */
+  /**
+   * Catch-up read against a view already resolved. Whole messages only: an offset strictly inside
+   * a message reads from that message's start (as the reference servers do, whose offsets name a
+   * message's end and whose reads return every message ending after the offset; the Yjs server of
+   * y-durable-streams reads from its snapshot offset plus one and decodes what it gets as whole
+   * frames), and a read that stops short of the tail stops at a message boundary. The result's
+   * {@code from} is where the returned bytes start, {@code next} where they end.
+   */
   public CompletableFuture<ReadResult> read(StreamView v, long offset, long maxBytes) {
-    long start = offset < 0 ? 0 : offset;
-    if (start > v.tail()) {
+    long asked = addressedStart(offset, v.tail());
+    if (asked > v.tail()) {
       return CompletableFuture.completedFuture(ReadResult.of(ReadResult.Status.BAD_OFFSET,
           "offset is beyond the stream's tail"));
     }
-    long end = maxBytes >= v.tail() - start ? v.tail() : start + Math.max(1, maxBytes);
-    byte[] cached = range(v, start, end, true);
-    if (cached != null && !splitsOneMessage(v, end, cached)) {
-      return CompletableFuture.completedFuture(finish(v, start, end, cached));
+    long start = messageStart(v, asked, true);
+    if (start >= 0) {
+      long end = binaryChunkEnd(v, start, windowEnd(v, start, maxBytes), true);
+      byte[] cached = end < 0 ? null : range(v, start, end, true);
+      if (cached != null && !splitsOneMessage(v, end, cached)) {
+        return CompletableFuture.completedFuture(finish(v, start, end, cached));
+      }
     }
     // (a message larger than the chunk is widened on the read pool: that may need the disk)
-    return pool.submit(() -> finish(v, start, end, range(v, start, end, false)));
+    return pool.submit(() -> {
+      long s = messageStart(v, asked, false);
+      long e = binaryChunkEnd(v, s, windowEnd(v, s, maxBytes), false);
+      return finish(v, s, e, range(v, s, e, false));
+    });
+  }
+
+  /**
+   * Where a read from {@code offset} (-1 = start) begins before it is aligned to a message, with
+   * the one offset past the tail that addresses something: every message is at least one byte
+   * long, so {@code tail + 1} lies inside the next message, whichever it is, and that message will
+   * start at the tail. The Yjs server asks for it when its snapshot covers the whole stream (it
+   * reads from the snapshot offset plus one). Further past the tail the answer depends on messages
+   * not yet appended: those offsets stay out of range (400), which is what catches an offset kept
+   * from another stream or incarnation.
+   */
+  public static long addressedStart(long offset, long tail) {
+    if (offset < 0) {
+      return 0;
+    }
+    return offset == tail + 1 ? tail : offset;
+  }
+
+  /** Where a read of at most {@code maxBytes} from {@code start} ends before it is aligned. */
+  private static long windowEnd(StreamView v, long start, long maxBytes) {
+    return maxBytes >= v.tail() - start ? v.tail() : start + Math.max(1, maxBytes);
   }
 
   /** True when a JSON read of {@code [start, end)} ends inside its first message. */
   private static boolean splitsOneMessage(StreamView v, long end, byte[] data) {
     return v.json() && end < v.tail() && JsonMessages.wholeMessagesLength(data, data.length) == 0;
+  }
+
+  /**
+   * The start of the message holding {@code off} ({@code off} itself on a boundary, see
+   * {@link #isBoundary}); -1 if {@code cachedOnly} and finding it needs the disk or the object store.
+   */
+  private long messageStart(StreamView v, long off, boolean cachedOnly) {
+    if (off == 0 || off == v.tail() || off == v.retainedFrom()) {
+      return off;
+    }
+    return v.json() ? jsonMessageStart(v, off, cachedOnly) : recordStart(v, off, cachedOnly);
+  }
+
+  /**
+   * JSON: just after the last '\n' below {@code off}, scanned backwards in doubling windows (a
+   * message is bounded by the body limit it was appended under) down to the nearest offset known
+   * to be a boundary: 0, the retention floor or the fork point of a stream of the chain.
+   */
+  private long jsonMessageStart(StreamView v, long off, boolean cachedOnly) {
+    long floor = v.retainedFrom() <= off ? v.retainedFrom() : 0;
+    for (StreamView cur = v; cur != null; cur = source(cur)) {
+      if (cur.ownStart() <= off) {
+        floor = Math.max(floor, cur.ownStart());
+      }
+    }
+    // the byte before it first: an offset the server handed out is a boundary, and this is one byte
+    for (long hi = off, window = 1; ; window = window == 1 ? 4096 : window * 2) {
+      long lo = Math.max(floor, hi - window);
+      byte[] b = range(v, lo, hi, cachedOnly);
+      if (b == null) {
+        return -1;
+      }
+      for (int i = b.length - 1; i >= 0; i--) {
+        if (b[i] == '\n') {
+          return lo + i + 1;
+        }
+      }
+      if (lo == floor) {
+        return floor;
+      }
+      hi = lo;
+    }
+  }
+
+  /**
+   * Binary: the start of the record holding {@code off}, in the stream of the fork chain that owns
+   * it (its index, or the chunks' record-start tables for records the index forgot). Records are
+   * at most {@link io.tributary.storage.SegmentStore#RECORD_PAYLOAD_MAX} bytes, so the start of
+   * the one holding {@code off} lies at most that far below it.
+   */
+  private long recordStart(StreamView v, long off, boolean cachedOnly) {
+    StreamView cur = v;
+    while (off < cur.ownStart()) {
+      cur = sourceOf(cur);
+    }
+    if (off == cur.ownStart()) {
+      return off;
+    }
+    StreamIndex.View idx = cur.index();
+    if (off >= idx.start()) {
+      return idx.offsets()[idx.locate(off)];
+    }
+    if (cachedOnly) {
+      return -1;
+    }
+    long lo = Math.max(cur.ownStart(), off - io.tributary.storage.SegmentStore.RECORD_PAYLOAD_MAX);
+    java.util.List<Long> starts = cold.recordStarts(cur, cur.cold(), lo, off + 1);
+    if (!starts.isEmpty()) {
+      return starts.getLast();
+    }
+    if (lo == cur.ownStart()) {
+      return lo;
+    }
+    throw new IllegalStateException("stream " + cur.key() + " (id " + cur.streamId() + "): no record starts in ["
+        + lo + ", " + off + "], yet records are at most " + io.tributary.storage.SegmentStore.RECORD_PAYLOAD_MAX
+        + " bytes");
+  }
+
+  /**
+   * Binary: where a read of {@code [start, end)} ends so that it holds whole records: the start of
+   * the record holding {@code end}, or, when that is {@code start} (one record larger than the
+   * window), that record's end. JSON reads are cut after reading ({@link #finish}); -1 if
+   * {@code cachedOnly} and the record starts need the disk or the object store.
+   */
+  private long binaryChunkEnd(StreamView v, long start, long end, boolean cachedOnly) {
+    if (v.json() || end >= v.tail()) {
+      return end;
+    }
+    long cut = messageStart(v, end, cachedOnly);
+    if (cut < 0 || cut > start) {
+      return cut;
+    }
+    if (cachedOnly) {
+      return -1;
+    }
+    long limit = Math.min(v.tail(), start + io.tributary.storage.SegmentStore.RECORD_PAYLOAD_MAX + 1);
+    java.util.List<Long> after = recordStarts(v, start, limit);
+    return after.isEmpty() ? limit : after.getFirst();
   }
 
   /** The result of a read of {@code [start, end)}; JSON reads end at a message boundary. Read pool, or any thread when {@code data} holds whole messages. */

@@ -37,7 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>Act 1, a byte flipped in a data segment: one payload byte of A's record at [9000, 10000)
  * (seeded choice within the record). After a restart, catch-up reads of A in 4 KiB chunks serve
- * [0, 8192) intact, then the chunk reaching the record answers 500 naming the damaged range, as
+ * [0, 8000) intact (4 KiB chunks of whole 1000-byte records), then the chunk reaching the record answers 500 naming the damaged range, as
  * does the log; an SSE subscriber from there gets an {@code error} event naming it instead of a
  * silent end; A from 10000 and all of B read back byte-exact; the read and the scrub both count it
  * in {@code /metrics}.
@@ -103,7 +103,8 @@ class CorruptionCampaignTest {
     assertThat(c0.status()).isEqualTo(200);
     StreamClient.Chunk c1 = client.readAvailable(server.baseUrl(), "a", c0.nextOffset());
     assertThat(c1.status()).isEqualTo(200);
-    assertThat(concat(c0.body(), c1.body())).as("[0, 8192) intact").isEqualTo(slice(aBytes, 0, 8192));
+    // 4 KiB chunks end on record boundaries: four whole 1000-byte records each
+    assertThat(concat(c0.body(), c1.body())).as("[0, 8000) intact").isEqualTo(slice(aBytes, 0, 8000));
     StreamClient.Chunk bad = client.readAvailable(server.baseUrl(), "a", c1.nextOffset());
     String reason = new String(bad.body(), StandardCharsets.UTF_8);
     assertThat(bad.status()).as(reason).isEqualTo(500);

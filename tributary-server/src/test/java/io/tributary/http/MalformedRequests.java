@@ -115,7 +115,8 @@ final class MalformedRequests {
   // ------------------------------------------------------------------ bad offsets and live values
 
   private void offsets(int n) {
-    String tail1 = Offsets.format(bin.tailBytes() + 1);
+    // tail + 1 addresses the next message (StreamReads.addressedStart); two past is out of range
+    String tail2 = Offsets.format(bin.tailBytes() + 2);
     List<String> values = new ArrayList<>(List.of(
         "offset=", "offset=-1&offset=-1", "offset=now&offset=-1", "offset=-1&offset=",
         "offset=%20", "offset=+", "offset=%20-1", "offset=-1%20", "offset=now%20", "offset=%09now",
@@ -128,7 +129,7 @@ final class MalformedRequests {
         "offset=" + "9".repeat(300), "offset=" + "0".repeat(2000), "offset=" + "a".repeat(5000),
         "offset=-2", "offset=-0", "offset=-01", "offset=-1.0", "offset=-9223372036854775808",
         "offset=-0000000000000000_0000000000000001",
-        "offset=" + tail1, "offset=" + Offsets.format(bin.tailBytes() + 1000),
+        "offset=" + tail2, "offset=" + Offsets.format(bin.tailBytes() + 1000),
         "offset=0000000000000000_9999999999999999", "offset=9999999999999999_9999999999999999",
         "offset=0000000000000001_0000000000000000",
         "offset=NOW", "offset=Now", "offset=now1", "offset=nowx", "offset=now-1", "offset=-now", "offset=now&offset=now",

@@ -38,7 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
  * record boundaries there still works from the chunks' record-start tables: snapshot and
  * retention offsets must be record starts (400 mid-record), a bootstrap splits the stream into
  * its appends and {@code $append-batch} frames, a fork's boundaries below its fork point come from
- * its source; reads stay byte-identical; and a restart from the (smaller) metadata snapshot does
+ * its source; reads stay byte-identical and whole-record (one byte into a record reads from its
+ * start); and a restart from the (smaller) metadata snapshot does
  * all of it again.
  *
  * <p>Method: one node tiering into s3proxy at once ({@link TierNodes#aggressive}, one group,
@@ -184,10 +185,14 @@ class TrimmedIndexS3Test {
     List<Long> all = new ArrayList<>(starts);
     for (int i = 0; i < 20; i++) {
       long off = all.get(r.nextInt(all.size())) + (i % 2 == 0 ? 0 : 1);
+      // one byte into a record reads from the record's start, found in its chunk's record-start table
+      long from = starts.floor(off);
       HttpResponse<byte[]> g = send("GET", "/v1/stream/bytes?offset=" + Offsets.format(off), null, null);
       assertThat(g.statusCode()).isEqualTo(200);
-      assertThat(g.body()).as("read from %d", off).isEqualTo(slice(off, off + g.body().length));
+      assertThat(g.body()).as("read from %d answers from %d", off, from).isEqualTo(slice(from, from + g.body().length));
       assertThat(g.body().length).isPositive();
+      long next = Offsets.parse(g.headers().firstValue("Stream-Next-Offset").orElseThrow());
+      assertThat(next == content.size() || starts.contains(next)).as("next offset %d is a record start", next).isTrue();
     }
     assertThat(TierNodes.metric(http, node.adminUrl(""), "tributary_stream_range_reads_total{source=\"cold\"}"))
         .as("the forgotten ranges were read from S3").isGreaterThan(coldBefore);
