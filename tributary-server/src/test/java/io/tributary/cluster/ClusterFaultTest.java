@@ -295,18 +295,7 @@ class ClusterFaultTest {
 
   /** Writer w owns streams w, w + WRITERS, ... */
   private void startWriters() {
-    for (int w = 0; w < WRITERS; w++) {
-      List<ProducerLedger> own = new ArrayList<>();
-      for (int i = w; i < streams.size(); i += WRITERS) {
-        own.add(streams.get(i));
-      }
-      ClusterWriter writer = new ClusterWriter(w, own, cluster.members(), client, progress, seed, ctx);
-      Thread t = new Thread(writer, "fault-writer-" + w);
-      t.setDaemon(true);
-      writers.add(writer);
-      threads.add(t);
-    }
-    threads.forEach(Thread::start);
+    ClusterWriter.startAll(WRITERS, streams, cluster, client, progress, seed, ctx, "fault-writer", writers, threads);
   }
 
   /**

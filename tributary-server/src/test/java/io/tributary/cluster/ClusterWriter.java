@@ -52,6 +52,28 @@ final class ClusterWriter implements Runnable {
   /** What one attempt came to. */
   private enum Result { ACKED, RETRY, FATAL }
 
+  /**
+   * Starts {@code count} writers (daemon threads named {@code name-<w>}); writer w owns streams w,
+   * w + count, ... Adds each writer and its thread to {@code writers} and {@code threads}.
+   */
+  static void startAll(int count, List<ProducerLedger> streams, ClusterNodes cluster, StreamClient client,
+      LoadMonitor progress, long seed, String ctx, String name, List<ClusterWriter> writers, List<Thread> threads) {
+    List<Thread> started = new java.util.ArrayList<>();
+    for (int w = 0; w < count; w++) {
+      List<ProducerLedger> own = new java.util.ArrayList<>();
+      for (int i = w; i < streams.size(); i += count) {
+        own.add(streams.get(i));
+      }
+      ClusterWriter writer = new ClusterWriter(w, own, cluster.members(), client, progress, seed, ctx);
+      Thread t = new Thread(writer, name + "-" + w);
+      t.setDaemon(true);
+      writers.add(writer);
+      started.add(t);
+    }
+    threads.addAll(started);
+    started.forEach(Thread::start);
+  }
+
   ClusterWriter(int index, List<ProducerLedger> streams, List<ClusterNodes.Member> nodes, StreamClient client,
       LoadMonitor progress, long seed, String context) {
     this.index = index;

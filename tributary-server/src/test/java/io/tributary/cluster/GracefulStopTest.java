@@ -83,18 +83,7 @@ class GracefulStopTest {
       cluster.create(cluster.member(i % NODES), s.name, Duration.ofSeconds(30), ctx);
       streams.add(s);
     }
-    for (int w = 0; w < WRITERS; w++) {
-      List<ProducerLedger> own = new ArrayList<>();
-      for (int i = w; i < streams.size(); i += WRITERS) {
-        own.add(streams.get(i));
-      }
-      ClusterWriter writer = new ClusterWriter(w, own, cluster.members(), client, progress, seed, ctx);
-      Thread t = new Thread(writer, "graceful-writer-" + w);
-      t.setDaemon(true);
-      writers.add(writer);
-      threads.add(t);
-    }
-    threads.forEach(Thread::start);
+    ClusterWriter.startAll(WRITERS, streams, cluster, client, progress, seed, ctx, "graceful-writer", writers, threads);
 
     ServerProcess victim = cluster.process(VICTIM);
     Set<Integer> led = awaitVictimLeads();

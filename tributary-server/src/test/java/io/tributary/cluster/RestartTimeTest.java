@@ -102,18 +102,7 @@ class RestartTimeTest {
       cluster.create(cluster.member(random.nextInt(NODES)), s.name, Duration.ofSeconds(30), ctx);
       streams.add(s);
     }
-    for (int w = 0; w < WRITERS; w++) {
-      List<ProducerLedger> own = new ArrayList<>();
-      for (int i = w; i < streams.size(); i += WRITERS) {
-        own.add(streams.get(i));
-      }
-      ClusterWriter writer = new ClusterWriter(w, own, cluster.members(), client, progress, seed, ctx);
-      Thread t = new Thread(writer, "restart-writer-" + w);
-      t.setDaemon(true);
-      writers.add(writer);
-      threads.add(t);
-    }
-    threads.forEach(Thread::start);
+    ClusterWriter.startAll(WRITERS, streams, cluster, client, progress, seed, ctx, "restart-writer", writers, threads);
     progress.awaitDelayOrFailure(Duration.ofSeconds(5));
     assertThat(progress.failures()).as("writer failures before the kill [%s]", ctx).isEmpty();
     long acksBeforeKill = progress.acks();
