@@ -18,8 +18,9 @@ import org.slf4j.LoggerFactory;
  * new randomly named temp file at every JVM start and deletes it only at a clean exit: a node that
  * is killed (SIGKILL, power loss, OOM) leaves it behind, and a test run that starts and kills a few
  * hundred nodes filled 3.7 GB of /tmp that way. Here the library goes to
- * {@code <java.io.tmpdir>/tributary-rocksdbjni-<user>-<crc32>/} once (written to a temp name and
- * renamed, so concurrent starts never load a half-written file) and every later start loads that.
+ * {@code <java.io.tmpdir>/tributary-rocksdbjni-<user>-<crc32 of the jar's name, size and time>/}
+ * once (written to a temp name and renamed, so concurrent starts never load a half-written file),
+ * and every later start loads that without reading the jar.
  * When anything about it fails, RocksDB's own loader runs as before.
  *
  * <p>Threads: called by the main thread before the first SOFAJRaft group starts; synchronized.
@@ -38,19 +39,23 @@ final class RocksDbLibrary {
       // the name in the jar, and the name RocksDB.loadLibrary(paths) looks for in a directory
       String resource = Environment.getJniLibraryFileName("rocksdb");
       String expected = Environment.getJniLibraryFileName("rocksdbjni");
-      byte[] lib;
-      try (InputStream in = RocksDB.class.getResourceAsStream("/" + resource)) {
-        if (in == null) {
-          throw new IOException("no " + resource + " in the rocksdbjni jar for this platform");
-        }
-        lib = in.readAllBytes();
-      }
+      // the copy is named after the jar it comes from (name, size, modification time), so a start
+      // that finds it reads nothing from the jar: the 14 MB are read and written once per build
+      Path jar = Path.of(RocksDB.class.getProtectionDomain().getCodeSource().getLocation().toURI());
       CRC32 crc = new CRC32();
-      crc.update(lib);
+      crc.update((jar.getFileName() + "/" + Files.size(jar) + "/" + Files.getLastModifiedTime(jar).toMillis())
+          .getBytes(java.nio.charset.StandardCharsets.UTF_8));
       Path dir = Path.of(System.getProperty("java.io.tmpdir"),
           "tributary-rocksdbjni-" + System.getProperty("user.name", "user") + "-" + Long.toHexString(crc.getValue()));
       Path file = dir.resolve(expected);
-      if (!Files.isRegularFile(file) || Files.size(file) != lib.length) {
+      if (!Files.isRegularFile(file)) {
+        byte[] lib;
+        try (InputStream in = RocksDB.class.getResourceAsStream("/" + resource)) {
+          if (in == null) {
+            throw new IOException("no " + resource + " in the rocksdbjni jar for this platform");
+          }
+          lib = in.readAllBytes();
+        }
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, expected, ".tmp");
         try {
@@ -61,7 +66,7 @@ final class RocksDbLibrary {
         }
       }
       RocksDB.loadLibrary(List.of(dir.toString()));
-    } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
+    } catch (IOException | java.net.URISyntaxException | RuntimeException | UnsatisfiedLinkError e) {
       LOG.warn("RocksDB library not loaded from a shared copy ({}); RocksDB extracts its own", e.toString());
       RocksDB.loadLibrary();
     }
