@@ -102,7 +102,7 @@ done
 log "leaders by group: $prev"
 PROXY_PORT="$(free_port)"
 IFS=,; NODE_LIST="${URLS[*]}"; ADMIN_LIST="${ADMINS[*]}"; unset IFS
-node "$HERE/scripts/follower-proxy.mjs" --port "$PROXY_PORT" --nodes "$NODE_LIST" --admins "$ADMIN_LIST" --groups 8 \
+node "$HERE/scripts/follower-proxy.mjs" --port "$PROXY_PORT" --nodes "$NODE_LIST" --admins "$ADMIN_LIST" \
   "${PROXY_TLS[@]}" >"$WORK/proxy.out" 2>"$WORK/proxy.err" &
 PROXY_PID=$!
 until [ "$("${CURL[@]}" -o /dev/null -w '%{http_code}' "$SCHEME://127.0.0.1:$PROXY_PORT/healthz" || true)" = 200 ]; do sleep 0.2; done

@@ -4,9 +4,10 @@
 // exercises forwarding of writes and follower reads. Requests that are not for a stream
 // (health, unknown paths) go to the first node.
 //
-// usage: node follower-proxy.mjs --port P --nodes http://127.0.0.1:A,... --admins http://127.0.0.1:A3,... --groups G
+// usage: node follower-proxy.mjs --port P --nodes http://127.0.0.1:A,... --admins http://127.0.0.1:A3,... [--groups G]
 //        [--tls-cert F --tls-key F]
-//        (--admins: each node's admin listener, in the order of --nodes; https node URLs are trusted
+//        (--groups: the cluster's group count; default: as many as /admin/cluster lists;
+//        --admins: each node's admin listener, in the order of --nodes; https node URLs are trusted
 //        through NODE_EXTRA_CA_CERTS; with --tls-cert/--tls-key the proxy itself serves HTTPS, so a
 //        client speaks TLS end to end; TRIBUTARY_TOKEN, when set, is the bearer token of its admin
 //        queries; a client's own Authorization header is passed through unchanged)
@@ -21,7 +22,7 @@ const args = Object.fromEntries(
 const nodes = args.nodes.split(",").map((u) => new URL(u));
 const admins = args.admins.split(",").map((u) => new URL(u));
 if (admins.length !== nodes.length) throw new Error("--admins must list one admin URL per node");
-const groups = Number(args.groups ?? 8);
+let groups = args.groups === undefined ? 0 : Number(args.groups); // 0: learnt from /admin/cluster
 const upstreamTls = nodes[0].protocol === "https:";
 const agent = new (upstreamTls ? https : http).Agent({ keepAlive: true, maxSockets: 256 });
 const adminHeaders = process.env.TRIBUTARY_TOKEN ? { authorization: `Bearer ${process.env.TRIBUTARY_TOKEN}` } : {};
@@ -51,6 +52,7 @@ async function refresh() {
       nodeIds.set(body.node, n);
       const next = new Map();
       for (const g of body.groups) if (g.leader && g.leader !== "null") next.set(g.group, g.leader);
+      if (groups === 0) groups = body.groups.length;
       if (next.size === groups) leaders = next;
     } catch {
       /* node down or busy: keep the previous view */
@@ -91,8 +93,7 @@ function pickTarget(url) {
     return nodes[0];
   }
   stats.streamRequests++;
-  const group = Number(fnv1a64(key) % BigInt(groups));
-  const leader = leaders.get(group);
+  const leader = groups === 0 ? undefined : leaders.get(Number(fnv1a64(key) % BigInt(groups)));
   const candidates = nodes.filter((n) => nodeIds.get(leader)?.href !== n.href);
   if (leader === undefined || candidates.length === nodes.length) stats.leaderUnknown++;
   else stats.toFollower++;

@@ -22,12 +22,13 @@ public final class DataDirLayout {
   /** Groups of a new single node: one log, so one fsync and one Raft pipeline for all appends. */
   static final int SINGLE_NODE_GROUPS = 1;
   /**
-   * Groups of a new cluster. Fewer would be cheaper (a 3-node cluster on 2 cores: 1,005 appends/s
-   * with 8 groups, 1,537/s with 3, measured on Apache Ratis; docs/benchmarks.md), but on Ratis 3
-   * groups drove a restarted follower into an install-snapshot notification loop. Still 8 on
-   * SOFAJRaft until the count is measured there.
+   * Groups of a new cluster: one per node, so each node leads one group and every Raft entry
+   * carries a third of the concurrent appends rather than an eighth. Measured on SOFAJRaft, 3 nodes
+   * on 2 cores, 500 streams: 3 groups gave 1.3-1.5x the appends/s of 8 at 0.69-0.76x the CPU per
+   * append (docs/benchmarks.md, "SOFAJRaft: 8 groups or 3"). More groups only spread leaders; a
+   * larger cluster can be created with --groups.
    */
-  static final int CLUSTER_GROUPS = 8;
+  static final int CLUSTER_GROUPS = 3;
   private static final Pattern GROUP_DIR = Pattern.compile("g\\d{3}");
 
   private DataDirLayout() {}

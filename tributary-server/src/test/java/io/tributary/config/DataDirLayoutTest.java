@@ -34,7 +34,7 @@ class DataDirLayoutTest {
     assertThat(config(single).groups()).isEqualTo(1);
     assertThat(config(single).describe()).contains("groups = 1");
     assertThat(config(dir.resolve("c"), "node-id", "n1", "peers", "n1=127.0.0.1:4438:8080,n2=127.0.0.1:4439:8081,n3=127.0.0.1:4440:8082")
-        .groups()).isEqualTo(8);
+        .groups()).isEqualTo(3);
 
     Path four = dir.resolve("four");
     DataDirLayout.record(four, config(four, "groups", "4").groups());
