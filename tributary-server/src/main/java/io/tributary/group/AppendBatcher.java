@@ -52,6 +52,8 @@ public final class AppendBatcher {
   private final Limits limits;
   /** The cluster's feature level: which entry format every voter can apply (see {@link io.tributary.state.FeatureLevel}). */
   private final java.util.function.IntSupplier featureLevel;
+  /** Run (outside the lock) whenever a completion leaves nothing queued or in flight; set once after construction. */
+  private volatile Runnable whenIdle;
   private long queuedBytes;
   private int inFlight;
   private long entriesSubmitted;
@@ -108,6 +110,7 @@ public final class AppendBatcher {
    * (a producer pipelining seq n and n+1 must not see them reordered into a false gap).
    */
   private void drain() {
+    boolean idle;
     synchronized (this) {
       while (!queue.isEmpty() && (inFlight == 0 || (inFlight < entriesInFlightMax
           && (queue.size() >= batchAppendsMin || queuedBytes >= batchBytesMax / 2)))) {
@@ -130,7 +133,26 @@ public final class AppendBatcher {
         sent.add(batch);
         send(batch, bytes);
       }
+      idle = inFlight == 0 && queue.isEmpty();
     }
+    Runnable r = whenIdle;
+    if (idle && r != null) {
+      r.run();
+    }
+  }
+
+  /**
+   * {@code r} runs, on the completing thread and outside the lock, each time an answered entry
+   * leaves this batcher with nothing queued or in flight (the host announces commits to followers
+   * then, when no next entry would carry them).
+   */
+  public void whenIdle(Runnable r) {
+    this.whenIdle = r;
+  }
+
+  /** Nothing queued and no entry in flight. */
+  public synchronized boolean idle() {
+    return inFlight == 0 && queue.isEmpty();
   }
 
   private void send(List<Pending> batch, int bytes) {

@@ -256,18 +256,69 @@ public final class ReplicaCore implements Replica {
    *     through the failed entry and is never persisted
    */
   public long writeSnapshot(Path file) throws IOException {
+    PreparedSnapshot p = prepareSnapshot();
+    p.write(file);
+    return p.segmentEnd();
+  }
+
+  /**
+   * Captures the current state for a metadata snapshot (apply thread: the stream table is encoded
+   * now, a few hundred bytes per stream; the record indexes are held as immutable views). The
+   * returned snapshot is written, with the fsyncs it needs, by {@link PreparedSnapshot#write} on
+   * any thread while this one goes on applying entries.
+   *
+   * @throws IOException also when this replica stopped: the state in memory may be half-way
+   *     through the failed entry and is never persisted
+   */
+  public PreparedSnapshot prepareSnapshot() throws IOException {
     ApplyFailure stopped = failure;
     if (stopped != null) {
       throw new IOException("no snapshot: " + stopped.describe());
     }
     GroupState s = state;
-    s.store.sync();
+    long end = s.store.flushForSnapshot();
     s.trimIndexes(); // so the snapshot lists no record this replica no longer holds
-    long end = s.store.end();
-    SnapshotCodec.write(s, end, file);
-    io.tributary.common.DurableFiles.fsyncDirectory(file.toAbsolutePath().getParent());
-    s.store.markSnapshotEnd(end);
-    return end;
+    long version = s.store.version();
+    return new PreparedSnapshot(s.store, end, version, SnapshotCodec.capture(s, end));
+  }
+
+  /**
+   * A metadata snapshot captured by {@link #prepareSnapshot}, not yet on disk. Immutable; written
+   * on any thread, once.
+   */
+  public static final class PreparedSnapshot {
+    private final SegmentStore store;
+    private final long segmentEnd;
+    private final long version;
+    private final SnapshotCodec.Image image;
+
+    private PreparedSnapshot(SegmentStore store, long segmentEnd, long version, SnapshotCodec.Image image) {
+      this.store = store;
+      this.segmentEnd = segmentEnd;
+      this.version = version;
+      this.image = image;
+    }
+
+    /** The segment end the snapshot refers to: every record below it is in the segments it needs. */
+    public long segmentEnd() {
+      return segmentEnd;
+    }
+
+    /** The segment files holding {@code [0, segmentEnd)}, for the snapshot to keep (hard links) or ship. */
+    public java.util.List<SegmentStore.FileRange> segmentFiles() {
+      return store.ranges(segmentEnd);
+    }
+
+    /**
+     * Makes the segments durable below the snapshot's end, then writes the metadata to {@code file}
+     * (fsync'd with its directory), then lets the segment store treat it as the latest snapshot.
+     */
+    public void write(Path file) throws IOException {
+      store.syncBelow(segmentEnd);
+      image.writeTo(file);
+      io.tributary.common.DurableFiles.fsyncDirectory(file.toAbsolutePath().getParent());
+      store.markSnapshotEnd(segmentEnd, version);
+    }
   }
 
   /** Checks a metadata snapshot's CRC; returns the segment end it refers to. Any thread. */

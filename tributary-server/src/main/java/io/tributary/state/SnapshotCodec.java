@@ -14,6 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.zip.CRC32C;
 import java.util.zip.CheckedInputStream;
@@ -24,7 +26,8 @@ import java.util.zip.CheckedOutputStream;
  * indexes and the segment end they refer to. Data bytes are not in it (they are in the segments,
  * fsync'd before the snapshot is written). A stream's index is listed from its first record this
  * replica still needs (records in the object store whose segments are gone are not listed; see
- * {@link GroupState#trimIndexes}). Layout in docs/on-disk-format.md. Apply thread only.
+ * {@link GroupState#trimIndexes}). Layout in docs/on-disk-format.md. Apply thread, except that a captured
+ * {@link Image} is written on any thread.
  */
 final class SnapshotCodec {
   private static final int MAGIC = 0x54525353; // "TRSS"
@@ -49,10 +52,7 @@ final class SnapshotCodec {
 
   /** Writes to a temp file, fsyncs, renames atomically onto {@code target} and fsyncs its directory. */
   static void write(GroupState s, long storeEnd, Path target) throws IOException {
-    Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
-    write(s, storeEnd, new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16));
-    io.tributary.common.DurableFiles.fsync(tmp);
-    io.tributary.common.DurableFiles.moveDurably(tmp, target);
+    capture(s, storeEnd).writeTo(target);
   }
 
   /**
@@ -61,38 +61,114 @@ final class SnapshotCodec {
    * comparisons in tests.
    */
   static void write(GroupState s, long storeEnd, OutputStream out) throws IOException {
-    CRC32C crc = new CRC32C();
-    try (CheckedOutputStream co = new CheckedOutputStream(out, crc);
-        DataOutputStream o = new DataOutputStream(co)) {
-      o.writeInt(MAGIC);
-      o.writeInt(VERSION);
-      o.writeInt(s.group);
-      o.writeLong(storeEnd);
-      o.writeLong(s.nextStreamId);
-      o.writeInt(s.buckets.size());
-      for (java.util.Map.Entry<String, Long> b : s.buckets.entrySet()) {
-        str(o, b.getKey());
-        o.writeLong(b.getValue());
+    capture(s, storeEnd).writeTo(out);
+  }
+
+  /**
+   * The snapshot of {@code s} as it is now, for writing later on any thread: everything but the
+   * streams' record indexes is encoded now (apply thread; a few hundred bytes per stream), and each
+   * index is held as its immutable {@link StreamIndex.View} (no copy: an index only ever writes
+   * beyond a published count). The records' part, 16 bytes per record still on local disk and
+   * most of a large snapshot, is encoded by {@link Image#writeTo}, off the apply thread.
+   */
+  static Image capture(GroupState s, long storeEnd) throws IOException {
+    Image.Builder b = new Image.Builder();
+    DataOutputStream o = b.out;
+    o.writeInt(MAGIC);
+    o.writeInt(VERSION);
+    o.writeInt(s.group);
+    o.writeLong(storeEnd);
+    o.writeLong(s.nextStreamId);
+    o.writeInt(s.buckets.size());
+    for (java.util.Map.Entry<String, Long> bucket : s.buckets.entrySet()) {
+      str(o, bucket.getKey());
+      o.writeLong(bucket.getValue());
+    }
+    o.writeInt(s.byId.size());
+    for (StreamEntry e : s.byId.values().stream().sorted((x, y) -> Long.compare(x.streamId, y.streamId)).toList()) {
+      writeEntry(o, e, b);
+    }
+    o.writeInt(s.coldGarbage.size());
+    for (String k : s.coldGarbage) {
+      str(o, k);
+    }
+    o.writeInt(s.features.size());
+    for (java.util.Map.Entry<String, Integer> f : s.features.entrySet()) {
+      str(o, f.getKey());
+      o.writeInt(f.getValue());
+    }
+    return b.build();
+  }
+
+  /**
+   * A captured snapshot: encoded parts and record-index views in file order, then the CRC32C of
+   * all of them. Immutable; {@link #writeTo} from any thread.
+   */
+  static final class Image {
+    /** Each part is a {@code byte[]} or a {@link StreamIndex.View} (written as count and pairs). */
+    private final List<Object> parts;
+
+    private Image(List<Object> parts) {
+      this.parts = parts;
+    }
+
+    /** Writes to a temp file, fsyncs, renames atomically onto {@code target} and fsyncs its directory. */
+    void writeTo(Path target) throws IOException {
+      Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+      writeTo(new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16));
+      io.tributary.common.DurableFiles.fsync(tmp);
+      io.tributary.common.DurableFiles.moveDurably(tmp, target);
+    }
+
+    /** Writes the snapshot's bytes and CRC to {@code out}, which is closed on return. */
+    void writeTo(OutputStream out) throws IOException {
+      CRC32C crc = new CRC32C();
+      try (CheckedOutputStream co = new CheckedOutputStream(out, crc);
+          DataOutputStream o = new DataOutputStream(co)) {
+        for (Object part : parts) {
+          if (part instanceof byte[] bytes) {
+            o.write(bytes);
+          } else {
+            StreamIndex.View v = (StreamIndex.View) part;
+            o.writeInt(v.count());
+            for (int i = 0; i < v.count(); i++) {
+              o.writeLong(v.offsets()[i]);
+              o.writeLong(v.positions()[i]);
+            }
+          }
+        }
+        o.flush();
+        o.writeInt((int) crc.getValue());
       }
-      o.writeInt(s.byId.size());
-      for (StreamEntry e : s.byId.values().stream().sorted((a, b) -> Long.compare(a.streamId, b.streamId)).toList()) {
-        writeEntry(o, e);
+    }
+
+    /** Collects the parts (apply thread). */
+    private static final class Builder {
+      private final List<Object> parts = new ArrayList<>();
+      private final java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream(1 << 16);
+      final DataOutputStream out = new DataOutputStream(buffer);
+
+      void index(StreamIndex.View v) throws IOException {
+        cut();
+        parts.add(v);
       }
-      o.writeInt(s.coldGarbage.size());
-      for (String k : s.coldGarbage) {
-        str(o, k);
+
+      private void cut() throws IOException {
+        out.flush();
+        if (buffer.size() > 0) {
+          parts.add(buffer.toByteArray());
+          buffer.reset();
+        }
       }
-      o.writeInt(s.features.size());
-      for (java.util.Map.Entry<String, Integer> f : s.features.entrySet()) {
-        str(o, f.getKey());
-        o.writeInt(f.getValue());
+
+      Image build() throws IOException {
+        cut();
+        return new Image(List.copyOf(parts));
       }
-      o.flush();
-      o.writeInt((int) crc.getValue());
     }
   }
 
-  private static void writeEntry(DataOutputStream o, StreamEntry e) throws IOException {
+  private static void writeEntry(DataOutputStream o, StreamEntry e, Image.Builder b) throws IOException {
     o.writeLong(e.streamId);
     key(o, e.key);
     str(o, e.contentType);
@@ -134,12 +210,7 @@ final class SnapshotCodec {
       str(o, p.getKey());
       key(o, p.getValue());
     }
-    int n = e.index.count();
-    o.writeInt(n);
-    for (int i = 0; i < n; i++) {
-      o.writeLong(e.index.offsetAt(i));
-      o.writeLong(e.index.positionAt(i));
-    }
+    b.index(e.index.view());
     o.writeLong(e.retainedFrom);
     str(o, e.attrs);
     AppSnapshot snap = e.snapshot;

@@ -112,7 +112,8 @@ public final class SegmentStore implements AutoCloseable {
   private volatile long resetVersion;
   private long end;
   private volatile long publishedEnd;
-  private long syncedEnd;
+  /** Records below it are durable (fsync'd, and their files' names in the directory). Written under {@code this}. */
+  private volatile long syncedEnd;
   private final ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
   private final CRC32C crc = new CRC32C();
   /**
@@ -271,14 +272,35 @@ public final class SegmentStore implements AutoCloseable {
     }
   }
 
-  /** Forces written records to disk (snapshot time). */
+  /** Forces written records to disk (snapshot time). Apply thread. */
   public void sync() {
+    syncBelow(flushForSnapshot());
+  }
+
+  /**
+   * Writes out the records the apply thread still buffers and returns the end a snapshot taken now
+   * refers to; {@link #syncBelow} with it then makes them durable on another thread while the
+   * apply thread goes on appending. Apply thread.
+   */
+  public long flushForSnapshot() {
     flush();
-    if (syncedEnd == end) {
+    return end;
+  }
+
+  /**
+   * Forces every segment holding written bytes below {@code to} that are not yet known durable,
+   * then the directory. Any thread (the snapshot writer runs it while the apply thread appends
+   * beyond {@code to}; forcing those bytes too is harmless); one caller at a time.
+   */
+  public synchronized void syncBelow(long to) {
+    if (syncedEnd >= to) {
       return;
     }
     try {
       for (Segment s : segments) {
+        if (s.base >= to) {
+          break;
+        }
         try {
           if (s.base + s.channel.size() > syncedEnd) {
             s.channel.force(false);
@@ -293,7 +315,7 @@ public final class SegmentStore implements AutoCloseable {
     } catch (IOException e) {
       throw new StorageException("fsync failed in " + dir, e);
     }
-    syncedEnd = end;
+    syncedEnd = to;
   }
 
   /** Drops every byte at or after {@code newEnd} (restart after a crash, or install-snapshot). */
@@ -332,7 +354,9 @@ public final class SegmentStore implements AutoCloseable {
     resetVersion = version;
     settledEnd = newEnd;
     end = newEnd;
-    syncedEnd = Math.min(syncedEnd, newEnd);
+    synchronized (this) {
+      syncedEnd = Math.min(syncedEnd, newEnd);
+    }
     publishedEnd = newEnd;
   }
 
@@ -490,10 +514,19 @@ public final class SegmentStore implements AutoCloseable {
    * loading it); the one it replaces becomes the previous snapshot's end.
    */
   public void markSnapshotEnd(long end) {
+    markSnapshotEnd(end, version);
+  }
+
+  /**
+   * Records the segment end of a metadata snapshot of the state at {@link #version()}
+   * {@code takenAtVersion}, written since on another thread (the snapshot writer, while the apply
+   * thread went on): garbage seen after that version is not garbage in that snapshot's state.
+   */
+  public synchronized void markSnapshotEnd(long end, long takenAtVersion) {
     previousSnapshotEnd = Math.min(snapshotEnd, end);
     snapshotEnd = end;
     previousSnapshotVersion = snapshotVersion;
-    snapshotVersion = version;
+    snapshotVersion = takenAtVersion;
   }
 
   /** Apply thread, after every view of an applied entry is published (see {@link #settledEnd()}). */

@@ -119,8 +119,8 @@ public final class JRaftHost implements EngineHost {
   /** Set by start() when {@code --rejoin} finds groups this data directory has not re-joined; else null. */
   private volatile Rejoin rejoin;
   private final AtomicBoolean[] snapshotPending;
-  /** Per group: a commit nudge ({@link #nudgeCommit}) is in flight. */
-  private final AtomicBoolean[] nudging;
+  /** Per group: this leader applied a forwarded entry whose commit its followers may not have heard of. */
+  private final AtomicBoolean[] unannounced;
   private final long[] lastBalanceMillis;
   private final AtomicBoolean announcing = new AtomicBoolean();
   /** Scrub, segment repair and reclaim of the local replicas; started last in {@link #start}. */
@@ -129,6 +129,17 @@ public final class JRaftHost implements EngineHost {
   private RpcClient rpcClient;
   private final ExecutorService completions = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "tributary-jraft-completions");
+    t.setDaemon(true);
+    return t;
+  });
+  /**
+   * Writes the snapshots the groups' FSM callers prepared (segment fsyncs, record indexes, the
+   * metadata file), so a snapshot does not stall applying. At most one save per group is in
+   * flight (SOFAJRaft takes no second while one is saving), so its queue holds at most one task
+   * per group.
+   */
+  private final ExecutorService snapshotWriter = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "tributary-snapshot-writer");
     t.setDaemon(true);
     return t;
   });
@@ -160,18 +171,19 @@ public final class JRaftHost implements EngineHost {
     this.services = new AtomicReferenceArray<>(config.groups());
     this.nodes = new AtomicReferenceArray<>(config.groups());
     this.snapshotPending = new AtomicBoolean[config.groups()];
-    this.nudging = new AtomicBoolean[config.groups()];
+    this.unannounced = new AtomicBoolean[config.groups()];
     this.lastBalanceMillis = new long[config.groups()];
     for (int g = 0; g < config.groups(); g++) {
       final int gi = g;
       snapshotPending[g] = new AtomicBoolean();
-      nudging[g] = new AtomicBoolean();
+      unannounced[g] = new AtomicBoolean();
       ReplicaCore core = new ReplicaCore(g, groupDir(config, g).resolve("segments"), config.segmentBytesMax(),
           config.tailCacheBytes(), config.readCacheBytes() / config.groups(), halt, faults, null);
-      machines.add(new JRaftStateMachine(core, snapshotFiles, index -> afterApply(gi, index)));
+      machines.add(new JRaftStateMachine(core, snapshotFiles, snapshotWriter, index -> afterApply(gi, index)));
       batchers.add(new AppendBatcher(g, clock, metrics, entry -> submitEntry(gi, entry), config.batchBytesMax(),
           config.batchAppendsMin(), config.batchAppendsMax(), config.entriesInFlightMax(), config.pendingAppendsMax(),
           config.pendingBytesMax(), config.writeTimeoutMillis(), limits(config), this::clusterFeatureLevel));
+      batchers.get(g).whenIdle(() -> announceIfUnannounced(gi));
     }
   }
 
@@ -494,19 +506,26 @@ public final class JRaftHost implements EngineHost {
   }
 
   /**
-   * Makes the followers learn that {@code index} committed now rather than at the next heartbeat
+   * Makes the followers learn that {@code index} committed soon rather than at the next heartbeat
    * (the forwarding follower answers its client only once it applied the entry, and SOFAJRaft
-   * sends a new commit index only with the next append or heartbeat): a no-op entry through the
-   * batcher, whose append carries the commit index at once (Apache Ratis, the engine before,
-   * did the same with its metadata entries). One nudge in flight per group; under load the next batch does it anyway.
-   * Returns {@code index}.
+   * sends a new commit index only with the next append or heartbeat). Under load the leader's next
+   * entry carries it anyway; only when the group's batcher has nothing queued or in flight, now or
+   * once its entries in flight are answered, does a no-op entry go out to carry it. (A no-op per
+   * forwarded entry was most of the one-command entries of a loaded cluster.) Returns {@code index}.
    */
   private long nudgeCommit(int g, long index) {
-    if (nudging[g].compareAndSet(false, true)) {
-      batchers.get(g).submit(new Command.Nop(new StreamKey("", "")), 64)
-          .whenComplete((o, t) -> nudging[g].set(false));
+    unannounced[g].set(true);
+    if (batchers.get(g).idle()) {
+      announceIfUnannounced(g);
     }
     return index;
+  }
+
+  /** Submits the no-op that carries the commit index, if one is owed and this node still leads. */
+  private void announceIfUnannounced(int g) {
+    if (leads(g) && unannounced[g].getAndSet(false)) {
+      batchers.get(g).submit(new Command.Nop(new StreamKey("", "")), 64);
+    }
   }
 
   /**
@@ -849,6 +868,7 @@ public final class JRaftHost implements EngineHost {
     if (rpcServer != null) {
       rpcServer.shutdown();
     }
+    snapshotWriter.shutdown(); // the joined nodes waited for their saves to finish
     for (JRaftStateMachine m : machines) {
       m.core().closeStore();
     }

@@ -45,7 +45,8 @@ import org.slf4j.LoggerFactory;
  * a marker in the new directory records the index, so a restart before this node's next snapshot
  * does not copy them again.
  *
- * <p>Threads: the group's FSM caller only (through {@link JRaftStateMachine}).
+ * <p>Threads: the group's FSM caller (through {@link JRaftStateMachine}), except {@link #write},
+ * which the node's snapshot writer runs for a save the FSM caller prepared.
  */
 final class SnapshotFiles {
   private static final Logger LOG = LoggerFactory.getLogger(SnapshotFiles.class);
@@ -66,11 +67,21 @@ final class SnapshotFiles {
 
   /** Writes the replica's snapshot into {@code dir} (SOFAJRaft's writer directory), listing each file with {@code addFile}. */
   void save(ReplicaCore core, Path dir, Predicate<String> addFile) throws IOException {
+    write(core.prepareSnapshot(), dir, addFile);
+  }
+
+  /**
+   * The second half of a save, on any thread: writes a snapshot the FSM caller captured
+   * ({@link ReplicaCore#prepareSnapshot}) into {@code dir}, listing each file with {@code addFile}.
+   * SOFAJRaft installs no snapshot on this node and takes no other while one is being saved, so
+   * nothing else touches the snapshot directories meanwhile.
+   */
+  void write(ReplicaCore.PreparedSnapshot snapshot, Path dir, Predicate<String> addFile) throws IOException {
     keepPrevious(dir.toAbsolutePath().getParent());
-    long end = core.writeSnapshot(dir.resolve(META));
+    snapshot.write(dir.resolve(META));
     DurableFiles.writeAtomically(dir.resolve(ORIGIN), nodeId.getBytes(StandardCharsets.UTF_8));
     List<String> names = new ArrayList<>(List.of(META, ORIGIN));
-    for (SegmentStore.FileRange r : core.state().store().ranges(end)) {
+    for (SegmentStore.FileRange r : snapshot.segmentFiles()) {
       Path link = dir.resolve(r.path().getFileName());
       Files.deleteIfExists(link);
       Files.createLink(link, r.path());
