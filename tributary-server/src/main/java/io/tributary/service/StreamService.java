@@ -26,6 +26,8 @@ public final class StreamService {
   private final StreamReads reads;
   private final TtlTracker ttl;
   private final Buckets buckets;
+  /** The per-bucket quotas, checked for every write before it is submitted. */
+  private final BucketQuotas quotas;
   private final StreamHistory history;
   private final BatchAppends batches;
   /** The cold tier's admission control, or null when this node does not tier. */
@@ -69,6 +71,7 @@ public final class StreamService {
         tier == null ? 0 : config.tiering().coldReadsWaitMillis(), tier),
         blobStore);
     this.buckets = new Buckets(this, host);
+    this.quotas = new BucketQuotas(host, clock, config.quotas(), buckets);
     this.history = new StreamHistory(this, reads, config, blobStore, claims);
     this.batches = new BatchAppends(this, host, config);
   }
@@ -253,7 +256,8 @@ public final class StreamService {
           + "node has not announced its level yet): retry without the header, or once the upgrade is done", 5));
     }
     boolean data = carriesData(c);
-    if (data || c instanceof Command.Create || c instanceof Command.CreateBucket) {
+    Command inner = c instanceof Command.IfIncarnation g ? g.command() : c;
+    if (data || inner instanceof Command.Create || inner instanceof Command.CreateBucket) {
       // deletes, retention and the like go on while the disk is low: they are how space comes back
       io.tributary.common.InsufficientStorageException low = disk.admit(bytes);
       if (low != null) {
@@ -266,12 +270,17 @@ public final class StreamService {
         return CompletableFuture.failedFuture(full);
       }
     }
+    QuotaExceededException over = quotas.admit(c, bytes);
+    if (over != null) {
+      return CompletableFuture.failedFuture(over);
+    }
     return host.submit(group, c, bytes);
   }
 
   /** Commands that add stream bytes: refused while the hot tier is full (see {@link io.tributary.group.ColdTier#admit}). */
   private static boolean carriesData(Command c) {
     return switch (c) {
+      case Command.IfIncarnation g -> carriesData(g.command()); // a guarded append adds bytes all the same
       case Command.Append a -> a.data().length > 0;
       case Command.AppendBatch b -> b.data().length > 0;
       case Command.Transaction t -> true;
