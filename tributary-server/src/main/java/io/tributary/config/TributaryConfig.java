@@ -214,10 +214,15 @@ public record TributaryConfig(
   }
 
   private static QuotaConfig quotas(Map<String, String> eff) {
-    return new QuotaConfig((int) l(eff, Settings.PRINCIPAL_REQUESTS_MAX), (int) l(eff, Settings.PRINCIPAL_SSE_SUBSCRIBERS_MAX),
-        (int) l(eff, Settings.PRINCIPAL_LONG_POLLS_MAX), l(eff, Settings.BUCKET_QUOTA_STREAMS_MAX),
+    QuotaConfig.Bucket defaults = new QuotaConfig.Bucket(l(eff, Settings.BUCKET_QUOTA_STREAMS_MAX),
         l(eff, Settings.BUCKET_QUOTA_BYTES_MAX), l(eff, Settings.BUCKET_QUOTA_APPENDS_PER_SECOND),
-        l(eff, Settings.BUCKET_QUOTA_APPEND_BYTES_PER_SECOND), l(eff, Settings.BUCKET_QUOTA_BURST_MS));
+        l(eff, Settings.BUCKET_QUOTA_APPEND_BYTES_PER_SECOND));
+    Path file = path(eff, Settings.BUCKET_QUOTAS_FILE);
+    if (file != null && !Files.isReadable(file)) {
+      throw new ConfigException("--bucket-quotas-file: " + file + " is not a readable file");
+    }
+    return new QuotaConfig((int) l(eff, Settings.PRINCIPAL_REQUESTS_MAX), (int) l(eff, Settings.PRINCIPAL_SSE_SUBSCRIBERS_MAX),
+        (int) l(eff, Settings.PRINCIPAL_LONG_POLLS_MAX), defaults, l(eff, Settings.BUCKET_QUOTA_BURST_MS), file);
   }
 
   private static ColdTierConfig cold(Map<String, String> eff, Path dataDir) {

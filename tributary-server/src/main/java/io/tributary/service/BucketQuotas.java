@@ -13,6 +13,9 @@ import java.util.concurrent.TimeUnit;
  * The quotas of every bucket, checked when a write is submitted through this node (before it
  * reaches the Raft log, so a refused write has no effect):
  *
+ * Each bucket's quota is the node-wide {@code bucket-quota-*} values or its line of
+ * {@code --bucket-quotas-file} ({@link BucketQuotaOverrides}).
+ *
  * <ul>
  *   <li><b>streams</b> ({@code bucket-quota-streams-max}): the bucket's streams summed over this
  *       node's replicas of every group. Each group's count is kept by its apply thread
@@ -45,6 +48,7 @@ final class BucketQuotas {
   private final Replication host;
   private final Clock clock;
   private final QuotaConfig config;
+  private final BucketQuotaOverrides quotas;
   private final Buckets buckets;
   private final ConcurrentHashMap<String, Rate> rates = new ConcurrentHashMap<>();
   private static final int SWEEP_SIZE_MIN = 64;
@@ -56,6 +60,16 @@ final class BucketQuotas {
     this.clock = clock;
     this.config = config;
     this.buckets = buckets;
+    this.quotas = new BucketQuotaOverrides(config);
+  }
+
+  /** Starts watching the overrides file, if there is one. */
+  void start() {
+    quotas.start();
+  }
+
+  void close() {
+    quotas.close();
   }
 
   /**
@@ -72,6 +86,7 @@ final class BucketQuotas {
       return null;
     }
     String bucket = c.key().bucket();
+    QuotaConfig.Bucket q = quotas.of(bucket);
     if (create && host.replica(c.key()).view(c.key()) == null) {
       // an identical re-create of an existing stream is answered 200 by apply: not a new stream
       long streams = 0;
@@ -79,9 +94,9 @@ final class BucketQuotas {
         GroupState s = host.replica(g).state();
         streams += s == null ? 0 : s.bucketStreamCount(bucket);
       }
-      if (streams >= config.bucketQuotaStreamsMax()) {
+      if (streams >= q.streamsMax()) {
         return new QuotaExceededException(Settings.BUCKET_QUOTA_STREAMS_MAX.name(), "bucket '" + bucket + "' holds "
-            + streams + " streams, its quota (bucket-quota-streams-max " + config.bucketQuotaStreamsMax()
+            + streams + " streams, its quota (bucket-quota-streams-max " + q.streamsMax()
             + "); delete some first", FULL_RETRY_AFTER_SECONDS);
       }
     }
@@ -94,25 +109,25 @@ final class BucketQuotas {
         GroupState s = host.replica(g).state();
         stored += s == null ? 0 : s.bucketStoredBytes(bucket);
       }
-      if (stored + bytes > config.bucketQuotaBytesMax()) {
+      if (stored + bytes > q.bytesMax()) {
         return new QuotaExceededException(Settings.BUCKET_QUOTA_BYTES_MAX.name(), "bucket '" + bucket + "' stores "
             + stored + " bytes; " + bytes + " more would pass its quota (bucket-quota-bytes-max "
-            + config.bucketQuotaBytesMax() + "); delete streams or raise their retention floor first",
+            + q.bytesMax() + "); delete streams or raise their retention floor first",
             FULL_RETRY_AFTER_SECONDS);
       }
     }
     if (!buckets.exists(bucket)) {
       return null; // answered 404 further on; no rate state for names that are not buckets
     }
-    Rate r = rates.computeIfAbsent(bucket, b -> new Rate(clock.nanoTime(), capacity(config.bucketQuotaAppendsPerSecond()),
-        capacity(config.bucketQuotaAppendBytesPerSecond())));
+    // a bucket whose quota changed (the overrides file) starts over with a full bucket at the new rate
+    Rate r = rates.compute(bucket, (b, old) -> old != null && old.quota.equals(q) ? old : new Rate(clock.nanoTime(), q));
     Rate.Wait wait = r.take(clock.nanoTime(), bytes);
     forgetIdle();
     if (wait != null) {
       return new QuotaExceededException(wait.appendsShort() ? Settings.BUCKET_QUOTA_APPENDS_PER_SECOND.name()
           : Settings.BUCKET_QUOTA_APPEND_BYTES_PER_SECOND.name(), "bucket '" + bucket + "' appends faster than its "
-          + "quota on this node (bucket-quota-appends-per-second " + config.bucketQuotaAppendsPerSecond()
-          + ", bucket-quota-append-bytes-per-second " + config.bucketQuotaAppendBytesPerSecond() + ")",
+          + "quota on this node (bucket-quota-appends-per-second " + q.appendsPerSecond()
+          + ", bucket-quota-append-bytes-per-second " + q.appendBytesPerSecond() + ")",
           (int) Math.min(3600, Math.max(1, (wait.nanos() + TimeUnit.SECONDS.toNanos(1) - 1) / TimeUnit.SECONDS.toNanos(1))));
     }
     return null;
@@ -142,15 +157,17 @@ final class BucketQuotas {
     /** A refused take: which token ran short, and how long until enough is back. */
     record Wait(boolean appendsShort, long nanos) {}
 
+    final QuotaConfig.Bucket quota;
     private final double countMax;
     private final double bytesMax;
     private double count;
     private double bytes;
     private long refilledNanos;
 
-    Rate(long nowNanos, double countMax, double bytesMax) {
-      this.countMax = countMax;
-      this.bytesMax = bytesMax;
+    Rate(long nowNanos, QuotaConfig.Bucket quota) {
+      this.quota = quota;
+      this.countMax = capacity(quota.appendsPerSecond());
+      this.bytesMax = capacity(quota.appendBytesPerSecond());
       this.count = countMax;
       this.bytes = bytesMax;
       this.refilledNanos = nowNanos;
@@ -159,8 +176,8 @@ final class BucketQuotas {
     private void refill(long nowNanos) {
       long elapsed = Math.max(0, nowNanos - refilledNanos); // never refill backwards
       refilledNanos = Math.max(refilledNanos, nowNanos);
-      count = Math.min(countMax, count + elapsed * (config.bucketQuotaAppendsPerSecond() / 1e9));
-      bytes = Math.min(bytesMax, bytes + elapsed * (config.bucketQuotaAppendBytesPerSecond() / 1e9));
+      count = Math.min(countMax, count + elapsed * (quota.appendsPerSecond() / 1e9));
+      bytes = Math.min(bytesMax, bytes + elapsed * (quota.appendBytesPerSecond() / 1e9));
     }
 
     /**
@@ -176,8 +193,8 @@ final class BucketQuotas {
         bytes -= n;
         return null;
       }
-      double countWait = count >= 1 ? 0 : (1 - count) / config.bucketQuotaAppendsPerSecond();
-      double bytesWait = bytes >= needBytes ? 0 : (needBytes - bytes) / config.bucketQuotaAppendBytesPerSecond();
+      double countWait = count >= 1 ? 0 : (1 - count) / quota.appendsPerSecond();
+      double bytesWait = bytes >= needBytes ? 0 : (needBytes - bytes) / quota.appendBytesPerSecond();
       return new Wait(countWait >= bytesWait, (long) Math.ceil(Math.max(countWait, bytesWait) * 1e9));
     }
 

@@ -76,9 +76,10 @@ public final class StreamService {
     this.batches = new BatchAppends(this, host, config);
   }
 
-  /** Starts the background work the service owns (the expiry sweep). */
+  /** Starts the background work the service owns (the expiry sweep, the bucket quotas file check). */
   public void start() {
     expirySweep.start(config.bounds().expirySweepIntervalMillis());
+    quotas.start();
   }
 
   /** The sweep of expired streams (its metrics; tests run a pass directly). */
@@ -88,6 +89,7 @@ public final class StreamService {
 
   public void close() {
     expirySweep.close();
+    quotas.close();
   }
 
   public StreamHistory history() {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tributary.common.StreamKey;
 import io.tributary.testing.LocalNode;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,7 +33,9 @@ import org.junit.jupiter.api.io.TempDir;
  * first stream gives the room back (the count follows deletes, not only appends). Rate: appends
  * sent back to back are refused within a few (a bucket refilling 1 per second cannot take 20 in a
  * row), with a Retry-After of at least a second, while another bucket appends; after that wait,
- * the bucket appends again. No timing is asserted beyond "20 requests take less than 17 seconds".
+ * the bucket appends again. A bucket named in the quotas file has its own stream quota, and an edit
+ * of the file applies without a restart. No timing is asserted beyond "20 requests take less than
+ * 17 seconds".
  */
 class BucketQuotaTest {
   @TempDir
@@ -42,13 +45,15 @@ class BucketQuotaTest {
 
   @BeforeAll
   static void start() throws Exception {
+    Files.writeString(dir.resolve("quotas"), "# per-bucket overrides\nvip=streams:5\n");
     node = new LocalNode(dir.resolve("data"), Map.of(
         "groups", Integer.toString(GROUPS),
+        "bucket-quotas-file", dir.resolve("quotas").toString(),
         "bucket-quota-streams-max", "3",
         "bucket-quota-bytes-max", "1MiB",
         "bucket-quota-appends-per-second", "1",
         "bucket-quota-burst-ms", "3000"));
-    for (String b : List.of("few", "roomy", "big", "spare", "fast", "calm")) {
+    for (String b : List.of("few", "roomy", "big", "spare", "fast", "calm", "vip")) {
       assertThat(node.send("PUT", "/ds/" + b, null, null).statusCode()).isEqualTo(201);
     }
   }
@@ -72,6 +77,18 @@ class BucketQuotaTest {
     assertThat(create("roomy", names.get(3), "").statusCode()).as("another bucket").isEqualTo(201);
     assertThat(node.send("DELETE", "/ds/few/" + names.get(0), null, null).statusCode()).isEqualTo(204);
     assertThat(create("few", names.get(3), "").statusCode()).as("create after a delete").isEqualTo(201);
+  }
+
+  @Test
+  void aBucketNamedInTheQuotasFileHasItsOwnQuotaAndEditsApplyWithoutRestart() throws Exception {
+    for (int i = 0; i < 5; i++) {
+      assertThat(create("vip", "v" + i, "").statusCode()).as("vip create %d of its 5", i + 1).isEqualTo(201);
+    }
+    assertQuota(create("vip", "v5", ""), "bucket-quota-streams-max");
+    Files.writeString(dir.resolve("quotas"), "# per-bucket overrides\nvip=streams:6,bytes:2MiB\n");
+    Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(500))
+        .until(() -> create("vip", "v5", "").statusCode() == 201);
+    assertQuota(create("vip", "v6", ""), "bucket-quota-streams-max");
   }
 
   @Test
