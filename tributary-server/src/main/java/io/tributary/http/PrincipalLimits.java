@@ -29,6 +29,8 @@ final class PrincipalLimits {
 
     final String setting;
     final String label;
+    /** Requests refused by this limit (a metric). */
+    final java.util.concurrent.atomic.AtomicLong refused = new java.util.concurrent.atomic.AtomicLong();
 
     Kind(String setting, String label) {
       this.setting = setting;
@@ -97,10 +99,21 @@ final class PrincipalLimits {
 
   /** The 429 of a caller at its maximum of {@code kind}: a slot frees when one of its own ends. */
   FullHttpResponse refusal(Kind kind, String who) {
+    kind.refused.incrementAndGet();
     FullHttpResponse r = Responses.error(HttpResponseStatus.TOO_MANY_REQUESTS, who + " has " + max(kind) + " "
         + kind.label + " on this node, its maximum (" + kind.setting + "); end one first");
     r.headers().set(ProtocolHeaders.TRIBUTARY_LIMIT, kind.setting);
     return r;
+  }
+
+  /** Prometheus lines: refusals per limit. */
+  String metrics() {
+    StringBuilder sb = new StringBuilder("# TYPE tributary_principal_limit_refused_total counter\n");
+    for (Kind k : Kind.values()) {
+      sb.append("tributary_principal_limit_refused_total{limit=\"").append(k.setting).append("\"} ")
+          .append(k.refused.get()).append('\n');
+    }
+    return sb.toString();
   }
 
   private ConcurrentHashMap<String, Integer> counts(Kind kind) {

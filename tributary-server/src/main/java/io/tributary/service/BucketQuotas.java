@@ -51,6 +51,8 @@ final class BucketQuotas {
   private final BucketQuotaOverrides quotas;
   private final Buckets buckets;
   private final ConcurrentHashMap<String, Rate> rates = new ConcurrentHashMap<>();
+  /** Writes refused per quota (setting name → count), for {@link #metrics}. */
+  private final ConcurrentHashMap<String, java.util.concurrent.atomic.LongAdder> refused = new ConcurrentHashMap<>();
   private static final int SWEEP_SIZE_MIN = 64;
   private static final long SWEEP_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
   private final java.util.concurrent.atomic.AtomicLong lastSweepNanos = new java.util.concurrent.atomic.AtomicLong();
@@ -78,6 +80,26 @@ final class BucketQuotas {
    * deletes and retention are how a bucket comes back under its quota.
    */
   QuotaExceededException admit(Command c, int bytes) {
+    QuotaExceededException q = check(c, bytes);
+    if (q != null) {
+      refused.computeIfAbsent(q.limit(), k -> new java.util.concurrent.atomic.LongAdder()).increment();
+    }
+    return q;
+  }
+
+  /** Prometheus lines: writes refused per quota (all four, zeros included). */
+  String metrics() {
+    StringBuilder sb = new StringBuilder("# TYPE tributary_bucket_quota_refused_total counter\n");
+    for (String quota : java.util.List.of(Settings.BUCKET_QUOTA_STREAMS_MAX.name(), Settings.BUCKET_QUOTA_BYTES_MAX.name(),
+        Settings.BUCKET_QUOTA_APPENDS_PER_SECOND.name(), Settings.BUCKET_QUOTA_APPEND_BYTES_PER_SECOND.name())) {
+      java.util.concurrent.atomic.LongAdder n = refused.get(quota);
+      sb.append("tributary_bucket_quota_refused_total{quota=\"").append(quota).append("\"} ")
+          .append(n == null ? 0 : n.sum()).append('\n');
+    }
+    return sb.toString();
+  }
+
+  private QuotaExceededException check(Command c, int bytes) {
     Command inner = c instanceof Command.IfIncarnation g ? g.command() : c;
     boolean create = inner instanceof Command.Create;
     boolean append = inner instanceof Command.Append || inner instanceof Command.AppendBatch

@@ -87,6 +87,11 @@ public final class StreamService {
     return expirySweep;
   }
 
+  /** Prometheus lines of the bucket quotas (writes refused per quota). */
+  public String quotaMetrics() {
+    return quotas.metrics();
+  }
+
   public void close() {
     expirySweep.close();
     quotas.close();

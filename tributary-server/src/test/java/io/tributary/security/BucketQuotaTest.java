@@ -105,6 +105,8 @@ class BucketQuotaTest {
     assertThat(node.send("DELETE", "/ds/big/" + names.get(0), null, null).statusCode()).isEqualTo(204);
     assertThat(node.send("POST", "/ds/big/" + names.get(1), "text/plain", body).statusCode())
         .as("the append once the other stream is deleted").isEqualTo(204);
+    assertThat(node.metricsText()).as("refusals counted")
+        .containsPattern("tributary_bucket_quota_refused_total\\{quota=\"bucket-quota-bytes-max\"} [1-9]");
   }
 
   @Test

@@ -137,6 +137,10 @@ class PrincipalLimitsTest {
       hold(all, LONG_POLL, ALICE);
       awaitParked(1);
       assertThat(send("HEAD", "/ds/shared/feed", ALICE).statusCode()).as("alice's fourth request").isEqualTo(429);
+      assertThat(gauge("tributary_principal_limit_refused_total{limit=\"principal-sse-subscribers-max\"}"))
+          .as("SSE refusals counted").isGreaterThanOrEqualTo(2);
+      assertThat(gauge("tributary_principal_limit_refused_total{limit=\"principal-requests-max\"}"))
+          .as("request refusals counted").isGreaterThanOrEqualTo(2);
     } finally {
       for (Held h : all) {
         h.close();
