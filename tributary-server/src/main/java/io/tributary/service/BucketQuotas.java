@@ -109,35 +109,41 @@ final class BucketQuotas {
     }
     String bucket = c.key().bucket();
     QuotaConfig.Bucket q = quotas.of(bucket);
-    if (create && host.replica(c.key()).view(c.key()) == null) {
-      // an identical re-create of an existing stream is answered 200 by apply: not a new stream
-      long streams = 0;
-      for (int g = 0; g < host.groupCount(); g++) {
-        GroupState s = host.replica(g).state();
-        streams += s == null ? 0 : s.bucketStreamCount(bucket);
-      }
-      if (streams >= q.streamsMax()) {
-        return new QuotaExceededException(Settings.BUCKET_QUOTA_STREAMS_MAX.name(), "bucket '" + bucket + "' holds "
-            + streams + " streams, its quota (bucket-quota-streams-max " + q.streamsMax()
+    // an identical re-create of an existing stream is answered 200 by apply: not a new stream
+    QuotaExceededException over = create && host.replica(c.key()).view(c.key()) == null ? streams(bucket, q) : null;
+    if (over == null && bytes > 0) {
+      over = storedBytes(bucket, q, bytes);
+    }
+    if (over == null && (append || bytes > 0)) { // an empty create adds no bytes and is no append
+      over = rate(bucket, q, bytes);
+    }
+    return over;
+  }
+
+  private QuotaExceededException streams(String bucket, QuotaConfig.Bucket q) {
+    long streams = 0;
+    for (int g = 0; g < host.groupCount(); g++) {
+      GroupState s = host.replica(g).state();
+      streams += s == null ? 0 : s.bucketStreamCount(bucket);
+    }
+    return streams < q.streamsMax() ? null : new QuotaExceededException(Settings.BUCKET_QUOTA_STREAMS_MAX.name(),
+        "bucket '" + bucket + "' holds " + streams + " streams, its quota (bucket-quota-streams-max " + q.streamsMax()
             + "); delete some first", FULL_RETRY_AFTER_SECONDS);
-      }
+  }
+
+  private QuotaExceededException storedBytes(String bucket, QuotaConfig.Bucket q, int bytes) {
+    long stored = 0;
+    for (int g = 0; g < host.groupCount(); g++) {
+      GroupState s = host.replica(g).state();
+      stored += s == null ? 0 : s.bucketStoredBytes(bucket);
     }
-    if (bytes == 0 && create) {
-      return null; // an empty create adds no bytes and is no append
-    }
-    if (bytes > 0) {
-      long stored = 0;
-      for (int g = 0; g < host.groupCount(); g++) {
-        GroupState s = host.replica(g).state();
-        stored += s == null ? 0 : s.bucketStoredBytes(bucket);
-      }
-      if (stored + bytes > q.bytesMax()) {
-        return new QuotaExceededException(Settings.BUCKET_QUOTA_BYTES_MAX.name(), "bucket '" + bucket + "' stores "
-            + stored + " bytes; " + bytes + " more would pass its quota (bucket-quota-bytes-max "
-            + q.bytesMax() + "); delete streams or raise their retention floor first",
-            FULL_RETRY_AFTER_SECONDS);
-      }
-    }
+    return stored + bytes <= q.bytesMax() ? null : new QuotaExceededException(Settings.BUCKET_QUOTA_BYTES_MAX.name(),
+        "bucket '" + bucket + "' stores " + stored + " bytes; " + bytes + " more would pass its quota "
+            + "(bucket-quota-bytes-max " + q.bytesMax() + "); delete streams or raise their retention floor first",
+        FULL_RETRY_AFTER_SECONDS);
+  }
+
+  private QuotaExceededException rate(String bucket, QuotaConfig.Bucket q, int bytes) {
     if (!buckets.exists(bucket)) {
       return null; // answered 404 further on; no rate state for names that are not buckets
     }
@@ -145,14 +151,14 @@ final class BucketQuotas {
     Rate r = rates.compute(bucket, (b, old) -> old != null && old.quota.equals(q) ? old : new Rate(clock.nanoTime(), q));
     Rate.Wait wait = r.take(clock.nanoTime(), bytes);
     forgetIdle();
-    if (wait != null) {
-      return new QuotaExceededException(wait.appendsShort() ? Settings.BUCKET_QUOTA_APPENDS_PER_SECOND.name()
-          : Settings.BUCKET_QUOTA_APPEND_BYTES_PER_SECOND.name(), "bucket '" + bucket + "' appends faster than its "
-          + "quota on this node (bucket-quota-appends-per-second " + q.appendsPerSecond()
-          + ", bucket-quota-append-bytes-per-second " + q.appendBytesPerSecond() + ")",
-          (int) Math.min(3600, Math.max(1, (wait.nanos() + TimeUnit.SECONDS.toNanos(1) - 1) / TimeUnit.SECONDS.toNanos(1))));
+    if (wait == null) {
+      return null;
     }
-    return null;
+    long seconds = (wait.nanos() + TimeUnit.SECONDS.toNanos(1) - 1) / TimeUnit.SECONDS.toNanos(1);
+    return new QuotaExceededException(wait.appendsShort() ? Settings.BUCKET_QUOTA_APPENDS_PER_SECOND.name()
+        : Settings.BUCKET_QUOTA_APPEND_BYTES_PER_SECOND.name(), "bucket '" + bucket + "' appends faster than its "
+        + "quota on this node (bucket-quota-appends-per-second " + q.appendsPerSecond()
+        + ", bucket-quota-append-bytes-per-second " + q.appendBytesPerSecond() + ")", (int) Math.min(3600, Math.max(1, seconds)));
   }
 
   /** Tokens a bucket holds at most: {@code bucket-quota-burst-ms} of {@code perSecond}, at least one. */
