@@ -85,6 +85,17 @@ public final class Settings {
   public static final Setting STREAM_SEQ_BYTES_MAX = num("stream-seq-bytes-max", 256, "bytes", "longest Stream-Seq (UTF-8); a longer one gets 400", v -> v >= 1 && v <= 4096, "1..4096");
 
 
+  // limits per caller and quotas per bucket (see docs/security.md, "Quotas and limits"); counted on each node
+  public static final Setting PRINCIPAL_REQUESTS_MAX = num("principal-requests-max", 2000, "count", "requests one principal (an API key's name or a JWT's sub; without a token, the remote address) has in flight at once on this node, live reads included (a connection carries one at a time); beyond it 429 + Retry-After", v -> v >= 1 && v <= 1_000_000, "1..1000000");
+  public static final Setting PRINCIPAL_SSE_SUBSCRIBERS_MAX = num("principal-sse-subscribers-max", 1000, "count", "concurrent SSE subscribers of one principal (or remote address, without a token) on this node; beyond it 429 + Retry-After", v -> v >= 1 && v <= 1_000_000, "1..1000000");
+  public static final Setting PRINCIPAL_LONG_POLLS_MAX = num("principal-long-polls-max", 1000, "count", "concurrent parked long-polls of one principal (or remote address, without a token) on this node; beyond it 429 + Retry-After", v -> v >= 1 && v <= 1_000_000, "1..1000000");
+  public static final Setting BUCKET_QUOTA_STREAMS_MAX = num("bucket-quota-streams-max", 10_000_000, "count", "streams of one bucket over all groups, counted on this node's replicas when a create arrives (concurrent creates through several nodes may overshoot by the creates in flight); a create beyond it gets 429", v -> v >= 1 && v <= 1_000_000_000_000L, "1..1000000000000");
+  public static final Setting BUCKET_QUOTA_BYTES_MAX = num("bucket-quota-bytes-max", 1024L * 1024 * MIB, "bytes", "stored bytes of one bucket (each live stream from its retention floor to its tail, over all groups, on this node's replicas); an append or create whose body would pass it gets 429", v -> v >= MIB && v <= (1L << 60), "1 MiB..1 EiB");
+  public static final Setting BUCKET_QUOTA_APPENDS_PER_SECOND = num("bucket-quota-appends-per-second", 100_000, "count/s", "appends (and creates with a body) one bucket may submit through this node per second, a token bucket holding bucket-quota-burst-ms of it; beyond it 429 with Retry-After from the refill time", v -> v >= 1 && v <= 1_000_000_000, "1..1000000000");
+  public static final Setting BUCKET_QUOTA_APPEND_BYTES_PER_SECOND = num("bucket-quota-append-bytes-per-second", 256 * MIB, "bytes/s", "stream bytes one bucket may submit through this node per second, a token bucket holding bucket-quota-burst-ms of it (a body larger than the burst passes when the bucket is full, and the debt delays the next); beyond it 429 with Retry-After", v -> v >= KIB && v <= (1L << 40), "1 KiB..1 TiB");
+  public static final Setting BUCKET_QUOTAS_FILE = str("bucket-quotas-file", "", "per-bucket quotas, one bucket per line: bucket=streams:N,bytes:N,appends-per-second:N,append-bytes-per-second:N (any subset; the rest take the bucket-quota-* values; # comments); checked for changes every 5 s (a file that no longer parses keeps the quotas in use, logged). Empty = every bucket has the bucket-quota-* values");
+  public static final Setting BUCKET_QUOTA_BURST_MS = num("bucket-quota-burst-ms", 2000, "ms", "how much of its rate a bucket's token buckets hold: the burst a bucket idle for that long may send at once", v -> v >= 10 && v <= 3_600_000, "10..3600000");
+
   // cold tier: the object store and the block cache of cold reads (see docs/operations.md, "Cold tier and S3")
   public static final Setting OBJECT_STORE = str("object-store", "dir", "cold-tier object store: dir (a directory, --object-store-dir) or s3 (--s3-*)");
   public static final Setting OBJECT_STORE_DIR = str("object-store-dir", "", "directory of the dir object store; empty = <data-dir>/objects (a cluster that tiers needs a directory every node shares)");
@@ -146,6 +157,8 @@ public final class Settings {
       WRITE_TIMEOUT_MS, READ_THREADS, READ_QUEUE_MAX, DISK_FREE_BYTES_MIN, DISK_CHECK_INTERVAL_MS, SCRUB_BYTES_PER_SECOND, RECLAIM, RECLAIM_INTERVAL_MS, COMPACT_GARBAGE_PERCENT_MIN, EVENT_LOOP_THREADS,
       PRODUCER_ID_BYTES_MAX, STREAM_SEQ_BYTES_MAX, PRODUCERS_PER_STREAM_MAX, PRODUCER_IDLE_EXPIRY_MS,
       BUCKET_STREAMS_MAX, BUCKETS_MAX, FORK_DEPTH_MAX, EXPIRY_SWEEP_INTERVAL_MS, EXPIRY_SWEEP_PROBES_MAX,
+      PRINCIPAL_REQUESTS_MAX, PRINCIPAL_SSE_SUBSCRIBERS_MAX, PRINCIPAL_LONG_POLLS_MAX, BUCKET_QUOTA_STREAMS_MAX,
+      BUCKET_QUOTA_BYTES_MAX, BUCKET_QUOTA_APPENDS_PER_SECOND, BUCKET_QUOTA_APPEND_BYTES_PER_SECOND, BUCKET_QUOTAS_FILE, BUCKET_QUOTA_BURST_MS,
       OBJECT_STORE, OBJECT_STORE_DIR, S3_ENDPOINT, S3_ALLOW_HTTP, S3_REGION, S3_BUCKET, S3_PREFIX, S3_ACCESS_KEY, S3_SECRET_KEY, S3_PATH_STYLE,
       S3_CONNECT_TIMEOUT_MS, S3_READ_TIMEOUT_MS, S3_CALL_TIMEOUT_MS, S3_ATTEMPTS_MAX, COLD_BLOCK_BYTES, COLD_CACHE_BYTES_MAX,
       COLD_PREFETCH_BLOCKS, TIERING, HOT_BYTES_MAX, UNTIERED_BYTES_MAX, TIER_BYTES_MIN, TIER_AGE_MS, TIER_CHUNK_BYTES_MAX,

@@ -13,7 +13,8 @@ import java.util.Map;
  * The effective configuration of one node: typed, validated once at start, immutable afterwards.
  * Every field corresponds to one {@link Setting} (same name in kebab case); see {@link Settings}.
  * The cold-tier settings are grouped in {@link ColdTierConfig} ({@link #cold}), the bounds of
- * client-grown state in {@link BoundsConfig} ({@link #bounds}), the listeners' TLS in {@link TlsConfig} ({@link #tls}).
+ * client-grown state in {@link BoundsConfig} ({@link #bounds}), the listeners' TLS in {@link TlsConfig} ({@link #tls}),
+ * the limits per principal and quotas per bucket in {@link QuotaConfig} ({@link #quotas}).
  */
 public record TributaryConfig(
     String host,
@@ -65,6 +66,7 @@ public record TributaryConfig(
     TlsConfig tls,
     BrowserConfig browser,
     AbuseConfig abuse,
+    QuotaConfig quotas,
     Map<String, String> effective) {
 
   /**
@@ -168,6 +170,7 @@ public record TributaryConfig(
         new AbuseConfig((int) l(eff, Settings.CONNECTIONS_PER_IP_MAX), l(eff, Settings.FIRST_BYTE_TIMEOUT_MS),
             l(eff, Settings.REQUEST_BUFFER_BYTES_MAX), l(eff, Settings.RESPONSE_BUFFER_BYTES_MAX),
             l(eff, Settings.RESPONSE_WRITE_TIMEOUT_MS)),
+        quotas(eff),
         Map.copyOf(eff));
   }
 
@@ -208,6 +211,18 @@ public record TributaryConfig(
         (int) l(eff, Settings.PRODUCERS_PER_STREAM_MAX), l(eff, Settings.PRODUCER_IDLE_EXPIRY_MS),
         (int) l(eff, Settings.BUCKET_STREAMS_MAX), (int) l(eff, Settings.BUCKETS_MAX), (int) l(eff, Settings.FORK_DEPTH_MAX),
         l(eff, Settings.EXPIRY_SWEEP_INTERVAL_MS), (int) l(eff, Settings.EXPIRY_SWEEP_PROBES_MAX));
+  }
+
+  private static QuotaConfig quotas(Map<String, String> eff) {
+    QuotaConfig.Bucket defaults = new QuotaConfig.Bucket(l(eff, Settings.BUCKET_QUOTA_STREAMS_MAX),
+        l(eff, Settings.BUCKET_QUOTA_BYTES_MAX), l(eff, Settings.BUCKET_QUOTA_APPENDS_PER_SECOND),
+        l(eff, Settings.BUCKET_QUOTA_APPEND_BYTES_PER_SECOND));
+    Path file = path(eff, Settings.BUCKET_QUOTAS_FILE);
+    if (file != null && !Files.isReadable(file)) {
+      throw new ConfigException("--bucket-quotas-file: " + file + " is not a readable file");
+    }
+    return new QuotaConfig((int) l(eff, Settings.PRINCIPAL_REQUESTS_MAX), (int) l(eff, Settings.PRINCIPAL_SSE_SUBSCRIBERS_MAX),
+        (int) l(eff, Settings.PRINCIPAL_LONG_POLLS_MAX), defaults, l(eff, Settings.BUCKET_QUOTA_BURST_MS), file);
   }
 
   private static ColdTierConfig cold(Map<String, String> eff, Path dataDir) {

@@ -34,6 +34,8 @@ final class Exchange {
   private boolean done;
   /** Who asked, once authorized; null when authentication is off (then every request may do everything). */
   io.tributary.auth.Principal principal;
+  /** True when {@link #principal} came from a verified token (not the anonymous grants). */
+  boolean authenticated;
 
   Exchange(ChannelHandlerContext ctx, HttpMethod method, HttpHeaders headers, QueryStringDecoder query, byte[] body,
       boolean keepAlive, RouteFamilies.Target target, Runnable onDone) {
@@ -86,7 +88,7 @@ final class Exchange {
     respond(Responses.error(status, reason));
   }
 
-  /** Maps a failure to a response: 400 for bad input, 413 over a bound, 503 for unavailability, 507 for low disk, 500/503 naming a damaged range, else a logged 500. */
+  /** Maps a failure to a response: 400 for bad input, 413 over a bound, 429 over a quota, 503 for unavailability, 507 for low disk, 500/503 naming a damaged range, else a logged 500. */
   void fail(Throwable t) {
     Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
     if (c instanceof BadRequestException b) {
@@ -99,6 +101,11 @@ final class Exchange {
       // logged where it was found, with the range; never a generic "internal error"
       respond(d.repairing() ? Responses.unavailable(d.getMessage(), d.retryAfterSeconds())
           : Responses.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, d.getMessage()));
+    } else if (c instanceof io.tributary.service.QuotaExceededException q) {
+      FullHttpResponse r = Responses.error(HttpResponseStatus.TOO_MANY_REQUESTS, q.getMessage());
+      r.headers().setInt(io.netty.handler.codec.http.HttpHeaderNames.RETRY_AFTER, Math.max(1, q.retryAfterSeconds()));
+      r.headers().set(ProtocolHeaders.TRIBUTARY_LIMIT, q.limit());
+      respond(r);
     } else if (c instanceof io.tributary.common.InsufficientStorageException s) {
       respond(Responses.insufficientStorage(s.getMessage(), s.retryAfterSeconds()));
     } else {

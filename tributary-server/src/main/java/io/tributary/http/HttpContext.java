@@ -21,6 +21,8 @@ final class HttpContext {
   /** Who a request comes from; {@code enabled()} false means every request may do everything. */
   final io.tributary.auth.Authentication auth;
   final AtomicInteger sseSubscribers = new AtomicInteger();
+  /** Requests, SSE subscribers and long-polls per principal (or per address without a token). */
+  final PrincipalLimits principalLimits;
   final AtomicInteger longPolls = new AtomicInteger();
   final AtomicInteger connections = new AtomicInteger();
   /** Connections refused because their address had connections-per-ip-max open. */
@@ -32,6 +34,7 @@ final class HttpContext {
       io.tributary.service.ClusterStatus clusterStatus, io.tributary.service.SnapshotExports snapshotExports,
       io.tributary.service.SegmentExports segmentExports, io.tributary.auth.Authentication auth) {
     this.auth = auth;
+    this.principalLimits = new PrincipalLimits(config.quotas());
     this.budget = new BufferBudget.Counters(config.abuse().requestBufferBytesMax(), config.abuse().responseBufferBytesMax());
     this.clusterStatus = clusterStatus;
     this.snapshotExports = snapshotExports;

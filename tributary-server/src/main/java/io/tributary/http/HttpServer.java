@@ -138,7 +138,7 @@ public final class HttpServer implements AutoCloseable {
         + hc.refusedPerAddress.get() + "\n# TYPE tributary_request_buffer_bytes gauge\ntributary_request_buffer_bytes "
         + hc.budget.requestBytes.get() + "\n# TYPE tributary_response_buffer_bytes gauge\ntributary_response_buffer_bytes "
         + hc.budget.responseBytes.get() + "\n# TYPE tributary_request_buffer_refused_total counter\n"
-        + "tributary_request_buffer_refused_total " + hc.budget.refused.get() + "\n";
+        + "tributary_request_buffer_refused_total " + hc.budget.refused.get() + "\n" + hc.principalLimits.metrics();
   }
 
   @Override

@@ -13,7 +13,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * One long-poll read. Answers at once when data (or closure) is already there; otherwise parks
  * without a thread: a watch on the stream and a timeout, both landing on the connection's event
- * loop. Counted against {@code long-polls-max}. Event-loop only.
+ * loop. Counted against {@code long-polls-max} and its principal's {@code principal-long-polls-max}
+ * while parked. Event-loop only.
  */
 final class LongPoll {
   private final HttpContext hc;
@@ -23,6 +24,8 @@ final class LongPoll {
   private Watch watch;
   private ScheduledFuture<?> timeout;
   private boolean parked;
+  /** This wait's place in its principal's long-poll limit while parked; released in {@link #unpark}. */
+  private PrincipalLimits.Slot slot;
 
   LongPoll(HttpContext hc, Exchange x, StreamInfo info, long start) {
     this.hc = hc;
@@ -43,6 +46,13 @@ final class LongPoll {
     if (hc.longPolls.incrementAndGet() > hc.config.longPollsMax()) {
       hc.longPolls.decrementAndGet();
       x.respond(Responses.unavailable("too many long-polls in progress", 1));
+      return;
+    }
+    String who = PrincipalLimits.caller(x);
+    slot = hc.principalLimits.acquire(PrincipalLimits.Kind.LONG_POLLS, who);
+    if (slot == null) {
+      hc.longPolls.decrementAndGet();
+      x.respond(hc.principalLimits.refusal(PrincipalLimits.Kind.LONG_POLLS, who));
       return;
     }
     parked = true;
@@ -101,6 +111,7 @@ final class LongPoll {
     }
     parked = false;
     hc.longPolls.decrementAndGet();
+    slot.release();
     if (timeout != null) {
       timeout.cancel(false);
     }

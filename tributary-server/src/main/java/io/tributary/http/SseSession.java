@@ -29,7 +29,8 @@ import java.util.concurrent.TimeUnit;
  * response ends (the connection stays open for the next request) after
  * {@code sse-connection-max-ms} or when the stream is closed and fully sent; a failed read ends it
  * after an {@code error} event (never silently).
- * Counted against {@code sse-subscribers-max}. Event-loop only.
+ * Counted against {@code sse-subscribers-max} and its principal's {@code principal-sse-subscribers-max}.
+ * Event-loop only.
  */
 final class SseSession {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SseSession.class);
@@ -47,6 +48,8 @@ final class SseSession {
   private ScheduledFuture<?> keepalive;
   private ScheduledFuture<?> maxAge;
   private long lastWriteNanos = System.nanoTime();
+  /** This subscriber's place in its principal's sse limit; released in {@link #end}. */
+  private PrincipalLimits.Slot slot;
 
   SseSession(HttpContext hc, Exchange x, StreamInfo info, long start) {
     this.hc = hc;
@@ -60,6 +63,13 @@ final class SseSession {
     if (hc.sseSubscribers.incrementAndGet() > hc.config.sseSubscribersMax()) {
       hc.sseSubscribers.decrementAndGet();
       x.respond(Responses.unavailable("too many SSE subscribers", 1));
+      return;
+    }
+    String who = PrincipalLimits.caller(x);
+    slot = hc.principalLimits.acquire(PrincipalLimits.Kind.SSE, who);
+    if (slot == null) {
+      hc.sseSubscribers.decrementAndGet();
+      x.respond(hc.principalLimits.refusal(PrincipalLimits.Kind.SSE, who));
       return;
     }
     HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
@@ -210,6 +220,7 @@ final class SseSession {
     }
     ended = true;
     hc.sseSubscribers.decrementAndGet();
+    slot.release();
     if (watch != null) {
       watch.cancel();
     }

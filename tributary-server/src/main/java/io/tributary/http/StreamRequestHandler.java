@@ -50,6 +50,12 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
   private boolean busy;
   /** A pipelined request that arrived while {@link #busy} (retained), or null. */
   private FullHttpRequest held;
+  /**
+   * The per-principal request slot of the request being handled (client listener), or null.
+   * Released when its response completes ({@link #resume}) or the connection closes, whichever
+   * comes first (a parked long-poll whose client leaves never responds).
+   */
+  private PrincipalLimits.Slot requestSlot;
 
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
@@ -157,6 +163,7 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
    */
   private void resume(ChannelHandlerContext ctx) {
     busy = false;
+    releaseRequestSlot();
     if (held == null) {
       return;
     }
@@ -180,6 +187,7 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    releaseRequestSlot();
     if (held != null) {
       held.release();
       held = null;
@@ -204,6 +212,15 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
     }
     if (hc.auth.enabled() && !authorize(x)) {
       return;
+    }
+    if (plane == Plane.CLIENT && x.target.kind() != RouteFamilies.Kind.SYSTEM) {
+      // health probes stay outside: a caller at its maximum must still see the node as healthy
+      String who = PrincipalLimits.caller(x);
+      requestSlot = hc.principalLimits.acquire(PrincipalLimits.Kind.REQUESTS, who);
+      if (requestSlot == null) {
+        x.respond(hc.principalLimits.refusal(PrincipalLimits.Kind.REQUESTS, who));
+        return;
+      }
     }
     switch (x.target.kind()) {
       case INVALID -> x.error(HttpResponseStatus.BAD_REQUEST, x.target.error());
@@ -241,11 +258,19 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
     String refusal = Access.refusal(need, p);
     if (refusal == null) {
       x.principal = p;
+      x.authenticated = who instanceof io.tributary.auth.AuthResult.Authenticated;
       return true;
     }
     x.respond(who instanceof io.tributary.auth.AuthResult.Anonymous ? unauthorized("authentication required", false)
         : Responses.error(HttpResponseStatus.FORBIDDEN, "forbidden: " + refusal));
     return false;
+  }
+
+  private void releaseRequestSlot() {
+    if (requestSlot != null) {
+      requestSlot.release();
+      requestSlot = null;
+    }
   }
 
   private static FullHttpResponse unauthorized(String reason, boolean badToken) {

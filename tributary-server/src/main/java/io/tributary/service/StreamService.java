@@ -26,6 +26,8 @@ public final class StreamService {
   private final StreamReads reads;
   private final TtlTracker ttl;
   private final Buckets buckets;
+  /** The per-bucket quotas, checked for every write before it is submitted. */
+  private final BucketQuotas quotas;
   private final StreamHistory history;
   private final BatchAppends batches;
   /** The cold tier's admission control, or null when this node does not tier. */
@@ -69,13 +71,15 @@ public final class StreamService {
         tier == null ? 0 : config.tiering().coldReadsWaitMillis(), tier),
         blobStore);
     this.buckets = new Buckets(this, host);
+    this.quotas = new BucketQuotas(host, clock, config.quotas(), buckets);
     this.history = new StreamHistory(this, reads, config, blobStore, claims);
     this.batches = new BatchAppends(this, host, config);
   }
 
-  /** Starts the background work the service owns (the expiry sweep). */
+  /** Starts the background work the service owns (the expiry sweep, the bucket quotas file check). */
   public void start() {
     expirySweep.start(config.bounds().expirySweepIntervalMillis());
+    quotas.start();
   }
 
   /** The sweep of expired streams (its metrics; tests run a pass directly). */
@@ -83,8 +87,14 @@ public final class StreamService {
     return expirySweep;
   }
 
+  /** Prometheus lines of the bucket quotas (writes refused per quota). */
+  public String quotaMetrics() {
+    return quotas.metrics();
+  }
+
   public void close() {
     expirySweep.close();
+    quotas.close();
   }
 
   public StreamHistory history() {
@@ -253,7 +263,8 @@ public final class StreamService {
           + "node has not announced its level yet): retry without the header, or once the upgrade is done", 5));
     }
     boolean data = carriesData(c);
-    if (data || c instanceof Command.Create || c instanceof Command.CreateBucket) {
+    Command inner = c instanceof Command.IfIncarnation g ? g.command() : c;
+    if (data || inner instanceof Command.Create || inner instanceof Command.CreateBucket) {
       // deletes, retention and the like go on while the disk is low: they are how space comes back
       io.tributary.common.InsufficientStorageException low = disk.admit(bytes);
       if (low != null) {
@@ -266,12 +277,17 @@ public final class StreamService {
         return CompletableFuture.failedFuture(full);
       }
     }
+    QuotaExceededException over = quotas.admit(c, bytes);
+    if (over != null) {
+      return CompletableFuture.failedFuture(over);
+    }
     return host.submit(group, c, bytes);
   }
 
   /** Commands that add stream bytes: refused while the hot tier is full (see {@link io.tributary.group.ColdTier#admit}). */
   private static boolean carriesData(Command c) {
     return switch (c) {
+      case Command.IfIncarnation g -> carriesData(g.command()); // a guarded append adds bytes all the same
       case Command.Append a -> a.data().length > 0;
       case Command.AppendBatch b -> b.data().length > 0;
       case Command.Transaction t -> true;

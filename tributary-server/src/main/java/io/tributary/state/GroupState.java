@@ -24,8 +24,18 @@ public final class GroupState {
   final ConcurrentSkipListMap<StreamKey, StreamEntry> byKey = new ConcurrentSkipListMap<>();
   final ConcurrentHashMap<Long, StreamEntry> byId = new ConcurrentHashMap<>();
   long nextStreamId = 1;
-  /** Streams per bucket in {@link #byKey} (live, or soft-deleted while pinned), for bucket-streams-max. Apply thread. */
-  private final Map<String, Integer> bucketStreams = new java.util.HashMap<>();
+  /**
+   * Streams per bucket in {@link #byKey} (live, or soft-deleted while pinned), for bucket-streams-max
+   * and the node's bucket quota. Written by the apply thread only; concurrent so that request
+   * threads can read a bucket's count ({@link #bucketStreamCount}) without a lock.
+   */
+  private final Map<String, Integer> bucketStreams = new ConcurrentHashMap<>();
+  /**
+   * Stored bytes per bucket: the sum of {@link StreamEntry#storedBytes} over the bucket's live
+   * streams as last published (see {@link #countBytes}). Written by the apply thread only, after
+   * each entry; request threads read it for the bucket-quota-bytes-max check. Never scanned.
+   */
+  private final Map<String, Long> bucketBytes = new ConcurrentHashMap<>();
   /** Feature levels announced by nodes (registry group only): node id → level. Apply thread. */
   final java.util.TreeMap<String, Integer> features = new java.util.TreeMap<>();
   private volatile java.util.Map<String, Integer> featuresView = java.util.Map.of();
@@ -113,6 +123,7 @@ public final class GroupState {
     }
     store.publish();
     for (StreamEntry e : removed) {
+      countBytes(e, 0);
       e.publish();
     }
     for (StreamEntry e : republish) {
@@ -125,6 +136,7 @@ public final class GroupState {
     for (Long id : changed) {
       StreamEntry e = byId.get(id);
       if (e != null) {
+        countBytes(e, e.softDeleted ? 0 : e.storedBytes());
         e.publish();
       }
     }
@@ -287,6 +299,30 @@ public final class GroupState {
   /** Keeps {@link #bucketStreams} in step with {@link #byKey}: every put and remove of a key passes here. */
   void countStream(StreamKey key, int delta) {
     bucketStreams.merge(key.bucket(), delta, (a, b) -> a + b == 0 ? null : a + b);
+  }
+
+  /**
+   * Moves {@code e}'s share of its bucket's stored bytes to {@code bytes} (0 once it is removed).
+   * Every change of a stream's tail or retention floor marks it changed, and every changed stream
+   * passes here when the entry's views are published, so the per-bucket sum follows by deltas.
+   * Apply thread (and snapshot restore, before the state is shared).
+   */
+  void countBytes(StreamEntry e, long bytes) {
+    long delta = bytes - e.countedBytes;
+    if (delta != 0) {
+      e.countedBytes = bytes;
+      bucketBytes.merge(e.key.bucket(), delta, (a, b) -> a + b == 0 ? null : a + b);
+    }
+  }
+
+  /** Streams of {@code bucket} this replica holds (live, or deleted while forks read them). Any thread. */
+  public int bucketStreamCount(String bucket) {
+    return bucketStreams.getOrDefault(bucket, 0);
+  }
+
+  /** Stored bytes of {@code bucket}'s live streams on this replica, as of the last applied entry. Any thread. */
+  public long bucketStoredBytes(String bucket) {
+    return bucketBytes.getOrDefault(bucket, 0L);
   }
 
   /** Records a node's feature level (registry group) and republishes the map. */

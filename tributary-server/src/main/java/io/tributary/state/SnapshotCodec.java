@@ -309,6 +309,7 @@ final class SnapshotCodec {
         s.byId.put(e.streamId, e);
         s.byKey.put(e.key, e);
         s.countStream(e.key, 1);
+        s.countBytes(e, e.softDeleted ? 0 : e.storedBytes());
         e.publish();
       }
       if (version >= 3) {

@@ -64,6 +64,8 @@ final class StreamEntry {
   /** pinId → fork key, for forks reading this stream's data. Insertion-ordered for deterministic snapshots. */
   final Map<String, StreamKey> pins = new LinkedHashMap<>();
   volatile StreamView view;
+  /** This stream's share of its bucket's stored bytes in {@link GroupState}, as last counted. Apply thread. */
+  long countedBytes;
 
   StreamEntry(long streamId, int group, StreamKey key, String contentType, long ttlSeconds, String expiresAt,
       long expiresAtMillis, StreamView.Fork fork, long forkRequestedOffset, long forkSubOffset, String forkPinId,
@@ -107,6 +109,15 @@ final class StreamEntry {
     boolean untabledHeld = cold.tablesFrom() > Math.max(askedFrom, index.offsetAt(0));
     long limit = untabledHeld ? Math.min(cold.end(), askedFrom) : cold.end();
     return index.trimIfWorthIt(firstPosition, limit) > 0;
+  }
+
+  /**
+   * The bytes this stream keeps readable of its own: from its retention floor (or its fork point,
+   * for a fork: the source's bytes are the source's) to its tail, local or tiered alike.
+   */
+  long storedBytes() {
+    long ownStart = fork == null ? 0 : fork.forkPoint();
+    return Math.max(0, tail - Math.max(ownStart, retainedFrom));
   }
 
   boolean expiredAt(long nowMillis) {

@@ -154,6 +154,7 @@ final class Invariants {
     metadataComparisons++;
     check(first == null || Arrays.equals(first, digest), "replica " + r.id + " at applied index " + r.applied
         + " has snapshot metadata different from replica " + metadataFirstReplica.get(r.applied) + "'s at that index");
+    checkBucketCounts(r);
     Map<Long, Long> done = compared.get(r.id);
     for (StreamKey key : r.state.keys()) {
       StreamView v = r.state.view(key);
@@ -170,6 +171,29 @@ final class Invariants {
       }
     }
     checkedAt[r.id] = r.applied;
+  }
+
+  /**
+   * The per-bucket counters the quotas read (kept by deltas as entries apply, restored from
+   * snapshots) equal a scan of the replica's streams: the stream count, and the stored bytes of
+   * the live ones (retention floor or fork point to tail).
+   */
+  private void checkBucketCounts(Replica r) {
+    Map<String, long[]> scanned = new TreeMap<>();
+    for (StreamKey key : r.state.keys()) {
+      StreamView v = r.state.view(key);
+      long[] c = scanned.computeIfAbsent(key.bucket(), b -> new long[2]);
+      c[0]++;
+      c[1] += v.softDeleted() ? 0 : Math.max(0, v.tail() - Math.max(v.ownStart(), v.retainedFrom()));
+    }
+    for (Map.Entry<String, long[]> e : scanned.entrySet()) {
+      check(r.state.bucketStreamCount(e.getKey()) == e.getValue()[0], "replica " + r.id + " at " + r.applied
+          + ": bucket " + e.getKey() + " counts " + r.state.bucketStreamCount(e.getKey()) + " streams, holds "
+          + e.getValue()[0]);
+      check(r.state.bucketStoredBytes(e.getKey()) == e.getValue()[1], "replica " + r.id + " at " + r.applied
+          + ": bucket " + e.getKey() + " counts " + r.state.bucketStoredBytes(e.getKey()) + " stored bytes, holds "
+          + e.getValue()[1]);
+    }
   }
 
   private void compareBytes(Replica r, StreamView v, long from) {

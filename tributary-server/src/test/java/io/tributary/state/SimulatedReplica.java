@@ -76,6 +76,16 @@ public final class SimulatedReplica implements AutoCloseable {
     return state.view(key);
   }
 
+  /** The per-bucket stored bytes the apply thread keeps by deltas (for the bucket quota). */
+  public long bucketStoredBytes(String bucket) {
+    return state.bucketStoredBytes(bucket);
+  }
+
+  /** The per-bucket stream count the apply thread keeps (bucket-streams-max, the bucket quota). */
+  public int bucketStreamCount(String bucket) {
+    return state.bucketStreamCount(bucket);
+  }
+
   /** Reads {@code [from, to)} of the stream {@code v} describes from this replica's segments. */
   public byte[] read(StreamView v, long from, long to) {
     return StreamReader.read(state.store, v.streamId(), v.index(), v.tail(), from, to, false);
