@@ -15,15 +15,13 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.LoggerFactory;
 
 /**
- * Fetches from a peer's node-to-node routes: a group's snapshot stream
- * ({@code GET /internal/snapshot/{group}}) for an installing follower, and a verified segment
- * range ({@code GET /internal/segment/{group}?from=&to=}) for {@link SegmentRepair}. Runs on the
- * installing group's download thread or the repair thread (blocking I/O is fine on both).
+ * Fetches a verified segment range from a peer's node-to-node route
+ * ({@code GET /internal/segment/{group}?from=&to=}) for {@link SegmentRepair}. Runs on the repair
+ * thread (blocking I/O is fine there).
  *
  * <p>Every wait is bounded by {@code request-timeout-ms}: the response head, and then each stretch
  * without body bytes ({@link IdleDeadline}). A download that hangs (the peer is cut off, not dead)
- * would otherwise keep the group's snapshot installation in progress for good, and Ratis refuses
- * every append to a follower while it is; failing it lets the next notification start afresh.
+ * would otherwise hold the repair thread for good; failing it lets the repair try again.
  */
 final class HttpSnapshotSource implements SegmentRepair.PeerRanges {
   private final TributaryConfig config;
@@ -56,12 +54,6 @@ final class HttpSnapshotSource implements SegmentRepair.PeerRanges {
     } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
       return null;
     }
-  }
-
-  /** The peer's latest snapshot of {@code group} as a stream ({@code SnapshotTransfer} format). */
-  InputStream open(String peerId, int group) throws IOException {
-    // null on a 503: the peer has no snapshot yet, and the follower is sent the log instead
-    return get(peerId, "/internal/snapshot/" + group, -1);
   }
 
   @Override

@@ -16,7 +16,6 @@ final class HttpContext {
   final java.util.function.Supplier<java.util.List<String>> notReady;
   final MetricsText metrics;
   final io.tributary.service.ClusterStatus clusterStatus;
-  final io.tributary.service.SnapshotExports snapshotExports;
   final io.tributary.service.SegmentExports segmentExports;
   /** Who a request comes from; {@code enabled()} false means every request may do everything. */
   final io.tributary.auth.Authentication auth;
@@ -31,13 +30,12 @@ final class HttpContext {
   final BufferBudget.Counters budget;
 
   HttpContext(StreamService service, TributaryConfig config, Cursors cursors, java.util.function.Supplier<java.util.List<String>> notReady, MetricsText metrics,
-      io.tributary.service.ClusterStatus clusterStatus, io.tributary.service.SnapshotExports snapshotExports,
+      io.tributary.service.ClusterStatus clusterStatus,
       io.tributary.service.SegmentExports segmentExports, io.tributary.auth.Authentication auth) {
     this.auth = auth;
     this.principalLimits = new PrincipalLimits(config.quotas());
     this.budget = new BufferBudget.Counters(config.abuse().requestBufferBytesMax(), config.abuse().responseBufferBytesMax());
     this.clusterStatus = clusterStatus;
-    this.snapshotExports = snapshotExports;
     this.segmentExports = segmentExports;
     this.service = service;
     this.config = config;

@@ -54,7 +54,7 @@ public final class HttpServer implements AutoCloseable {
   private Channel channel;
 
   public HttpServer(Plane plane, TributaryConfig config, StreamService service, io.tributary.service.ClusterStatus clusterStatus,
-      io.tributary.service.SnapshotExports snapshotExports, io.tributary.service.SegmentExports segmentExports, Clock clock, java.util.function.Supplier<java.util.List<String>> notReady,
+      io.tributary.service.SegmentExports segmentExports, Clock clock, java.util.function.Supplier<java.util.List<String>> notReady,
       java.util.function.Supplier<String> metrics, io.tributary.auth.Authentication auth, ServerTls tls) {
     this.plane = plane;
     this.tls = tls;
@@ -62,7 +62,7 @@ public final class HttpServer implements AutoCloseable {
         .collect(java.util.stream.Collectors.toUnmodifiableSet());
     this.config = config;
     this.hc = new HttpContext(service, config, new Cursors(clock, n -> ThreadLocalRandom.current().nextLong(n)), notReady,
-        metrics::get, clusterStatus, snapshotExports, segmentExports, auth);
+        metrics::get, clusterStatus, segmentExports, auth);
   }
 
   /** Binds {@code host:port} (port 0 = a free one) and returns the bound port. */

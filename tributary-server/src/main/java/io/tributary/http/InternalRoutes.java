@@ -1,6 +1,5 @@
 package io.tributary.http;
 
-import io.netty.buffer.Unpooled;
 import io.netty.channel.DefaultFileRegion;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -10,37 +9,27 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.tributary.service.SegmentExports;
-import io.tributary.service.SnapshotExports;
 
 /**
- * Node-to-node routes, each sent only once every record in it was verified (off the loop; a
- * damaged one is a 500 naming it):
- * <ul>
- *   <li>{@code GET /internal/snapshot/{group}} streams the group's latest snapshot (metadata +
- *       segments) to a replica installing it;
- *   <li>{@code GET /internal/segment/{group}?from=<pos>&to=<pos>} streams this replica's segment
- *       bytes of that global range to a replica repairing a damaged record in it; 404 when the
- *       range is not held here (dropped after tiering), 409 when it reaches past this replica's end.
- * </ul>
+ * The node-to-node route, sent only once every record in it was verified (off the loop; a damaged
+ * one is a 500 naming it): {@code GET /internal/segment/{group}?from=<pos>&to=<pos>} streams this
+ * replica's segment bytes of that global range to a replica repairing a damaged record in it; 404
+ * when the range is not held here (dropped after tiering), 409 when it reaches past this replica's
+ * end. (Snapshots travel over SOFAJRaft's own file transfer on the Raft port.)
  * Event-loop only; file bytes go out as zero-copy file regions, which the transport sends without
  * blocking the loop on reads.
  */
 final class InternalRoutes {
-  private static final String SNAPSHOT = "/internal/snapshot/";
   private static final String SEGMENT = "/internal/segment/";
-  private final SnapshotExports exports;
   private final SegmentExports segments;
 
-  InternalRoutes(SnapshotExports exports, SegmentExports segments) {
-    this.exports = exports;
+  InternalRoutes(SegmentExports segments) {
     this.segments = segments;
   }
 
   void handle(Exchange x) {
     String path = x.query.rawPath();
-    if (x.method.equals(HttpMethod.GET) && path.matches(SNAPSHOT + "[0-9]{1,3}")) {
-      x.onLoop(exports.export(Integer.parseInt(path.substring(SNAPSHOT.length()))), s -> send(x, s));
-    } else if (x.method.equals(HttpMethod.GET) && path.matches(SEGMENT + "[0-9]{1,3}")) {
+    if (x.method.equals(HttpMethod.GET) && path.matches(SEGMENT + "[0-9]{1,3}")) {
       long from = position(x, "from");
       long to = position(x, "to");
       if (from < 0 || to < 0) {
@@ -105,23 +94,5 @@ final class InternalRoutes {
 
   private static void streamEnd(Exchange x) {
     x.ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(f -> x.finished());
-  }
-
-  private static void send(Exchange x, SnapshotExports.Stream s) {
-    if (s == null) {
-      x.respond(Responses.unavailable("no snapshot yet", 1));
-      return;
-    }
-    streamHead(x, s.totalBytes());
-    x.ctx.write(Unpooled.wrappedBuffer(s.header()));
-    for (SnapshotExports.Part p : s.parts()) {
-      if (p.prefix().length > 0) {
-        x.ctx.write(Unpooled.wrappedBuffer(p.prefix()));
-      }
-      if (p.length() > 0) {
-        writeFile(x, p.file(), p.offset(), p.length());
-      }
-    }
-    streamEnd(x);
   }
 }

@@ -41,7 +41,7 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
     this.reads = new ReadRoutes(hc);
     this.buckets = new BucketRoutes(hc);
     this.admin = new AdminRoutes(hc.clusterStatus);
-    this.internal = new InternalRoutes(hc.snapshotExports, hc.segmentExports);
+    this.internal = new InternalRoutes(hc.segmentExports);
     this.history = new HistoryRoutes(hc);
     this.batches = new BatchRoutes(hc);
   }

@@ -8,7 +8,6 @@ import io.tributary.http.HttpServer;
 import io.tributary.http.Plane;
 import io.tributary.service.ClusterStatus;
 import io.tributary.service.ReadPool;
-import io.tributary.service.SnapshotExports;
 import io.tributary.service.StreamService;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -157,7 +156,7 @@ public final class TributaryNode implements AutoCloseable {
   }
 
   private HttpServer listener(Plane plane, io.tributary.http.ServerTls tls) {
-    return new HttpServer(plane, config, service, new ClusterStatus(raft, config), new SnapshotExports(raft),
+    return new HttpServer(plane, config, service, new ClusterStatus(raft, config),
         new io.tributary.service.SegmentExports(raft, config.segmentBytesMax()), clock, this::notReady, this::metrics,
         auth, tls);
   }

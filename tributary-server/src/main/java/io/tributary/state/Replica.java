@@ -31,9 +31,6 @@ public interface Replica {
   /** The entry this replica stopped at (fail-stop), or null. */
   ApplyFailure failure();
 
-  /** The latest snapshot with the segment bytes it refers to, verified, for a lagging peer; null if none. */
-  SnapshotTransfer.Export exportLatestSnapshot() throws IOException;
-
   /** The published view of the stream at {@code key}, or null. */
   default StreamView view(StreamKey key) {
     GroupState s = state();

@@ -44,8 +44,6 @@ public final class ReplicaCore implements Replica {
   private volatile long appliedIndex = -1;
   /** Futures waiting for the applied index to reach a value; guarded by itself. */
   private final PriorityQueue<AppliedWaiter> appliedWaiters = new PriorityQueue<>();
-  /** Exports the latest snapshot for a lagging peer over HTTP; null where the engine ships snapshots itself. */
-  private final Exporter exporter;
 
   private record AppliedWaiter(long index, CompletableFuture<Void> future) implements Comparable<AppliedWaiter> {
     @Override
@@ -54,19 +52,12 @@ public final class ReplicaCore implements Replica {
     }
   }
 
-  /** How a binding exports its latest snapshot (see {@link Replica#exportLatestSnapshot}). */
-  @FunctionalInterface
-  public interface Exporter {
-    SnapshotTransfer.Export export() throws IOException;
-  }
-
   /**
    * @param halt what the node does after this replica stopped on an entry it could not apply
    * @param faults injected apply faults (tests of the fail-stop path; {@link ApplyFaults#none()} otherwise)
-   * @param exporter the binding's snapshot export, or null when it has none
    */
   public ReplicaCore(int group, Path segmentDir, long segmentBytesMax, long tailCacheBytes, long readCacheBytes,
-      ReplicaHalt halt, ApplyFaults faults, Exporter exporter) {
+      ReplicaHalt halt, ApplyFaults faults) {
     this.group = group;
     this.segmentDir = segmentDir;
     this.segmentBytesMax = segmentBytesMax;
@@ -74,7 +65,6 @@ public final class ReplicaCore implements Replica {
     this.readCacheBytes = readCacheBytes;
     this.halt = halt;
     this.faults = faults;
-    this.exporter = exporter;
   }
 
   @Override
@@ -110,11 +100,6 @@ public final class ReplicaCore implements Replica {
   @Override
   public long appliedIndex() {
     return appliedIndex;
-  }
-
-  @Override
-  public SnapshotTransfer.Export exportLatestSnapshot() throws IOException {
-    return exporter == null ? null : exporter.export();
   }
 
   @Override

@@ -21,9 +21,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Goal: a snapshot download from a peer that stops sending fails within {@code request-timeout-ms}
- * instead of hanging (a hung download keeps Ratis's snapshot installation in progress, and the
- * follower refuses every append meanwhile).
+ * Goal: a segment range download from a peer that stops sending (a repair of a damaged record)
+ * fails within {@code request-timeout-ms} instead of hanging, so the repair thread moves on to
+ * another peer or retries later rather than waiting for good.
  *
  * <p>Method: a stand-in peer (the JDK's HTTP server on loopback) that either never answers, or
  * answers 200 and sends a few body bytes, then nothing; the source is configured with a 2 s
@@ -43,12 +43,12 @@ class HttpSnapshotSourceTest {
   @BeforeEach
   void startStandIn() throws IOException {
     peer = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    peer.createContext("/internal/snapshot/0", exchange -> {
+    peer.createContext("/internal/segment/0", exchange -> {
       awaitRelease(); // no response head
       exchange.close();
     });
-    peer.createContext("/internal/snapshot/1", exchange -> {
-      exchange.sendResponseHeaders(200, 0); // chunked
+    peer.createContext("/internal/segment/1", exchange -> {
+      exchange.sendResponseHeaders(200, 100); // the range's length, as the segment route announces it
       OutputStream body = exchange.getResponseBody();
       body.write(FIRST_BYTES);
       body.flush();
@@ -71,14 +71,14 @@ class HttpSnapshotSourceTest {
   @Test
   void aPeerThatSendsNoResponseHeadFailsTheOpen() {
     long start = System.nanoTime();
-    assertThatThrownBy(() -> source.open("n2", 0)).isInstanceOf(IOException.class)
+    assertThatThrownBy(() -> source.open("n2", 0, 0, 100)).isInstanceOf(IOException.class)
         .hasMessageContaining("no response head within " + STALL_MAX_MILLIS + " ms");
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(FAIL_WITHIN);
   }
 
   @Test
   void aBodyThatStallsFailsTheRead() throws IOException {
-    try (InputStream in = source.open("n2", 1)) {
+    try (InputStream in = source.open("n2", 1, 0, 100)) {
       assertThat(in.readNBytes(FIRST_BYTES.length)).containsExactly(FIRST_BYTES);
       long start = System.nanoTime();
       assertThatThrownBy(() -> in.read(new byte[16])).isInstanceOf(IOException.class)

@@ -54,7 +54,7 @@ class PreparedSnapshotTest {
   private ReplicaCore replica(String name) {
     return new ReplicaCore(0, dir.resolve(name), 1 << 20, 1 << 20, 0, f -> {
       throw new AssertionError("halted: " + f.describe());
-    }, ApplyFaults.none(), null);
+    }, ApplyFaults.none());
   }
 
   @Test

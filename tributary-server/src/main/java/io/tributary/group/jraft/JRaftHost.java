@@ -178,7 +178,7 @@ public final class JRaftHost implements EngineHost {
       snapshotPending[g] = new AtomicBoolean();
       unannounced[g] = new AtomicBoolean();
       ReplicaCore core = new ReplicaCore(g, groupDir(config, g).resolve("segments"), config.segmentBytesMax(),
-          config.tailCacheBytes(), config.readCacheBytes() / config.groups(), halt, faults, null);
+          config.tailCacheBytes(), config.readCacheBytes() / config.groups(), halt, faults);
       machines.add(new JRaftStateMachine(core, snapshotFiles, snapshotWriter, index -> afterApply(gi, index)));
       batchers.add(new AppendBatcher(g, clock, metrics, entry -> submitEntry(gi, entry), config.batchBytesMax(),
           config.batchAppendsMin(), config.batchAppendsMax(), config.entriesInFlightMax(), config.pendingAppendsMax(),

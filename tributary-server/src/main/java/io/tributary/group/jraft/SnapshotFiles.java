@@ -2,7 +2,6 @@ package io.tributary.group.jraft;
 
 import io.tributary.common.DurableFiles;
 import io.tributary.state.ReplicaCore;
-import io.tributary.state.SnapshotTransfer;
 import io.tributary.storage.SegmentStore;
 import java.io.IOException;
 import java.io.InputStream;
@@ -253,7 +252,7 @@ final class SnapshotFiles {
       try (InputStream in = Files.newInputStream(f);
           java.io.RandomAccessFile raf = new java.io.RandomAccessFile(copy.toFile(), "rw")) {
         raf.setLength(len);
-        SnapshotTransfer.copySparse(in, raf.getChannel(), len);
+        io.tributary.storage.SparseCopy.copy(in, raf.getChannel(), len);
         raf.getChannel().force(true);
       } catch (java.io.EOFException e) {
         throw new IOException("snapshot segment " + f + " ends before " + (base + len), e);

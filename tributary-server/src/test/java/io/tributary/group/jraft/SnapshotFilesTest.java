@@ -94,7 +94,7 @@ class SnapshotFilesTest {
 
   private ReplicaCore core(String name) throws IOException {
     ReplicaCore c = new ReplicaCore(0, dir.resolve(name).resolve("segments"), 1 << 20, 1 << 16, 0,
-        f -> { throw new AssertionError("halt: " + f.describe()); }, ApplyFaults.none(), null);
+        f -> { throw new AssertionError("halt: " + f.describe()); }, ApplyFaults.none());
     c.load(null, "", -1, 0);
     return c;
   }
