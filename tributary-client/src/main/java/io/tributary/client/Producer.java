@@ -72,6 +72,9 @@ public final class Producer implements AutoCloseable {
   /** Guarded by lock: what ended the producer, or null. */
   private TributaryException failure;
 
+  /** Failed attempts that were retried (written by the sender thread, read by anyone). */
+  private final java.util.concurrent.atomic.AtomicLong retries = new java.util.concurrent.atomic.AtomicLong();
+
   /** Sender thread only: the sequence number of the next batch. */
   private long seq;
 
@@ -93,6 +96,11 @@ public final class Producer implements AutoCloseable {
 
   public long epoch() {
     return options.epoch();
+  }
+
+  /** How many attempts failed transiently and were sent again (for metrics and tests). */
+  public long retries() {
+    return retries.get();
   }
 
   /**
@@ -242,6 +250,7 @@ public final class Producer implements AutoCloseable {
               : failed, batch);
           return;
         }
+        retries.incrementAndGet();
         backoff.pause(failed);
         continue;
       }

@@ -9,8 +9,9 @@ import java.nio.charset.StandardCharsets;
 /**
  * Reads Server-Sent Events (the WHATWG event-stream format) from a response body: {@code event:}
  * and {@code data:} fields, a blank line ends an event, lines starting with {@code :} are comments
- * (the server's keep-alives). A value keeps a leading space: Tributary writes {@code data:} with
- * none, and a text line that itself starts with a space must survive.
+ * (the server's keep-alives). The event name loses one leading space as the format says
+ * ({@code event: data}); a data value keeps it: Tributary writes {@code data:} with none, so a text
+ * line that itself starts with a space survives byte for byte.
  *
  * <p>Threads: owned by the thread reading the tail; {@link #close} may come from any thread.
  */
@@ -48,7 +49,7 @@ final class SseEvents implements AutoCloseable {
       String field = colon < 0 ? line : line.substring(0, colon);
       String value = colon < 0 ? "" : line.substring(colon + 1);
       if (field.equals("event")) {
-        type = value;
+        type = value.startsWith(" ") ? value.substring(1) : value;
       } else if (field.equals("data")) {
         data = data == null ? new StringBuilder(value) : data.append('\n').append(value);
       }

@@ -158,6 +158,38 @@ public final class StreamHandle {
     });
   }
 
+  /**
+   * Publishes an application snapshot covering the stream up to {@code offset} (a message boundary
+   * the server handed out); readers that fall below the retention floor {@link #bootstrap} from it.
+   */
+  public void publishSnapshot(String offset, String contentType, byte[] blob) throws InterruptedException {
+    String p = path + "/" + Headers.EXT_SNAPSHOT + "/" + offset;
+    requireOffset(offset);
+    retrying("PUT " + p, true, node -> {
+      Response r = transport.send(node, transport.request(node, p).header("Content-Type", contentType)
+          .PUT(HttpRequest.BodyPublishers.ofByteArray(blob)).build());
+      expect(r, "PUT " + p, true, 204);
+      return null;
+    });
+  }
+
+  /** Moves the retention floor to {@code offset} (at most the latest snapshot's): the bytes below may be released. */
+  public void retainFrom(String offset) throws InterruptedException {
+    String p = path + "/" + Headers.EXT_RETENTION + "/" + offset;
+    requireOffset(offset);
+    retrying("PUT " + p, true, node -> {
+      Response r = transport.send(node, transport.request(node, p).PUT(HttpRequest.BodyPublishers.noBody()).build());
+      expect(r, "PUT " + p, true, 204);
+      return null;
+    });
+  }
+
+  private static void requireOffset(String offset) {
+    if (Offsets.parse(offset) == Offsets.INVALID) {
+      throw new IllegalArgumentException("not an offset: '" + offset + "'");
+    }
+  }
+
   static Chunk chunk(String offset, Response r) {
     return new Chunk(offset, r.body(), r.header(Headers.STREAM_NEXT_OFFSET),
         Headers.isTrue(r.header(Headers.STREAM_UP_TO_DATE)), Headers.isTrue(r.header(Headers.STREAM_CLOSED)));

@@ -1,5 +1,6 @@
 package io.tributary.client;
 
+import io.tributary.protocol.ErrorReason;
 import io.tributary.protocol.Headers;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -36,6 +37,7 @@ public final class Tail implements AutoCloseable {
   private static final Pattern NEXT_OFFSET = Pattern.compile("\"streamNextOffset\"\\s*:\\s*\"([^\"]*)\"");
   private static final Pattern CURSOR = Pattern.compile("\"streamCursor\"\\s*:\\s*\"([^\"]*)\"");
   private static final Pattern UP_TO_DATE = Pattern.compile("\"upToDate\"\\s*:\\s*true");
+  private static final Pattern RETRYABLE = Pattern.compile("\"retryable\"\\s*:\\s*true");
   private static final Pattern CLOSED = Pattern.compile("\"streamClosed\"\\s*:\\s*true");
 
   private final Transport transport;
@@ -51,11 +53,14 @@ public final class Tail implements AutoCloseable {
   /** The open SSE response (volatile: {@link #close} aborts it from another thread). */
   private volatile SseEvents events;
   private boolean base64;
-  private String node;
+  /** The node of the current or last connection (volatile: read by monitoring threads). */
+  private volatile String node;
   private boolean fallBackOnce;
   private long lastSuccessNanos = System.nanoTime();
   private TributaryException lastFailure;
-  private long reconnects;
+  /** Single writer (the reading thread), read by anyone. */
+  private volatile long reconnects;
+  private volatile long sseConnections;
 
   Tail(Transport transport, String path, String offset, TailOptions options) {
     this.transport = transport;
@@ -109,9 +114,19 @@ public final class Tail implements AutoCloseable {
     return upToDate;
   }
 
-  /** How many times the tail had to reconnect after a failure (for tests and metrics). */
+  /** The base URL of the node the tail reads from now (or last did). */
+  public String node() {
+    return node;
+  }
+
+  /** How many attempts failed and were retried (for tests and metrics). */
   public long reconnects() {
     return reconnects;
+  }
+
+  /** How many SSE responses were opened (a server ending one after {@code sse-connection-max-ms} adds one). */
+  public long sseConnections() {
+    return sseConnections;
   }
 
   @Override
@@ -144,6 +159,14 @@ public final class Tail implements AutoCloseable {
           data = new ByteArrayOutputStream();
         }
         data.writeBytes(base64 ? Base64.getMimeDecoder().decode(e.data()) : e.data().getBytes(StandardCharsets.UTF_8));
+      } else if (e.type().equals("error")) {
+        events.close();
+        events = null; // the server ends the response after this event; the data before it is dropped
+        String what = "tail " + path + " via " + node + ": the server ended the response: " + e.data();
+        if (RETRYABLE.matcher(e.data()).find()) {
+          throw new TributaryException.NotSubmitted(what, ErrorReason.UNAVAILABLE, 200, 0, null);
+        }
+        throw new TributaryException.Rejected(what, ErrorReason.SERVER_ERROR, 200);
       } else if (e.type().equals("control")) {
         String from = offset;
         boolean end = control(e.data());
@@ -191,6 +214,7 @@ public final class Tail implements AutoCloseable {
     }
     base64 = "base64".equalsIgnoreCase(r.headers().firstValue(Headers.STREAM_SSE_DATA_ENCODING).orElse(""));
     events = new SseEvents(r.body());
+    sseConnections++;
     if (closed) {
       events.close();
     }
