@@ -124,6 +124,26 @@ class ClientOperationsTest {
     assertThat(asked[0]).as("the provider is asked once per request").isEqualTo(3);
   }
 
+  @Test
+  void theErrorSwitchOfDocsClientMdCoversEveryFailure() throws Exception {
+    // docs/client.md "Errors" switches over the sealed hierarchy without a default: this compiles only while it is exhaustive
+    assertThat(action(catchTyped(() -> client.stream("ops/none").head()))).isEqualTo("create");
+  }
+
+  private static String action(TributaryException e) {
+    return switch (e) {
+      case TributaryException.NotSubmitted n -> "retry after " + n.retryAfterMillis();
+      case TributaryException.OutcomeUnknown u -> "use a producer";
+      case TributaryException.TooLarge t -> "split";
+      case TributaryException.Gone g -> "bootstrap from " + g.snapshotOffset();
+      case TributaryException.Fenced f -> "stop at " + f.currentEpoch();
+      case TributaryException.StreamClosed c -> "done at " + c.finalOffset();
+      case TributaryException.NotFound nf -> "create";
+      case TributaryException.SequenceGap g -> "restart the producer";
+      case TributaryException.Rejected r -> "fail " + r.reason() + " " + r.status();
+    };
+  }
+
   interface Op {
     void run() throws Exception;
   }
