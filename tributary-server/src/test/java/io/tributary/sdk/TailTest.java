@@ -176,6 +176,34 @@ class TailTest {
     assertThat(late.toJson()).as("bootstrap + tail state").isEqualTo(full.toJson());
   }
 
+  @Test
+  void anSseResponseOutlivesTheClientsRequestTimeout(@TempDir Path own) throws Exception {
+    // the request timeout bounds waiting for a response's headers, not a live SSE body: an idle
+    // tail must keep its one connection (no failure, no reconnect) past it
+    try (LocalNode quiet = new LocalNode(own, Map.of());
+        TributaryClient impatient = TributaryClient.builder().nodes(quiet.url("")).requestTimeout(Duration.ofSeconds(1))
+            .build()) {
+      StreamHandle s = impatient.stream("tail/idle");
+      s.create(CreateOptions.of("text/plain"));
+      s.append("text/plain", "first");
+      try (Tail tail = s.tail("-1", TailOptions.sse())) {
+        assertThat(new String(tail.next().data(), StandardCharsets.UTF_8)).isEqualTo("first");
+        CompletableFuture<Chunk> second = CompletableFuture.supplyAsync(() -> {
+          try {
+            return tail.next();
+          } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+          }
+        });
+        Thread.sleep(3000); // the point of the test: idle for three request timeouts
+        s.append("text/plain", "second");
+        assertThat(new String(second.get(10, TimeUnit.SECONDS).data(), StandardCharsets.UTF_8)).isEqualTo("second");
+        assertThat(tail.reconnects()).as("failed attempts").isZero();
+        assertThat(tail.sseConnections()).as("SSE responses opened").isEqualTo(1);
+      }
+    }
+  }
+
   /** Reads a tail to its end, checking that chunks are contiguous. Threads: its own; read after join. */
   private static final class Reader {
     final Tail tail;
