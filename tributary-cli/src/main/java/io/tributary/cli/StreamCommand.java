@@ -1,6 +1,7 @@
 package io.tributary.cli;
 
 import io.tributary.client.Ack;
+import io.tributary.client.BucketListing;
 import io.tributary.client.Chunk;
 import io.tributary.client.CreateOptions;
 import io.tributary.client.Producer;
@@ -35,20 +36,22 @@ import picocli.CommandLine.Parameters;
  * {@code --token} or {@code $TRIBUTARY_TOKEN}, the TLS trust anchor from {@code --ca-file}.
  * Appends read stdin (or {@code --file}) and go through an exactly-once producer, so a retry
  * inside one invocation never duplicates. {@code --json} prints one JSON object per result.
+ * {@code tributary stream ls [--bucket B]} lists a bucket's streams.
  * Exit status: 0 done, 1 a refusal or failure (its type and reason on stderr), 2 usage.
  * Runs on the main thread.
  */
 @Command(name = "stream", description = "Create, append to, read, tail, inspect, close or delete a stream.",
     subcommands = {StreamCommand.Create.class, StreamCommand.Append.class, StreamCommand.Read.class,
-        StreamCommand.TailCmd.class, StreamCommand.Head.class, StreamCommand.Close.class, StreamCommand.Delete.class})
+        StreamCommand.TailCmd.class, StreamCommand.Head.class, StreamCommand.Close.class, StreamCommand.Delete.class,
+        StreamCommand.Ls.class})
 final class StreamCommand implements Runnable {
   @Override
   public void run() {
     picocli.CommandLine.usage(this, System.out);
   }
 
-  /** Options every subcommand shares: where, who, how to print. */
-  static final class Target {
+  /** Where and as whom to connect, and how to print: every stream and bucket subcommand's options. */
+  static class Connection {
     @Option(names = "--url", description = "node base URLs, comma-separated (default $TRIBUTARY_URL or http://127.0.0.1:4437)")
     String url;
 
@@ -58,14 +61,8 @@ final class StreamCommand implements Runnable {
     @Option(names = "--ca-file", description = "PEM CA certificate(s) to trust for https nodes")
     Path caFile;
 
-    @Option(names = "--bucket", description = "the stream's bucket (default: the flat /v1/stream namespace)")
-    String bucket;
-
     @Option(names = "--json", description = "print results as JSON")
     boolean json;
-
-    @Parameters(index = "0", paramLabel = "NAME", description = "stream name (may contain /)")
-    String name;
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help")
     boolean help;
@@ -80,9 +77,34 @@ final class StreamCommand implements Runnable {
       }
       return b.build();
     }
+  }
+
+  /** A stream subcommand's options: the connection, the stream's name and bucket. */
+  static final class Target extends Connection {
+    @Option(names = "--bucket", description = "the stream's bucket (default: the flat /v1/stream namespace)")
+    String bucket;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "stream name (may contain /)")
+    String name;
 
     StreamHandle stream(TributaryClient c) {
       return bucket == null ? c.stream(name) : c.stream(bucket, name);
+    }
+  }
+
+  /** A client call whose typed failure becomes exit status 1 with its type and reason on stderr. */
+  interface ClientBody {
+    void run(TributaryClient c, PrintStream out) throws Exception;
+  }
+
+  static int withClient(Connection conn, ClientBody body) throws Exception {
+    try (TributaryClient c = conn.client()) {
+      body.run(c, System.out);
+      System.out.flush();
+      return 0;
+    } catch (TributaryException e) {
+      System.err.println("tributary: " + e.getClass().getSimpleName() + " (" + e.reason() + "): " + e.getMessage());
+      return 1;
     }
   }
 
@@ -92,14 +114,7 @@ final class StreamCommand implements Runnable {
   }
 
   static int run(Target target, Body body) throws Exception {
-    try (TributaryClient c = target.client()) {
-      body.run(target.stream(c), System.out);
-      System.out.flush();
-      return 0;
-    } catch (TributaryException e) {
-      System.err.println("tributary stream: " + e.getClass().getSimpleName() + " (" + e.reason() + "): " + e.getMessage());
-      return 1;
-    }
+    return withClient(target, (c, out) -> body.run(target.stream(c), out));
   }
 
   @Command(name = "create", description = "Create the stream (idempotent with the same options).")
@@ -253,6 +268,31 @@ final class StreamCommand implements Runnable {
       return run(target, (s, out) -> {
         s.delete();
         out.println(target.json ? "{\"deleted\":true}" : "deleted");
+      });
+    }
+  }
+
+  @Command(name = "ls", description = "List the streams of a bucket (all pages).")
+  static final class Ls implements Callable<Integer> {
+    @Mixin
+    Connection conn;
+
+    @Option(names = "--bucket", defaultValue = "default", description = "default: ${DEFAULT-VALUE}")
+    String bucket;
+
+    @Override
+    public Integer call() throws Exception {
+      return withClient(conn, (c, out) -> {
+        String after = null;
+        do {
+          BucketListing page = c.buckets().streams(bucket, after, 1000);
+          for (BucketListing.Entry e : page.streams()) {
+            out.println(conn.json ? "{\"name\":" + str(e.name()) + ",\"contentType\":" + str(e.contentType())
+                + ",\"nextOffset\":" + str(e.nextOffset()) + ",\"closed\":" + e.closed() + "}"
+                : e.name() + "\t" + e.contentType() + "\t" + e.nextOffset() + (e.closed() ? "\tclosed" : ""));
+          }
+          after = page.next();
+        } while (after != null);
       });
     }
   }

@@ -75,7 +75,30 @@ class StreamCommandTest {
     assertThat(missing.err()).contains("NotFound (NOT_FOUND)");
   }
 
+  @Test
+  void bucketsAndListings() {
+    assertThat(runCli("", "bucket", "create", "--url", url, "team-a").out()).isEqualTo("created\n");
+    assertThat(runCli("", "bucket", "ls", "--url", url).out()).contains("team-a\n", "default\n");
+    assertThat(run("", "create", "--url", url, "--bucket", "team-a", "--content-type", "application/json", "orders").out())
+        .isEqualTo("created\n");
+    assertThat(run("", "ls", "--url", url, "--bucket", "team-a", "--json").out())
+        .isEqualTo("{\"name\":\"orders\",\"contentType\":\"application/json\",\"nextOffset\":"
+            + "\"0000000000000000_0000000000000000\",\"closed\":false}\n");
+    Run notEmpty = runCli("", "bucket", "delete", "--url", url, "team-a");
+    assertThat(notEmpty.code()).isEqualTo(1);
+    assertThat(notEmpty.err()).contains("Rejected (CONFLICT)");
+    run("", "delete", "--url", url, "--bucket", "team-a", "orders");
+    assertThat(runCli("", "bucket", "delete", "--url", url, "team-a").out()).isEqualTo("deleted\n");
+  }
+
   private static Run run(String stdin, String... args) {
+    String[] all = new String[args.length + 1];
+    all[0] = "stream";
+    System.arraycopy(args, 0, all, 1, args.length);
+    return runCli(stdin, all);
+  }
+
+  private static Run runCli(String stdin, String... args) {
     PrintStream savedOut = System.out;
     PrintStream savedErr = System.err;
     InputStream savedIn = System.in;
@@ -86,11 +109,7 @@ class StreamCommandTest {
       System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
       System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
       System.setIn(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
-      String[] all = new String[args.length + 1];
-      all[0] = "stream";
-      System.arraycopy(args, 0, all, 1, args.length);
-      CommandLine cl = new CommandLine(new TributaryCli());
-      code = cl.execute(all);
+      code = new CommandLine(new TributaryCli()).execute(args);
     } finally {
       System.setOut(savedOut);
       System.setErr(savedErr);

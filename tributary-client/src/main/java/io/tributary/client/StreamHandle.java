@@ -217,8 +217,13 @@ public final class StreamHandle {
     T run(String node) throws IOException, InterruptedException;
   }
 
-  /** {@code call}, retried on transient failures across nodes until the retry deadline. */
   private <T> T retrying(String what, boolean write, Call<T> call) throws InterruptedException {
+    return retrying(transport, retryDeadline, what, write, call);
+  }
+
+  /** {@code call}, retried on transient failures across nodes until the retry deadline. */
+  static <T> T retrying(Transport transport, Duration retryDeadline, String what, boolean write, Call<T> call)
+      throws InterruptedException {
     long deadline = System.nanoTime() + retryDeadline.toNanos();
     Backoff backoff = new Backoff();
     while (true) {

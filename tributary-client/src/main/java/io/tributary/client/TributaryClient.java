@@ -56,6 +56,11 @@ public final class TributaryClient implements AutoCloseable {
         retryDeadline);
   }
 
+  /** Buckets: create, list, list streams, delete ({@code /ds/...}). */
+  public Buckets buckets() {
+    return new Buckets(transport, retryDeadline);
+  }
+
   @Override
   public void close() {
     transport.close();

@@ -77,6 +77,19 @@ class WireFormatsTest {
   }
 
   @Test
+  void jsonReaderReadsTheServersListings() {
+    Object v = Json.parse("{\"bucket\":\"b\",\"streams\":[{\"name\":\"a \\\"q\\\" \\u00e9\\/x\",\"closed\":true,"
+        + "\"n\":-12,\"f\":1.5e2}],\"next\":null}");
+    Map<String, Object> expected = new java.util.HashMap<>();
+    expected.put("bucket", "b");
+    expected.put("streams", List.of(Map.of("name", "a \"q\" \u00e9/x", "closed", true, "n", -12L, "f", 150.0)));
+    expected.put("next", null);
+    assertThat(v).isEqualTo(expected);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Json.parse("{\"a\":1,}"))
+        .isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
   void pathSegmentsArePercentEncoded() {
     assertThat(StreamHandle.encodePath("chat/room 1/é")).isEqualTo("chat/room%201/%C3%A9");
     assertThat(StreamHandle.encodePath("@key/doc-1.v2")).isEqualTo("@key/doc-1.v2");
