@@ -40,7 +40,10 @@ import java.util.regex.Pattern;
  * fails with it, and so do later sends and {@link #flush}. {@link TributaryException.Fenced}
  * means a newer epoch of this id took over; {@link TributaryException.OutcomeUnknown} (the deadline
  * passed while a batch's outcome was unknown) means: read the stream to see what landed, then
- * continue with a new producer (a new id, or this id with a higher epoch). A single message over
+ * continue with a new producer (a new id, or this id with a higher epoch). Two instances writing
+ * with the same id and epoch would make the server drop one's messages as duplicates: a
+ * duplicate answer naming a later sequence number than this producer sent ends it with
+ * {@link TributaryException.Rejected} ({@code CONFLICT}) instead. A single message over
  * the server's body bound fails alone with {@link TributaryException.TooLarge}; a batch over it is
  * split.
  *
@@ -303,12 +306,28 @@ public final class Producer implements AutoCloseable {
         return;
       }
     }
+    if (r.status() == 204 && highestAccepted(r) > acked) {
+      // the server accepted a later seq of this (id, epoch) than this producer ever sent: another
+      // instance writes with the same id and epoch, and acknowledging would drop these messages
+      end(new TributaryException.Rejected(what + " via " + r.node() + ": 204 with Producer-Seq "
+          + r.header(Headers.PRODUCER_SEQ) + ": another producer writes with this id and epoch (start each instance"
+          + " with a new id, or this id with a higher epoch)", ErrorReason.CONFLICT, 204), batch);
+      return;
+    }
     seq++;
     int[] i = {0};
     resolve(batch, msg -> {
       String[] o = offsets.isEmpty() ? new String[2] : offsets.get(i[0]++);
       msg.done().complete(new Ack(acked, o[0], o[1]));
     });
+  }
+
+  private static long highestAccepted(Response r) {
+    try {
+      return Long.parseLong(String.valueOf(r.header(Headers.PRODUCER_SEQ)).trim());
+    } catch (NumberFormatException e) {
+      return -1; // no echo: nothing to compare
+    }
   }
 
   /** Puts the back half of {@code batch} at the front of the queue; returns the front half. */

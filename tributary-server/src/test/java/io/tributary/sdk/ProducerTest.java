@@ -144,6 +144,23 @@ class ProducerTest {
   }
 
   @Test
+  void aSecondInstanceWithTheSameIdAndEpochFailsInsteadOfDroppingItsMessages() throws Exception {
+    StreamHandle s = client.stream("producer/same-id");
+    s.create(CreateOptions.of(TYPE));
+    try (Producer first = s.producer(ProducerOptions.of(TYPE).withId("reused", 0))) {
+      for (String m : new String[] {"a", "b", "c"}) {
+        first.send(m.getBytes(StandardCharsets.US_ASCII)).get(); // one batch each: seq 0, 1, 2
+      }
+    }
+    try (Producer second = s.producer(ProducerOptions.of(TYPE).withId("reused", 0))) {
+      Throwable cause = catchCause(second.send("d".getBytes(StandardCharsets.US_ASCII)));
+      assertThat(cause).isInstanceOf(TributaryException.Rejected.class);
+      assertThat(((TributaryException) cause).reason()).isEqualTo(io.tributary.protocol.ErrorReason.CONFLICT);
+    }
+    assertThat(new String(s.read("-1").data(), StandardCharsets.US_ASCII)).isEqualTo("abc");
+  }
+
+  @Test
   void aMessageOverTheServersBoundFailsAloneAndTheProducerGoesOn() throws Exception {
     StreamHandle s = client.stream("producer/too-large");
     s.create(CreateOptions.of(TYPE));
