@@ -47,11 +47,14 @@ import org.junit.jupiter.api.Timeout;
  * start at {@code -1} through all three node URLs. Then {@value #ROUNDS} rounds, each: wait for
  * progress, SIGKILL a victim (odd rounds: the node the SSE tail reads from; even rounds: the
  * leader of the stream's group), wait for progress without it, restart it and wait until it is
- * ready. Then the producer flushes and closes the stream, and the consumers end at the stream's
+ * ready. Then the producer flushes; a snapshot of the first ~512 KiB is published and retention
+ * moves to it, so a read from {@code -1} is a 410 and a late reader bootstraps (snapshot +
+ * retained messages) and tails from there; the stream is closed and every consumer reads to its
  * end. Checks: every send's future succeeded, and the acknowledged offsets are exactly where each
- * message lies if the stream holds each message once; after convergence every node serves exactly
- * the messages in send order; each consumer's bytes equal them and each chunk started where the
- * previous one ended; the producer retried at least once (else no failover touched it).
+ * message lies if the stream holds each message once; each consumer's bytes (the late reader's
+ * snapshot, messages and tail together) equal the messages in send order, and each chunk started
+ * where the previous one ended; after convergence every node serves exactly those bytes from the
+ * retention floor on; the producer retried at least once (else no failover touched it).
  */
 class SdkFailoverStoryTest {
   private static final int ROUNDS = 4;
@@ -116,6 +119,27 @@ class SdkFailoverStoryTest {
     assertThat(writer.failure).as("writer failure [%s]", ctx).isNull();
     writer.producer.flush();
     writer.producer.close();
+
+    // a late reader: the application snapshots the first ~512 KiB (its state here is the bytes
+    // themselves), retention releases them, and the late reader bootstraps and tails
+    long snapshotBytes = 0;
+    for (int i = 0; i < writer.sizes.size() && snapshotBytes + writer.sizes.get(i) <= 512 * 1024; i++) {
+      snapshotBytes += writer.sizes.get(i);
+    }
+    String snapshotAt = Offsets.format(snapshotBytes);
+    stream.publishSnapshot(snapshotAt, "application/octet-stream",
+        Arrays.copyOf(writer.expected.toByteArray(), (int) snapshotBytes));
+    stream.retainFrom(snapshotAt);
+    assertThat(ClientErrors.thrownBy(() -> stream.read("-1")))
+        .as("a read below the retention floor [%s]", ctx).isInstanceOf(io.tributary.client.TributaryException.Gone.class);
+    io.tributary.client.Bootstrap boot = stream.bootstrap();
+    assertThat(boot.snapshotOffset()).isEqualTo(snapshotAt);
+    ByteArrayOutputStream lateState = new ByteArrayOutputStream();
+    lateState.writeBytes(boot.snapshot());
+    boot.messages().forEach(lateState::writeBytes);
+    Consumer late = new Consumer(stream.tail(boot.nextOffset(), TailOptions.sse()), boot.nextOffset());
+    Thread lateThread = Thread.ofPlatform().daemon(true).name("sdk-late-tail").start(late::run);
+
     String finalOffset = stream.closeStream();
 
     byte[] expected = writer.expected.toByteArray();
@@ -139,16 +163,34 @@ class SdkFailoverStoryTest {
     assertThat(sse.ended).as("SSE consumer saw the end [%s]", ctx).isTrue();
     assertThat(sse.gaps).as("SSE chunks not starting where the previous ended [%s]", ctx).isEmpty();
     assertSameBytes("SSE consumer", sse.data.toByteArray(), expected);
+    lateThread.join(TimeUnit.SECONDS.toMillis(60));
+    assertThat(late.failure).as("late consumer failure [%s]", ctx).isNull();
+    assertThat(late.ended).as("late consumer saw the end [%s]", ctx).isTrue();
+    lateState.writeBytes(late.data.toByteArray());
+    assertSameBytes("bootstrap (snapshot + " + boot.messages().size() + " retained messages) + tail", lateState.toByteArray(),
+        expected);
     await("the long-poll subscriber completes").atMost(Duration.ofSeconds(120)).until(longPoll.done::isDone);
     assertThat(longPoll.done.get()).as("long-poll subscriber ended by [%s]", ctx).isEqualTo("complete");
     assertThat(longPoll.gaps).as("long-poll chunks not starting where the previous ended [%s]", ctx).isEmpty();
     assertSameBytes("long-poll subscriber", longPoll.data.toByteArray(), expected);
 
     cluster.awaitConverged(Duration.ofSeconds(90), ctx);
+    byte[] retained = Arrays.copyOfRange(expected, (int) snapshotBytes, expected.length);
     for (ClusterNodes.Member m : cluster.members()) {
+      // from the retention floor: below it the consumers above saw every byte
       ByteArrayOutputStream replica = new ByteArrayOutputStream();
-      raw.readAll(m.baseUrl(), name, 100_000).forEach(c -> replica.writeBytes(c.body()));
-      assertSameBytes("replica " + m.id(), replica.toByteArray(), expected);
+      String at = snapshotAt;
+      for (int chunks = 0; ; chunks++) {
+        StreamClient.Chunk c = raw.read(m.baseUrl(), name, at);
+        assertThat(c.status()).as("read %s from %s at %s [%s]", name, at, m.id(), ctx).isEqualTo(200);
+        replica.writeBytes(c.body());
+        at = c.nextOffset();
+        if (c.upToDate()) {
+          break;
+        }
+        assertThat(chunks).as("chunks read from %s [%s]", m.id(), ctx).isLessThan(100_000);
+      }
+      assertSameBytes("replica " + m.id() + " from the retention floor", replica.toByteArray(), retained);
     }
     System.out.printf("SdkFailoverStoryTest: %d messages (%d bytes) exactly once; producer retried %d times;"
         + " SSE tail: %d connections, %d reconnects after failures; [%s]%n", writer.futures.size(), expected.length,
@@ -268,10 +310,15 @@ class SdkFailoverStoryTest {
     final List<String> gaps = new ArrayList<>();
     volatile boolean ended;
     volatile Throwable failure;
-    private String expectedStart = "-1";
+    private String expectedStart;
 
     Consumer(Tail tail) {
+      this(tail, "-1");
+    }
+
+    Consumer(Tail tail, String from) {
       this.tail = tail;
+      this.expectedStart = from;
     }
 
     void run() {
@@ -323,6 +370,22 @@ class SdkFailoverStoryTest {
     @Override
     public void onComplete() {
       done.complete("complete");
+    }
+  }
+
+  /** Catching a typed failure. */
+  private static final class ClientErrors {
+    interface Op {
+      void run() throws Exception;
+    }
+
+    static Throwable thrownBy(Op op) {
+      try {
+        op.run();
+      } catch (Exception e) {
+        return e;
+      }
+      throw new AssertionError("expected a failure, the call succeeded");
     }
   }
 
