@@ -21,6 +21,10 @@ import java.util.regex.Pattern;
  * node, or the next one when this one fails) asks again from the remembered offset and cursor:
  * nothing is skipped or repeated. Long-poll responses carry both in their headers.
  *
+ * <p><b>Bytes.</b> Binary streams arrive base64-encoded over SSE and decode exactly; a text
+ * stream's lines arrive as SSE {@code data:} lines, so CR and CRLF come back as LF (use long-poll
+ * when a text stream's bytes must be exact).
+ *
  * <p><b>Fallback.</b> In {@link TailOptions.Mode#SSE} mode, when an SSE response cannot be opened
  * for a transient reason (say, the node's SSE subscriber bound), one long-poll round stands in
  * before SSE is tried again.
