@@ -18,7 +18,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "tributary", mixinStandardHelpOptions = true, version = "tributary 0.1.0",
     description = "Distributed, durable Durable Streams server.",
     subcommands = {TributaryCli.Server.class, ClusterCommand.class, AdminCommand.class, CertsCommand.class, KeysCommand.class,
-        BenchCommand.class,
+        BenchCommand.class, StreamCommand.class, BucketCommand.class,
         CommandLine.HelpCommand.class})
 public final class TributaryCli implements Runnable {
 
@@ -29,6 +29,8 @@ public final class TributaryCli implements Runnable {
     // ... but the load generator's options are a closed set: a typo there must be an error
     cl.getSubcommands().get("bench").setUnmatchedOptionsArePositionalParams(false);
     cl.getSubcommands().get("certs").setUnmatchedOptionsArePositionalParams(false);
+    cl.getSubcommands().get("stream").setUnmatchedOptionsArePositionalParams(false);
+    cl.getSubcommands().get("bucket").setUnmatchedOptionsArePositionalParams(false);
     String settings = settingsHelp();
     for (String sub : List.of("server", "cluster")) {
       cl.getSubcommands().get(sub).getCommandSpec().usageMessage().footer(settings);

@@ -4,28 +4,19 @@ package io.tributary.common;
  * The wire form of offsets: {@code %016d_%016d}, read-sequence then byte position. The conformance
  * suite hard-codes this shape (all zeros = start, all nines = beyond any tail). Tributary always
  * mints read-sequence 0 and uses the second field as the byte position in the stream's data.
+ * The codec itself is {@link io.tributary.protocol.Offsets}, shared with the Java SDK.
  */
 public final class Offsets {
-  public static final int LENGTH = 33;
+  public static final int LENGTH = io.tributary.protocol.Offsets.LENGTH;
   /** Sentinel for "parse failed". */
-  public static final long INVALID = -2;
+  public static final long INVALID = io.tributary.protocol.Offsets.INVALID;
   /** {@code -1}: the beginning of the stream. */
-  public static final long BEGINNING = -1;
+  public static final long BEGINNING = io.tributary.protocol.Offsets.BEGINNING;
 
   private Offsets() {}
 
   public static String format(long bytePosition) {
-    char[] out = new char[LENGTH];
-    for (int i = 0; i < 16; i++) {
-      out[i] = '0';
-    }
-    out[16] = '_';
-    long v = bytePosition;
-    for (int i = LENGTH - 1; i > 16; i--) {
-      out[i] = (char) ('0' + (v % 10));
-      v /= 10;
-    }
-    return new String(out);
+    return io.tributary.protocol.Offsets.format(bytePosition);
   }
 
   /**
@@ -34,25 +25,6 @@ public final class Offsets {
    * a position beyond any tail, so callers answer it with 400 like any offset past the tail.
    */
   public static long parse(String s) {
-    if (s == null || s.length() != LENGTH || s.charAt(16) != '_') {
-      return INVALID;
-    }
-    long seq = 0;
-    long pos = 0;
-    for (int i = 0; i < LENGTH; i++) {
-      if (i == 16) {
-        continue;
-      }
-      char c = s.charAt(i);
-      if (c < '0' || c > '9') {
-        return INVALID;
-      }
-      if (i < 16) {
-        seq = seq * 10 + (c - '0');
-      } else {
-        pos = pos * 10 + (c - '0');
-      }
-    }
-    return seq == 0 ? pos : Long.MAX_VALUE;
+    return io.tributary.protocol.Offsets.parse(s);
   }
 }

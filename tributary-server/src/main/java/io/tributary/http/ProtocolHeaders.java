@@ -1,32 +1,34 @@
 package io.tributary.http;
 
-/** Header names of the Durable Streams Protocol, and the CORS lists built from them. */
+import io.tributary.protocol.Headers;
+
+/** Header names of the Durable Streams Protocol (from the shared {@link Headers}), and the CORS lists built from them. */
 final class ProtocolHeaders {
   private ProtocolHeaders() {}
 
-  static final String STREAM_NEXT_OFFSET = "Stream-Next-Offset";
-  static final String STREAM_UP_TO_DATE = "Stream-Up-To-Date";
-  static final String STREAM_CLOSED = "Stream-Closed";
-  static final String STREAM_CURSOR = "Stream-Cursor";
-  static final String STREAM_TTL = "Stream-TTL";
-  static final String STREAM_EXPIRES_AT = "Stream-Expires-At";
-  static final String STREAM_SEQ = "Stream-Seq";
-  static final String STREAM_SSE_DATA_ENCODING = "Stream-SSE-Data-Encoding";
-  static final String STREAM_FORKED_FROM = "Stream-Forked-From";
-  static final String STREAM_FORK_OFFSET = "Stream-Fork-Offset";
-  static final String STREAM_FORK_SUB_OFFSET = "Stream-Fork-Sub-Offset";
-  static final String PRODUCER_ID = "Producer-Id";
-  static final String PRODUCER_EPOCH = "Producer-Epoch";
-  static final String PRODUCER_SEQ = "Producer-Seq";
-  static final String PRODUCER_EXPECTED_SEQ = "Producer-Expected-Seq";
-  static final String PRODUCER_RECEIVED_SEQ = "Producer-Received-Seq";
-  static final String STREAM_SNAPSHOT_OFFSET = "Stream-Snapshot-Offset";
-  static final String STREAM_SNAPSHOT_DIGEST = "Stream-Snapshot-Digest";
-  static final String STREAM_SNAPSHOT_MATCH = "Stream-Snapshot-Match";
-  static final String STREAM_RETAINED_OFFSET = "Stream-Retained-Offset";
-  static final String STREAM_INCARNATION = "Stream-Incarnation";
+  static final String STREAM_NEXT_OFFSET = Headers.STREAM_NEXT_OFFSET;
+  static final String STREAM_UP_TO_DATE = Headers.STREAM_UP_TO_DATE;
+  static final String STREAM_CLOSED = Headers.STREAM_CLOSED;
+  static final String STREAM_CURSOR = Headers.STREAM_CURSOR;
+  static final String STREAM_TTL = Headers.STREAM_TTL;
+  static final String STREAM_EXPIRES_AT = Headers.STREAM_EXPIRES_AT;
+  static final String STREAM_SEQ = Headers.STREAM_SEQ;
+  static final String STREAM_SSE_DATA_ENCODING = Headers.STREAM_SSE_DATA_ENCODING;
+  static final String STREAM_FORKED_FROM = Headers.STREAM_FORKED_FROM;
+  static final String STREAM_FORK_OFFSET = Headers.STREAM_FORK_OFFSET;
+  static final String STREAM_FORK_SUB_OFFSET = Headers.STREAM_FORK_SUB_OFFSET;
+  static final String PRODUCER_ID = Headers.PRODUCER_ID;
+  static final String PRODUCER_EPOCH = Headers.PRODUCER_EPOCH;
+  static final String PRODUCER_SEQ = Headers.PRODUCER_SEQ;
+  static final String PRODUCER_EXPECTED_SEQ = Headers.PRODUCER_EXPECTED_SEQ;
+  static final String PRODUCER_RECEIVED_SEQ = Headers.PRODUCER_RECEIVED_SEQ;
+  static final String STREAM_SNAPSHOT_OFFSET = Headers.STREAM_SNAPSHOT_OFFSET;
+  static final String STREAM_SNAPSHOT_DIGEST = Headers.STREAM_SNAPSHOT_DIGEST;
+  static final String STREAM_SNAPSHOT_MATCH = Headers.STREAM_SNAPSHOT_MATCH;
+  static final String STREAM_RETAINED_OFFSET = Headers.STREAM_RETAINED_OFFSET;
+  static final String STREAM_INCARNATION = Headers.STREAM_INCARNATION;
   /** On a 429 of a quota or a per-principal limit: the setting whose bound was reached (machine-readable). */
-  static final String TRIBUTARY_LIMIT = "Tributary-Limit";
+  static final String TRIBUTARY_LIMIT = Headers.TRIBUTARY_LIMIT;
 
   static final String EXPOSE = String.join(", ", STREAM_NEXT_OFFSET, STREAM_UP_TO_DATE, STREAM_CLOSED, STREAM_CURSOR,
       STREAM_TTL, STREAM_EXPIRES_AT, STREAM_SSE_DATA_ENCODING, PRODUCER_EPOCH, PRODUCER_SEQ, PRODUCER_EXPECTED_SEQ,
