@@ -10,7 +10,7 @@ import picocli.CommandLine.Parameters;
  * options of {@link StreamCommand} ({@code --url}, {@code --token}, {@code --ca-file}, {@code --json}).
  * Runs on the main thread.
  */
-@Command(name = "bucket", description = "Create, list or delete buckets.",
+@Command(name = "bucket", mixinStandardHelpOptions = true, description = "Create, list or delete buckets.",
     subcommands = {BucketCommand.Create.class, BucketCommand.Ls.class, BucketCommand.Delete.class})
 final class BucketCommand implements Runnable {
   @Override

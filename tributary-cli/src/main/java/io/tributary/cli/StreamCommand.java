@@ -40,7 +40,8 @@ import picocli.CommandLine.Parameters;
  * Exit status: 0 done, 1 a refusal or failure (its type and reason on stderr), 2 usage.
  * Runs on the main thread.
  */
-@Command(name = "stream", description = "Create, append to, read, tail, inspect, close or delete a stream.",
+@Command(name = "stream", mixinStandardHelpOptions = true,
+    description = "Create, append to, read, tail, inspect, close or delete a stream.",
     subcommands = {StreamCommand.Create.class, StreamCommand.Append.class, StreamCommand.Read.class,
         StreamCommand.TailCmd.class, StreamCommand.Head.class, StreamCommand.Close.class, StreamCommand.Delete.class,
         StreamCommand.Ls.class})
