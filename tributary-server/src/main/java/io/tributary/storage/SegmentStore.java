@@ -372,28 +372,30 @@ public final class SegmentStore implements AutoCloseable {
    * Copies payload bytes of one record of {@code payloadLen} bytes into {@code dst}: from the tail
    * cache when possible, else the whole record (header and payload) from disk, verified: through
    * the {@link BlockReadCache} when the record fits a block, else with one positional read. The
-   * caller knows the length from the stream's index; a header saying otherwise is corruption.
-   * May block on disk I/O.
+   * caller knows the stream, the record's stream offset and its length from the stream's index; a
+   * header saying otherwise is corruption (a record that is intact but not the one the index
+   * points at, e.g. a misplaced write, is caught here, not served). May block on disk I/O.
    */
-  public void read(long recordPos, long expectStreamId, int payloadLen, int payloadOffset, byte[] dst, int dstOff, int len) {
+  public void read(long recordPos, long expectStreamId, long expectStreamOffset, int payloadLen, int payloadOffset,
+      byte[] dst, int dstOff, int len) {
     if (readCached(recordPos, payloadOffset, dst, dstOff, len)) {
       return;
     }
     Segment seg = segmentAt(recordPos);
     try {
-      readSegment(seg, recordPos, expectStreamId, payloadLen, payloadOffset, dst, dstOff, len);
+      readSegment(seg, recordPos, expectStreamId, expectStreamOffset, payloadLen, payloadOffset, dst, dstOff, len);
     } catch (SegmentGoneException e) {
       Segment now = segmentAt(recordPos); // throws when the segment was dropped, not replaced
       if (now == seg) {
         throw e;
       }
       // compact replaced the file under the read: the record is at the same offset in the new one
-      readSegment(now, recordPos, expectStreamId, payloadLen, payloadOffset, dst, dstOff, len);
+      readSegment(now, recordPos, expectStreamId, expectStreamOffset, payloadLen, payloadOffset, dst, dstOff, len);
     }
   }
 
-  private void readSegment(Segment seg, long recordPos, long expectStreamId, int payloadLen, int payloadOffset,
-      byte[] dst, int dstOff, int len) {
+  private void readSegment(Segment seg, long recordPos, long expectStreamId, long expectStreamOffset, int payloadLen,
+      int payloadOffset, byte[] dst, int dstOff, int len) {
     if (payloadLen <= 0 || payloadLen > RECORD_PAYLOAD_MAX || payloadOffset + (long) len > payloadLen) {
       throw new StorageException("record at " + recordPos + " in " + seg.path + ": asked for [" + payloadOffset + ", "
           + (payloadOffset + (long) len) + ") of a " + payloadLen + "-byte payload");
@@ -409,11 +411,13 @@ public final class SegmentStore implements AutoCloseable {
     int magic = rec.getInt(0);
     int plen = rec.getInt(4);
     long sid = rec.getLong(8);
+    long streamOffset = rec.getLong(16);
     int storedCrc = rec.getInt(24);
-    if (magic != MAGIC || plen != payloadLen || sid != expectStreamId) {
+    if (magic != MAGIC || plen != payloadLen || sid != expectStreamId || streamOffset != expectStreamOffset) {
       throw new CorruptRecordException(seg.path, recordPos, expectStreamId, CorruptRecordException.UNKNOWN,
           CorruptRecordException.UNKNOWN, "header says magic " + Integer.toHexString(magic) + ", length " + plen
-          + " (expected " + payloadLen + "), stream " + sid);
+          + " (expected " + payloadLen + "), stream " + sid + " at offset " + streamOffset + " (expected "
+          + expectStreamOffset + ")");
     }
     int base = rec.arrayOffset(); // a record inside one cached block is read in place
     CRC32C c = new CRC32C();

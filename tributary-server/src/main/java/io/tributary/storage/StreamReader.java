@@ -44,7 +44,7 @@ public final class StreamReader {
         }
       } else {
         try {
-          store.read(pos, streamId, (int) (recEnd - recStart), inRecord, out, written, n);
+          store.read(pos, streamId, recStart, (int) (recEnd - recStart), inRecord, out, written, n);
         } catch (CorruptRecordException e) {
           throw e.inStreamRange(recStart, recEnd);
         }

@@ -330,8 +330,9 @@ class CompactionTest {
     reclaim.close();
     assertThat(reclaimed).as("the settled segments were compacted").isPositive();
     byte[] out = new byte[payload.length];
-    for (long pos : inFlight) {
-      store.read(pos, 999, payload.length, 0, out, 0, out.length);
+    for (int i = 0; i < inFlight.size(); i++) {
+      long pos = inFlight.get(i);
+      store.read(pos, 999, (long) i * payload.length, payload.length, 0, out, 0, out.length);
       assertThat(out).as("record at %d of the entry in flight", pos).isEqualTo(payload);
     }
     assertThat(readAll(store, g.view(live))).hasSize(ROUNDS / 5 * RECORD);

@@ -99,7 +99,7 @@ class SegmentRepairTest {
     assertThat(count("failed")).as("one attempt, seed %d", seed).isZero();
     for (int i = 0; i < RECORDS; i++) {
       byte[] out = new byte[payloads[i].length];
-      local.read(pos[i], 3, out.length, 0, out, 0, out.length);
+      local.read(pos[i], 3, 100_000L * i, out.length, 0, out, 0, out.length);
       assertThat(out).as("record %d after the repair, seed %d", i, seed).isEqualTo(payloads[i]);
     }
     assertThat(Files.readAllBytes(segment(dir.resolve("local"), pos[hit])))
@@ -145,7 +145,7 @@ class SegmentRepairTest {
 
   private CorruptRecordException readFails(int i) {
     byte[] out = new byte[payloads[i].length];
-    Throwable t = org.assertj.core.api.Assertions.catchThrowable(() -> local.read(pos[i], 3, out.length, 0, out, 0, out.length));
+    Throwable t = org.assertj.core.api.Assertions.catchThrowable(() -> local.read(pos[i], 3, 100_000L * i, out.length, 0, out, 0, out.length));
     assertThat(t).isInstanceOf(CorruptRecordException.class);
     return (CorruptRecordException) t;
   }

@@ -53,7 +53,7 @@ class ReclaimWatermarkTest {
     for (int i = v.index().locate(from); i < v.index().count(); i++) {
       int record = (int) v.index().offsets()[i] / RECORD;
       byte[] out = new byte[RECORD];
-      g.store.read(v.index().positions()[i], v.streamId(), RECORD, 0, out, 0, RECORD);
+      g.store.read(v.index().positions()[i], v.streamId(), v.index().offsets()[i], RECORD, 0, out, 0, RECORD);
       byte[] want = new byte[RECORD];
       java.util.Arrays.fill(want, (byte) (k.stream().hashCode() + record));
       assertThat(out).as("%s record %d", k, record).isEqualTo(want);
@@ -103,8 +103,8 @@ class ReclaimWatermarkTest {
     readsBackFrom(g, trimmed, floor);
     readsBackFrom(g, live, 0);
     StreamView gone = g.view(trimmed);
-    assertThatThrownBy(() -> g.store.read(gone.index().positions()[0], gone.streamId(), RECORD, 0, new byte[RECORD], 0,
-        RECORD)).as("a record below the floor is gone, as after tiering").isInstanceOf(SegmentGoneException.class);
+    assertThatThrownBy(() -> g.store.read(gone.index().positions()[0], gone.streamId(), gone.index().offsets()[0], RECORD, 0,
+        new byte[RECORD], 0, RECORD)).as("a record below the floor is gone, as after tiering").isInstanceOf(SegmentGoneException.class);
     one(g, 5, new Command.Touch(live, g.view(live).streamId())); // the next entry runs the trim pass: no error
     readsBackFrom(g, live, 0);
 

@@ -179,10 +179,10 @@ class RecordPatchTest {
   private void readsOrFails(SegmentStore s, int i, boolean damaged) {
     byte[] out = new byte[payloads[i].length];
     if (damaged) {
-      assertThatThrownBy(() -> s.read(pos[i], 5, out.length, 0, out, 0, out.length))
+      assertThatThrownBy(() -> s.read(pos[i], 5, streamOffset(i), out.length, 0, out, 0, out.length))
           .isInstanceOf(CorruptRecordException.class);
     } else {
-      s.read(pos[i], 5, out.length, 0, out, 0, out.length);
+      s.read(pos[i], 5, streamOffset(i), out.length, 0, out, 0, out.length);
       assertThat(out).as("record %d, seed %d", i, seed).isEqualTo(payloads[i]);
     }
   }

@@ -35,14 +35,14 @@ class SegmentStoreTest {
       s.publish();
       for (int i = 0; i < payloads.length; i++) {
         byte[] out = new byte[payloads[i].length];
-        s.read(positions[i], 7, payloads[i].length, 0, out, 0, out.length);
+        s.read(positions[i], 7, i, payloads[i].length, 0, out, 0, out.length);
         assertThat(out).as("record %d seed %d", i, seed).isEqualTo(payloads[i]);
       }
     }
     try (SegmentStore reopened = new SegmentStore(dir, 1 << 20, 0)) {
       for (int i = 0; i < payloads.length; i += 17) {
         byte[] out = new byte[payloads[i].length - 1];
-        reopened.read(positions[i], 7, payloads[i].length, 1, out, 0, out.length);
+        reopened.read(positions[i], 7, i, payloads[i].length, 1, out, 0, out.length);
         assertThat(out[0]).isEqualTo(payloads[i][1]);
       }
     }
@@ -66,7 +66,7 @@ class SegmentStoreTest {
         int j = r.nextInt(i + 1); // a random earlier record, then the newest
         for (int k : new int[] {j, i}) {
           byte[] out = new byte[payloads[k].length];
-          s.read(positions[k], 5, payloads[k].length, 0, out, 0, out.length);
+          s.read(positions[k], 5, k, payloads[k].length, 0, out, 0, out.length);
           assertThat(out).as("record %d (after appending %d) seed %d", k, i, seed).isEqualTo(payloads[k]);
         }
       }
@@ -82,10 +82,22 @@ class SegmentStoreTest {
       s.truncateTo(end1);
       assertThat(s.end()).isEqualTo(end1);
       byte[] out = new byte[3];
-      s.read(p1, 1, 3, 0, out, 0, 3);
+      s.read(p1, 1, 0, 3, 0, out, 0, 3);
       assertThat(out).containsExactly(1, 2, 3);
       long p2 = s.append(1, 3, new byte[] {9}, 0, 1);
       assertThat(p2).isEqualTo(end1);
+    }
+  }
+
+  @Test
+  void anIntactRecordThatIsNotTheOneTheIndexNamesIsCorruption() {
+    try (SegmentStore s = new SegmentStore(dir, 1 << 20, 0)) {
+      long first = s.append(3, 0, "hello".getBytes(), 0, 5);
+      s.append(3, 5, "world".getBytes(), 0, 5);
+      s.publish();
+      // the first record, asked for as if it held the second one's bytes (same stream and length)
+      assertThatThrownBy(() -> s.read(first, 3, 5, 5, 0, new byte[5], 0, 5)).isInstanceOf(CorruptRecordException.class)
+          .hasMessageContaining("at offset 0 (expected 5)");
     }
   }
 
@@ -104,13 +116,13 @@ class SegmentStoreTest {
       f.write('X');
     }
     try (SegmentStore s = new SegmentStore(dir, 1 << 20, 0, 1 << 20)) {
-      assertThatThrownBy(() -> s.read(pos, 3, 11, 0, new byte[11], 0, 11)).as("through the block cache")
+      assertThatThrownBy(() -> s.read(pos, 3, 0, 11, 0, new byte[11], 0, 11)).as("through the block cache")
           .isInstanceOf(StorageException.class).hasMessageContaining("checksum");
     }
     try (SegmentStore s = new SegmentStore(dir, 1 << 20, 0)) {
-      assertThatThrownBy(() -> s.read(pos, 3, 11, 0, new byte[11], 0, 11))
+      assertThatThrownBy(() -> s.read(pos, 3, 0, 11, 0, new byte[11], 0, 11))
           .isInstanceOf(StorageException.class).hasMessageContaining("checksum");
-      assertThatThrownBy(() -> s.read(pos, 3, 12, 0, new byte[11], 0, 11)).as("a length the header does not have")
+      assertThatThrownBy(() -> s.read(pos, 3, 0, 12, 0, new byte[11], 0, 11)).as("a length the header does not have")
           .isInstanceOf(StorageException.class); // "unexpected end" here; "length 11 expected 12" mid-file
     }
   }

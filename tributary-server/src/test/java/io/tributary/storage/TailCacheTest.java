@@ -46,11 +46,11 @@ class TailCacheTest {
       long posAfter = s.append(7, before.length, after, 0, after.length);
       s.publish();
       byte[] out = new byte[before.length];
-      s.read(posBefore, 7, before.length, 0, out, 0, out.length);
+      s.read(posBefore, 7, 0, before.length, 0, out, 0, out.length);
       assertThat(Arrays.mismatch(out, before)).as("first wrong byte of the record written before the reopen")
           .isEqualTo(-1);
       byte[] tail = new byte[after.length];
-      s.read(posAfter, 7, after.length, 0, tail, 0, tail.length);
+      s.read(posAfter, 7, before.length, after.length, 0, tail, 0, tail.length);
       assertThat(tail).isEqualTo(after);
     }
   }
@@ -69,7 +69,7 @@ class TailCacheTest {
       s.append(9, kept.length, rewritten, 0, rewritten.length);
       s.publish();
       byte[] out = new byte[kept.length];
-      s.read(posKept, 9, kept.length, 0, out, 0, out.length);
+      s.read(posKept, 9, 0, kept.length, 0, out, 0, out.length);
       assertThat(Arrays.mismatch(out, kept)).as("first wrong byte of the kept record after truncate + append")
           .isEqualTo(-1);
     }
