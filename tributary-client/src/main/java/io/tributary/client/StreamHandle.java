@@ -224,6 +224,20 @@ public final class StreamHandle {
   /** {@code call}, retried on transient failures across nodes until the retry deadline. */
   static <T> T retrying(Transport transport, Duration retryDeadline, String what, boolean write, Call<T> call)
       throws InterruptedException {
+    return retrying(transport, retryDeadline, what, write, call, Failures::transientFailure);
+  }
+
+  /** {@code call}, retried only while nothing was submitted. */
+  private <T> T attempt(String what, Call<T> call) throws InterruptedException {
+    return retrying(transport, retryDeadline, what, true, call, e -> e instanceof TributaryException.NotSubmitted);
+  }
+
+  /**
+   * {@code call} on the transport's current node, again (on whichever node is current then, after a
+   * backoff) while its failure is {@code retryable} and the retry deadline has not passed.
+   */
+  private static <T> T retrying(Transport transport, Duration retryDeadline, String what, boolean write, Call<T> call,
+      java.util.function.Predicate<TributaryException> retryable) throws InterruptedException {
     long deadline = System.nanoTime() + retryDeadline.toNanos();
     Backoff backoff = new Backoff();
     while (true) {
@@ -232,38 +246,13 @@ public final class StreamHandle {
       try {
         return call.run(node);
       } catch (TributaryException e) {
-        if (!Failures.transientFailure(e)) {
+        if (!retryable.test(e)) {
           throw e;
         }
         last = e;
       } catch (IOException e) {
         last = Failures.of(what, node, e, write);
-      }
-      transport.failed(node);
-      if (System.nanoTime() - deadline > 0) {
-        throw last;
-      }
-      backoff.pause(last);
-    }
-  }
-
-  /** {@code call}, retried only while nothing was submitted. */
-  private <T> T attempt(String what, Call<T> call) throws InterruptedException {
-    long deadline = System.nanoTime() + retryDeadline.toNanos();
-    Backoff backoff = new Backoff();
-    while (true) {
-      String node = transport.node();
-      TributaryException last;
-      try {
-        return call.run(node);
-      } catch (TributaryException e) {
-        if (!(e instanceof TributaryException.NotSubmitted)) {
-          throw e;
-        }
-        last = e;
-      } catch (IOException e) {
-        last = Failures.of(what, node, e, true);
-        if (!(last instanceof TributaryException.NotSubmitted)) {
+        if (!retryable.test(last)) {
           transport.failed(node);
           throw last;
         }
