@@ -114,16 +114,22 @@ final class SseSession {
     info = l.info();
     if (pos < info.tail()) {
       reading = true;
-      hc.service.reads().read(l.view(), pos, hc.config.readChunkBytesMax()).whenComplete((res, err) ->
-          x.ctx.executor().execute(() -> {
-            reading = false;
-            if (err != null || res.status() != ReadResult.Status.OK) {
-              fail(err, res);
-              return;
-            }
-            writeChunk(res);
-            pump();
-          }));
+      java.util.concurrent.CompletableFuture<ReadResult> read = hc.service.reads().read(l.view(), pos,
+          hc.config.readChunkBytesMax());
+      if (read.isDone()) {
+        // served from memory (the tail cache) on this loop: no task hop per delivery (a fan-out
+        // wakes every subscriber of a stream for each event)
+        ReadResult res = null;
+        Throwable err = null;
+        try {
+          res = read.join();
+        } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+          err = e;
+        }
+        afterRead(res, err);
+        return;
+      }
+      read.whenComplete((res, err) -> x.ctx.executor().execute(() -> afterRead(res, err)));
       return;
     }
     if (info.closed()) {
@@ -141,13 +147,26 @@ final class SseSession {
     watch = hc.service.watch(info, pos, () -> x.ctx.executor().execute(this::pump));
   }
 
+  private void afterRead(ReadResult res, Throwable err) {
+    reading = false;
+    if (err != null || res.status() != ReadResult.Status.OK) {
+      fail(err, res);
+      return;
+    }
+    writeChunk(res);
+    pump();
+  }
+
+  /** The data event and its control event in one buffer: one chunk on the wire, one write. */
   private void writeChunk(ReadResult res) {
-    x.ctx.write(new DefaultHttpContent(SseFraming.dataEvent(x.ctx.alloc(), res.data(), res.info().json(), base64)));
-    lastWriteNanos = System.nanoTime();
+    ByteBuf b = SseFraming.dataEvent(x.ctx.alloc(), res.data(), res.info().json(), base64);
     pos = res.next();
     info = res.info();
     boolean atEnd = res.upToDate();
-    writeControl(atEnd, atEnd && res.closedAtEnd());
+    io.netty.buffer.ByteBufUtil.writeUtf8(b, control(atEnd, atEnd && res.closedAtEnd()));
+    sentControl = true;
+    x.ctx.write(new DefaultHttpContent(b));
+    lastWriteNanos = System.nanoTime();
     if (atEnd && res.closedAtEnd()) {
       end(true);
     }
@@ -181,6 +200,11 @@ final class SseSession {
   }
 
   private void writeControl(boolean upToDate, boolean closed) {
+    write(control(upToDate, closed));
+    sentControl = true;
+  }
+
+  private CharSequence control(boolean upToDate, boolean closed) {
     StringBuilder sb = new StringBuilder(160);
     sb.append("event: control\ndata:{\"streamNextOffset\":\"").append(Offsets.format(pos)).append('"');
     if (closed) {
@@ -192,8 +216,7 @@ final class SseSession {
       }
     }
     sb.append("}\n\n");
-    write(sb);
-    sentControl = true;
+    return sb;
   }
 
   private void write(CharSequence s) {
