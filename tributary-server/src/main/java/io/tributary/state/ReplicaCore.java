@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threads: the engine's apply thread for the group (SOFAJRaft's
  * FSM caller: one per group) is the only caller of {@link #apply}, {@link #load} and
- * {@link #writeSnapshot}; it owns the {@link GroupState} and its {@link SegmentStore}. Everything
+ * {@link #prepareSnapshot}; it owns the {@link GroupState} and its {@link SegmentStore}. Everything
  * else is safe on any thread (volatile fields, the waiters' queue guarded by itself).
  */
 public final class ReplicaCore implements Replica {
@@ -233,20 +233,6 @@ public final class ReplicaCore implements Replica {
   }
 
   /**
-   * Makes the segments durable and writes the current state's metadata snapshot to {@code file}
-   * (fsync'd with its directory); returns the segment end it refers to, which the segment store
-   * then treats as the latest snapshot's end. The apply thread only.
-   *
-   * @throws IOException also when this replica stopped: the state in memory may be half-way
-   *     through the failed entry and is never persisted
-   */
-  public long writeSnapshot(Path file) throws IOException {
-    PreparedSnapshot p = prepareSnapshot();
-    p.write(file);
-    return p.segmentEnd();
-  }
-
-  /**
    * Captures the current state for a metadata snapshot (apply thread: the stream table is encoded
    * now, a few hundred bytes per stream; the record indexes are held as immutable views). The
    * returned snapshot is written, with the fsyncs it needs, by {@link PreparedSnapshot#write} on
@@ -260,7 +246,14 @@ public final class ReplicaCore implements Replica {
     if (stopped != null) {
       throw new IOException("no snapshot: " + stopped.describe());
     }
-    GroupState s = state;
+    return prepare(state);
+  }
+
+  /**
+   * The capture half of a snapshot of {@code s}, on the thread that owns it: the replica's own
+   * snapshots and the deterministic simulation's replicas take snapshots through this one order.
+   */
+  static PreparedSnapshot prepare(GroupState s) throws IOException {
     long end = s.store.flushForSnapshot();
     s.trimIndexes(); // so the snapshot lists no record this replica no longer holds
     long version = s.store.version();

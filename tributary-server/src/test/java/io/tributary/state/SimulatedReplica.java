@@ -46,14 +46,11 @@ public final class SimulatedReplica implements AutoCloseable {
     return CommandCodec.encodeOutcomes(outcomes);
   }
 
-  /** Writes a snapshot of the current state to {@code file} as {@code takeSnapshot} does; returns its segment end. */
+  /** Writes a snapshot of the current state to {@code file} as a node does (capture, then write); returns its segment end. */
   public long snapshot(Path file) throws IOException {
-    state.store.sync();
-    state.trimIndexes();
-    long end = state.store.end();
-    SnapshotCodec.write(state, end, file);
-    state.store.markSnapshotEnd(end);
-    return end;
+    ReplicaCore.PreparedSnapshot p = ReplicaCore.prepare(state);
+    p.write(file);
+    return p.segmentEnd();
   }
 
   /** The snapshot bytes of the current state (written nowhere): equal on replicas that applied the same entries. */

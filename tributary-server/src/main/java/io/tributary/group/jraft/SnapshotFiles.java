@@ -64,14 +64,10 @@ final class SnapshotFiles {
   static final String PREVIOUS = "previous-snapshot";
   private static final String SNAPSHOT_PREFIX = "snapshot_";
 
-  /** Writes the replica's snapshot into {@code dir} (SOFAJRaft's writer directory), listing each file with {@code addFile}. */
-  void save(ReplicaCore core, Path dir, Predicate<String> addFile) throws IOException {
-    write(core.prepareSnapshot(), dir, addFile);
-  }
-
   /**
    * The second half of a save, on any thread: writes a snapshot the FSM caller captured
-   * ({@link ReplicaCore#prepareSnapshot}) into {@code dir}, listing each file with {@code addFile}.
+   * ({@link ReplicaCore#prepareSnapshot}) into {@code dir} (SOFAJRaft's writer directory), listing
+   * each file with {@code addFile}.
    * SOFAJRaft installs no snapshot on this node and takes no other while one is being saved, so
    * nothing else touches the snapshot directories meanwhile.
    */

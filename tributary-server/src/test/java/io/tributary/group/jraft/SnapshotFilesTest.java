@@ -42,7 +42,7 @@ class SnapshotFilesTest {
     Path written = dir.resolve("written");
     Files.createDirectories(written);
     List<String> listed = new ArrayList<>();
-    new SnapshotFiles("n1").save(leader, written, listed::add);
+    new SnapshotFiles("n1").write(leader.prepareSnapshot(), written, listed::add);
     assertThat(listed).contains(SnapshotFiles.META, SnapshotFiles.ORIGIN).anyMatch(n -> n.endsWith(".seg"));
     Path shipped = copyOf(written, "shipped"); // what SOFAJRaft's file transfer leaves on the follower
 
@@ -74,7 +74,7 @@ class SnapshotFilesTest {
     long index = writeEntries(leader, 10);
     Path written = dir.resolve("written");
     Files.createDirectories(written);
-    new SnapshotFiles("n1").save(leader, written, n -> true);
+    new SnapshotFiles("n1").write(leader.prepareSnapshot(), written, n -> true);
     Path shipped = copyOf(written, "shipped");
     Path seg = firstSegment(shipped);
     byte[] b = Files.readAllBytes(seg);
