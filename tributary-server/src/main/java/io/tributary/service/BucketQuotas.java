@@ -75,7 +75,8 @@ final class BucketQuotas {
   }
 
   /**
-   * Null when {@code c} (about to be submitted, carrying {@code bytes} of stream data) fits its
+   * Null when {@code c} (about to be submitted, carrying {@code bytes} of stream data; the command
+   * itself, not its {@code Stream-Incarnation} guard) fits its
    * bucket's quotas; otherwise why not. Commands that add no stream and no bytes always pass:
    * deletes and retention are how a bucket comes back under its quota.
    */
@@ -100,10 +101,9 @@ final class BucketQuotas {
   }
 
   private QuotaExceededException check(Command c, int bytes) {
-    Command inner = c instanceof Command.IfIncarnation g ? g.command() : c;
-    boolean create = inner instanceof Command.Create;
-    boolean append = inner instanceof Command.Append || inner instanceof Command.AppendBatch
-        || inner instanceof Command.Transaction;
+    boolean create = c instanceof Command.Create;
+    boolean append = c instanceof Command.Append || c instanceof Command.AppendBatch
+        || c instanceof Command.Transaction;
     if (!create && !append) {
       return null;
     }

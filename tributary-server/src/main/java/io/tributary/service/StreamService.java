@@ -262,8 +262,9 @@ public final class StreamService {
           + "level " + io.tributary.state.FeatureLevel.LIMITS_AND_INCARNATION + " (a rolling upgrade is under way, or a "
           + "node has not announced its level yet): retry without the header, or once the upgrade is done", 5));
     }
-    boolean data = carriesData(c);
+    // the Stream-Incarnation precondition changes nothing the admission checks look at
     Command inner = c instanceof Command.IfIncarnation g ? g.command() : c;
+    boolean data = carriesData(inner);
     if (data || inner instanceof Command.Create || inner instanceof Command.CreateBucket) {
       // deletes, retention and the like go on while the disk is low: they are how space comes back
       io.tributary.common.InsufficientStorageException low = disk.admit(bytes);
@@ -277,17 +278,19 @@ public final class StreamService {
         return CompletableFuture.failedFuture(full);
       }
     }
-    QuotaExceededException over = quotas.admit(c, bytes);
+    QuotaExceededException over = quotas.admit(inner, bytes);
     if (over != null) {
       return CompletableFuture.failedFuture(over);
     }
     return host.submit(group, c, bytes);
   }
 
-  /** Commands that add stream bytes: refused while the hot tier is full (see {@link io.tributary.group.ColdTier#admit}). */
+  /**
+   * Commands that add stream bytes: refused while the hot tier is full (see {@link io.tributary.group.ColdTier#admit}).
+   * {@code c} is the command itself, not its {@code Stream-Incarnation} guard.
+   */
   private static boolean carriesData(Command c) {
     return switch (c) {
-      case Command.IfIncarnation g -> carriesData(g.command()); // a guarded append adds bytes all the same
       case Command.Append a -> a.data().length > 0;
       case Command.AppendBatch b -> b.data().length > 0;
       case Command.Transaction t -> true;
