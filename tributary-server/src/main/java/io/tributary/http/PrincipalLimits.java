@@ -29,8 +29,6 @@ final class PrincipalLimits {
 
     final String setting;
     final String label;
-    /** Requests refused by this limit (a metric). */
-    final java.util.concurrent.atomic.AtomicLong refused = new java.util.concurrent.atomic.AtomicLong();
 
     Kind(String setting, String label) {
       this.setting = setting;
@@ -62,9 +60,17 @@ final class PrincipalLimits {
   private final ConcurrentHashMap<String, Integer> requests = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Integer> sse = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Integer> longPolls = new ConcurrentHashMap<>();
+  /**
+   * Requests refused per limit (a metric), this listener's own: a counter on the enum constant
+   * would be shared by every listener and node in the JVM.
+   */
+  private final java.util.Map<Kind, java.util.concurrent.atomic.LongAdder> refused = new java.util.EnumMap<>(Kind.class);
 
   PrincipalLimits(QuotaConfig config) {
     this.config = config;
+    for (Kind k : Kind.values()) {
+      refused.put(k, new java.util.concurrent.atomic.LongAdder());
+    }
   }
 
   /** Who {@code x} counts for: its authenticated principal, else its remote address. */
@@ -99,7 +105,7 @@ final class PrincipalLimits {
 
   /** The 429 of a caller at its maximum of {@code kind}: a slot frees when one of its own ends. */
   FullHttpResponse refusal(Kind kind, String who) {
-    kind.refused.incrementAndGet();
+    refused.get(kind).increment();
     FullHttpResponse r = Responses.error(HttpResponseStatus.TOO_MANY_REQUESTS, who + " has " + max(kind) + " "
         + kind.label + " on this node, its maximum (" + kind.setting + "); end one first");
     r.headers().set(ProtocolHeaders.TRIBUTARY_LIMIT, kind.setting);
@@ -111,7 +117,7 @@ final class PrincipalLimits {
     StringBuilder sb = new StringBuilder("# TYPE tributary_principal_limit_refused_total counter\n");
     for (Kind k : Kind.values()) {
       sb.append("tributary_principal_limit_refused_total{limit=\"").append(k.setting).append("\"} ")
-          .append(k.refused.get()).append('\n');
+          .append(refused.get(k).sum()).append('\n');
     }
     return sb.toString();
   }
