@@ -141,9 +141,7 @@ class ClusterFaultTest {
     startClusterAndCreateStreams();
     startWriters();
     int done = killOnSchedule(TimeUnit.SECONDS.toNanos(seconds), TimeUnit.MILLISECONDS.toNanos(intervalMillis));
-    for (int i = 0; i < NODES; i++) {
-      cluster.awaitReady(i, READY_TIMEOUT, "after the kills, " + ctx);
-    }
+    cluster.awaitAllReady(READY_TIMEOUT, "after the kills, " + ctx);
     stopWriters();
     cluster.awaitConverged(CONVERGE_TIMEOUT, ctx);
     everyNodeStillAcknowledges();
@@ -270,9 +268,7 @@ class ClusterFaultTest {
     ctx = "seed=" + seed + " (rerun with -Dseed=" + seed + "), logs in " + work;
     System.out.println("ClusterFaultTest: " + ctx + ", " + kills + " kills, nodes " + members);
     cluster.startAll();
-    for (int i = 0; i < NODES; i++) {
-      cluster.awaitReady(i, READY_TIMEOUT, ctx);
-    }
+    cluster.awaitAllReady(READY_TIMEOUT, ctx);
     for (int i = 0; i < STREAMS; i++) {
       ProducerLedger s = new ProducerLedger(seed, i, String.format("fault-%02d", i), 1 + random.nextInt(3));
       ClusterNodes.Member via = cluster.member(random.nextInt(NODES));

@@ -318,6 +318,13 @@ final class ClusterNodes implements AutoCloseable {
         .until(() -> ready(i));
   }
 
+  /** {@link #awaitReady} for every node, one after the other (each within {@code timeout}). */
+  void awaitAllReady(Duration timeout, String context) {
+    for (int i = 0; i < members.size(); i++) {
+      awaitReady(i, timeout, context);
+    }
+  }
+
   /**
    * Waits until every node is up and agrees on every group: the same leader, which calls itself
    * leader; the same commit index everywhere; nothing left to apply or queued anywhere. After that,

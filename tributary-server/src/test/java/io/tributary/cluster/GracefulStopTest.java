@@ -74,9 +74,7 @@ class GracefulStopTest {
         "groups", "6"), client);
     ctx = "seed=" + seed + ", logs in " + work;
     cluster.startAll();
-    for (int i = 0; i < NODES; i++) {
-      cluster.awaitReady(i, READY_TIMEOUT, ctx);
-    }
+    cluster.awaitAllReady(READY_TIMEOUT, ctx);
     List<ProducerLedger> streams = new ArrayList<>();
     for (int i = 0; i < STREAMS; i++) {
       ProducerLedger s = new ProducerLedger(seed, i, String.format("graceful-%02d", i), 1);

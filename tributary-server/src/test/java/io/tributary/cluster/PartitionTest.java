@@ -194,9 +194,7 @@ class PartitionTest {
     ctx = "seed=" + seed + " (rerun with -Dseed=" + seed + "), logs in " + work;
     say("%s; nodes %s", ctx, members);
     cluster.startAll();
-    for (int i = 0; i < NODES; i++) {
-      cluster.awaitReady(i, READY_TIMEOUT, ctx);
-    }
+    cluster.awaitAllReady(READY_TIMEOUT, ctx);
     cluster.awaitConverged(CONVERGE_TIMEOUT, ctx);
     await("every node talks to every other through its own proxies [" + ctx + "]").atMost(Duration.ofSeconds(30))
         .pollInterval(Duration.ofMillis(100))

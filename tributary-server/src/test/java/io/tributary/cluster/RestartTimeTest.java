@@ -85,9 +85,7 @@ class RestartTimeTest {
         "body-bytes-max", "1MiB"), client);
     ctx = "seed=" + seed + ", logs in " + work;
     cluster.startAll();
-    for (int i = 0; i < NODES; i++) {
-      cluster.awaitReady(i, READY_TIMEOUT, ctx);
-    }
+    cluster.awaitAllReady(READY_TIMEOUT, ctx);
 
     long bulkStart = System.nanoTime();
     int appendsPerStream = Math.max(1, (int) ((long) bulkMib * 1024 * 1024 / BULK_APPEND_BYTES / BULK_STREAMS));
