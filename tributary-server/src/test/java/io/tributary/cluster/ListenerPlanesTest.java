@@ -73,7 +73,11 @@ class ListenerPlanesTest {
       HttpResponse<String> read = send("GET", base + STREAM + "?offset=-1");
       assertThat(read.statusCode()).as("%s: a stream read", m.id()).isEqualTo(200);
       assertThat(read.headers().firstValue("Access-Control-Allow-Origin")).as("CORS on the client plane").isPresent();
-      assertThat(send("GET", base + "/readyz").statusCode()).as("%s /readyz", m.id()).isEqualTo(200);
+      // readiness itself may flap under load (an election after a slow heartbeat): this test is about
+      // routing, so it checks that the readiness page answers, ready or saying why not
+      HttpResponse<String> ready = send("GET", base + "/readyz");
+      assertThat(ready.statusCode()).as("%s /readyz", m.id()).isIn(200, 503);
+      assertThat(ready.body()).as("%s /readyz body", m.id()).matches("(?s)(ready\\n|.*not ready: .+)");
       for (String path : concat(ADMIN_PATHS, PEER_PATHS)) {
         for (String method : List.of("GET", "HEAD", "POST", "DELETE")) {
           HttpResponse<String> r = send(method, base + path);
