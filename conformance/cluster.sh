@@ -76,7 +76,7 @@ if [ "${TRIBUTARY_SECURE:-0}" = 1 ]; then
 fi
 log "starting a $NODES-node cluster at base port $BASE (log: $CLUSTER_LOG)"
 setsid "$ROOT/tributary" cluster --nodes "$NODES" --base-port "$BASE" --data-dir "$WORK/data" \
-  --long-poll-timeout-ms 500 "${SECURE_ARGS[@]}" >"$CLUSTER_LOG" 2>&1 </dev/null &
+  --long-poll-timeout-ms 500 --webhook-loopback-allowed true "${SECURE_ARGS[@]}" >"$CLUSTER_LOG" 2>&1 </dev/null &
 CLUSTER_PID=$!
 URLS=()
 ADMINS=()

@@ -172,7 +172,9 @@ else
   fi
   mkdir -p "$WORK/data"
   ADMIN_PORT="$(node -e 'const s=require("net").createServer(); s.listen(0,"127.0.0.1",()=>{console.log(s.address().port); s.close()})')"
-  SERVER_ARGS=(--host 127.0.0.1 --port "$PORT" --admin-port "$ADMIN_PORT" --data-dir "$WORK/data" --long-poll-timeout-ms "$LP_MS")
+  # loopback webhooks: the subscription tests run their webhook receiver on 127.0.0.1
+  SERVER_ARGS=(--host 127.0.0.1 --port "$PORT" --admin-port "$ADMIN_PORT" --data-dir "$WORK/data" --long-poll-timeout-ms "$LP_MS"
+    --webhook-loopback-allowed true)
   SCHEME=http
   if [ "${TRIBUTARY_SECURE:-0}" = 1 ]; then
     # HTTPS from a fresh development CA, and authentication with a shared HS256 secret

@@ -35,6 +35,7 @@ class LayeringTest {
       Map.entry("group", Set.of("common", "config", "state", "storage", "cold", "tls")),
       Map.entry("group.jraft", Set.of("common", "config", "group", "state", "storage", "cold", "tls")),
       Map.entry("service", Set.of("common", "config", "group", "state", "storage", "cold")),
+      Map.entry("service.subscription", Set.of("common", "config", "service")),
       Map.entry("http", Set.of("common", "config", "service", "auth", "tls")),
       Map.entry("node", Set.of("common", "config", "http", "service", "group", "state", "storage", "cold", "auth")));
 

@@ -67,6 +67,7 @@ public record TributaryConfig(
     BrowserConfig browser,
     AbuseConfig abuse,
     QuotaConfig quotas,
+    SubscriptionConfig subscriptions,
     Map<String, String> effective) {
 
   /**
@@ -171,6 +172,8 @@ public record TributaryConfig(
             l(eff, Settings.REQUEST_BUFFER_BYTES_MAX), l(eff, Settings.RESPONSE_BUFFER_BYTES_MAX),
             l(eff, Settings.RESPONSE_WRITE_TIMEOUT_MS)),
         quotas(eff),
+        new SubscriptionConfig((int) l(eff, Settings.SUBSCRIPTIONS_MAX), (int) l(eff, Settings.SUBSCRIPTION_STREAMS_MAX),
+            bool(eff, Settings.WEBHOOK_LOOPBACK_ALLOWED), l(eff, Settings.WEBHOOK_TIMEOUT_MS)),
         Map.copyOf(eff));
   }
 

@@ -45,7 +45,8 @@ final class Access {
 
   static Need need(RouteFamilies.Target t, HttpMethod m, HttpHeaders h) {
     return switch (t.kind()) {
-      case INVALID, NONE, SUBSCRIPTIONS -> new Need.Open();
+      case INVALID, NONE -> new Need.Open();
+      case SUBSCRIPTIONS -> subscriptions(SubscriptionPath.parse(t.ext()), m);
       case SYSTEM -> t.ext().equals("metrics") ? new Need.NodeAdmin() : new Need.Open();
       case ADMIN -> new Need.NodeAdmin();
       case INTERNAL -> new Need.Peer();
@@ -54,6 +55,23 @@ final class Access {
       case BUCKET -> m.equals(HttpMethod.PUT) || m.equals(HttpMethod.DELETE) ? new Need.OnBucket(t.bucket())
           : new Need.Listing(t.bucket());
       case STREAM -> stream(t, m, h);
+    };
+  }
+
+  /**
+   * Subscriptions watch the stream root (the default bucket): reading one, or claiming a pull-wake,
+   * needs read on every stream there; creating, changing or deleting one needs admin on that
+   * bucket. Callbacks, acks and releases carry the wake's callback token instead of a grant (the
+   * handler verifies it), and the JWKS is public.
+   */
+  private static Need subscriptions(SubscriptionPath p, HttpMethod m) {
+    boolean read = m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD);
+    return switch (p.kind()) {
+      case JWKS, NONE, CALLBACK, ACK, RELEASE -> new Need.Open();
+      case CLAIM -> new Need.OnPrefix(Permission.READ, StreamKey.DEFAULT_BUCKET, "");
+      case SUBSCRIPTION -> read ? new Need.OnPrefix(Permission.READ, StreamKey.DEFAULT_BUCKET, "")
+          : new Need.OnBucket(StreamKey.DEFAULT_BUCKET);
+      case STREAMS, STREAM -> new Need.OnBucket(StreamKey.DEFAULT_BUCKET);
     };
   }
 

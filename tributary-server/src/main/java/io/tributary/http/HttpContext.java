@@ -26,13 +26,17 @@ final class HttpContext {
   final AtomicInteger connections = new AtomicInteger();
   /** Connections refused because their address had connections-per-ip-max open. */
   final java.util.concurrent.atomic.AtomicLong refusedPerAddress = new java.util.concurrent.atomic.AtomicLong();
+  /** Push subscriptions ({@code /v1/stream/__ds/}); null on listeners and nodes without them. */
+  final io.tributary.service.subscription.Subscriptions subscriptions;
   /** The listener's buffered request and response bytes and their bounds. */
   final BufferBudget.Counters budget;
 
   HttpContext(StreamService service, TributaryConfig config, Cursors cursors, java.util.function.Supplier<java.util.List<String>> notReady, MetricsText metrics,
       io.tributary.service.ClusterStatus clusterStatus,
-      io.tributary.service.SegmentExports segmentExports, io.tributary.auth.Authentication auth) {
+      io.tributary.service.SegmentExports segmentExports, io.tributary.auth.Authentication auth,
+      io.tributary.service.subscription.Subscriptions subscriptions) {
     this.auth = auth;
+    this.subscriptions = subscriptions;
     this.principalLimits = new PrincipalLimits(config.quotas());
     this.budget = new BufferBudget.Counters(config.abuse().requestBufferBytesMax(), config.abuse().responseBufferBytesMax());
     this.clusterStatus = clusterStatus;

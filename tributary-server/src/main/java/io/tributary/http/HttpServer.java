@@ -55,14 +55,15 @@ public final class HttpServer implements AutoCloseable {
 
   public HttpServer(Plane plane, TributaryConfig config, StreamService service, io.tributary.service.ClusterStatus clusterStatus,
       io.tributary.service.SegmentExports segmentExports, Clock clock, java.util.function.Supplier<java.util.List<String>> notReady,
-      java.util.function.Supplier<String> metrics, io.tributary.auth.Authentication auth, ServerTls tls) {
+      java.util.function.Supplier<String> metrics, io.tributary.auth.Authentication auth, ServerTls tls,
+      io.tributary.service.subscription.Subscriptions subscriptions) {
     this.plane = plane;
     this.tls = tls;
     this.peerIds = config.peers().stream().map(io.tributary.config.TributaryConfig.Peer::id)
         .collect(java.util.stream.Collectors.toUnmodifiableSet());
     this.config = config;
     this.hc = new HttpContext(service, config, new Cursors(clock, n -> ThreadLocalRandom.current().nextLong(n)), notReady,
-        metrics::get, clusterStatus, segmentExports, auth);
+        metrics::get, clusterStatus, segmentExports, auth, subscriptions);
   }
 
   /** Binds {@code host:port} (port 0 = a free one) and returns the bound port. */

@@ -80,7 +80,8 @@ final class RouteFamilies {
     if (path.startsWith("/v1/stream/")) {
       String name = path.substring("/v1/stream/".length());
       if (name.equals("__ds") || name.startsWith("__ds/")) {
-        return new Target(Kind.SUBSCRIPTIONS, null, null, null);
+        // ext carries the decoded rest (subscriptions/{id}[/…], jwks.json): SubscriptionPath parses it
+        return new Target(Kind.SUBSCRIPTIONS, null, null, null, name.equals("__ds") ? "" : name.substring(5), null);
       }
       return stream(StreamKey.DEFAULT_BUCKET, name);
     }

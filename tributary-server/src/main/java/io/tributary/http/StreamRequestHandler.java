@@ -30,6 +30,7 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
   private final ReadRoutes reads;
   private final BucketRoutes buckets;
   private final AdminRoutes admin;
+  private final SubscriptionRoutes subscriptions;
   private final InternalRoutes internal;
   private final HistoryRoutes history;
   private final BatchRoutes batches;
@@ -41,6 +42,7 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
     this.reads = new ReadRoutes(hc);
     this.buckets = new BucketRoutes(hc);
     this.admin = new AdminRoutes(hc.clusterStatus);
+    this.subscriptions = new SubscriptionRoutes(hc, hc.subscriptions);
     this.internal = new InternalRoutes(hc.segmentExports);
     this.history = new HistoryRoutes(hc);
     this.batches = new BatchRoutes(hc);
@@ -229,7 +231,7 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
       case BUCKET, BUCKETS, BUCKET_STREAMS -> buckets.handle(x);
       case ADMIN -> admin.handle(x);
       case INTERNAL -> internal.handle(x);
-      case SUBSCRIPTIONS -> x.error(HttpResponseStatus.NOT_FOUND, "subscriptions are not supported by this server");
+      case SUBSCRIPTIONS -> subscriptions.handle(x);
       case NONE -> x.error(HttpResponseStatus.NOT_FOUND, x.target.error() != null ? x.target.error()
           : "no route for " + x.query.rawPath());
     }

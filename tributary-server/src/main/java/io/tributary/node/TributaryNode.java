@@ -30,6 +30,9 @@ public final class TributaryNode implements AutoCloseable {
   /** The orphan sweep of a node that puts snapshot blobs into the store without tiering; null otherwise (the tier runs its own). */
   private io.tributary.group.OrphanSweep blobSweep;
   private StreamService service;
+  /** Push subscriptions, on their own engine thread ({@code tributary-subscriptions}). */
+  private io.tributary.service.subscription.Subscriptions subscriptions;
+  private java.util.concurrent.ScheduledExecutorService subscriptionThreads;
   private io.tributary.group.EngineHost raft;
   private ReadPool readPool;
   private HttpServer http;
@@ -91,6 +94,12 @@ public final class TributaryNode implements AutoCloseable {
     service = new StreamService(raft, clock, config, () -> UUID.randomUUID().toString(), readPool, coldCache,
         tier, shared ? objectStore : null, claims, disk);
     service.start();
+    subscriptionThreads = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+        r -> new Thread(r, "tributary-subscriptions"));
+    subscriptions = new io.tributary.service.subscription.Subscriptions(service,
+        new io.tributary.service.SystemLog(service, "subscriptions"), subscriptionThreads, clock, config.subscriptions(),
+        new io.tributary.service.subscription.WebhookSender(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()));
+    subscriptions.start();
     auth = new Authentication(config.auth());
     auth.start();
     if (!auth.enabled()) {
@@ -158,7 +167,7 @@ public final class TributaryNode implements AutoCloseable {
   private HttpServer listener(Plane plane, io.tributary.http.ServerTls tls) {
     return new HttpServer(plane, config, service, new ClusterStatus(raft, config),
         new io.tributary.service.SegmentExports(raft, config.segmentBytesMax()), clock, this::notReady, this::metrics,
-        auth, tls);
+        auth, tls, plane == Plane.CLIENT ? subscriptions : null);
   }
 
   /** The cold tier's object store. */
@@ -205,6 +214,9 @@ public final class TributaryNode implements AutoCloseable {
     }
     if (auth != null) {
       auth.close();
+    }
+    if (subscriptions != null) {
+      subscriptions.close();
     }
     if (service != null) {
       service.close();

@@ -19,6 +19,13 @@ public final class WatchRegistry {
 
   private final ConcurrentHashMap<Long, List<Runnable>> watchers = new ConcurrentHashMap<>();
   private final AtomicInteger count = new AtomicInteger();
+  /** Told of every change, watched or not (node-wide feeds such as subscriptions); must not block. */
+  private volatile java.util.function.LongConsumer changes;
+
+  /** Sets the one listener told of every changed stream id on the apply thread; it must only enqueue. */
+  public void onEveryChange(java.util.function.LongConsumer listener) {
+    this.changes = listener;
+  }
 
   public Handle register(long streamId, Runnable wake) {
     watchers.compute(streamId, (k, list) -> {
@@ -37,6 +44,10 @@ public final class WatchRegistry {
 
   /** Fires and removes every watcher of {@code streamId}. Apply thread. */
   void fire(long streamId) {
+    java.util.function.LongConsumer feed = changes;
+    if (feed != null) {
+      feed.accept(streamId);
+    }
     List<Runnable> fired = watchers.remove(streamId);
     if (fired == null) {
       return;
