@@ -143,7 +143,7 @@ final class BucketRoutes {
     return new Page(shown, cursor); // scanned enough: the next page goes on after the last name looked at
   }
 
-  private static int limit(String v) {
+  static int limit(String v) {
     if (v == null) {
       return 100;
     }

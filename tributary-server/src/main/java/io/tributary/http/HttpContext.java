@@ -30,6 +30,8 @@ final class HttpContext {
   final io.tributary.service.subscription.Subscriptions subscriptions;
   /** The listener's buffered request and response bytes and their bounds. */
   final BufferBudget.Counters budget;
+  /** The web console's files (served on the admin listener only), read at start. */
+  final ConsoleRoutes.Files consoleFiles;
 
   HttpContext(StreamService service, TributaryConfig config, Cursors cursors, java.util.function.Supplier<java.util.List<String>> notReady, MetricsText metrics,
       io.tributary.service.ClusterStatus clusterStatus,
@@ -38,6 +40,7 @@ final class HttpContext {
     this.auth = auth;
     this.subscriptions = subscriptions;
     this.principalLimits = new PrincipalLimits(config.quotas());
+    this.consoleFiles = ConsoleRoutes.Files.load();
     this.budget = new BufferBudget.Counters(config.abuse().requestBufferBytesMax(), config.abuse().responseBufferBytesMax());
     this.clusterStatus = clusterStatus;
     this.segmentExports = segmentExports;

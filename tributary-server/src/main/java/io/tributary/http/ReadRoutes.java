@@ -119,7 +119,7 @@ final class ReadRoutes {
       return;
     }
     if ("long-poll".equals(live)) {
-      new LongPoll(hc, x, l.info(), start).start();
+      new LongPoll(hc, x, l.info(), start, LongPoll.PROTOCOL).start();
       return;
     }
     if (offset == HeaderParsing.NOW) {

@@ -45,7 +45,7 @@ final class RouteFamilies {
    * {@code BUCKET_STREAMS}: Ursula's {@code GET /{bucket}/streams}. {@code NONE}: no route (404);
    * {@code error} says why when the path looks like a stream path that is not one.
    */
-  enum Kind { STREAM, BUCKET, BUCKETS, BUCKET_STREAMS, SYSTEM, ADMIN, INTERNAL, SUBSCRIPTIONS, INVALID, NONE }
+  enum Kind { STREAM, BUCKET, BUCKETS, BUCKET_STREAMS, SYSTEM, ADMIN, CONSOLE, INTERNAL, SUBSCRIPTIONS, INVALID, NONE }
 
   /** Ursula's extension path segments (after the one-segment stream name) and the extension each maps to. */
   static final Map<String, String> URSULA_EXTENSIONS = Map.of("snapshot", "$snapshot", "retention", "$retention",
@@ -53,6 +53,28 @@ final class RouteFamilies {
 
   /** The stream name Ursula reserves on {@code /{bucket}/…}: {@code GET /{bucket}/streams} lists the bucket. */
   static final String URSULA_LIST = "streams";
+
+  /**
+   * {@link #resolve}, except that on the admin listener {@code /} and {@code /console[/...]} are the
+   * web console's pages ({@code CONSOLE}, {@code ext} the file asked for, empty for the page itself).
+   * Only there: on the client listener {@code /console} stays a bucket name, as it always was.
+   */
+  static Target resolve(String rawPath, Plane plane) {
+    if (plane == Plane.ADMIN) {
+      String path;
+      try {
+        path = decode(rawPath);
+      } catch (IllegalArgumentException e) {
+        return invalid("malformed percent-encoding in path");
+      }
+      if (path.equals("/") || path.equals("/console") || path.startsWith("/console/")) {
+        String file = path.length() <= "/console/".length() ? "" : path.substring("/console/".length());
+        return new Target(Kind.CONSOLE, null, null, null, path.equals("/console/") || !file.isEmpty() ? file : null,
+            null);
+      }
+    }
+    return resolve(rawPath);
+  }
 
   static Target resolve(String rawPath) {
     String path;
@@ -75,7 +97,8 @@ final class RouteFamilies {
       return new Target(Kind.INTERNAL, null, null, null);
     }
     if (path.startsWith("/admin/")) {
-      return new Target(Kind.ADMIN, null, null, null);
+      // ext: the admin route's name, decoded (/admin/%63luster is /admin/cluster)
+      return new Target(Kind.ADMIN, null, null, null, path.substring("/admin/".length()), null);
     }
     if (path.startsWith("/v1/stream/")) {
       String name = path.substring("/v1/stream/".length());

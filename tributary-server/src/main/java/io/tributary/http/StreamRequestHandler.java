@@ -31,6 +31,7 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
   private final BucketRoutes buckets;
   private final AdminRoutes admin;
   private final SubscriptionRoutes subscriptions;
+  private final ConsoleRoutes console;
   private final InternalRoutes internal;
   private final HistoryRoutes history;
   private final BatchRoutes batches;
@@ -41,8 +42,9 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
     this.writes = new WriteRoutes(hc);
     this.reads = new ReadRoutes(hc);
     this.buckets = new BucketRoutes(hc);
-    this.admin = new AdminRoutes(hc.clusterStatus);
+    this.admin = new AdminRoutes(hc);
     this.subscriptions = new SubscriptionRoutes(hc, hc.subscriptions);
+    this.console = new ConsoleRoutes(hc.consoleFiles);
     this.internal = new InternalRoutes(hc.segmentExports);
     this.history = new HistoryRoutes(hc);
     this.batches = new BatchRoutes(hc);
@@ -81,7 +83,7 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
       malformed = malformed != null ? malformed : "malformed percent-encoding in the query string";
     }
     boolean keepAlive = malformed == null && HttpUtil.isKeepAlive(req);
-    RouteFamilies.Target target = RouteFamilies.resolve(q.rawPath());
+    RouteFamilies.Target target = RouteFamilies.resolve(q.rawPath(), plane);
     byte[] body = ByteBufUtil.getBytes(req.content());
     Exchange x = new Exchange(ctx, req.method(), req.headers(), q, body, keepAlive, target, () -> resume(ctx));
     if (malformed != null) {
@@ -230,6 +232,7 @@ final class StreamRequestHandler extends SimpleChannelInboundHandler<FullHttpReq
       case STREAM -> stream(x);
       case BUCKET, BUCKETS, BUCKET_STREAMS -> buckets.handle(x);
       case ADMIN -> admin.handle(x);
+      case CONSOLE -> console.handle(x);
       case INTERNAL -> internal.handle(x);
       case SUBSCRIPTIONS -> subscriptions.handle(x);
       case NONE -> x.error(HttpResponseStatus.NOT_FOUND, x.target.error() != null ? x.target.error()
