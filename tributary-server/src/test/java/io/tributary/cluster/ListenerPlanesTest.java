@@ -42,7 +42,8 @@ class ListenerPlanesTest {
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   /** Paths of the admin and peer planes, and aliases of them a router that compares raw paths would miss. */
   private static final List<String> ADMIN_PATHS = List.of("/admin/cluster", "/admin/groups", "/metrics", "/%6detrics",
-      "/%61dmin/cluster");
+      "/%61dmin/cluster", "/admin/streams?bucket=default", "/admin/stream?name=planes-probe",
+      "/admin/tail?name=planes-probe&offset=-1");
   private static final List<String> PEER_PATHS = List.of("/internal/segment/0?from=0&to=1",
       "/%69nternal/segment/0?from=0&to=1", "/internal/segment/1?from=0&to=1");
   private static final String STREAM = "/v1/stream/planes-probe";
@@ -99,7 +100,13 @@ class ListenerPlanesTest {
       assertThat(metrics.statusCode()).isEqualTo(200);
       assertThat(metrics.body()).contains("tributary_connections");
       assertThat(send("GET", admin + "/%6detrics").statusCode()).as("an encoded alias is the same page").isEqualTo(200);
-      for (HttpResponse<String> r : List.of(status, metrics, send("OPTIONS", admin + "/admin/cluster"))) {
+      HttpResponse<String> console = send("GET", admin + "/console/");
+      assertThat(console.statusCode()).as("%s: the web console on the admin listener", m.id()).isEqualTo(200);
+      assertThat(console.headers().firstValue("Content-Security-Policy").orElseThrow()).startsWith("default-src 'self'");
+      // a follower lists what it has applied: the probe stream arrives there shortly after its create
+      HttpResponse<String> listing = org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+          .until(() -> send("GET", admin + "/admin/streams?bucket=default"), r -> r.body().contains("\"planes-probe\""));
+      for (HttpResponse<String> r : List.of(status, metrics, console, listing, send("OPTIONS", admin + "/admin/cluster"))) {
         assertThat(r.headers().firstValue("Access-Control-Allow-Origin")).as("%s: no CORS grant on %s", m.id(),
             r.request().uri()).isEmpty();
       }
@@ -124,7 +131,7 @@ class ListenerPlanesTest {
       // an empty range: the handler itself answers 400 (a missing route would be 404)
       assertThat(send("GET", peer + "/internal/segment/0?from=0&to=0").statusCode())
           .as("%s: the segment route exists on the peer listener", m.id()).isEqualTo(400);
-      for (String path : concat(ADMIN_PATHS, List.of(STREAM + "?offset=-1", "/ds", "/readyz/x"))) {
+      for (String path : concat(ADMIN_PATHS, List.of(STREAM + "?offset=-1", "/ds", "/readyz/x", "/console/", "/"))) {
         assertThat(send("GET", peer + path).statusCode()).as("%s: %s on the peer listener", m.id(), path)
             .isEqualTo(404);
       }
