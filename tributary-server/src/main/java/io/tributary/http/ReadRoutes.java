@@ -98,6 +98,11 @@ final class ReadRoutes {
 
   private void getNow(Exchange x, long offset, String live) {
     StreamReads.Lookup l = hc.service.reads().lookupForRead(x.target.key());
+    // a read that renews a TTL close to running out answers once every replica counts the renewal
+    x.after(l.renewal(), () -> getRenewed(x, offset, live, l));
+  }
+
+  private void getRenewed(Exchange x, long offset, String live, StreamReads.Lookup l) {
     if (l.status() != ReadResult.Status.OK) {
       x.respond(notOk(l.status()));
       return;

@@ -43,7 +43,13 @@ public final class StreamReads {
   }
 
   /** Result of resolving a key: found (with its view), missing, or gone (deleted/expired but pinned). */
-  public record Lookup(ReadResult.Status status, StreamInfo info, StreamView view) {}
+  public record Lookup(ReadResult.Status status, StreamInfo info, StreamView view, CompletableFuture<Void> renewal) {
+    private static final CompletableFuture<Void> NONE = CompletableFuture.completedFuture(null);
+
+    Lookup(ReadResult.Status status, StreamInfo info, StreamView view) {
+      this(status, info, view, NONE);
+    }
+  }
 
   /** Resolves a key without renewing its TTL (HEAD). */
   public Lookup lookup(StreamKey key) {
@@ -61,11 +67,22 @@ public final class StreamReads {
     return new Lookup(ReadResult.Status.OK, info(v), v);
   }
 
-  /** Resolves a key for a read, renewing a sliding TTL. */
+  /**
+   * Resolves a key for a read, renewing a sliding TTL. The returned {@link Lookup#renewal} completes
+   * when the renewal counts on every replica, so a read answered after it cannot be followed by an
+   * expiry on another node that missed it: at once when the replicated expiry is more than half a
+   * TTL away (a lost renewal then changes nothing soon), else when this read's touch has applied
+   * (one commit, coalesced with concurrent readers). A failed touch does not fail the read.
+   */
   public Lookup lookupForRead(StreamKey key) {
     Lookup l = lookup(key);
     if (l.status() == ReadResult.Status.OK && l.view().ttlSeconds() >= 0) {
-      ttl.read(key, l.view().streamId());
+      CompletableFuture<Void> touch = ttl.read(key, l.view().streamId());
+      long ttlMillis = l.view().ttlSeconds() * 1000;
+      long replicatedExpiry = l.view().lastAccessMillis() + ttlMillis;
+      if (replicatedExpiry - clock.nowMillis() < ttlMillis / 2) {
+        return new Lookup(l.status(), l.info(), l.view(), touch.exceptionally(t -> null));
+      }
     }
     return l;
   }

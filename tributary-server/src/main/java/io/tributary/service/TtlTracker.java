@@ -24,7 +24,8 @@ final class TtlTracker {
   private static final class Slot {
     long lastReadMillis = Long.MIN_VALUE;
     boolean inFlight;
-    boolean dirty;
+    /** Completes when the touch that covers the reads recorded while one was in flight applies; null: none. */
+    CompletableFuture<Void> next;
   }
 
   private final Clock clock;
@@ -36,8 +37,12 @@ final class TtlTracker {
     this.toucher = toucher;
   }
 
-  /** Records a read of a TTL stream and makes sure a touch follows it. */
-  void read(StreamKey key, long streamId) {
+  /**
+   * Records a read of a TTL stream and makes sure a touch follows it; the result completes when a
+   * touch that covers this read has applied (every replica then counts the read), exceptionally
+   * when that touch failed.
+   */
+  CompletableFuture<Void> read(StreamKey key, long streamId) {
     if (slots.size() > ENTRIES_MAX) {
       slots.values().removeIf(s -> {
         synchronized (s) {
@@ -49,15 +54,19 @@ final class TtlTracker {
     synchronized (slot) {
       slot.lastReadMillis = Math.max(slot.lastReadMillis, clock.nowMillis());
       if (slot.inFlight) {
-        slot.dirty = true;
-        return;
+        if (slot.next == null) {
+          slot.next = new CompletableFuture<>();
+        }
+        return slot.next;
       }
       slot.inFlight = true;
     }
-    send(key, streamId, slot);
+    CompletableFuture<Void> covers = new CompletableFuture<>();
+    send(key, streamId, slot, covers);
+    return covers;
   }
 
-  private void send(StreamKey key, long streamId, Slot slot) {
+  private void send(StreamKey key, long streamId, Slot slot, CompletableFuture<Void> covers) {
     CompletableFuture<?> f;
     try {
       f = toucher.touch(key, streamId);
@@ -65,14 +74,22 @@ final class TtlTracker {
       f = CompletableFuture.failedFuture(e);
     }
     f.whenComplete((v, e) -> {
-      boolean again;
+      CompletableFuture<Void> next;
       synchronized (slot) {
-        again = slot.dirty && e == null;
-        slot.dirty = false;
-        slot.inFlight = again;
+        next = slot.next;
+        slot.next = null;
+        slot.inFlight = next != null && e == null;
       }
-      if (again) {
-        send(key, streamId, slot);
+      if (e != null) {
+        covers.completeExceptionally(e);
+        if (next != null) {
+          next.completeExceptionally(e); // as before: reads during a failed touch wait for the next read's touch
+        }
+        return;
+      }
+      covers.complete(null);
+      if (next != null) {
+        send(key, streamId, slot, next);
       }
     });
   }
