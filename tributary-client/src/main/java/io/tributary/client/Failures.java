@@ -33,7 +33,7 @@ final class Failures {
       case SEQUENCE_GAP -> new TributaryException.SequenceGap(message, number(r.header(Headers.PRODUCER_EXPECTED_SEQ)),
           number(r.header(Headers.PRODUCER_RECEIVED_SEQ)));
       case STREAM_CLOSED -> new TributaryException.StreamClosed(message, r.header(Headers.STREAM_NEXT_OFFSET));
-      case OVERLOADED, INSUFFICIENT_STORAGE, UNAVAILABLE, SERVER_ERROR, UNEXPECTED -> {
+      case NO_LEADER, OVERLOADED, INSUFFICIENT_STORAGE, UNAVAILABLE, SERVER_ERROR, UNEXPECTED -> {
         long retryAfter = retryAfterMillis(r.header(Headers.RETRY_AFTER));
         yield write && reason.outcome() == ErrorReason.Outcome.UNKNOWN
             ? new TributaryException.OutcomeUnknown(message, reason, r.status(), retryAfter, null)

@@ -43,7 +43,9 @@ import java.util.regex.Pattern;
  * continue with a new producer (a new id, or this id with a higher epoch). Two instances writing
  * with the same id and epoch would make the server drop one's messages as duplicates: a
  * duplicate answer naming a later sequence number than this producer sent ends it with
- * {@link TributaryException.Rejected} ({@code CONFLICT}) instead. A single message over
+ * {@link TributaryException.Rejected} ({@code CONFLICT}) instead, unless the producer claims
+ * ({@link ProducerOptions#claim}): a restarted instance that reuses its id then moves, at its first
+ * batch, above the epoch the server holds (on either answer) and takes over. A single message over
  * the server's body bound fails alone with {@link TributaryException.TooLarge}; a batch over it is
  * split.
  *
@@ -53,6 +55,7 @@ import java.util.regex.Pattern;
  * must not block (a {@link #send} from one is refused), use the {@code ...Async} forms for real work.
  */
 public final class Producer implements AutoCloseable {
+  private static final long EPOCH_MAX = (1L << 53) - 1;
   private static final Pattern FRAME = Pattern.compile("\\{\"offset\":\"([^\"]*)\",\"nextOffset\":\"([^\"]*)\"\\}");
 
   private final Transport transport;
@@ -80,6 +83,10 @@ public final class Producer implements AutoCloseable {
 
   /** Sender thread only: the sequence number of the next batch. */
   private long seq;
+  /** Written by the sender thread only (a claim moves it once), read by anyone. */
+  private volatile long epoch;
+  /** Sender thread only: whether any batch was acknowledged (after that, a claim no longer applies). */
+  private boolean acknowledgedAny;
 
   private record Message(byte[] body, CompletableFuture<Ack> done) {}
 
@@ -88,6 +95,7 @@ public final class Producer implements AutoCloseable {
     this.batchPath = streamPath + "/" + Headers.EXT_APPEND_BATCH;
     this.options = options;
     this.retryDeadline = retryDeadline;
+    this.epoch = options.epoch();
     this.sender = Thread.ofPlatform().daemon(true).name("tributary-producer-" + options.producerId())
         .unstarted(this::run);
     sender.start();
@@ -97,8 +105,9 @@ public final class Producer implements AutoCloseable {
     return options.producerId();
   }
 
+  /** The epoch this producer writes with: its option's, or, after a claim, one above the server's. */
   public long epoch() {
-    return options.epoch();
+    return epoch;
   }
 
   /** How many attempts failed transiently and were sent again (for metrics and tests). */
@@ -229,11 +238,17 @@ public final class Producer implements AutoCloseable {
     boolean outcomeUnknownBefore = false;
     while (true) {
       String node = transport.node();
-      String what = "POST " + batchPath + " (producer " + options.producerId() + " epoch " + options.epoch() + " seq "
+      String what = "POST " + batchPath + " (producer " + options.producerId() + " epoch " + epoch + " seq "
           + seq + ", " + batch.size() + " messages)";
       TributaryException failed;
       try {
         Response r = transport.send(node, request(node, batch));
+        if (r.status() == 204 && highestAccepted(r) > seq && claimable(outcomeUnknownBefore)) {
+          // the server holds later sequence numbers of this id and epoch: an older instance's. Take over above it
+          epoch++;
+          seq = 0;
+          continue;
+        }
         if (r.status() == 200 || r.status() == 204) {
           acknowledge(batch, r, what);
           return;
@@ -257,6 +272,13 @@ public final class Producer implements AutoCloseable {
         backoff.pause(failed);
         continue;
       }
+      if (failed instanceof TributaryException.Fenced f && claimable(outcomeUnknownBefore) && f.currentEpoch() >= epoch
+          && f.currentEpoch() < EPOCH_MAX) {
+        // a restart of this id: nothing of this producer was applied yet, so it may start over above the old instance
+        epoch = f.currentEpoch() + 1;
+        seq = 0;
+        continue;
+      }
       if (failed instanceof TributaryException.TooLarge && batch.size() > 1 && !outcomeUnknownBefore) {
         batch = split(batch); // not applied: the same seq may carry fewer frames
         continue;
@@ -268,6 +290,15 @@ public final class Producer implements AutoCloseable {
       end(failed, batch);
       return;
     }
+  }
+
+  /**
+   * Whether this producer may still move to a new epoch: it claims ({@link ProducerOptions#claim}),
+   * nothing of it was acknowledged, and no attempt of this batch may have landed under the old epoch
+   * (resending it in a new epoch would then store it twice).
+   */
+  private boolean claimable(boolean outcomeUnknownBefore) {
+    return options.claim() && !acknowledgedAny && !outcomeUnknownBefore && epoch < EPOCH_MAX;
   }
 
   private HttpRequest request(String node, List<Message> batch) {
@@ -283,7 +314,7 @@ public final class Producer implements AutoCloseable {
     return transport.request(node, batchPath)
         .header("Content-Type", options.contentType())
         .header(Headers.PRODUCER_ID, options.producerId())
-        .header(Headers.PRODUCER_EPOCH, Long.toString(options.epoch()))
+        .header(Headers.PRODUCER_EPOCH, Long.toString(epoch))
         .header(Headers.PRODUCER_SEQ, Long.toString(seq))
         .POST(HttpRequest.BodyPublishers.ofByteArray(frames.toByteArray()))
         .build();
@@ -315,6 +346,7 @@ public final class Producer implements AutoCloseable {
       return;
     }
     seq++;
+    acknowledgedAny = true;
     int[] i = {0};
     resolve(batch, msg -> {
       String[] o = offsets.isEmpty() ? new String[2] : offsets.get(i[0]++);

@@ -21,10 +21,31 @@ final class SseEvents implements AutoCloseable {
 
   private final InputStream in;
   private final BufferedReader reader;
+  /** When bytes last arrived (keep-alive comments count): the tail's idle watchdog reads it. */
+  private volatile long lastBytesNanos = System.nanoTime();
 
   SseEvents(InputStream in) {
     this.in = in;
-    this.reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+    this.reader = new BufferedReader(new InputStreamReader(new java.io.FilterInputStream(in) {
+      @Override
+      public int read() throws IOException {
+        int b = super.read();
+        lastBytesNanos = System.nanoTime();
+        return b;
+      }
+
+      @Override
+      public int read(byte[] buf, int off, int len) throws IOException {
+        int n = super.read(buf, off, len);
+        lastBytesNanos = System.nanoTime();
+        return n;
+      }
+    }, StandardCharsets.UTF_8));
+  }
+
+  /** Nanoseconds since bytes last arrived on this response. */
+  long idleNanos() {
+    return System.nanoTime() - lastBytesNanos;
   }
 
   /** The next event, or null at the end of the response (an event cut off by the end is dropped). */

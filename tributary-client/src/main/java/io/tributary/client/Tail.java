@@ -54,8 +54,12 @@ public final class Tail implements AutoCloseable {
   private boolean upToDate;
   private boolean ended;
   private volatile boolean closed;
-  /** The open SSE response (volatile: {@link #close} aborts it from another thread). */
+  /** The open SSE response (volatile: {@link #close} and the idle watchdog abort it from other threads). */
   private volatile SseEvents events;
+  /** Checks the open SSE response for silence (null while none is open). */
+  private java.util.concurrent.ScheduledFuture<?> watchdog;
+  /** Responses the idle watchdog aborted (for tests and metrics). */
+  private volatile long idleAborts;
   private boolean base64;
   /** The node of the current or last connection (volatile: read by monitoring threads). */
   private volatile String node;
@@ -122,6 +126,41 @@ public final class Tail implements AutoCloseable {
   public String node() {
     return node;
   }
+
+  /** How many SSE responses the idle watchdog aborted as dead ({@link TailOptions#sseIdleMax}). */
+  public long idleAborts() {
+    return idleAborts;
+  }
+
+  /**
+   * Aborts {@code e} once it has been silent for {@link TailOptions#sseIdleMax}: the read it
+   * blocks in fails, and {@link #next} reconnects from the delivered offset as after any failure.
+   */
+  private void watch(SseEvents e) {
+    if (watchdog != null) {
+      watchdog.cancel(false);
+    }
+    long idleMaxNanos = options.sseIdleMax().toNanos();
+    long periodMillis = Math.max(50, options.sseIdleMax().toMillis() / 4);
+    watchdog = WATCHDOG.scheduleWithFixedDelay(() -> {
+      if (events != e) {
+        throw new java.util.concurrent.CancellationException(); // replaced or closed: stop this check
+      }
+      if (e.idleNanos() > idleMaxNanos) {
+        idleAborts++;
+        e.close();
+        throw new java.util.concurrent.CancellationException();
+      }
+    }, periodMillis, periodMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
+  /** One daemon thread checks every tail's SSE response for silence; it only closes streams. */
+  private static final java.util.concurrent.ScheduledExecutorService WATCHDOG = java.util.concurrent.Executors
+      .newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "tributary-tail-watchdog");
+        t.setDaemon(true);
+        return t;
+      });
 
   /** How many attempts failed and were retried (for tests and metrics). */
   public long reconnects() {
@@ -218,6 +257,7 @@ public final class Tail implements AutoCloseable {
     }
     base64 = "base64".equalsIgnoreCase(r.headers().firstValue(Headers.STREAM_SSE_DATA_ENCODING).orElse(""));
     events = new SseEvents(r.body());
+    watch(events);
     sseConnections++;
     if (closed) {
       events.close();

@@ -58,6 +58,10 @@ class WireFormatsTest {
     TributaryException read = Failures.of("GET", unavailable, false);
     assertThat(read).isInstanceOf(TributaryException.NotSubmitted.class);
     assertThat(read.retryAfterMillis()).isEqualTo(2000);
+    TributaryException noLeader = Failures.of("POST", response(503, Map.of("Retry-After", "1",
+        Headers.TRIBUTARY_UNAVAILABLE, Headers.UNAVAILABLE_NO_LEADER), "no leader took the write"), true);
+    assertThat(noLeader).as("no leader took it: nothing was submitted").isInstanceOf(TributaryException.NotSubmitted.class);
+    assertThat(noLeader.reason()).isEqualTo(ErrorReason.NO_LEADER);
     assertThat(Failures.of("POST", response(429, Map.of("Retry-After", "10"), ""), true))
         .as("429 is refused before submission").isInstanceOf(TributaryException.NotSubmitted.class);
     assertThat(Failures.of("POST", "n1", new ConnectException("refused"), true))

@@ -36,7 +36,9 @@ public enum ErrorReason {
   TOO_LARGE(Outcome.NOT_APPLIED, false),
   /** 429: a bound on buckets, streams or producers; refused before anything was submitted. */
   OVERLOADED(Outcome.NOT_APPLIED, true),
-  /** 503: no leader, an election, a timeout, a full queue; for a write the outcome is unknown. */
+  /** 503 with {@code Tributary-Unavailable: no-leader}: no leader took the request in time; nothing was submitted. */
+  NO_LEADER(Outcome.NOT_APPLIED, true),
+  /** 503: an election, a timeout, a full queue; for a write the outcome is unknown. */
   UNAVAILABLE(Outcome.UNKNOWN, true),
   /** 507: the node is short of disk; nothing was submitted. */
   INSUFFICIENT_STORAGE(Outcome.NOT_APPLIED, true),
@@ -86,9 +88,17 @@ public enum ErrorReason {
       case 412 -> PRECONDITION_FAILED;
       case 413 -> TOO_LARGE;
       case 429 -> OVERLOADED;
-      case 503 -> UNAVAILABLE;
+      case 503 -> unavailable(header.apply(Headers.TRIBUTARY_UNAVAILABLE));
       case 507 -> INSUFFICIENT_STORAGE;
       default -> status >= 500 && status < 600 ? SERVER_ERROR : UNEXPECTED;
     };
+  }
+
+  private static ErrorReason unavailable(String why) {
+    if (Headers.UNAVAILABLE_NO_LEADER.equals(why)) {
+      return NO_LEADER;
+    }
+    // a full queue refused the write before submitting it: as safe to retry as a 429
+    return Headers.UNAVAILABLE_OVERLOADED.equals(why) ? OVERLOADED : UNAVAILABLE;
   }
 }

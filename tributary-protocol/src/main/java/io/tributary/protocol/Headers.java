@@ -31,6 +31,15 @@ public final class Headers {
   public static final String STREAM_INCARNATION = "Stream-Incarnation";
   /** On a 429 of a quota or a per-principal limit: the setting whose bound was reached (machine-readable). */
   public static final String TRIBUTARY_LIMIT = "Tributary-Limit";
+  /**
+   * On a 503 whose write was not submitted anywhere: why ({@link #UNAVAILABLE_NO_LEADER},
+   * {@link #UNAVAILABLE_OVERLOADED}); absent when the outcome is unknown.
+   */
+  public static final String TRIBUTARY_UNAVAILABLE = "Tributary-Unavailable";
+  /** No leader took the request before the write timeout: nothing was submitted. */
+  public static final String UNAVAILABLE_NO_LEADER = "no-leader";
+  /** The group's queue of pending writes was full: nothing was submitted. */
+  public static final String UNAVAILABLE_OVERLOADED = "overloaded";
   public static final String RETRY_AFTER = "Retry-After";
 
   /** The value of presence-style headers ({@code Stream-Closed}, {@code Stream-Up-To-Date}). */

@@ -95,7 +95,8 @@ public final class AppendBatcher {
     synchronized (this) {
       if (queue.size() >= pendingMax || (queuedBytes + bytes > pendingBytesMax && !queue.isEmpty())) {
         return CompletableFuture.failedFuture(new UnavailableException(
-            "group " + group + " has too many pending writes (" + queue.size() + " queued)", 1));
+            "group " + group + " has too many pending writes (" + queue.size() + " queued)", 1,
+            io.tributary.protocol.Headers.UNAVAILABLE_OVERLOADED));
       }
       queue.add(new Pending(command, bytes, f, clock.nanoTime()));
       queuedBytes += bytes;

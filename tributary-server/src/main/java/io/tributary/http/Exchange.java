@@ -96,7 +96,11 @@ final class Exchange {
     } else if (c instanceof io.tributary.service.PayloadTooLargeException p) {
       error(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, p.getMessage());
     } else if (c instanceof UnavailableException u) {
-      respond(Responses.unavailable(u.getMessage(), u.retryAfterSeconds()));
+      FullHttpResponse r = Responses.unavailable(u.getMessage(), u.retryAfterSeconds());
+      if (u.notSubmitted() != null) {
+        r.headers().set(ProtocolHeaders.TRIBUTARY_UNAVAILABLE, u.notSubmitted());
+      }
+      respond(r);
     } else if (c instanceof io.tributary.service.DamagedRangeException d) {
       // logged where it was found, with the range; never a generic "internal error"
       respond(d.repairing() ? Responses.unavailable(d.getMessage(), d.retryAfterSeconds())

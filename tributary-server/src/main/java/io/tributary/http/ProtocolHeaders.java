@@ -29,11 +29,13 @@ final class ProtocolHeaders {
   static final String STREAM_INCARNATION = Headers.STREAM_INCARNATION;
   /** On a 429 of a quota or a per-principal limit: the setting whose bound was reached (machine-readable). */
   static final String TRIBUTARY_LIMIT = Headers.TRIBUTARY_LIMIT;
+  /** On a 503 that submitted nothing: why (no-leader, overloaded). */
+  static final String TRIBUTARY_UNAVAILABLE = Headers.TRIBUTARY_UNAVAILABLE;
 
   static final String EXPOSE = String.join(", ", STREAM_NEXT_OFFSET, STREAM_UP_TO_DATE, STREAM_CLOSED, STREAM_CURSOR,
       STREAM_TTL, STREAM_EXPIRES_AT, STREAM_SSE_DATA_ENCODING, PRODUCER_EPOCH, PRODUCER_SEQ, PRODUCER_EXPECTED_SEQ,
       PRODUCER_RECEIVED_SEQ, STREAM_SNAPSHOT_OFFSET, STREAM_SNAPSHOT_DIGEST, STREAM_RETAINED_OFFSET, STREAM_INCARNATION,
-      TRIBUTARY_LIMIT, "ETag", "Location",
+      TRIBUTARY_LIMIT, TRIBUTARY_UNAVAILABLE, "ETag", "Location",
       "Content-Type", "Retry-After");
   static final String ALLOW_HEADERS = String.join(", ", "Content-Type", "If-None-Match", "If-Match", STREAM_TTL,
       STREAM_EXPIRES_AT, STREAM_CLOSED, STREAM_SEQ, STREAM_FORKED_FROM, STREAM_FORK_OFFSET, STREAM_FORK_SUB_OFFSET,

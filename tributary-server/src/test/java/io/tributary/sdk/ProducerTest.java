@@ -161,6 +161,31 @@ class ProducerTest {
   }
 
   @Test
+  void aRestartedInstanceThatClaimsTakesOverAboveTheOldEpochAndThenCanBeFencedItself() throws Exception {
+    StreamHandle s = client.stream("producer/claim");
+    s.create(CreateOptions.of(TYPE));
+    try (Producer first = s.producer(ProducerOptions.of(TYPE).withId("restarted", 0))) {
+      first.send("a".getBytes(StandardCharsets.US_ASCII)).get();
+      first.send("b".getBytes(StandardCharsets.US_ASCII)).get(); // seq 0 and 1 of epoch 0
+    }
+    try (Producer again = s.producer(ProducerOptions.of(TYPE).withId("restarted", 0).withClaim(true))) {
+      again.send("c".getBytes(StandardCharsets.US_ASCII)).get();
+      assertThat(again.epoch()).as("same epoch, later seqs on the server: moved above it").isEqualTo(1);
+    }
+    try (Producer third = s.producer(ProducerOptions.of(TYPE).withId("restarted", 0).withClaim(true))) {
+      third.send("d".getBytes(StandardCharsets.US_ASCII)).get();
+      assertThat(third.epoch()).as("fenced by epoch 1 at its first batch: moved to 2").isEqualTo(2);
+      try (Producer fourth = s.producer(ProducerOptions.of(TYPE).withId("restarted", 3))) {
+        fourth.send("e".getBytes(StandardCharsets.US_ASCII)).get();
+      }
+      Throwable cause = catchCause(third.send("f".getBytes(StandardCharsets.US_ASCII)));
+      assertThat(cause).as("after its first acknowledged batch a claiming producer is fenced like any other")
+          .isInstanceOf(TributaryException.Fenced.class);
+    }
+    assertThat(new String(s.read("-1").data(), StandardCharsets.US_ASCII)).isEqualTo("abcde");
+  }
+
+  @Test
   void aMessageOverTheServersBoundFailsAloneAndTheProducerGoesOn() throws Exception {
     StreamHandle s = client.stream("producer/too-large");
     s.create(CreateOptions.of(TYPE));

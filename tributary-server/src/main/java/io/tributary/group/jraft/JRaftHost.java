@@ -581,7 +581,7 @@ public final class JRaftHost implements EngineHost {
     if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(FORWARD_RETRY_MILLIS) >= deadlineNanos) {
       // nothing was submitted anywhere, so this 503 is a safe retry for the client
       return CompletableFuture.failedFuture(new UnavailableException("group " + g + ": no leader took the write within "
-          + config.writeTimeoutMillis() + " ms (" + why + ")", 1));
+          + config.writeTimeoutMillis() + " ms (" + why + ")", 1, io.tributary.protocol.Headers.UNAVAILABLE_NO_LEADER));
     }
     CompletableFuture<GroupReply> out = new CompletableFuture<>();
     timers.schedule(() -> {
