@@ -147,6 +147,7 @@ public final class Settings {
   public static final Setting SUBSCRIPTIONS_MAX = num("subscriptions-max", 1000, "count", "push subscriptions the cluster holds (/v1/stream/__ds/subscriptions); creating more answers 429", v -> v >= 1 && v <= 1_000_000, "1..1000000");
   public static final Setting SUBSCRIPTION_STREAMS_MAX = num("subscription-streams-max", 10_000, "count", "streams linked to one subscription, explicitly or by its pattern; links beyond it are refused (400) or not made (pattern)", v -> v >= 1 && v <= 10_000_000, "1..10000000");
   public static final Setting WEBHOOK_LOOPBACK_ALLOWED = str("webhook-loopback-allowed", "false", "true: subscription webhooks may target http://localhost and 127.0.0.0/8 (development and tests); false: https to public addresses only");
+  public static final Setting SUBSCRIPTION_LOG_CHECKPOINT_BYTES = num("subscription-log-checkpoint-bytes", 4 * MIB, "bytes", "subscription-log events after which the leader of its group writes a checkpoint of every subscription and drops the log before it (skipped while the checkpoint would exceed half of this)", v -> v >= 4096, ">= 4 KiB");
   public static final Setting WEBHOOK_TIMEOUT_MS = num("webhook-timeout-ms", 10_000, "ms", "deadline of one webhook delivery (connect, send, answer); a miss is retried with backoff", v -> v >= 100 && v <= 600_000, "100..600000");
 
   public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, NODE_ID, PEER_PORT, PEER_HOST, PEERS, PEER_ROUTES, ADMIN_HOST, ADMIN_PORT,
@@ -170,7 +171,8 @@ public final class Settings {
       TIER_UPLOADS_MAX, TIER_INTERVAL_MS, ORPHAN_GRACE_MS, ORPHAN_SWEEP_INTERVAL_MS, ORPHAN_SWEEP_KEYS_MAX, COLD_READS_PREFER,
       COLD_READS_WAIT_MS, AUTH_API_KEYS_FILE, AUTH_HS256_SECRET_FILE, AUTH_JWKS_FILE, AUTH_JWKS_URL, AUTH_JWKS_REFRESH_MS,
       AUTH_JWT_AUDIENCE, AUTH_JWT_ISSUER, AUTH_JWT_GRANTS_CLAIM, AUTH_ANONYMOUS_GRANTS, CORS_ORIGINS, ALLOWED_HOSTS, INSECURE,
-      SUBSCRIPTIONS_MAX, SUBSCRIPTION_STREAMS_MAX, WEBHOOK_LOOPBACK_ALLOWED, WEBHOOK_TIMEOUT_MS);
+      SUBSCRIPTIONS_MAX, SUBSCRIPTION_STREAMS_MAX, WEBHOOK_LOOPBACK_ALLOWED, WEBHOOK_TIMEOUT_MS,
+      SUBSCRIPTION_LOG_CHECKPOINT_BYTES);
 
   private static Setting str(String name, String def, String doc) {
     return new Setting(name, Setting.Kind.STRING, def, "", doc, v -> true, "", false);

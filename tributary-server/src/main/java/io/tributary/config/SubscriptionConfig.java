@@ -8,6 +8,8 @@ package io.tributary.config;
  * @param subscriptionStreamsMax      streams linked to one subscription (explicit and by pattern)
  * @param webhookLoopbackAllowed      true: webhooks may target http://localhost and 127.0.0.0/8 (development)
  * @param webhookTimeoutMillis        a webhook delivery's connect-and-answer deadline
+ * @param logCheckpointBytes          events folded since the last checkpoint after which the
+ *                                    subscription log is compacted (a checkpoint, the prefix dropped)
  */
 public record SubscriptionConfig(int subscriptionsMax, int subscriptionStreamsMax, boolean webhookLoopbackAllowed,
-    long webhookTimeoutMillis) {}
+    long webhookTimeoutMillis, long logCheckpointBytes) {}

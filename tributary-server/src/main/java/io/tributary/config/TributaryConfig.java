@@ -173,7 +173,8 @@ public record TributaryConfig(
             l(eff, Settings.RESPONSE_WRITE_TIMEOUT_MS)),
         quotas(eff),
         new SubscriptionConfig((int) l(eff, Settings.SUBSCRIPTIONS_MAX), (int) l(eff, Settings.SUBSCRIPTION_STREAMS_MAX),
-            bool(eff, Settings.WEBHOOK_LOOPBACK_ALLOWED), l(eff, Settings.WEBHOOK_TIMEOUT_MS)),
+            bool(eff, Settings.WEBHOOK_LOOPBACK_ALLOWED), l(eff, Settings.WEBHOOK_TIMEOUT_MS),
+            l(eff, Settings.SUBSCRIPTION_LOG_CHECKPOINT_BYTES)),
         Map.copyOf(eff));
   }
 

@@ -1,8 +1,6 @@
 package io.tributary.http;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
@@ -10,9 +8,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.tributary.common.Offsets;
 import io.tributary.service.BadRequestException;
 import io.tributary.service.Buckets;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.List;
 
 /**
@@ -21,7 +17,6 @@ import java.util.List;
  * {@code /{bucket}} and {@code GET /{bucket}/streams} are the same operations. Event-loop only.
  */
 final class BucketRoutes {
-  private static final JsonFactory JSON = new JsonFactory();
   private static final int LIMIT_MAX = 1000;
 
   private final HttpContext hc;
@@ -159,17 +154,10 @@ final class BucketRoutes {
   }
 
   private static FullHttpResponse json(HttpResponseStatus status, Fields fields) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-    try (JsonGenerator g = JSON.createGenerator(out)) {
+    return AdminRoutes.json(status, g -> {
       g.writeStartObject();
       fields.write(g);
       g.writeEndObject();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    FullHttpResponse r = Responses.full(status, Unpooled.wrappedBuffer(out.toByteArray()));
-    r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
-    r.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
-    return r;
+    });
   }
 }

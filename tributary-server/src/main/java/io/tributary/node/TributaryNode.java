@@ -185,7 +185,7 @@ public final class TributaryNode implements AutoCloseable {
   }
 
   String metrics() {
-    return Metrics.render(raft, http) + http.abuseMetrics() + health.metrics() + service.reads().metrics() + service.expirySweep().metrics() + service.quotaMetrics() + (tier == null ? "" : tier.metrics())
+    return Metrics.render(raft, http) + http.abuseMetrics() + health.metrics() + service.reads().metrics() + service.expirySweep().metrics() + service.quotaMetrics() + subscriptions.metrics() + (tier == null ? "" : tier.metrics())
         + (blobSweep == null ? "" : blobSweep.metrics()) + tlsMetrics();
   }
 

@@ -48,31 +48,76 @@ public final class SystemLog {
             + r.reason())));
   }
 
-  /** Events after byte offset {@code from} in this node's replica, and where the next read starts. */
-  public record Page(List<byte[]> events, long next) {}
+  /**
+   * Events from byte {@code start} (the requested offset, or the retention floor when that lies
+   * beyond it: the prefix before it was dropped, see {@link #retain}) up to {@code next}.
+   */
+  public record Page(List<byte[]> events, long start, long next) {}
 
   /** Reads up to {@code maxBytes} of whole events from {@code from} (0 = start) on the local replica. */
   public CompletableFuture<Page> read(long from, long maxBytes) {
     StreamReads.Lookup l = service.reads().lookup(key);
-    if (l.status() != ReadResult.Status.OK || l.view().tail() <= from) {
-      return CompletableFuture.completedFuture(new Page(List.of(), from));
+    if (l.status() != ReadResult.Status.OK) {
+      return CompletableFuture.completedFuture(new Page(List.of(), from, from));
     }
-    return service.reads().read(l.view(), from, maxBytes).thenApply(r -> {
+    long start = Math.max(from, l.view().retainedFrom());
+    if (l.view().tail() <= start) {
+      return CompletableFuture.completedFuture(new Page(List.of(), start, start));
+    }
+    return service.reads().read(l.view(), start, maxBytes).thenApply(r -> {
       if (r.status() != ReadResult.Status.OK) {
-        throw new IllegalStateException("system log " + key.stream() + " unreadable at " + from + ": " + r.reason());
+        throw new IllegalStateException("system log " + key.stream() + " unreadable at " + start + ": " + r.reason());
       }
       List<byte[]> out = new ArrayList<>();
-      int start = 0;
+      int begin = 0;
       byte[] d = r.data();
       for (int i = 0; i < d.length; i++) {
         if (d[i] == '\n') {
-          byte[] e = new byte[i - start];
-          System.arraycopy(d, start, e, 0, e.length);
+          byte[] e = new byte[i - begin];
+          System.arraycopy(d, begin, e, 0, e.length);
           out.add(e);
-          start = i + 1;
+          begin = i + 1;
         }
       }
-      return new Page(out, r.from() + start);
+      return new Page(out, r.from(), r.from() + begin);
+    });
+  }
+
+  /** A checkpoint of the folded state: the application snapshot at {@code offset} and its bytes. */
+  public record Checkpoint(long offset, byte[] bytes) {}
+
+  /**
+   * Publishes {@code state} as the log's application snapshot at byte {@code offset}: what folding
+   * every event before it gives. Then {@link #retain} may drop those events.
+   */
+  public CompletableFuture<Void> checkpoint(long offset, byte[] state) {
+    return service.history().publishSnapshot(key, offset, CONTENT_TYPE, state, null, -1).thenAccept(r -> {
+      if (r.status() != WriteResult.Status.SNAPSHOT_PUBLISHED) {
+        throw new IllegalStateException("system log checkpoint at " + offset + " refused: " + r.status() + " "
+            + r.reason());
+      }
+    });
+  }
+
+  /** The latest checkpoint, or null when there is none. */
+  public CompletableFuture<Checkpoint> latestCheckpoint() {
+    return service.history().snapshot(key, -1, true).thenApply(r -> r.status() != ReadResult.Status.OK ? null
+        : new Checkpoint(r.snapshot().offset(), r.bytes()));
+  }
+
+  /** Where the log begins on this replica: the retention floor (0 until a prefix was dropped). */
+  public long floor() {
+    StreamReads.Lookup l = service.reads().lookup(key);
+    return l.status() == ReadResult.Status.OK ? l.view().retainedFrom() : 0;
+  }
+
+  /** Drops the log before byte {@code offset}, where its latest checkpoint stands. */
+  public CompletableFuture<Void> retain(long offset) {
+    return service.history().retain(key, offset, -1).thenAccept(r -> {
+      if (r.status() != WriteResult.Status.RETENTION_SET) {
+        throw new IllegalStateException("system log retention at " + offset + " refused: " + r.status() + " "
+            + r.reason());
+      }
     });
   }
 

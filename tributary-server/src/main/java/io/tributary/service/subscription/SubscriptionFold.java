@@ -217,6 +217,58 @@ final class SubscriptionFold {
     return s.wakeId != null && s.wakeId.equals(wakeId) && s.generation == generation;
   }
 
+  /** The whole state, as a checkpoint of the log stores it. */
+  com.fasterxml.jackson.databind.node.ObjectNode export() {
+    com.fasterxml.jackson.databind.node.ObjectNode o = Reply.JSON.objectNode();
+    if (key != null) {
+      o.putObject("key").put("pkcs8", key.pkcs8()).put("x", key.x());
+    }
+    com.fasterxml.jackson.databind.node.ArrayNode list = o.putArray("subs");
+    for (Subscription s : subs.values()) {
+      com.fasterxml.jackson.databind.node.ObjectNode n = list.addObject();
+      n.put("sub", s.id).put("type", s.type).put("pattern", s.pattern).put("webhook_url", s.webhookUrl)
+          .put("wake_stream", s.wakeStream).put("lease_ttl_ms", s.leaseTtlMillis).put("description", s.description)
+          .put("created_at", s.createdAt).put("hash", s.configHash).put("secret", s.secret).put("base", s.baseUrl)
+          .put("generation", s.generation).put("wake_id", s.wakeId).put("holder", s.holder);
+      com.fasterxml.jackson.databind.node.ObjectNode tails = n.putObject("tails");
+      s.wakeTails.forEach(tails::put);
+      com.fasterxml.jackson.databind.node.ArrayNode links = n.putArray("links");
+      s.links.forEach((path, l) -> links.addObject().put("path", path).put("explicit", l.explicit).put("glob", l.glob)
+          .put("acked", l.acked));
+    }
+    return o;
+  }
+
+  /**
+   * Replaces the state with a checkpoint's: for a fold that starts at the log's retention floor,
+   * where the checkpoint stands for every event before it. The open wakes are re-delivered by the
+   * owner (their delivery state is not replicated).
+   */
+  void restore(JsonNode state) {
+    subs.clear();
+    key = state.has("key") ? SigningKey.fromStored(state.path("key").path("pkcs8").asText(),
+        state.path("key").path("x").asText()) : null;
+    for (JsonNode n : state.path("subs")) {
+      Subscription s = new Subscription(n.path("sub").asText(), n.path("type").asText(), text(n, "pattern"),
+          text(n, "webhook_url"), text(n, "wake_stream"), n.path("lease_ttl_ms").asLong(), text(n, "description"),
+          n.path("created_at").asText(), n.path("hash").asText(), n.path("secret").asText(), n.path("base").asText());
+      for (JsonNode l : n.path("links")) {
+        Subscription.Link link = new Subscription.Link(l.path("acked").asText());
+        link.explicit = l.path("explicit").asBoolean();
+        link.glob = l.path("glob").asBoolean();
+        s.links.put(l.path("path").asText(), link);
+      }
+      s.generation = n.path("generation").asLong();
+      s.wakeId = text(n, "wake_id");
+      s.holder = text(n, "holder");
+      Map<String, String> tails = new HashMap<>();
+      n.path("tails").properties().forEach(t -> tails.put(t.getKey(), t.getValue().asText()));
+      s.wakeTails = tails;
+      s.leaseRenewed = s.wakeId != null && (s.webhook() || s.holder != null);
+      subs.put(s.id, s);
+    }
+  }
+
   private static String text(JsonNode e, String field) {
     JsonNode n = e.get(field);
     return n == null || n.isNull() ? null : n.asText();

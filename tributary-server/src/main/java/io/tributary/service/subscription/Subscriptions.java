@@ -83,6 +83,15 @@ public final class Subscriptions implements AutoCloseable {
   private final Set<String> inFlight = new HashSet<>();
   private boolean owner;
   private Throwable failure;
+  /** Log bytes past the floor below which no checkpoint is tried again after one was too large (engine thread). */
+  private long skippedAtBytes;
+  // published for metrics (written by the engine thread)
+  private volatile int subscriptionCount;
+  private volatile long foldedBytes;
+  private volatile long checkpointsWritten;
+  private volatile long checkpointsRestored;
+  private final java.util.concurrent.atomic.AtomicLong deliveriesAccepted = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong deliveriesFailed = new java.util.concurrent.atomic.AtomicLong();
   /** Subscriptions whose wake decision may have changed (a linked stream changed, an event folded). */
   private final Set<String> dirty = new HashSet<>();
   private long nextFullPassMillis;
@@ -370,13 +379,16 @@ public final class Subscriptions implements AutoCloseable {
 
   private void readMore(CompletableFuture<Void> done) {
     long from = foldOffset;
+    if (log.floor() > from) {
+      restore(from, done);
+      return;
+    }
     log.read(from, READ_BYTES_MAX).whenCompleteAsync((page, t) -> {
       if (t != null) {
-        stop(t);
-        done.completeExceptionally(t);
+        unreadable(from, t, done);
         return;
       }
-      if (from != foldOffset) { // another catch-up folded this range meanwhile
+      if (from != foldOffset || page.start() > from) { // folded meanwhile, or the prefix was just dropped
         readMore(done);
         return;
       }
@@ -402,9 +414,123 @@ public final class Subscriptions implements AutoCloseable {
         }
       }
       foldOffset = page.next();
-      any = !fold.all().isEmpty();
+      published();
       readMore(done);
     }, exec);
+  }
+
+  /**
+   * The log's prefix was dropped past where this fold stands (a new node, or one that was down
+   * through a compaction): the latest checkpoint stands for every event before it, so the fold
+   * starts over from it.
+   */
+  private void restore(long from, CompletableFuture<Void> done) {
+    log.latestCheckpoint().whenCompleteAsync((c, t) -> {
+      if (t != null) {
+        unreadable(from, t, done);
+        return;
+      }
+      if (from != foldOffset) {
+        readMore(done);
+        return;
+      }
+      try {
+        if (c == null || c.offset() < log.floor()) {
+          throw new IllegalStateException("the subscription log begins at byte " + log.floor()
+              + " without a checkpoint there");
+        }
+        fold.restore(json.readTree(c.bytes()));
+      } catch (IOException | RuntimeException x) {
+        stop(new IllegalStateException("the subscription log's checkpoint cannot be restored", x));
+        done.completeExceptionally(failure);
+        return;
+      }
+      foldOffset = c.offset();
+      checkpointsRestored++;
+      owner = false; // re-deliver the open wakes, as after a leader change
+      fold.all().keySet().forEach(dirty::add);
+      published();
+      readMore(done);
+    }, exec);
+  }
+
+  /** Nothing was applied, so nothing is skipped: the requests waiting fail, and the fold tries again. */
+  private void unreadable(long from, Throwable t, CompletableFuture<Void> done) {
+    LOG.warn("subscription log unreadable at byte {}: {}; retrying", from, t.toString());
+    done.completeExceptionally(new UnavailableException("the subscription log is not readable on this node now", 1));
+    exec.schedule(() -> catchUp().whenComplete((v, x) -> passSoon()), 1, TimeUnit.SECONDS);
+  }
+
+  /** Publishes what the metrics and the change feed read (engine thread). */
+  private void published() {
+    any = !fold.all().isEmpty();
+    subscriptionCount = fold.all().size();
+    foldedBytes = foldOffset;
+  }
+
+  /**
+   * Compaction of the subscription log (owner, engine thread): once the log holds {@code
+   * subscription-log-checkpoint-bytes} past its floor, the state this fold holds at its offset is
+   * published as the log's checkpoint there (an application snapshot, which needs no coordination:
+   * it states exactly the events before that offset, whatever was appended since), and the prefix
+   * before it is dropped (the retention floor). A checkpoint larger than half the threshold would
+   * not pay and is skipped with a warning.
+   */
+  private void checkpointIfDue() {
+    long threshold = config.logCheckpointBytes();
+    long floor = log.floor();
+    if (foldOffset - floor < threshold || foldOffset - floor < skippedAtBytes || !inFlight.add("\0checkpoint")) {
+      return;
+    }
+    long at = foldOffset;
+    byte[] bytes;
+    try {
+      bytes = json.writeValueAsBytes(fold.export());
+    } catch (IOException x) {
+      throw new IllegalStateException(x);
+    }
+    if (bytes.length > threshold / 2) {
+      LOG.warn("subscription log not compacted: its checkpoint would take {} bytes, more than half of "
+          + "subscription-log-checkpoint-bytes ({})", bytes.length, threshold);
+      skippedAtBytes = at - floor + threshold; // look again after as many bytes more
+      inFlight.remove("\0checkpoint");
+      return;
+    }
+    log.checkpoint(at, bytes).thenCompose(v -> log.retain(at)).whenCompleteAsync((v, t) -> {
+      inFlight.remove("\0checkpoint");
+      if (t != null) {
+        LOG.warn("subscription log checkpoint at byte {} failed: {}", at, t.toString());
+        return;
+      }
+      checkpointsWritten++;
+      skippedAtBytes = 0;
+      LOG.info("subscription log compacted: checkpoint at byte {} ({} bytes), the events before it dropped", at,
+          bytes.length);
+    }, exec);
+  }
+
+  /** Prometheus lines: subscriptions, the log's folded size, deliveries. */
+  public String metrics() {
+    return "# HELP tributary_subscriptions Push subscriptions in this node's fold.\n"
+        + "# TYPE tributary_subscriptions gauge\n"
+        + "tributary_subscriptions " + subscriptionCount + "\n"
+        + "# HELP tributary_subscription_log_folded_bytes Byte offset of the subscription log this node has folded.\n"
+        + "# TYPE tributary_subscription_log_folded_bytes gauge\n"
+        + "tributary_subscription_log_folded_bytes " + foldedBytes + "\n"
+        + "# HELP tributary_subscription_log_floor_bytes Where the subscription log begins (earlier events were compacted).\n"
+        + "# TYPE tributary_subscription_log_floor_bytes gauge\n"
+        + "tributary_subscription_log_floor_bytes " + log.floor() + "\n"
+        + "# HELP tributary_subscription_log_checkpoints_total Checkpoints this node wrote (compactions of the log).\n"
+        + "# TYPE tributary_subscription_log_checkpoints_total counter\n"
+        + "tributary_subscription_log_checkpoints_total " + checkpointsWritten + "\n"
+        + "# HELP tributary_subscription_log_restores_total Times this node started its fold from a checkpoint (the log"
+        + " before it dropped).\n"
+        + "# TYPE tributary_subscription_log_restores_total counter\n"
+        + "tributary_subscription_log_restores_total " + checkpointsRestored + "\n"
+        + "# HELP tributary_webhook_deliveries_total Webhook deliveries this node sent, by result.\n"
+        + "# TYPE tributary_webhook_deliveries_total counter\n"
+        + "tributary_webhook_deliveries_total{result=\"accepted\"} " + deliveriesAccepted.get() + "\n"
+        + "tributary_webhook_deliveries_total{result=\"failed\"} " + deliveriesFailed.get() + "\n";
   }
 
   private void stop(Throwable t) {
@@ -507,6 +633,7 @@ public final class Subscriptions implements AutoCloseable {
       }
     }
     dirty.clear();
+    checkpointIfDue();
   }
 
   /**
@@ -608,9 +735,11 @@ public final class Subscriptions implements AutoCloseable {
     String signature = fold.key().signatureHeader(clock.nowMillis() / 1000, bytes);
     sender.send(s.webhookUrl, bytes, signature, targets, config.webhookTimeoutMillis()).whenCompleteAsync((res, t) -> {
       if (t != null || !res.accepted()) {
+        deliveriesFailed.incrementAndGet();
         retryLater(s, wakeId, t != null ? t.toString() : res.reason());
         return;
       }
+      deliveriesAccepted.incrementAndGet();
       s.deliveryFailures = 0;
       if (res.done() && wakeId.equals(s.wakeId) && s == fold.get(s.id)) {
         ObjectNode e = event("auto_done", s.id);

@@ -131,6 +131,27 @@ class SubscriptionFoldTest {
   }
 
   @Test
+  void aCheckpointRestoresExactlyTheStateItWasTakenFrom() {
+    SubscriptionFold f = fresh();
+    f.apply(create("w", "webhook", "h2"));
+    f.apply(ev("{'ev':'wake','sub':'w','generation':1,'wake_id':'W1','tails':{'events/a':'" + A + "'}}"));
+    f.apply(ev("{'ev':'link','sub':'w','links':[{'path':'manual/x','explicit':true,'acked':'" + B + "'}]}"));
+    f.apply(ev("{'ev':'create','sub':'k','type':'webhook','hash':'h','secret':'c2VjcmV0','base':'b','links':[],"
+        + "'key':{'pkcs8':'" + KEY.pkcs8() + "','x':'" + KEY.x() + "'}}"));
+    SubscriptionFold restored = new SubscriptionFold(10, 10);
+    restored.apply(create("gone", "webhook", "h"));
+    restored.restore(f.export());
+    assertThat(restored.export()).isEqualTo(f.export());
+    assertThat(restored.get("gone")).as("state before the checkpoint is replaced, not merged").isNull();
+    assertThat(restored.get("p").holder).isEqualTo("w1");
+    assertThat(restored.key().kid()).isEqualTo(KEY.kid());
+    assertThat(restored.apply(ev("{'ev':'claim','sub':'p','worker':'w2'}")).status()).as("decides as before")
+        .isEqualTo(409);
+  }
+
+  private static final SigningKey KEY = SigningKey.generate();
+
+  @Test
   void anEventItDoesNotKnowStopsTheFold() {
     assertThatThrownBy(() -> new SubscriptionFold(1, 1).apply(ev("{'ev':'teleport','sub':'x'}")))
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("teleport");
