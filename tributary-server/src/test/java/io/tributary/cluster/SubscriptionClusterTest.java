@@ -40,8 +40,9 @@ import org.junit.jupiter.api.Timeout;
  * a callback is accepted through any node; when the node that delivers (the leader of the
  * subscription log's group) is killed, the next wake comes from the new leader with a higher
  * generation; after every node restarts, the subscription and its acknowledged offsets are still
- * there; and each wake is one delivery cycle: once acknowledged as done, no further delivery comes
- * while nothing new is appended.
+ * there; each wake is one delivery cycle: once acknowledged as done, no further delivery comes
+ * while nothing new is appended; and a pull-wake claimed through all three nodes at once has one
+ * winner, whom the other two are told of.
  *
  * <p>Method: 3 node processes; a webhook receiver in this JVM on 127.0.0.1 (the nodes run with
  * {@code --webhook-loopback-allowed true}) that answers {} so the test acknowledges by callback;
@@ -187,6 +188,35 @@ class SubscriptionClusterTest {
       }
     }
     assertThat(generations).as("generations of the distinct wakes [%s]", ctx).isSorted().doesNotHaveDuplicates();
+
+    // a pull-wake claimed through every node at once: the log orders the claims, one wins everywhere
+    assertThat(send(0, "PUT", "/v1/stream/wake/pool", "[]").statusCode()).isEqualTo(201);
+    String pool = "/v1/stream/__ds/subscriptions/pool";
+    assertThat(send(1, "PUT", pool, "{\"type\":\"pull-wake\",\"streams\":[\"jobs/1\"],\"wake_stream\":"
+        + "\"wake/pool\",\"lease_ttl_ms\":30000}").statusCode()).isEqualTo(201);
+    assertThat(send(2, "PUT", "/v1/stream/jobs/1", "{\"job\":1}").statusCode()).isEqualTo(201);
+    await("the wake event [" + ctx + "]").atMost(DELIVERY_MAX).pollInterval(Duration.ofMillis(100))
+        .until(() -> send(0, "GET", "/v1/stream/wake/pool?offset=-1", null).body().contains("\"pool\""));
+    List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> claims = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      HttpRequest r = HttpRequest.newBuilder(URI.create(cluster.member(i).baseUrl() + pool + "/claim"))
+          .timeout(Duration.ofSeconds(20)).header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"worker\":\"w" + i + "\"}")).build();
+      claims.add(http.sendAsync(r, HttpResponse.BodyHandlers.ofString()));
+    }
+    List<String> winners = new ArrayList<>();
+    List<String> named = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      HttpResponse<String> r = claims.get(i).get(30, TimeUnit.SECONDS);
+      if (r.statusCode() == 200) {
+        winners.add("w" + i);
+      } else {
+        assertThat(r.statusCode()).as("claim through %s: %s", cluster.member(i).id(), r.body()).isEqualTo(409);
+        named.add(JSON.readTree(r.body()).path("error").path("current_holder").asText());
+      }
+    }
+    assertThat(winners).as("one claim wins [%s]", ctx).hasSize(1);
+    assertThat(named).as("the losers are told who holds it").containsOnly(winners.get(0)).hasSize(2);
   }
 
   private Delivery awaitDelivery(int index, String what) {
