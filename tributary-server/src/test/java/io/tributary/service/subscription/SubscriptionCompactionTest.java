@@ -30,7 +30,9 @@ class SubscriptionCompactionTest {
 
   @Test
   void theLogIsCompactedAndARestartFoldsFromTheCheckpoint() throws Exception {
-    Map<String, String> settings = Map.of("subscription-log-checkpoint-bytes", "4096");
+    // Raft snapshots every 100 entries: the restart must load one taken after the floor moved, so
+    // the fold finds the prefix gone (replaying the whole Raft log instead would re-read it)
+    Map<String, String> settings = Map.of("subscription-log-checkpoint-bytes", "4096", "snapshot-interval-entries", "100");
     String acked;
     try (LocalNode node = new LocalNode(dir, settings)) {
       assertThat(node.send("PUT", "/v1/stream/wake/cycles", "application/json", "[]").statusCode()).isEqualTo(201);
@@ -45,6 +47,15 @@ class SubscriptionCompactionTest {
       assertThat(counter(node, "tributary_subscription_log_checkpoints_total")).as("a checkpoint").isPositive();
       await("the log's prefix dropped").atMost(Duration.ofSeconds(20))
           .until(() -> counter(node, "tributary_subscription_log_floor_bytes") > 0);
+      Path snapshots = dir.resolve("jraft").resolve(String.format("g%03d", logGroup(node))).resolve("snapshot");
+      java.util.Set<String> before = snapshotNames(snapshots);
+      for (int i = 0; i < 100 && before.containsAll(snapshotNames(snapshots)); i++) {
+        assertThat(node.send("POST", "/v1/stream/jobs/a", "application/json", "{\"m\":" + i + "}").statusCode())
+            .isEqualTo(204);
+        cycle(node);
+      }
+      assertThat(snapshotNames(snapshots)).as("a Raft snapshot of the log's group after the floor moved")
+          .isNotEqualTo(before);
       acked = ackedOffset(node);
       assertThat(acked).isNotEqualTo("-1");
     }
@@ -83,6 +94,24 @@ class SubscriptionCompactionTest {
       out.putIfAbsent(m.group(1), m.group(2));
     }
     return out;
+  }
+
+  /** The group of the subscription log, among as many groups as the node's admin API lists. */
+  private static int logGroup(LocalNode node) throws Exception {
+    String groups = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create(node.adminUrl("/admin/groups"))).build(), HttpResponse.BodyHandlers.ofString()).body();
+    int count = groups.split("\"group\"", -1).length - 1;
+    return new io.tributary.common.StreamKey("__system", "subscriptions").groupIndex(count);
+  }
+
+  private static java.util.Set<String> snapshotNames(Path dir) throws java.io.IOException {
+    if (!java.nio.file.Files.isDirectory(dir)) {
+      return java.util.Set.of();
+    }
+    try (java.util.stream.Stream<Path> s = java.nio.file.Files.list(dir)) {
+      return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("snapshot_"))
+          .collect(java.util.stream.Collectors.toSet());
+    }
   }
 
   private static String ackedOffset(LocalNode node) throws Exception {
