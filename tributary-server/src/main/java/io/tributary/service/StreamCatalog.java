@@ -14,7 +14,7 @@ import java.util.List;
  */
 public final class StreamCatalog {
   /** Pages of a bucket scanned for one prefix listing before it answers with what it found and a cursor. */
-  static final int SCAN_PAGES_MAX = 16;
+  public static final int SCAN_PAGES_MAX = 16;
 
   private final StreamService service;
 

@@ -27,6 +27,15 @@ record Glob(String pattern) {
     return (p[i].equals("*") || p[i].equals(s[j])) && match(p, i + 1, s, j + 1);
   }
 
+  /**
+   * What every matching name starts with: the pattern up to its first wildcard (which is a whole
+   * segment, so this ends with '/' or is empty), or the whole pattern when it has none.
+   */
+  String literalPrefix() {
+    int star = pattern.indexOf('*');
+    return star < 0 ? pattern : pattern.substring(0, star);
+  }
+
   /** Null when usable as a pattern, else why not. */
   static String problem(String pattern) {
     if (pattern.isEmpty() || pattern.length() > 1024) {

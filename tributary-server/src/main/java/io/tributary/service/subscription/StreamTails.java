@@ -7,11 +7,11 @@ import io.tributary.protocol.Offsets;
 import io.tributary.service.AppendRequest;
 import io.tributary.service.Buckets;
 import io.tributary.service.ReadResult;
+import io.tributary.service.StreamCatalog;
 import io.tributary.service.StreamReads;
 import io.tributary.service.StreamService;
 import io.tributary.service.WriteResult;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -24,9 +24,11 @@ import java.util.concurrent.CompletableFuture;
 final class StreamTails {
   static final String ZERO = Offsets.format(0);
   private final StreamService service;
+  private final StreamCatalog catalog;
 
   StreamTails(StreamService service) {
     this.service = service;
+    this.catalog = new StreamCatalog(service);
   }
 
   private StreamReads.Lookup lookup(String path) {
@@ -89,28 +91,30 @@ final class StreamTails {
     return a;
   }
 
-  /** Streams of the stream root a pattern is matched against at creation, at most. */
+  /** Streams of the stream root a pattern is matched against at creation, at most (about). */
   static final int SCAN_STREAMS_MAX = 1_000_000;
+  private static final int PAGE_STREAMS = 1000;
 
   /**
-   * Calls {@code each} with the name and tail of the stream root's streams in name order (at most
-   * {@link #SCAN_STREAMS_MAX}) until it answers false.
+   * Calls {@code each} with the name and tail of the stream root's streams that start with
+   * {@code prefix}, in name order, until it answers false (after scanning about
+   * {@link #SCAN_STREAMS_MAX} names at most): the catalog's prefix listing, which starts at the
+   * prefix instead of walking the whole bucket.
    */
-  void forEachStream(java.util.function.BiPredicate<String, String> each) {
+  void forEachStream(String prefix, java.util.function.BiPredicate<String, String> each) {
     String after = null;
-    int seen = 0;
-    while (seen < SCAN_STREAMS_MAX) {
-      List<Buckets.Entry> page = service.buckets().list(StreamKey.DEFAULT_BUCKET, after, 1000);
-      if (page.isEmpty()) {
-        return;
-      }
-      for (Buckets.Entry e : page) {
+    long scannedPerCall = (long) StreamCatalog.SCAN_PAGES_MAX * (PAGE_STREAMS + 1);
+    for (long scanned = 0; scanned < SCAN_STREAMS_MAX; scanned += scannedPerCall) {
+      StreamCatalog.Page page = catalog.list(StreamKey.DEFAULT_BUCKET, prefix, after, PAGE_STREAMS);
+      for (Buckets.Entry e : page.streams()) {
         if (!SubscriptionRequest.reserved(e.name()) && !each.test(e.name(), Offsets.format(e.tail()))) {
           return;
         }
-        after = e.name();
-        seen++;
       }
+      if (page.next() == null) {
+        return;
+      }
+      after = page.next();
     }
   }
 

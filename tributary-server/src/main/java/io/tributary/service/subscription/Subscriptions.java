@@ -336,7 +336,7 @@ public final class Subscriptions implements AutoCloseable {
     if (r.pattern() != null) {
       Glob g = new Glob(r.pattern());
       int max = config.subscriptionStreamsMax();
-      tails.forEachStream((name, tail) -> {
+      tails.forEachStream(g.literalPrefix(), (name, tail) -> {
         if (g.matches(name)) {
           links.add(Events.link(name, false, tail)); // existing streams: from their tails now
         }

@@ -44,6 +44,9 @@ class WebhookTargetsTest {
     assertThat(new Glob("events/**").matches("events/a/b")).isTrue();
     assertThat(new Glob("**/log").matches("a/b/log")).isTrue();
     assertThat(new Glob("**/log").matches("a/b/logs")).isFalse();
+    assertThat(new Glob("events/*/log").literalPrefix()).isEqualTo("events/");
+    assertThat(new Glob("**/log").literalPrefix()).isEmpty();
+    assertThat(new Glob("events/a").literalPrefix()).isEqualTo("events/a");
     assertThat(Glob.problem("events/a*")).isNotNull();
     assertThat(Glob.problem("events//x")).isNotNull();
   }
