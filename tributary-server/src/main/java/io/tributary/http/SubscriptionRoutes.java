@@ -34,8 +34,8 @@ final class SubscriptionRoutes {
     HttpMethod m = x.method;
     CompletableFuture<Reply> r = switch (p.kind()) {
       case JWKS -> m.equals(HttpMethod.GET) ? subs.jwks() : null;
-      case SUBSCRIPTION -> m.equals(HttpMethod.PUT) ? subs.put(p.id(), x.body, baseUrl(x))
-          : m.equals(HttpMethod.GET) ? subs.get(p.id(), baseUrl(x))
+      case SUBSCRIPTION -> m.equals(HttpMethod.PUT) ? subs.put(p.id(), x.body, WriteRoutes.origin(hc, x))
+          : m.equals(HttpMethod.GET) ? subs.get(p.id(), WriteRoutes.origin(hc, x))
           : m.equals(HttpMethod.DELETE) ? subs.delete(p.id()) : null;
       case STREAMS -> m.equals(HttpMethod.POST) ? subs.addStreams(p.id(), x.body) : null;
       case STREAM -> m.equals(HttpMethod.DELETE) ? subs.removeStream(p.id(), p.streamPath()) : null;
@@ -71,14 +71,5 @@ final class SubscriptionRoutes {
   private static String bearer(Exchange x) {
     String h = x.headers.get(HttpHeaderNames.AUTHORIZATION);
     return h != null && h.regionMatches(true, 0, "Bearer ", 0, 7) ? h.substring(7).trim() : null;
-  }
-
-  /** scheme://host the client addressed: callback and JWKS URLs point back there. */
-  private String baseUrl(Exchange x) {
-    String host = x.headers.get(HttpHeaderNames.HOST);
-    if (host == null || host.isBlank()) {
-      host = hc.config.host() + ":" + hc.config.port();
-    }
-    return (hc.config.tls().clientEnabled() ? "https://" : "http://") + host;
   }
 }

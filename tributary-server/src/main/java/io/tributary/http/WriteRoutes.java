@@ -114,12 +114,21 @@ final class WriteRoutes {
   }
 
   private String location(Exchange x) {
+    return origin(hc, x) + x.query.rawPath();
+  }
+
+  /**
+   * {@code scheme://host} of the client listener as the client addressed it (its {@code Host},
+   * validated against {@code allowed-hosts} before any route runs): absolute URLs the server hands
+   * out ({@code Location}, subscription callback and JWKS URLs) point back there.
+   */
+  static String origin(HttpContext hc, Exchange x) {
     String host = x.headers.get(HttpHeaderNames.HOST);
     if (host == null || host.isBlank()) {
       host = hc.config.host() + ":" + hc.config.port();
     }
     // only the client listener writes, so its TLS decides the scheme
-    return (hc.config.tls().clientEnabled() ? "https://" : "http://") + host + x.query.rawPath();
+    return (hc.config.tls().clientEnabled() ? "https://" : "http://") + host;
   }
 
   /**
