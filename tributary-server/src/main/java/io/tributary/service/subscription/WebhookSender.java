@@ -1,7 +1,6 @@
 package io.tributary.service.subscription;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -26,7 +25,6 @@ public final class WebhookSender {
   static final int ANSWER_BYTES_MAX = 64 * 1024;
   private final HttpClient http;
   private final Executor blocking;
-  private final ObjectMapper json = new ObjectMapper();
 
   /** What one delivery attempt came to. */
   record Result(boolean accepted, boolean done, String reason) {}
@@ -57,7 +55,7 @@ public final class WebhookSender {
     }
     boolean done = false;
     try {
-      JsonNode n = r.body().length == 0 ? null : json.readTree(r.body());
+      JsonNode n = r.body().length == 0 ? null : Events.JSON.readTree(r.body());
       done = n != null && n.path("done").asBoolean(false);
     } catch (java.io.IOException e) {
       // an answer that is not JSON is an acceptance without done
