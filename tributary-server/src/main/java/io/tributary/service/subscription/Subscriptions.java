@@ -165,12 +165,18 @@ public final class Subscriptions implements AutoCloseable {
       if (b == null || !b.path("streams").isArray() || b.path("streams").isEmpty()) {
         return done(Reply.invalid("body must be {\"streams\":[\"path\", …]}"));
       }
+      java.util.Set<String> added = new java.util.HashSet<>();
       for (JsonNode p : b.path("streams")) {
         String why = SubscriptionRequest.pathProblem(p);
         if (why != null) {
           return done(Reply.invalid(why));
         }
-        links.add(Events.link(p.asText(), true, tails.tailOrZero(p.asText())));
+        if (!fold.get(id).links.containsKey(p.asText()) && added.add(p.asText())) {
+          links.add(Events.link(p.asText(), true, tails.tailOrZero(p.asText())));
+        }
+      }
+      if (fold.get(id).links.size() + added.size() > config.subscriptionStreamsMax()) {
+        return done(tooManyStreams());
       }
       ObjectNode e = Events.event("link", id);
       e.set("links", links);
@@ -324,6 +330,9 @@ public final class Subscriptions implements AutoCloseable {
           baseUrl)) : Reply.error(409, "SUBSCRIPTION_ALREADY_EXISTS",
           "Subscription already exists with different configuration"));
     }
+    if (r.streams().size() > config.subscriptionStreamsMax()) {
+      return done(tooManyStreams());
+    }
     ObjectNode e = r.event(id, baseUrl, clock.nowMillis(), Events.newSecret());
     if (fold.key() == null) {
       SigningKey k = SigningKey.generate();
@@ -354,6 +363,12 @@ public final class Subscriptions implements AutoCloseable {
     }
     return created.thenApply(out -> !out.success() ? out
         : Reply.of(out.status(), SubscriptionJson.describe(fold.get(id), fold.key(), baseUrl)));
+  }
+
+  /** Explicit links beyond the bound are refused; pattern links beyond it are simply not made. */
+  private Reply tooManyStreams() {
+    return Reply.invalid("a subscription links at most subscription-streams-max (" + config.subscriptionStreamsMax()
+        + ") streams");
   }
 
   private ObjectNode tokenEvent(String ev, String sub, CallbackTokens.Parsed t, JsonNode b) {

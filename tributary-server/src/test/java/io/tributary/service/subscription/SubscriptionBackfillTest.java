@@ -11,8 +11,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Goal: a pattern subscription links exactly the existing streams its pattern matches, each at its
  * tail (nothing pending), whether they sort before, inside or after other names sharing the
- * pattern's literal prefix. Method: one node, streams around the prefix {@code orders/}, a
- * subscription {@code orders/*}, its streams as GET lists them.
+ * pattern's literal prefix; explicit links beyond {@code subscription-streams-max} are refused with
+ * a reason, not dropped. Method: one node, streams around the prefix {@code orders/}, a
+ * subscription {@code orders/*}, its streams as GET lists them; a node bounded to two links.
  */
 class SubscriptionBackfillTest {
   @TempDir
@@ -33,6 +34,25 @@ class SubscriptionBackfillTest {
       assertThat(body).contains("{\"path\":\"orders/a\",\"link_type\":\"glob\",\"acked_offset\":\"" + tail + "\"}")
           .contains("\"path\":\"orders/z\"").doesNotContain("orders/b/c").doesNotContain("\"ordersx/a\"")
           .doesNotContain("\"path\":\"orders\"").doesNotContain("\"path\":\"order\"");
+    }
+  }
+
+  @Test
+  void explicitLinksBeyondTheBoundAreRefusedWithAReason() throws Exception {
+    try (LocalNode node = new LocalNode(dir, Map.of("subscription-streams-max", "2"))) {
+      String sub = "/v1/stream/__ds/subscriptions/bounded";
+      var three = node.send("PUT", sub, "application/json",
+          "{\"type\":\"pull-wake\",\"streams\":[\"a\",\"b\",\"c\"],\"wake_stream\":\"w\"}");
+      assertThat(three.statusCode()).isEqualTo(400);
+      assertThat(three.body()).contains("subscription-streams-max (2)");
+      assertThat(node.send("PUT", sub, "application/json",
+          "{\"type\":\"pull-wake\",\"streams\":[\"a\",\"b\"],\"wake_stream\":\"w\"}").statusCode()).isEqualTo(201);
+      assertThat(node.send("POST", sub + "/streams", "application/json", "{\"streams\":[\"a\"]}").statusCode())
+          .as("already linked: no new link").isEqualTo(204);
+      var more = node.send("POST", sub + "/streams", "application/json", "{\"streams\":[\"c\"]}");
+      assertThat(more.statusCode()).isEqualTo(400);
+      assertThat(more.body()).contains("subscription-streams-max");
+      assertThat(node.send("GET", sub, null, null).body()).doesNotContain("\"path\":\"c\"");
     }
   }
 }
