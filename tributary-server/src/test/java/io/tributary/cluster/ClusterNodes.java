@@ -8,9 +8,6 @@ import io.tributary.testing.ServerProcess;
 import io.tributary.testing.StreamClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URISyntaxException;
 import java.net.URL;
 import java.net.http.HttpResponse;
@@ -19,10 +16,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -106,10 +101,7 @@ final class ClusterNodes implements AutoCloseable {
 
   private static final ObjectMapper JSON = new ObjectMapper()
       .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
-  private static final int PORT_RANGE_LOW = 20_000;
   private static final Duration POLL = Duration.ofMillis(100);
-  /** Every port {@link #stablePorts} returned in this JVM. */
-  private static final Set<Integer> HANDED_OUT = new HashSet<>();
 
   private final Path work;
   private final List<Member> members;
@@ -173,47 +165,9 @@ final class ClusterNodes implements AutoCloseable {
     return out;
   }
 
-  /**
-   * {@code count} distinct loopback ports, free now, below the ephemeral range, and never handed
-   * out before in this JVM: ports picked for nodes are not bound until the nodes start, so a
-   * later pick (say, for a proxy) must not rely on a bind test alone.
-   */
+  /** {@code count} distinct loopback ports for nodes and proxies ({@link io.tributary.testing.TestPorts}). */
   static int[] stablePorts(int count, SplittableRandom random) {
-    int high = ephemeralLow();
-    int[] out = new int[count];
-    int n = 0;
-    synchronized (HANDED_OUT) {
-      for (int tries = 0; n < count; tries++) {
-        if (tries > 10_000) {
-          throw new IllegalStateException("no " + count + " free ports in [" + PORT_RANGE_LOW + ", " + high + ")");
-        }
-        int port = random.nextInt(PORT_RANGE_LOW, high);
-        if (!HANDED_OUT.contains(port) && free(port)) {
-          HANDED_OUT.add(port);
-          out[n++] = port;
-        }
-      }
-    }
-    return out;
-  }
-
-  private static int ephemeralLow() {
-    try {
-      String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
-      return Math.max(PORT_RANGE_LOW + 1000, Integer.parseInt(range.split("\\s+")[0]));
-    } catch (IOException | RuntimeException e) {
-      return 32_768; // Linux's default; elsewhere any value keeps the pick inside the valid range
-    }
-  }
-
-  private static boolean free(int port) {
-    try (ServerSocket s = new ServerSocket()) {
-      s.setReuseAddress(true);
-      s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
+    return io.tributary.testing.TestPorts.stable(count, random);
   }
 
   private static String resourcePath(String name) {

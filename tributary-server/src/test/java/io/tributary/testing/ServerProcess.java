@@ -5,8 +5,6 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.io.Writer;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -200,14 +198,9 @@ public final class ServerProcess implements AutoCloseable {
     return Path.of(System.getProperty("basedir", ".")).resolve("target").resolve("server-logs");
   }
 
-  /** A port that was free a moment ago on the loopback interface. */
+  /** A loopback port for a server started later: free now, outside the ephemeral range ({@link TestPorts}). */
   public static int freePort() {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      s.setReuseAddress(true);
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return TestPorts.one();
   }
 
   /**
