@@ -479,10 +479,29 @@ public final class JRaftHost implements EngineHost {
 
   /** One encoded entry from the group's batcher: on the local leader, else forwarded to the leader. */
   private CompletableFuture<GroupReply> submitEntry(int g, byte[] entry) {
+    long deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.writeTimeoutMillis());
     if (leads(g)) {
-      return applyLocal(g, entry).thenApply(a -> new GroupReply(a.outcomes(), CompletableFuture.completedFuture(null)));
+      return applyOrResend(g, entry, deadlineNanos);
     }
-    return forward(g, entry, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.writeTimeoutMillis()));
+    return forward(g, entry, deadlineNanos);
+  }
+
+  /**
+   * Applies the entry on this leader; if the leader refused it before logging it (transferring
+   * leadership, apply queue full, no longer leading) nothing can commit, so it goes to whichever
+   * node leads next, as a forward after "not leader" does.
+   */
+  private CompletableFuture<GroupReply> applyOrResend(int g, byte[] entry, long deadlineNanos) {
+    return applyLocal(g, entry).handle((a, e) -> {
+      Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+      if (cause == null) {
+        return CompletableFuture.completedFuture(new GroupReply(a.outcomes(), CompletableFuture.<Void>completedFuture(null)));
+      }
+      if (cause instanceof SubmitClosure.NotAppended) {
+        return retryForward(g, entry, deadlineNanos, cause.getMessage());
+      }
+      return CompletableFuture.<GroupReply>failedFuture(cause);
+    }).thenCompose(f -> f);
   }
 
   private CompletableFuture<SubmitClosure.Applied> applyLocal(int g, byte[] entry) {
@@ -499,10 +518,16 @@ public final class JRaftHost implements EngineHost {
     if (!leads(g)) {
       return CompletableFuture.completedFuture(new Forwarding.Answer.NotLeader(leaderName(g)));
     }
-    return applyLocal(g, entry).handle((a, e) -> e == null
-        ? new Forwarding.Answer.Applied(nudgeCommit(g, a.index()), a.outcomes())
-        : new Forwarding.Answer.Failed(e instanceof CompletionException && e.getCause() != null
-            ? e.getCause().getMessage() : e.getMessage()));
+    return applyLocal(g, entry).handle((a, e) -> {
+      if (e == null) {
+        return new Forwarding.Answer.Applied(nudgeCommit(g, a.index()), a.outcomes());
+      }
+      Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+      // refused before it was logged (e.g. while handing leadership over): the follower resends
+      return cause instanceof SubmitClosure.NotAppended
+          ? new Forwarding.Answer.NotLeader(leaderName(g))
+          : new Forwarding.Answer.Failed(cause.getMessage());
+    });
   }
 
   /**
@@ -585,9 +610,7 @@ public final class JRaftHost implements EngineHost {
     }
     CompletableFuture<GroupReply> out = new CompletableFuture<>();
     timers.schedule(() -> {
-      CompletableFuture<GroupReply> next = leads(g)
-          ? applyLocal(g, entry).thenApply(a -> new GroupReply(a.outcomes(), CompletableFuture.completedFuture(null)))
-          : forward(g, entry, deadlineNanos);
+      CompletableFuture<GroupReply> next = leads(g) ? applyOrResend(g, entry, deadlineNanos) : forward(g, entry, deadlineNanos);
       next.whenComplete((v, e) -> {
         if (e != null) {
           out.completeExceptionally(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
@@ -689,7 +712,8 @@ public final class JRaftHost implements EngineHost {
   /**
    * Hands each group this node leads to its preferred peer ({@code g mod N}) when that peer answers
    * heartbeats, at most once per {@link #BALANCE_INTERVAL_MILLIS} per group. SOFAJRaft waits for the
-   * target to catch up before it tells it to start an election; writes meanwhile get 503.
+   * target to catch up before it tells it to start an election; entries it refuses meanwhile go
+   * to the next leader ({@link #applyOrResend}).
    */
   private void balanceLeadership() {
     long now = TimeUnit.NANOSECONDS.toMillis(clock.nanoTime());

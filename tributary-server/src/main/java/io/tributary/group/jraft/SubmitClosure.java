@@ -2,6 +2,7 @@ package io.tributary.group.jraft;
 
 import com.alipay.sofa.jraft.Closure;
 import com.alipay.sofa.jraft.Status;
+import com.alipay.sofa.jraft.error.RaftError;
 import io.tributary.common.UnavailableException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -36,14 +37,38 @@ final class SubmitClosure implements Closure {
   }
 
   /**
-   * Called by SOFAJRaft only when the entry did not apply here. The outcome is unknown to the
-   * client (an entry that lost leadership on the way may still commit under the next leader), so
-   * the answer is a 503 that says to retry with the same producer headers.
+   * Called by SOFAJRaft only when the entry did not apply here. Two kinds: refused before it
+   * reached the log ({@link #notAppended}: nothing to commit, so the caller may hand the entry to
+   * the next leader), or dropped after (an entry that lost leadership on the way may still commit
+   * under the next leader), whose outcome is unknown to the client: a 503 that says to retry with
+   * the same producer headers.
    */
   @Override
   public void run(Status status) {
-    UnavailableException e = new UnavailableException("group " + group + ": write failed, outcome unknown (retry with "
-        + "the same producer headers): " + status, 1);
+    RuntimeException e = notAppended(status)
+        ? new NotAppended("group " + group + ": the leader refused the entry before logging it: " + status)
+        : new UnavailableException("group " + group + ": write failed, outcome unknown (retry with "
+            + "the same producer headers): " + status, 1);
     completions.execute(() -> result.completeExceptionally(e));
+  }
+
+  /**
+   * Whether SOFAJRaft refused the task before appending it to the log. {@code NodeImpl} answers
+   * EBUSY only there (leadership being transferred, apply queue full) and EPERM "Is not leader."
+   * for a node that stopped leading before the task reached the log; the EPERM of a leader that
+   * stepped down with the entry logged ("Leader stepped down") is an unknown outcome.
+   */
+  static boolean notAppended(Status status) {
+    return status.getRaftError() == RaftError.EBUSY
+        || (status.getRaftError() == RaftError.EPERM && "Is not leader.".equals(status.getErrorMsg()));
+  }
+
+  /** The entry never reached this leader's log: resending it to the group's leader is safe. */
+  static final class NotAppended extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    NotAppended(String reason) {
+      super(reason, null, false, false);
+    }
   }
 }
