@@ -111,7 +111,7 @@ public final class HttpServer implements AutoCloseable {
               ch.pipeline().addLast(new CorsPolicy(config.browser()));
             }
             ch.pipeline()
-                .addLast(new BodyAggregator((int) config.bodyBytesMax()))
+                .addLast(new BodyAggregator((int) config.bodyBytesMax(), config.abuse().oversizedBodyDrainBytesMax()))
                 .addLast(new FlowControlHandler())
                 .addLast(new SlowRequestGuard.Arrival(guard))
                 .addLast(new StreamRequestHandler(hc, plane));

@@ -13,7 +13,6 @@ import io.tributary.http.RawHttp.Response;
 import io.tributary.node.TributaryNode;
 import java.io.EOFException;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -577,7 +576,7 @@ class MalformedInputTest {
   // ------------------------------------------------------------------ node and plain requests
 
   private TributaryNode start(Map<String, String> overrides) throws Exception {
-    Map<String, String> values = new HashMap<>(Map.of("port", "0", "admin-port", "0", "peer-port", Integer.toString(freePort()),
+    Map<String, String> values = new HashMap<>(Map.of("port", "0", "admin-port", "0", "peer-port", Integer.toString(io.tributary.testing.TestPorts.one()),
         "data-dir", dir.resolve("data").toString(), "groups", "2", "long-poll-timeout-ms", "500"));
     values.putAll(overrides);
     TributaryNode node = new TributaryNode(TributaryConfig.defaults().with(values), Clock.SYSTEM);
@@ -589,12 +588,6 @@ class MalformedInputTest {
     } catch (Exception | AssertionError e) {
       node.close();
       throw e;
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
     }
   }
 

@@ -74,6 +74,11 @@ final class RawHttp implements AutoCloseable {
     out.flush();
   }
 
+  /** Everything the server sends until it closes the connection. */
+  byte[] readToEnd() throws IOException {
+    return in.readAllBytes();
+  }
+
   void halfClose() throws IOException {
     socket.shutdownOutput();
   }
