@@ -10,6 +10,8 @@ package io.tributary.config;
  * @param webhookTimeoutMillis        a webhook delivery's connect-and-answer deadline
  * @param logCheckpointBytes          events folded since the last checkpoint after which the
  *                                    subscription log is compacted (a checkpoint, the prefix dropped)
+ * @param signingKeyFile              PEM file of the Ed25519 keys that sign webhooks (first signs), or
+ *                                    null for a key the cluster generates and keeps in the subscription log
  */
 public record SubscriptionConfig(int subscriptionsMax, int subscriptionStreamsMax, boolean webhookLoopbackAllowed,
-    long webhookTimeoutMillis, long logCheckpointBytes) {}
+    long webhookTimeoutMillis, long logCheckpointBytes, java.nio.file.Path signingKeyFile) {}

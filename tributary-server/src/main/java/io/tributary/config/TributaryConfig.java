@@ -170,11 +170,11 @@ public record TributaryConfig(
         browser(eff, auth),
         new AbuseConfig((int) l(eff, Settings.CONNECTIONS_PER_IP_MAX), l(eff, Settings.FIRST_BYTE_TIMEOUT_MS),
             l(eff, Settings.REQUEST_BUFFER_BYTES_MAX), l(eff, Settings.RESPONSE_BUFFER_BYTES_MAX),
-            l(eff, Settings.RESPONSE_WRITE_TIMEOUT_MS)),
+            l(eff, Settings.RESPONSE_WRITE_TIMEOUT_MS), l(eff, Settings.OVERSIZED_BODY_DRAIN_BYTES_MAX)),
         quotas(eff),
         new SubscriptionConfig((int) l(eff, Settings.SUBSCRIPTIONS_MAX), (int) l(eff, Settings.SUBSCRIPTION_STREAMS_MAX),
             bool(eff, Settings.WEBHOOK_LOOPBACK_ALLOWED), l(eff, Settings.WEBHOOK_TIMEOUT_MS),
-            l(eff, Settings.SUBSCRIPTION_LOG_CHECKPOINT_BYTES)),
+            l(eff, Settings.SUBSCRIPTION_LOG_CHECKPOINT_BYTES), readableFile(eff, Settings.WEBHOOK_SIGNING_KEY_FILE)),
         Map.copyOf(eff));
   }
 
@@ -462,6 +462,15 @@ public record TributaryConfig(
   static boolean loopback(String host) {
     String h = host.trim().toLowerCase(java.util.Locale.ROOT);
     return h.equals("localhost") || h.equals("::1") || h.equals("[::1]") || h.matches("127(\\.\\d{1,3}){3}");
+  }
+
+  /** The setting's file, or null when unset; a file that cannot be read is a start-up error. */
+  private static Path readableFile(Map<String, String> eff, Setting s) {
+    Path file = path(eff, s);
+    if (file != null && !Files.isReadable(file)) {
+      throw new ConfigException("--" + s.name() + ": " + file + " is not a readable file");
+    }
+    return file;
   }
 
   private static Path path(Map<String, String> eff, Setting s) {

@@ -42,10 +42,10 @@ final class SubscriptionJson {
     return o;
   }
 
-  static ObjectNode jwks(SigningKey key) {
+  static ObjectNode jwks(java.util.List<SigningKey> published) {
     ObjectNode o = Reply.JSON.objectNode();
     ArrayNode keys = o.putArray("keys");
-    if (key != null) {
+    for (SigningKey key : published) {
       keys.addObject().put("kty", "OKP").put("crv", "Ed25519").put("alg", "EdDSA").put("use", "sig")
           .put("kid", key.kid()).put("x", key.x());
     }

@@ -53,6 +53,7 @@ public final class Subscriptions implements AutoCloseable {
   private final Clock clock;
   private final SubscriptionConfig config;
   private final SubscriptionFold fold;
+  private final WebhookKeys keys;
   private final WebhookTargets targets;
   private final StreamTails tails;
   private final LogFolder folder;
@@ -87,7 +88,12 @@ public final class Subscriptions implements AutoCloseable {
         passSoon();
       }
     });
-    this.owner = new WakeOwner(log, fold, folder, tails, sender, targets, clock, config, exec, new SplittableRandom());
+    try {
+      this.keys = new WebhookKeys(config.signingKeyFile(), fold);
+    } catch (IllegalArgumentException e) {
+      throw new io.tributary.config.ConfigException(e.getMessage());
+    }
+    this.owner = new WakeOwner(log, fold, folder, tails, sender, targets, clock, config, exec, new SplittableRandom(), keys);
     o[0] = owner;
   }
 
@@ -146,7 +152,7 @@ public final class Subscriptions implements AutoCloseable {
   public CompletableFuture<Reply> get(String id, String baseUrl) {
     return request(false, () -> {
       Subscription s = fold.get(id);
-      return done(s == null ? Reply.notFound() : Reply.of(200, SubscriptionJson.describe(s, fold.key(), baseUrl)));
+      return done(s == null ? Reply.notFound() : Reply.of(200, SubscriptionJson.describe(s, keys.signing(), baseUrl)));
     });
   }
 
@@ -290,7 +296,7 @@ public final class Subscriptions implements AutoCloseable {
 
   /** {@code GET …/__ds/jwks.json}: the public key deliveries are signed with. */
   public CompletableFuture<Reply> jwks() {
-    return request(false, () -> done(Reply.of(200, SubscriptionJson.jwks(fold.key()))));
+    return request(false, () -> done(Reply.of(200, SubscriptionJson.jwks(keys.published()))));
   }
 
   // ------------------------------------------------------------------ engine thread
@@ -326,7 +332,7 @@ public final class Subscriptions implements AutoCloseable {
     }
     Subscription existing = fold.get(id);
     if (existing != null) {
-      return done(existing.configHash.equals(r.hash()) ? Reply.of(200, SubscriptionJson.describe(existing, fold.key(),
+      return done(existing.configHash.equals(r.hash()) ? Reply.of(200, SubscriptionJson.describe(existing, keys.signing(),
           baseUrl)) : Reply.error(409, "SUBSCRIPTION_ALREADY_EXISTS",
           "Subscription already exists with different configuration"));
     }
@@ -334,7 +340,7 @@ public final class Subscriptions implements AutoCloseable {
       return done(tooManyStreams());
     }
     ObjectNode e = r.event(id, baseUrl, clock.nowMillis(), Events.newSecret());
-    if (fold.key() == null) {
+    if (keys.signing() == null) { // no key file, and the first subscription: the cluster's key goes into the log
       SigningKey k = SigningKey.generate();
       e.putObject("key").put("pkcs8", k.pkcs8()).put("x", k.x());
     }
@@ -362,7 +368,7 @@ public final class Subscriptions implements AutoCloseable {
       created = created.thenCompose(out -> out.status() != 201 ? done(out) : folder.commit(more).thenApply(x -> out));
     }
     return created.thenApply(out -> !out.success() ? out
-        : Reply.of(out.status(), SubscriptionJson.describe(fold.get(id), fold.key(), baseUrl)));
+        : Reply.of(out.status(), SubscriptionJson.describe(fold.get(id), keys.signing(), baseUrl)));
   }
 
   /** Explicit links beyond the bound are refused; pattern links beyond it are simply not made. */

@@ -37,6 +37,7 @@ final class WakeOwner {
 
   private final SystemLog log;
   private final SubscriptionFold fold;
+  private final WebhookKeys keys;
   private final LogFolder folder;
   private final StreamTails tails;
   private final WebhookSender sender;
@@ -62,8 +63,9 @@ final class WakeOwner {
 
   WakeOwner(SystemLog log, SubscriptionFold fold, LogFolder folder, StreamTails tails, WebhookSender sender,
       WebhookTargets targets, Clock clock, SubscriptionConfig config, ScheduledExecutorService exec,
-      SplittableRandom random) {
+      SplittableRandom random, WebhookKeys keys) {
     this.log = log;
+    this.keys = keys;
     this.fold = fold;
     this.folder = folder;
     this.tails = tails;
@@ -100,6 +102,7 @@ final class WakeOwner {
   /** One pass (engine thread): link, wake, deliver, expire, compact. */
   void pass() {
     try {
+      keys.refresh();
       passOnce();
     } catch (RuntimeException e) {
       LOG.error("subscription owner pass failed", e);
@@ -249,7 +252,7 @@ final class WakeOwner {
     body.put("callback_url", SubscriptionJson.actionUrl(s, "callback"));
     body.put("callback_token", CallbackTokens.issue(s, generation, wakeId));
     byte[] bytes = Events.bytes(body);
-    String signature = fold.key().signatureHeader(clock.nowMillis() / 1000, bytes);
+    String signature = keys.signing().signatureHeader(clock.nowMillis() / 1000, bytes);
     sender.send(s.webhookUrl, bytes, signature, targets, config.webhookTimeoutMillis()).whenCompleteAsync((res, t) -> {
       if (t != null || !res.accepted()) {
         deliveriesFailed.incrementAndGet();

@@ -21,7 +21,7 @@ class SigningKeyTest {
   /** The DER header of an Ed25519 SubjectPublicKeyInfo; the raw key follows. */
   private static final byte[] SPKI_HEADER = HexFormat.of().parseHex("302a300506032b6570032100");
 
-  private static boolean verify(String x, String header, byte[] body) throws Exception {
+  static boolean verify(String x, String header, byte[] body) throws Exception {
     byte[] raw = Base64.getUrlDecoder().decode(x);
     byte[] spki = new byte[SPKI_HEADER.length + raw.length];
     System.arraycopy(SPKI_HEADER, 0, spki, 0, SPKI_HEADER.length);
@@ -46,7 +46,7 @@ class SigningKeyTest {
     assertThat(header).matches("t=1700000000,kid=ds_[A-Za-z0-9_-]+,ed25519=[A-Za-z0-9_-]+");
     assertThat(verify(k.x(), header, body)).isTrue();
     assertThat(verify(k.x(), header, "{\"wake_id\":\"x\"}".getBytes(StandardCharsets.UTF_8))).isFalse();
-    assertThat(SubscriptionJson.jwks(k).path("keys").get(0).path("x").asText()).isEqualTo(k.x());
+    assertThat(SubscriptionJson.jwks(java.util.List.of(k)).path("keys").get(0).path("x").asText()).isEqualTo(k.x());
   }
 
   @Test
