@@ -114,9 +114,9 @@ public final class Subscriptions implements AutoCloseable {
     return folder.metrics() + owner.metrics();
   }
 
-  /** Apply threads: a stream changed. Only enqueues. */
+  /** Apply threads: a stream changed. Only enqueues (nothing once closed: the node is stopping). */
   private void onChange(StreamKey k) {
-    if (k == null) {
+    if (k == null || exec.isShutdown()) {
       return;
     }
     if (log.is(k)) {
