@@ -221,10 +221,7 @@ public record TributaryConfig(
     QuotaConfig.Bucket defaults = new QuotaConfig.Bucket(l(eff, Settings.BUCKET_QUOTA_STREAMS_MAX),
         l(eff, Settings.BUCKET_QUOTA_BYTES_MAX), l(eff, Settings.BUCKET_QUOTA_APPENDS_PER_SECOND),
         l(eff, Settings.BUCKET_QUOTA_APPEND_BYTES_PER_SECOND));
-    Path file = path(eff, Settings.BUCKET_QUOTAS_FILE);
-    if (file != null && !Files.isReadable(file)) {
-      throw new ConfigException("--bucket-quotas-file: " + file + " is not a readable file");
-    }
+    Path file = readableFile(eff, Settings.BUCKET_QUOTAS_FILE);
     return new QuotaConfig((int) l(eff, Settings.PRINCIPAL_REQUESTS_MAX), (int) l(eff, Settings.PRINCIPAL_SSE_SUBSCRIBERS_MAX),
         (int) l(eff, Settings.PRINCIPAL_LONG_POLLS_MAX), defaults, l(eff, Settings.BUCKET_QUOTA_BURST_MS), file);
   }

@@ -210,8 +210,7 @@ public final class AppendBatcher {
             + " outcomes for " + batch.size() + " commands");
       }
     }
-    Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
-        ? error.getCause() : error;
+    Throwable cause = io.tributary.common.Failures.cause(error);
     for (Pending p : batch) {
       p.future.completeExceptionally(cause);
     }

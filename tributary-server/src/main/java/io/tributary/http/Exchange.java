@@ -10,7 +10,6 @@ import io.tributary.common.UnavailableException;
 import io.tributary.service.BadRequestException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -90,7 +89,7 @@ final class Exchange {
 
   /** Maps a failure to a response: 400 for bad input, 413 over a bound, 429 over a quota, 503 for unavailability, 507 for low disk, 500/503 naming a damaged range, else a logged 500. */
   void fail(Throwable t) {
-    Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+    Throwable c = io.tributary.common.Failures.cause(t);
     if (c instanceof BadRequestException b) {
       error(HttpResponseStatus.BAD_REQUEST, b.getMessage());
     } else if (c instanceof io.tributary.service.PayloadTooLargeException p) {

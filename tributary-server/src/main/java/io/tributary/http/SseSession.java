@@ -177,8 +177,7 @@ final class SseSession {
    * subscriber gets an {@code error} event saying why and where to resume, then the response ends.
    */
   private void fail(Throwable err, ReadResult res) {
-    Throwable c = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
-        ? err.getCause() : err;
+    Throwable c = io.tributary.common.Failures.cause(err);
     String reason;
     boolean retryable;
     if (c == null) {

@@ -26,7 +26,7 @@ public final class WatchRegistry {
 
   private final ConcurrentHashMap<Long, List<Runnable>> watchers = new ConcurrentHashMap<>();
   private final AtomicInteger count = new AtomicInteger();
-  /** Wake-ups that threw (apply thread writes, metrics read). */
+  /** Wake-ups that threw: apply threads count (the log is thinned by it), tests read. */
   private final java.util.concurrent.atomic.AtomicLong wakeFailures = new java.util.concurrent.atomic.AtomicLong();
   /** Told of every change, watched or not (node-wide feeds such as subscriptions); must not block. */
   private volatile java.util.function.LongConsumer changes;

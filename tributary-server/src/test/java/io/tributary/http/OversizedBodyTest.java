@@ -47,8 +47,7 @@ class OversizedBodyTest {
   void aDeclaredOversizedBodyIsReadToItsEndAndAnswered413() throws IOException {
     int length = 512 * 1024; // over the body bound, within the drain bound
     try (RawHttp c = RawHttp.connect(node.tributaryNode().port(), TIMEOUT_MS)) {
-      c.send(("POST /v1/stream/big-declared HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/octet-stream\r\n"
-          + "Content-Length: " + length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      c.send(postHead("big-declared", "Content-Length: " + length));
       sendBody(c, length);
       assertTooLargeThenClosed(c);
     }
@@ -57,8 +56,7 @@ class OversizedBodyTest {
   @Test
   void aChunkedBodyThatGrowsPastTheBoundIsReadToItsEndAndAnswered413() throws IOException {
     try (RawHttp c = RawHttp.connect(node.tributaryNode().port(), TIMEOUT_MS)) {
-      c.send(("POST /v1/stream/big-chunked HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/octet-stream\r\n"
-          + "Transfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      c.send(postHead("big-chunked", "Transfer-Encoding: chunked"));
       byte[] chunk = ("4000\r\n" + "c".repeat(0x4000) + "\r\n").getBytes(StandardCharsets.US_ASCII);
       for (int sent = 0; sent < 8 * BODY_MAX; sent += 0x4000) {
         c.send(chunk);
@@ -71,11 +69,16 @@ class OversizedBodyTest {
   @Test
   void aBodyBeyondTheDrainBoundIsCutOff() throws IOException {
     try (RawHttp c = RawHttp.connect(node.tributaryNode().port(), TIMEOUT_MS)) {
-      c.send(("POST /v1/stream/endless HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/octet-stream\r\n"
-          + "Content-Length: 1073741824\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      c.send(postHead("endless", "Content-Length: 1073741824"));
       // the node stops reading after the drain bound and closes: a write fails long before 1 GiB
       assertThatThrownBy(() -> sendBody(c, 1 << 30)).isInstanceOf(IOException.class);
     }
+  }
+
+  /** The head of an append to {@code stream} whose body is framed by {@code framing}. */
+  private static byte[] postHead(String stream, String framing) {
+    return ("POST /v1/stream/" + stream + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/octet-stream\r\n"
+        + framing + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
   }
 
   private static void sendBody(RawHttp c, int length) throws IOException {

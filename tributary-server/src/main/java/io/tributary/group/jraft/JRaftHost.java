@@ -21,6 +21,7 @@ import com.alipay.sofa.jraft.util.RpcFactoryHelper;
 import com.google.protobuf.BytesValue;
 import io.tributary.common.Clock;
 import io.tributary.common.DurableFiles;
+import io.tributary.common.Failures;
 import io.tributary.common.StreamKey;
 import io.tributary.common.UnavailableException;
 import io.tributary.config.TributaryConfig;
@@ -48,7 +49,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.ExecutorService;
@@ -493,7 +493,7 @@ public final class JRaftHost implements EngineHost {
    */
   private CompletableFuture<GroupReply> applyOrResend(int g, byte[] entry, long deadlineNanos) {
     return applyLocal(g, entry).handle((a, e) -> {
-      Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+      Throwable cause = Failures.cause(e);
       if (cause == null) {
         return CompletableFuture.completedFuture(new GroupReply(a.outcomes(), CompletableFuture.<Void>completedFuture(null)));
       }
@@ -522,7 +522,7 @@ public final class JRaftHost implements EngineHost {
       if (e == null) {
         return new Forwarding.Answer.Applied(nudgeCommit(g, a.index()), a.outcomes());
       }
-      Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+      Throwable cause = Failures.cause(e);
       // refused before it was logged (e.g. while handing leadership over): the follower resends
       return cause instanceof SubmitClosure.NotAppended
           ? new Forwarding.Answer.NotLeader(leaderName(g))
@@ -613,7 +613,7 @@ public final class JRaftHost implements EngineHost {
       CompletableFuture<GroupReply> next = leads(g) ? applyOrResend(g, entry, deadlineNanos) : forward(g, entry, deadlineNanos);
       next.whenComplete((v, e) -> {
         if (e != null) {
-          out.completeExceptionally(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
+          out.completeExceptionally(Failures.cause(e));
         } else {
           out.complete(v);
         }
@@ -647,7 +647,7 @@ public final class JRaftHost implements EngineHost {
     readIndex(g, out, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.writeTimeoutMillis()));
     long deadlineMillis = config.writeTimeoutMillis();
     return out.orTimeout(deadlineMillis, TimeUnit.MILLISECONDS).exceptionallyCompose(t -> {
-      Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+      Throwable cause = Failures.cause(t);
       if (cause instanceof TimeoutException) {
         cause = new UnavailableException("group " + g + ": the leader's commit index was not confirmed within "
             + deadlineMillis + " ms (no reachable leader, or this replica is not catching up)", 1);

@@ -37,8 +37,8 @@ final class WebhookKeys {
   private List<SigningKey> fromFile = List.of();
   private long fileSizeBytes = -1;
   private long fileModifiedMillis = -1;
-  /** The size and time of a file that failed to parse, so the failure is logged once. */
-  private String failedVersion;
+  /** True once the file's attributes could not be read, so that is logged once until it is back. */
+  private boolean unreadable;
 
   /**
    * @param file the PEM file, or null for the key kept in the subscription log
@@ -53,11 +53,6 @@ final class WebhookKeys {
         throw new IllegalArgumentException("webhook-signing-key-file " + file + ": " + problem);
       }
     }
-  }
-
-  /** True when the keys come from the file: a new subscription then puts no key into the log. */
-  boolean fromFile() {
-    return file != null;
   }
 
   /** The key that signs deliveries now, or null (no file and no subscription yet). */
@@ -80,22 +75,25 @@ final class WebhookKeys {
     }
     String problem = reload();
     if (problem != null) {
-      String version = fileSizeBytes + "@" + fileModifiedMillis;
-      if (!version.equals(failedVersion)) {
-        failedVersion = version;
-        LOG.error("webhook-signing-key-file {}: {}; still signing with {}", file, problem, fromFile.get(0).kid());
-      }
+      LOG.error("webhook-signing-key-file {}: {}; still signing with {}", file, problem, fromFile.get(0).kid());
     }
   }
 
-  /** Re-reads the file when its size or time changed; returns why it is unusable, or null. */
+  /**
+   * Re-reads the file when its size or time changed; returns why it is unusable, or null. A
+   * problem is returned once: a version that failed to parse is not read again, and an unreadable
+   * file is reported again only after it was readable.
+   */
   private String reload() {
     BasicFileAttributes a;
     try {
       a = Files.readAttributes(file, BasicFileAttributes.class);
     } catch (IOException e) {
-      return "cannot be read: " + e;
+      boolean first = !unreadable;
+      unreadable = true;
+      return first ? "cannot be read: " + e : null;
     }
+    unreadable = false;
     long modified = a.lastModifiedTime().toMillis();
     if (a.size() == fileSizeBytes && modified == fileModifiedMillis) {
       return null;
@@ -110,7 +108,6 @@ final class WebhookKeys {
     }
     boolean changed = !kids(keys).equals(kids(fromFile));
     fromFile = keys;
-    failedVersion = null;
     if (changed) {
       LOG.info("webhook signing keys from {}: signing with {}, publishing {}", file, keys.get(0).kid(), kids(keys));
     }

@@ -34,7 +34,6 @@ class WebhookKeysTest {
     KeyPair b = pair();
     Path file = write("keys.pem", pem(a) + pem(b), 1);
     WebhookKeys keys = new WebhookKeys(file, new SubscriptionFold(10, 10));
-    assertThat(keys.fromFile()).isTrue();
     assertThat(keys.published()).extracting(SigningKey::x).containsExactly(x(a), x(b));
     byte[] body = "{\"wake_id\":\"w\"}".getBytes(StandardCharsets.UTF_8);
     String header = keys.signing().signatureHeader(1_700_000_000L, body);
@@ -73,7 +72,6 @@ class WebhookKeysTest {
   @Test
   void noFileMeansTheClusterKeyFromTheLog() {
     WebhookKeys keys = new WebhookKeys(null, new SubscriptionFold(10, 10));
-    assertThat(keys.fromFile()).isFalse();
     assertThat(keys.signing()).isNull();
     assertThat(keys.published()).isEmpty();
   }
